@@ -1,0 +1,138 @@
+/**
+ * The Block registry: which workspace and Block an account belongs to, and the
+ * per-Block secrets the edge verifies with. Routing always comes from here,
+ * never from what a payload claims.
+ *
+ * Firestore layout:
+ *   blocks/{block_id}                 the Block (no secrets)
+ *   block_secrets/{block_id}          its secrets, kept apart so that nothing
+ *                                     that lists Blocks can leak them
+ *   block_accounts/{platform}:{key}   direct lookup: account id -> Block
+ *
+ * Lookup keys: Meta page / Instagram account id, WhatsApp phone_number_id, LINE
+ * bot user id (`destination`), and for Telegram `token:` + sha256 of each valid
+ * secret token (Telegram updates do not name the bot; the header identifies it).
+ */
+import { createHash } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
+import type { Platform } from './platforms';
+
+export interface Block {
+  block_id: string;
+  workspace_id: string;
+  platform: Platform;
+  /** The platform's id of the connected account (page id, phone_number_id, LINE bot user id, Telegram bot id). */
+  account_id: string;
+  name?: string;
+  status: 'connected' | 'disconnected';
+}
+
+export interface BlockSecrets {
+  /** LINE channel secrets, current first; several during a rotation. */
+  line_channel_secrets?: string[];
+  /** Telegram setWebhook secret tokens, current first. */
+  telegram_secret_tokens?: string[];
+}
+
+export interface BlockRegistry {
+  /** The Block connected to this platform account, if any. */
+  byAccount(platform: Platform, accountId: string): Promise<Block | undefined>;
+  /** The Telegram Block whose secret token this is, if any. */
+  byTelegramSecretToken(token: string): Promise<Block | undefined>;
+  secrets(blockId: string): Promise<BlockSecrets | undefined>;
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+export function accountKey(platform: Platform, accountId: string): string {
+  return `${platform}:${accountId}`;
+}
+
+export function telegramTokenKey(token: string): string {
+  return `telegram:token:${sha256Hex(token)}`;
+}
+
+/** Keeps answers (including "not found") for ttlMs so hot paths do not read Firestore per request. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+  constructor(private readonly ttlMs: number, private readonly maxEntries = 10_000) {}
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load();
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+}
+
+export class FirestoreBlockRegistry implements BlockRegistry {
+  private readonly cache: TtlCache<unknown>;
+
+  constructor(private readonly db: Firestore, ttlMs = Number(process.env.BLOCK_CACHE_TTL_MS ?? 60_000)) {
+    this.cache = new TtlCache(ttlMs);
+  }
+
+  private async lookup(key: string): Promise<Block | undefined> {
+    return (await this.cache.get(`lookup:${key}`, async () => {
+      const link = await this.db.collection('block_accounts').doc(key).get();
+      const blockId = link.get('block_id') as string | undefined;
+      if (!blockId) return undefined;
+      const block = await this.db.collection('blocks').doc(blockId).get();
+      return block.exists ? (block.data() as Block) : undefined;
+    })) as Block | undefined;
+  }
+
+  byAccount(platform: Platform, accountId: string): Promise<Block | undefined> {
+    return this.lookup(accountKey(platform, accountId));
+  }
+
+  byTelegramSecretToken(token: string): Promise<Block | undefined> {
+    return this.lookup(telegramTokenKey(token));
+  }
+
+  async secrets(blockId: string): Promise<BlockSecrets | undefined> {
+    return (await this.cache.get(`secrets:${blockId}`, async () => {
+      const doc = await this.db.collection('block_secrets').doc(blockId).get();
+      return doc.exists ? (doc.data() as BlockSecrets) : undefined;
+    })) as BlockSecrets | undefined;
+  }
+}
+
+/** A registry held in memory: for the normalize CLI, tests and benchmarks. */
+export class StaticBlockRegistry implements BlockRegistry {
+  constructor(private readonly blocks: Array<Block & { secrets?: BlockSecrets }>) {}
+
+  async byAccount(platform: Platform, accountId: string): Promise<Block | undefined> {
+    return this.blocks.find((b) => b.platform === platform && b.account_id === accountId);
+  }
+
+  async byTelegramSecretToken(token: string): Promise<Block | undefined> {
+    return this.blocks.find((b) => b.platform === 'telegram' && b.secrets?.telegram_secret_tokens?.includes(token));
+  }
+
+  async secrets(blockId: string): Promise<BlockSecrets | undefined> {
+    return this.blocks.find((b) => b.block_id === blockId)?.secrets;
+  }
+}
+
+/**
+ * Writes a Block, its secrets and its lookup documents. Used by the local
+ * stack's seed and by tests; production Blocks are written by the Block
+ * connection service with the same layout.
+ */
+export async function saveBlock(db: Firestore, block: Block, secrets: BlockSecrets = {}): Promise<void> {
+  const batch = db.batch();
+  batch.set(db.collection('blocks').doc(block.block_id), block);
+  batch.set(db.collection('block_secrets').doc(block.block_id), secrets);
+  const link = { block_id: block.block_id, workspace_id: block.workspace_id };
+  batch.set(db.collection('block_accounts').doc(accountKey(block.platform, block.account_id)), link);
+  for (const token of secrets.telegram_secret_tokens ?? []) {
+    batch.set(db.collection('block_accounts').doc(telegramTokenKey(token)), link);
+  }
+  await batch.commit();
+}

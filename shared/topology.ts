@@ -1,0 +1,48 @@
+/**
+ * Types for topology.json, the one declaration of topics, subscriptions and
+ * functions that Terraform and the local stack both read.
+ */
+import raw from '../topology.json';
+
+export interface TopicSpec {
+  description: string;
+}
+
+export interface SubscriptionSpec {
+  topic: string;
+  /** Function that receives the pushes; absent for pull subscriptions. */
+  push_to?: string;
+  pull?: boolean;
+  ack_deadline_seconds: number;
+  message_retention_duration?: string;
+  retry_policy: { minimum_backoff: string; maximum_backoff: string };
+  dead_letter?: { topic: string; max_delivery_attempts: number };
+}
+
+export interface FunctionSpec {
+  entry_point: string;
+  trigger: 'http' | 'pubsub';
+  /** Only the platform webhooks are public (allUsers may invoke them). */
+  public: boolean;
+  /** Topics this function publishes to (its service account gets publisher on each). */
+  publishes: string[];
+  /** Whether it reads or writes Firestore (its service account gets datastore.user). */
+  firestore: boolean;
+  env: Record<string, string>;
+  /** Secret Manager secrets exposed as environment variables of the same name. */
+  secrets: string[];
+  memory: string;
+  cpu: string;
+  concurrency: number;
+  min_instances: number;
+  max_instances: number;
+  timeout_seconds: number;
+}
+
+export interface Topology {
+  topics: Record<string, TopicSpec>;
+  subscriptions: Record<string, SubscriptionSpec>;
+  functions: Record<string, FunctionSpec>;
+}
+
+export const topology: Topology = raw as unknown as Topology;
