@@ -39,8 +39,20 @@ export interface FunctionSpec {
   timeout_seconds: number;
 }
 
+export interface IndexSpec {
+  collection_group: string;
+  query_scope: 'COLLECTION' | 'COLLECTION_GROUP';
+  fields: Array<{ field_path: string; order: 'ASCENDING' | 'DESCENDING' }>;
+}
+
+export interface FirestoreSpec {
+  ttl_fields: Array<{ collection_group: string; field: string }>;
+  composite_indexes: IndexSpec[];
+}
+
 export interface Topology {
   topics: Record<string, TopicSpec>;
+  firestore: FirestoreSpec;
   subscriptions: Record<string, SubscriptionSpec>;
   functions: Record<string, FunctionSpec>;
 }

@@ -1,0 +1,84 @@
+/**
+ * The unified event envelope (spec/webhook-events.md), derived from the event
+ * type registry: one schema per type, their union, and the matching TypeScript
+ * types. Nothing here is written by hand per type.
+ */
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { PLATFORMS, INTERNAL_SOURCE } from '../platforms';
+import { EVENT_TYPES, EVENT_TYPE_NAMES, type EventType } from './event-types';
+import { DateTime, EventId, NonEmpty, Opt } from './parts';
+
+export const ENVELOPE_SCHEMA_ID = 'https://schemas.convotic.com/events/envelope.json';
+
+export const EnvelopeMetadata = Type.Object(
+  {
+    raw_platform_event_id: NonEmpty('The source\'s own id for the event (mid, wamid, webhookEventId, update_id, order id...).'),
+    received_at: Opt(DateTime),
+    request_id: Opt(Type.String({ description: 'The webhook request that carried the event.' })),
+    source: Opt(
+      Type.Union([Type.Literal('webhook'), Type.Literal('derived'), Type.Literal('internal'), Type.Literal('replay')], {
+        description: 'webhook: normalized from a platform webhook; derived: emitted by a consumer (contacts, triggers); internal: posted by another Convotic service.',
+      }),
+    ),
+    replay_of: Opt(EventId),
+    caused_by_event_id: Opt(EventId),
+    caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself.' })),
+    caused_by_execution_id: Opt(Type.String()),
+    platform_event_kind: Opt(Type.String({ description: 'The platform\'s name for what happened (e.g. `messaging.reaction`, `statuses.read`, `message_reaction`).' })),
+    platform_detail: Opt(Type.Record(Type.String(), Type.Unknown(), { description: 'Raw platform-specific detail worth keeping.' })),
+  },
+  { additionalProperties: true },
+);
+
+const Source = Type.Union([...PLATFORMS, INTERNAL_SOURCE].map((p) => Type.Literal(p)), {
+  description: `The source platform, or "${INTERNAL_SOURCE}" for events another Convotic service published.`,
+});
+
+/** The fields every envelope has besides `type` and `data`. */
+export const EnvelopeBase = Type.Object({
+  id: EventId,
+  workspace_id: NonEmpty('The workspace this event belongs to.'),
+  block_id: Type.Union([NonEmpty(), Type.Null()], { description: 'The Block that produced the event; null for events no Block produced.' }),
+  platform: Source,
+  timestamp: DateTime,
+  metadata: EnvelopeMetadata,
+});
+
+function envelopeOf(type: EventType): TObject {
+  const { id, workspace_id, block_id, platform, timestamp, metadata } = EnvelopeBase.properties;
+  return Type.Object(
+    { id, type: Type.Literal(type), workspace_id, block_id, platform, timestamp, data: EVENT_TYPES[type].data, metadata },
+    { additionalProperties: false, $id: `${ENVELOPE_SCHEMA_ID}#/$defs/${type}`, title: type, description: EVENT_TYPES[type].description },
+  );
+}
+
+/** The envelope schema of each event type. */
+export const ENVELOPE_SCHEMAS = Object.fromEntries(EVENT_TYPE_NAMES.map((t) => [t, envelopeOf(t)])) as Record<EventType, TObject>;
+
+export type EventData<K extends EventType> = Static<(typeof EVENT_TYPES)[K]['data']>;
+export type EnvelopeMetadata = Static<typeof EnvelopeMetadata>;
+export type EnvelopeOf<K extends EventType> = Static<typeof EnvelopeBase> & { type: K; data: EventData<K> };
+/** Any envelope; narrowing on `type` narrows `data`. */
+export type Envelope = { [K in EventType]: EnvelopeOf<K> }[EventType];
+
+/**
+ * The published JSON Schema (draft 2020-12): the envelope of every type,
+ * selected by `type`. Written to schema/envelope.schema.json for other languages.
+ */
+export function envelopeJsonSchema(): Record<string, unknown> {
+  const defs: Record<string, unknown> = {};
+  for (const type of EVENT_TYPE_NAMES) {
+    const { $id: _id, ...schema } = ENVELOPE_SCHEMAS[type] as unknown as Record<string, unknown>;
+    defs[type] = schema;
+  }
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: ENVELOPE_SCHEMA_ID,
+    title: 'Convotic event envelope',
+    type: 'object',
+    required: ['type'],
+    properties: { type: { enum: EVENT_TYPE_NAMES } },
+    oneOf: EVENT_TYPE_NAMES.map((t) => ({ $ref: `#/$defs/${t}` })),
+    $defs: defs,
+  };
+}

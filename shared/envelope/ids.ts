@@ -1,0 +1,77 @@
+/**
+ * Deterministic ids. The same thing always gets the same id: a redelivered
+ * webhook yields the same `evt_` id, so every consumer dedupes by id for free,
+ * and hashed ids spread Firestore writes where sequential ids would hotspot.
+ *
+ * An id is a prefix and the first 128 bits of SHA-256 over the identity's
+ * parts, in lowercase base32 (26 characters). Parts are joined with a
+ * separator that cannot occur in them, so ("a:b","c") and ("a","b:c") differ.
+ */
+import { createHash } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lowercase
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+export type IdPart = string | number;
+
+export function hashId(prefix: string, parts: readonly IdPart[]): string {
+  const hash = createHash('sha256');
+  // The prefix is hashed too: a contact and its 1:1 conversation share their parts.
+  hash.update(prefix + '\u0000');
+  for (const part of parts) {
+    hash.update(String(part), 'utf8');
+    hash.update('\u0000');
+  }
+  return `${prefix}_${base32(hash.digest().subarray(0, 16))}`;
+}
+
+/**
+ * An event: platform, Block, type, the platform's id for the event, and
+ * whatever tells apart two events on one platform id (a status, an emoji, a
+ * batch position for platforms whose ids repeat inside a batch).
+ */
+export function eventId(p: {
+  platform: string;
+  blockId: string | null;
+  type: string;
+  rawId: string;
+  discriminator?: readonly IdPart[];
+}): string {
+  return hashId('evt', [p.platform, p.blockId ?? '', p.type, p.rawId, ...(p.discriminator ?? [])]);
+}
+
+/** A contact: one per workspace, Block and platform user. */
+export function contactId(workspaceId: string, blockId: string, platformUserId: string): string {
+  return hashId('ct', [workspaceId, blockId, platformUserId]);
+}
+
+/** A conversation: one per workspace, Block and platform thread. */
+export function conversationId(workspaceId: string, blockId: string, platformConversationId: string): string {
+  return hashId('conv', [workspaceId, blockId, platformConversationId]);
+}
+
+/** A message: one per Block and platform message id. */
+export function messageId(blockId: string, platformMessageId: string): string {
+  return hashId('msg', [blockId, platformMessageId]);
+}
+
+/** A Workflow execution started by one event: exactly one per (event, workflow). */
+export function executionId(workspaceId: string, workflowId: string, eventIdValue: string): string {
+  return hashId('exe', [workspaceId, workflowId, eventIdValue]);
+}

@@ -1,0 +1,99 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import {
+  EVENT_TYPE_NAMES, EXTENSION_EVENT_TYPES, SPEC_EVENT_TYPES, assertEnvelope, contactId, conversationId,
+  envelopeJsonSchema, eventId, messageId, validateEnvelope, type Envelope,
+} from '../../shared/envelope';
+import { outdated } from '../../scripts/write-schema';
+
+/** The 35 types of the product docs (spec/webhook-events.md), by domain. */
+const SPEC_TYPES = [
+  'messaging.message.received', 'messaging.message.sent', 'messaging.message.delivered', 'messaging.message.read',
+  'messaging.message.failed', 'messaging.conversation.created', 'messaging.conversation.closed',
+  'messaging.comment.created', 'messaging.story_reply.received', 'messaging.reaction.added',
+  'messaging.reaction.removed', 'messaging.follow', 'messaging.unfollow', 'messaging.postback',
+  'commerce.order.created', 'commerce.order.updated', 'commerce.order.fulfilled', 'commerce.order.cancelled',
+  'commerce.cart.abandoned',
+  'crm.contact.created', 'crm.contact.updated', 'crm.contact.merged', 'crm.deal.created', 'crm.deal.stage_changed',
+  'automation.workflow.started', 'automation.workflow.completed', 'automation.workflow.failed', 'automation.workflow.paused',
+  'platform.block.connected', 'platform.block.disconnected', 'platform.block.error', 'platform.webhook.verified',
+  'ptm.notification.sent', 'ptm.notification.delivered', 'ptm.notification.clicked',
+];
+
+function received(): Envelope {
+  return {
+    id: eventId({ platform: 'instagram', blockId: 'blk_1', type: 'messaging.message.received', rawId: 'mid.1' }),
+    type: 'messaging.message.received',
+    workspace_id: 'ws_1',
+    block_id: 'blk_1',
+    platform: 'instagram',
+    timestamp: '2026-03-31T10:15:30.000Z',
+    data: {
+      contact_id: contactId('ws_1', 'blk_1', '123'),
+      conversation_id: conversationId('ws_1', 'blk_1', '123'),
+      contact: { platform_user_id: '123' },
+      conversation: { platform_conversation_id: '123', kind: 'direct' },
+      message: { id: messageId('blk_1', 'mid.1'), platform_message_id: 'mid.1', direction: 'inbound', type: 'text', text: 'Hi', attachments: [] },
+    },
+    metadata: { raw_platform_event_id: 'mid.1' },
+  };
+}
+
+describe('event type registry', () => {
+  it('has exactly the 35 types of the product docs marked as spec types', () => {
+    expect([...SPEC_EVENT_TYPES].sort()).toEqual([...SPEC_TYPES].sort());
+  });
+
+  it('names every type domain.entity.action (extensions too)', () => {
+    for (const type of EVENT_TYPE_NAMES) expect(type).toMatch(/^[a-z]+(\.[a-z_]+){1,2}$/);
+    expect(EXTENSION_EVENT_TYPES.every((t) => !SPEC_TYPES.includes(t))).toBe(true);
+  });
+});
+
+describe('envelope validation', () => {
+  it('accepts a well-formed envelope', () => {
+    expect(validateEnvelope(received())).toMatchObject({ ok: true });
+  });
+
+  it.each<[string, (e: any) => void, string]>([
+    ['an unknown type', (e) => (e.type = 'messaging.message.exploded'), '/type'],
+    ['a missing workspace', (e) => delete e.workspace_id, '/'],
+    ['a non-ISO timestamp', (e) => (e.timestamp = 'yesterday'), '/timestamp'],
+    ['an unknown platform', (e) => (e.platform = 'myspace'), '/platform'],
+    ['a top-level platform-specific field', (e) => (e.data.mid = 'x'), '/data'],
+    ['a message without attachments array', (e) => delete e.data.message.attachments, '/data/message'],
+    ['a contact id of the wrong kind', (e) => (e.data.contact_id = 'conv_abc'), '/data/contact_id'],
+    ['a missing raw platform event id', (e) => (e.metadata = {}), '/metadata'],
+  ])('rejects %s and says where', (_name, mutate, path) => {
+    const envelope = received();
+    mutate(envelope);
+    const result = validateEnvelope(envelope);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.violations.map((v) => v.path)).toContain(path);
+  });
+
+  it('narrows data by type', () => {
+    const envelope = assertEnvelope(received());
+    if (envelope.type === 'messaging.message.received') {
+      expect(envelope.data.message.text).toBe('Hi');
+    } else {
+      throw new Error('expected messaging.message.received');
+    }
+  });
+});
+
+describe('published JSON Schema', () => {
+  it('is up to date with the registry (run npm run schema)', () => {
+    expect(outdated()).toEqual([]);
+  });
+
+  it('validates the same envelopes as the per-type validators', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv, ['date-time']);
+    const validate = ajv.compile(envelopeJsonSchema());
+    expect(validate(received())).toBe(true);
+    const bad = received() as any;
+    bad.data.message.direction = 'sideways';
+    expect(validate(bad)).toBe(false);
+  });
+});
