@@ -1,0 +1,28 @@
+locals {
+  apis = toset([
+    "artifactregistry.googleapis.com", # function images built by Cloud Build
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "firestore.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com", # OIDC tokens for push subscriptions
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com", # gen2 functions run as Cloud Run services
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ])
+}
+
+resource "google_project_service" "enabled" {
+  for_each = local.apis
+
+  project = var.project_id
+  service = each.value
+
+  # Disabling an API on destroy would break anything else in the project using it.
+  disable_on_destroy         = false
+  disable_dependent_services = false
+}

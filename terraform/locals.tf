@@ -1,0 +1,146 @@
+# Everything here is derived from topology.json and input variables only (no
+# resource attributes), so the tests can evaluate these locals with
+# `terraform console` and compare them with what the code expects.
+
+locals {
+  # The one declaration of topics, subscriptions, functions and Firestore
+  # indexes. Adding a subscriber is an entry there, never an edit here.
+  topology = jsondecode(file("${path.module}/../topology.json"))
+
+  topics    = local.topology.topics
+  functions = local.topology.functions
+
+  # Matches package.json "engines" (node >= 20).
+  runtime = "nodejs20"
+
+  # --- Pub/Sub ---------------------------------------------------------------
+
+  push_subscriptions = {
+    for name, sub in local.topology.subscriptions : name => sub
+    if try(sub.push_to, null) != null
+  }
+  pull_subscriptions = {
+    for name, sub in local.topology.subscriptions : name => sub
+    if try(sub.pull, false)
+  }
+
+  # Subscriptions with a dead-letter policy; the Pub/Sub service agent must be
+  # a subscriber on each to forward undeliverable messages.
+  dead_lettered_subscriptions = {
+    for name, sub in local.topology.subscriptions : name => sub
+    if can(sub.dead_letter.topic)
+  }
+  # Topics that receive dead letters; the service agent must publish to each.
+  dead_letter_topics = toset([
+    for sub in values(local.dead_lettered_subscriptions) : sub.dead_letter.topic
+  ])
+  # Subscriptions that read dead-letter topics: a backlog there means dead
+  # letters are not being recorded (or parked ones are waiting for a human).
+  dead_letter_backlog_subscriptions = sort([
+    for name, sub in local.topology.subscriptions : name
+    if contains(local.dead_letter_topics, sub.topic)
+  ])
+
+  # Functions that receive pushes; the push invoker gets run.invoker on each.
+  push_targets = toset([for sub in values(local.push_subscriptions) : sub.push_to])
+
+  # --- Functions -------------------------------------------------------------
+
+  function_names = { for name in keys(local.functions) : name => "${var.name_prefix}-${name}" }
+
+  # Service account ids are limited to 30 characters: readable when
+  # "<prefix>-<function>" fits, otherwise truncated plus a hash for uniqueness.
+  service_account_ids = {
+    for name in keys(local.functions) : name => (
+      length("${var.name_prefix}-${name}") <= 30
+      ? "${var.name_prefix}-${name}"
+      : "${trimsuffix(substr("${var.name_prefix}-${name}", 0, 21), "-")}-${substr(sha1(name), 0, 8)}"
+    )
+  }
+
+  public_functions = { for name, fn in local.functions : name => fn if fn.public }
+
+  # Cloud Run service names of the public webhooks, for log and metric filters.
+  webhook_services = sort([for name in keys(local.public_functions) : local.function_names[name]])
+
+  # Pub/Sub-triggered functions only take pushes from Pub/Sub in this project,
+  # which Cloud Run counts as internal traffic.
+  ingress_settings = {
+    for name, fn in local.functions : name => (
+      fn.trigger == "pubsub" ? "ALLOW_INTERNAL_ONLY" : "ALLOW_ALL"
+    )
+  }
+
+  function_env = {
+    for name, fn in local.functions : name => merge(
+      {
+        # shared/log.ts links log lines to traces with it; gen2 does not set it.
+        GOOGLE_CLOUD_PROJECT = var.project_id
+        # Cloud Functions adds this itself; declaring it avoids a permanent diff.
+        LOG_EXECUTION_ID = "true"
+      },
+      fn.env,
+      can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
+      ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }
+      : {},
+    )
+  }
+
+  function_max_instances = {
+    for name, fn in local.functions : name => (
+      var.max_instances_cap == null ? fn.max_instances : min(fn.max_instances, var.max_instances_cap)
+    )
+  }
+  function_min_instances = {
+    for name, fn in local.functions : name => min(
+      lookup(var.min_instances, name, fn.min_instances),
+      local.function_max_instances[name],
+    )
+  }
+
+  # --- IAM: exactly what topology.json says each function needs ---------------
+
+  # "<function>/<topic>" => publisher binding, one per entry in `publishes`.
+  publisher_bindings = merge([
+    for name, fn in local.functions : {
+      for topic in fn.publishes : "${name}/${topic}" => { function = name, topic = topic }
+    }
+  ]...)
+
+  # Functions with `firestore: true` get roles/datastore.user.
+  firestore_functions = toset([for name, fn in local.functions : name if fn.firestore])
+
+  # "<function>/<secret>" => accessor binding, one per entry in `secrets`.
+  secret_bindings = merge([
+    for name, fn in local.functions : {
+      for secret in fn.secrets : "${name}/${secret}" => { function = name, secret = secret }
+    }
+  ]...)
+
+  # Union of the functions' app-level secrets (per-Block secrets live in Firestore).
+  app_secrets = toset(flatten([for fn in values(local.functions) : fn.secrets]))
+
+  secret_ids = {
+    for secret in local.app_secrets : secret => "${var.name_prefix}-${lower(replace(secret, "_", "-"))}"
+  }
+
+  # Extra invokers of private HTTP functions, "<function>/<member>" => binding.
+  invoker_bindings = merge([
+    for name, members in var.invokers : {
+      for member in members : "${name}/${member}" => { function = name, member = member }
+    }
+  ]...)
+
+  # --- Firestore -------------------------------------------------------------
+
+  ttl_fields = {
+    for ttl in local.topology.firestore.ttl_fields : "${ttl.collection_group}/${ttl.field}" => ttl
+  }
+
+  # Keyed by collection, scope and fields so that reordering topology.json does
+  # not recreate indexes.
+  composite_indexes = {
+    for index in local.topology.firestore.composite_indexes :
+    "${index.collection_group}/${index.query_scope}/${join(",", [for f in index.fields : "${f.field_path}:${f.order}"])}" => index
+  }
+}

@@ -1,0 +1,25 @@
+# App-level secrets only: one per name in the functions' `secrets` lists in
+# topology.json. They are created empty; ops add versions (see the Deploy docs)
+# and pin them with var.secret_versions. Terraform never holds a secret value.
+#
+# Per-Block secrets (LINE channel secrets, Telegram secret tokens) are not here:
+# they are written by the Block connection service to Firestore
+# block_secrets/{block_id} (shared/blocks.ts). Firestore IAM is database-wide,
+# so every service account with roles/datastore.user can read them, not only the
+# webhooks that verify with them (see the Deploy docs, known limitations).
+resource "google_secret_manager_secret" "app" {
+  for_each = local.app_secrets
+
+  project   = var.project_id
+  secret_id = local.secret_ids[each.key]
+
+  labels = {
+    env-var = lower(replace(each.key, "_", "-"))
+  }
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}

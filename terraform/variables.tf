@@ -1,0 +1,141 @@
+variable "project_id" {
+  description = "Google Cloud project the pipeline is deployed into. One pipeline per project: topic and subscription names are the ones in topology.json, shared with the code and the local stack."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project id: 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "Region for the functions, the function source bucket and (unless firestore_location is set) Firestore, e.g. \"europe-west1\"."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as \"us-central1\" or \"europe-west1\"."
+  }
+}
+
+variable "firestore_location" {
+  description = "Firestore location: a region (\"europe-west1\") or multi-region (\"eur3\", \"nam5\"). Defaults to region. Cannot be changed once the database exists."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.firestore_location == null || can(regex("^[a-z0-9-]+$", var.firestore_location))
+    error_message = "firestore_location must be a Firestore location id such as \"europe-west1\" or \"nam5\"."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix for the names of functions, service accounts, the source bucket, secrets, log metrics and alert policies. 3-12 characters so that every service account id stays within 30."
+  type        = string
+  default     = "convotic"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,10}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-12 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "alert_email" {
+  description = "Email address that receives the pipeline's alerts (dead letters, webhook 5xx, signature-failure spikes, normalizer errors)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address."
+  }
+}
+
+variable "secret_versions" {
+  description = <<-EOT
+    Secret Manager version number each app-level secret is pinned to, keyed by the
+    environment variable name the functions read (the union of the functions'
+    `secrets` in topology.json), e.g. { META_APP_SECRET = "3", META_VERIFY_TOKEN = "2" }.
+    Pinned rather than "latest" so that adding a version changes nothing until the
+    next apply, and every revision records exactly which secret it runs with.
+    A value may hold several secrets, comma-separated, current first (rotation).
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.secret_versions) : can(regex("^[1-9][0-9]*$", v))])
+    error_message = "secret_versions values must be version numbers (\"1\", \"2\", ...), not \"latest\"."
+  }
+}
+
+variable "max_instances_cap" {
+  description = "Upper bound applied to every function's max_instances from topology.json (e.g. 5 in a staging project). null keeps the topology values."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_instances_cap == null || try(var.max_instances_cap >= 1 && floor(var.max_instances_cap) == var.max_instances_cap, false)
+    error_message = "max_instances_cap must be a whole number >= 1, or null."
+  }
+}
+
+variable "min_instances" {
+  description = "Per-function overrides of min_instances from topology.json, keyed by function name, e.g. { \"webhook-whatsapp\" = 1 } to keep a webhook warm. Functions not listed keep the topology value."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.min_instances) : v >= 0 && v <= 100 && floor(v) == v])
+    error_message = "min_instances values must be whole numbers between 0 and 100."
+  }
+}
+
+variable "event_log_retention_days" {
+  description = "Days an event stays in the event log before Firestore's TTL policy deletes it (sets EVENT_LOG_RETENTION_DAYS for every function whose topology env declares it). null keeps the topology value (30, as the product docs promise)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.event_log_retention_days == null || try(var.event_log_retention_days >= 1 && var.event_log_retention_days <= 365 && floor(var.event_log_retention_days) == var.event_log_retention_days, false)
+    error_message = "event_log_retention_days must be a whole number of days between 1 and 365, or null."
+  }
+}
+
+variable "invokers" {
+  description = "Extra principals allowed to invoke private HTTP functions, keyed by function name, e.g. { \"events-api\" = [\"serviceAccount:dashboard@my-project.iam.gserviceaccount.com\"] }."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for members in values(var.invokers) : [
+        for m in members : can(regex("^(serviceAccount|user|group|domain):", m))
+      ]
+    ]))
+    error_message = "invokers members must be IAM principals (serviceAccount:, user:, group: or domain:); allUsers is reserved for the public webhooks."
+  }
+}
+
+variable "alert_thresholds" {
+  description = "When alerts fire. Counts are per 5-minute window. Defaults suit a production project; raise them for noisy staging."
+  type = object({
+    webhook_5xx_per_5m           = optional(number, 5)
+    signature_failures_per_5m    = optional(number, 50)
+    normalizer_errors_per_5m     = optional(number, 10)
+    dead_letter_backlog_messages = optional(number, 0)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for v in values(var.alert_thresholds) : v >= 0
+    ])
+    error_message = "alert_thresholds values must be >= 0."
+  }
+}
+
+variable "firestore_delete_protection" {
+  description = "Keep Firestore delete protection on. Terraform never deletes the database (deletion_policy ABANDON); this also stops deletion from the console or gcloud."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,77 @@
+/**
+ * topology.json is read by Terraform (for_each) and by the local stack; a
+ * dangling reference there breaks a deploy or silently drops a subscriber.
+ */
+import { topology } from '../../shared/topology';
+
+const topics = new Set(Object.keys(topology.topics));
+const functions = new Set(Object.keys(topology.functions));
+const subscriptions = Object.entries(topology.subscriptions);
+
+describe('topology.json is internally consistent', () => {
+  test.each(subscriptions)('subscription %s reads a declared topic', (_name, sub) => {
+    expect(topics).toContain(sub.topic);
+  });
+
+  test.each(subscriptions.filter(([, s]) => s.dead_letter))(
+    'subscription %s dead-letters to a declared topic, not its own',
+    (_name, sub) => {
+      expect(topics).toContain(sub.dead_letter!.topic);
+      expect(sub.dead_letter!.topic).not.toBe(sub.topic);
+    },
+  );
+
+  test.each(subscriptions)('subscription %s is either push or pull', (_name, sub) => {
+    expect(Boolean(sub.push_to)).not.toBe(Boolean(sub.pull));
+  });
+
+  test.each(subscriptions.filter(([, s]) => s.push_to))(
+    'push subscription %s targets a Pub/Sub-triggered function and has retry and dead-letter policies',
+    (_name, sub) => {
+      expect(functions).toContain(sub.push_to);
+      expect(topology.functions[sub.push_to!]!.trigger).toBe('pubsub');
+      expect(sub.retry_policy.minimum_backoff).toMatch(/^\d+s$/);
+      expect(sub.retry_policy.maximum_backoff).toMatch(/^\d+s$/);
+      // Pub/Sub accepts 5..100 delivery attempts.
+      expect(sub.dead_letter?.max_delivery_attempts).toBeGreaterThanOrEqual(5);
+      expect(sub.dead_letter?.max_delivery_attempts).toBeLessThanOrEqual(100);
+    },
+  );
+
+  test.each(Object.entries(topology.functions))('function %s publishes only to declared topics', (_name, fn) => {
+    for (const topic of fn.publishes) expect(topics).toContain(topic);
+  });
+
+  test.each(Object.entries(topology.functions).filter(([, f]) => f.trigger === 'pubsub'))(
+    'Pub/Sub-triggered function %s has at least one subscription',
+    (name) => {
+      expect(subscriptions.filter(([, s]) => s.push_to === name).length).toBeGreaterThan(0);
+    },
+  );
+
+  test.each(Object.entries(topology.functions))('function %s: env topic names are declared topics', (_name, fn) => {
+    for (const [key, value] of Object.entries(fn.env)) {
+      if (key.endsWith('_TOPIC')) expect(topics).toContain(value);
+    }
+  });
+
+  test('every dead-letter topic has a subscriber, so dead letters are recorded or parked', () => {
+    const deadLetterTopics = new Set(subscriptions.flatMap(([, s]) => (s.dead_letter ? [s.dead_letter.topic] : [])));
+    for (const topic of deadLetterTopics) {
+      expect(subscriptions.some(([, s]) => s.topic === topic)).toBe(true);
+    }
+  });
+
+  test('only HTTP functions are public', () => {
+    for (const fn of Object.values(topology.functions)) if (fn.public) expect(fn.trigger).toBe('http');
+  });
+
+  test('the event log has its TTL field and an index per offered filter', () => {
+    expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'event_log', field: 'expire_at' });
+    const eventLog = topology.firestore.composite_indexes.filter((i) => i.collection_group === 'event_log');
+    expect(eventLog.length).toBeGreaterThan(0);
+    for (const index of eventLog) {
+      expect(index.fields.at(-1)).toEqual({ field_path: 'timestamp', order: 'DESCENDING' });
+    }
+  });
+});
