@@ -1,0 +1,240 @@
+/**
+ * Edge bench: throughput and latency of a webhook function (verify + publish to
+ * the Pub/Sub emulator) next to a bare functions-framework handler, and the
+ * cold start of every bundled webhook function next to the same function run
+ * unbundled. Servers run in their own processes; the load generator
+ * (autocannon) runs here. Emulators are started by the bench and stopped after.
+ *
+ * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_COLD_RUNS (3).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { saveBlock } from '../../shared/blocks';
+import { getFirestore } from '../../shared/gcp';
+import { buildFunction, ROOT } from '../build';
+import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
+
+// autocannon ships no types; the part of its API used here.
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const PROJECT = 'convotic-bench';
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
+const FF_MAIN = path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+const APP_SECRET = 'bench-app-secret';
+const LINE_SECRET = 'bench-line-secret';
+const TG_TOKEN = 'bench_tg_token';
+const LINE_BOT = 'Ubench00000000000000000000000000';
+
+const WEBHOOKS = [
+  { name: 'webhook-instagram', target: 'webhookInstagram', platform: 'instagram' },
+  { name: 'webhook-messenger', target: 'webhookMessenger', platform: 'messenger' },
+  { name: 'webhook-whatsapp', target: 'webhookWhatsapp', platform: 'whatsapp' },
+  { name: 'webhook-line', target: 'webhookLine', platform: 'line' },
+  { name: 'webhook-telegram', target: 'webhookTelegram', platform: 'telegram' },
+] as const;
+
+type Platform = (typeof WEBHOOKS)[number]['platform'];
+
+function signedRequest(platform: Platform): { body: string; headers: Record<string, string> } {
+  const { createHmac } = require('node:crypto') as typeof import('node:crypto');
+  const body =
+    platform === 'line'
+      ? JSON.stringify({ destination: LINE_BOT, events: [{ type: 'follow', timestamp: 1, source: { type: 'user', userId: 'U1' } }] })
+      : platform === 'telegram'
+        ? '{"update_id":1,"message":{"message_id":1,"date":1711878930,"chat":{"id":5,"type":"private"},"text":"hi"}}'
+        : '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"messages":[{"from":"16505551234","id":"wamid.X","timestamp":"1749416383","type":"text","text":{"body":"hello"}}]}}]}]}';
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (platform === 'line') headers['x-line-signature'] = createHmac('sha256', LINE_SECRET).update(body).digest('base64');
+  else if (platform === 'telegram') headers['x-telegram-bot-api-secret-token'] = TG_TOKEN;
+  else headers['x-hub-signature-256'] = 'sha256=' + createHmac('sha256', APP_SECRET).update(body).digest('hex');
+  return { body, headers };
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  startedAt: number;
+}
+
+function startServer(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+  return freePort().then((port) => {
+    const startedAt = performance.now();
+    const child = spawn(process.execPath, [...nodeArgs, FF_MAIN, ...args, '--port', String(port)], {
+      env: { ...process.env, ...env, NODE_ENV: 'production' },
+      stdio: 'ignore',
+    });
+    return { child, url: `http://127.0.0.1:${port}`, startedAt };
+  });
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) return resolve();
+    server.child.once('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+}
+
+/** Polls until the first 200 (connection refused while the process boots); returns ms since spawn. */
+async function untilFirst200(server: Server, init: RequestInit, path = '/'): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(server.url + path, init);
+      await res.arrayBuffer();
+      if (res.status === 200) return performance.now() - server.startedAt;
+      throw new Error(`first answer was ${res.status}`);
+    } catch (err) {
+      if ((err as Error).message.startsWith('first answer')) throw err;
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+async function createTopic(pubsubHost: string, topic: string): Promise<void> {
+  const res = await fetch(`http://${pubsubHost}/v1/projects/${PROJECT}/topics/${topic}`, { method: 'PUT' });
+  if (!res.ok && res.status !== 409) throw new Error(`create topic: ${res.status} ${await res.text()}`);
+}
+
+/** The same entry points transpiled file by file (no bundle), requiring the Google clients from node_modules. */
+async function buildUnbundled(): Promise<string> {
+  const outdir = path.join(ROOT, 'dist', '.bench-unbundled');
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) => {
+      const p = path.join(dir, f);
+      return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  await build({
+    entryPoints: [...files(path.join(ROOT, 'shared')), ...WEBHOOKS.map((w) => path.join(ROOT, 'functions', w.name, 'index.ts'))],
+    outdir,
+    outbase: ROOT,
+    bundle: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  return outdir;
+}
+
+function bareHandlerDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-bare-'));
+  writeFileSync(
+    path.join(dir, 'index.js'),
+    `require(${JSON.stringify(path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework'))}).http('bare', (req, res) => res.status(200).send('{"ok":true}'));\n`,
+  );
+  return dir;
+}
+
+async function load(url: string, req: { body: string; headers: Record<string, string> }): Promise<AutocannonResult> {
+  // A short warm-up so the measured window excludes JIT and connection set-up.
+  await autocannon({ url, method: 'POST', body: req.body, headers: req.headers, connections: CONNECTIONS, duration: 1 });
+  return autocannon({ url, method: 'POST', body: req.body, headers: req.headers, connections: CONNECTIONS, duration: DURATION_S });
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function run(): Promise<void> {
+  console.log('starting the Pub/Sub and Firestore emulators…');
+  const emulators: RunningEmulator[] = await Promise.all([
+    startEmulator('pubsub', { projectId: PROJECT }),
+    startEmulator('firestore', { projectId: PROJECT }),
+  ]);
+  const [pubsub, firestore] = emulators as [RunningEmulator, RunningEmulator];
+  try {
+    const topic = 'bench-webhook-raw';
+    await createTopic(pubsub.host, topic);
+    process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
+    process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
+    const db = getFirestore();
+    await saveBlock(db, { block_id: 'blk_bench_line', workspace_id: 'ws_bench', platform: 'line', account_id: LINE_BOT, status: 'connected' }, { line_channel_secrets: [LINE_SECRET] });
+    await saveBlock(db, { block_id: 'blk_bench_tg', workspace_id: 'ws_bench', platform: 'telegram', account_id: 'bench_bot', status: 'connected' }, { telegram_secret_tokens: [TG_TOKEN] });
+    await db.terminate();
+
+    const env = {
+      PUBSUB_EMULATOR_HOST: pubsub.host,
+      FIRESTORE_EMULATOR_HOST: firestore.host,
+      GOOGLE_CLOUD_PROJECT: PROJECT,
+      RAW_TOPIC: topic,
+      META_APP_SECRET: APP_SECRET,
+      META_VERIFY_TOKEN: 'bench-vt',
+    };
+    const bundles = Object.fromEntries(await Promise.all(WEBHOOKS.map(async (w) => [w.name, (await buildFunction(w.name, path.join(ROOT, 'functions', w.name, 'index.ts'))).dir])));
+    const unbundled = await buildUnbundled();
+
+    // Throughput: bare handler vs the bundled WhatsApp webhook, one at a time on the same machine.
+    const bare = await startServer(['--source', bareHandlerDir(), '--target', 'bare'], env);
+    await untilFirst200(bare, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const bareResult = await load(bare.url, { body: '{}', headers: { 'content-type': 'application/json' } });
+    await stop(bare);
+
+    const webhook = await startServer(['--source', bundles['webhook-whatsapp']!, '--target', 'webhookWhatsapp'], env);
+    const whatsapp = signedRequest('whatsapp');
+    await untilFirst200(webhook, { method: 'POST', body: whatsapp.body, headers: whatsapp.headers });
+    const hookResult = await load(webhook.url, whatsapp);
+    await stop(webhook);
+
+    console.log(`\nthroughput: ${CONNECTIONS} connections, ${DURATION_S} s each (after 1 s warm-up), server in its own process\n`);
+    const row = (name: string, r: AutocannonResult) => [name, fmt(r.requests.average), fmt(r.latency.p50, 1), fmt(r.latency.p99, 1), String(r.non2xx + r.errors + r.timeouts)];
+    console.log(
+      table([
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors'],
+        row('bare functions-framework handler', bareResult),
+        row('webhook-whatsapp (verify + publish)', hookResult),
+      ]),
+    );
+    const ratio = hookResult.requests.average / bareResult.requests.average;
+    console.log(`\nratio webhook/bare: ${fmt(ratio * 100)}% of bare throughput (target ≥ 50%), p99 ${fmt(hookResult.latency.p99, 1)} ms (target < 50 ms)`);
+
+    // Cold start: process spawn to the first 200 of a signed request (which loads and connects the clients).
+    const rows: string[][] = [['function', 'bundled ms', 'unbundled ms', 'bundle KiB']];
+    for (const w of WEBHOOKS) {
+      const req = signedRequest(w.platform);
+      const init: RequestInit = { method: 'POST', body: req.body, headers: req.headers };
+      const measure = async (source: string): Promise<number> => {
+        const times: number[] = [];
+        for (let i = 0; i < COLD_RUNS; i++) {
+          const server = await startServer(['--source', source, '--target', w.target], env);
+          try {
+            times.push(await untilFirst200(server, init));
+          } finally {
+            await stop(server);
+          }
+        }
+        return median(times);
+      };
+      const bundled = await measure(bundles[w.name]!);
+      const plain = await measure(path.join(unbundled, 'functions', w.name, 'index.js'));
+      rows.push([w.name, fmt(bundled), fmt(plain), fmt(statSync(path.join(bundles[w.name]!, 'index.js')).size / 1024)]);
+    }
+    console.log(`\ncold start: spawn → first 200 to a signed POST (median of ${COLD_RUNS}); unbundled = same sources transpiled file by file, clients from node_modules\n`);
+    console.log(table(rows));
+  } finally {
+    rmSync(path.join(ROOT, 'dist', '.bench-unbundled'), { recursive: true, force: true });
+    await Promise.all(emulators.map((e) => e.stop()));
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Configuration of a webhook function, read from the environment once when the
+ * function is created. Malformed values throw EdgeConfigError at load (the
+ * deployment fails visibly); missing secrets do not throw: the function then
+ * rejects every request it cannot authenticate (fail closed) and logs why.
+ *
+ * | variable                     | default        | meaning |
+ * |------------------------------|----------------|---------|
+ * | RAW_TOPIC                    | webhook-raw    | Pub/Sub topic verified requests are published to |
+ * | EDGE_MAX_BODY_BYTES          | 1048576 (1 MiB)| largest body accepted; larger gets 413 |
+ * | EDGE_PUBLISH_TIMEOUT_MS      | 10000          | how long a request waits for Pub/Sub before answering 503 |
+ * | META_APP_SECRET              | (none)         | Meta app secret(s), comma-separated, current first |
+ * | META_VERIFY_TOKEN            | (none)         | Meta webhook verify token(s), comma-separated, current first |
+ * | <PLATFORM>_APP_SECRET        | (none)         | INSTAGRAM_/MESSENGER_/WHATSAPP_: overrides META_APP_SECRET for that function |
+ * | <PLATFORM>_VERIFY_TOKEN      | (none)         | same override for the verify token |
+ */
+import type { Platform } from '../platforms';
+
+export class EdgeConfigError extends Error {
+  override readonly name = 'EdgeConfigError';
+}
+
+export interface EdgeConfig {
+  platform: Platform;
+  rawTopic: string;
+  maxBodyBytes: number;
+  publishTimeoutMs: number;
+  /** Meta only: app secrets, current first (several during a rotation). Empty: every POST is rejected. */
+  appSecrets: string[];
+  /** Meta only: verify tokens, current first. Empty: every handshake is rejected. */
+  verifyTokens: string[];
+}
+
+export const EDGE_DEFAULTS = {
+  rawTopic: 'webhook-raw',
+  maxBodyBytes: 1024 * 1024,
+  publishTimeoutMs: 10_000,
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new EdgeConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Comma-separated list; blanks dropped so that "a, ,b" and trailing commas do not yield an empty secret. */
+export function secretList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** The platform's own variable when it is set (even to a list), else the Meta-wide one. */
+function metaSecret(env: Env, platform: Platform, suffix: 'APP_SECRET' | 'VERIFY_TOKEN'): string[] {
+  const own = secretList(env[`${platform.toUpperCase()}_${suffix}`]);
+  return own.length > 0 ? own : secretList(env[`META_${suffix}`]);
+}
+
+const META_PLATFORMS: ReadonlySet<Platform> = new Set(['instagram', 'messenger', 'whatsapp']);
+
+export function isMetaPlatform(platform: Platform): boolean {
+  return META_PLATFORMS.has(platform);
+}
+
+export function loadEdgeConfig(platform: Platform, env: Env = process.env): EdgeConfig {
+  const rawTopic = (env.RAW_TOPIC ?? '').trim() || EDGE_DEFAULTS.rawTopic;
+  const meta = isMetaPlatform(platform);
+  return {
+    platform,
+    rawTopic,
+    maxBodyBytes: positiveInt(env, 'EDGE_MAX_BODY_BYTES', EDGE_DEFAULTS.maxBodyBytes),
+    publishTimeoutMs: positiveInt(env, 'EDGE_PUBLISH_TIMEOUT_MS', EDGE_DEFAULTS.publishTimeoutMs),
+    appSecrets: meta ? metaSecret(env, platform, 'APP_SECRET') : [],
+    verifyTokens: meta ? metaSecret(env, platform, 'VERIFY_TOKEN') : [],
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Builds a webhook function: the platform's adapter from the table, config from
+ * the environment, the raw-topic publisher and (LINE, Telegram) the Block
+ * registry, bound to the functions-framework request/response. The entry
+ * points in functions/webhook-* call this and register the result.
+ */
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import type { BlockRegistry } from '../blocks';
+import { createLogger, type Logger } from '../log';
+import type { Platform } from '../platforms';
+import { EDGE_ADAPTERS } from './adapters';
+import { loadEdgeConfig, type EdgeConfig } from './config';
+import { configErrorOnce } from './once';
+import { handleEdgeRequest, type EdgeDeps } from './pipeline';
+import { topicPublisher, type RawPublisher } from './publish';
+
+export interface WebhookFunctionOptions {
+  /** Required for platforms with per-Block secrets (LINE, Telegram); called on the first request that needs it. */
+  registry?: () => BlockRegistry;
+  config?: EdgeConfig;
+  publish?: RawPublisher;
+  log?: Logger;
+}
+
+export function createWebhookFunction(platform: Platform, options: WebhookFunctionOptions = {}): HttpFunction {
+  const adapter = EDGE_ADAPTERS[platform];
+  if (adapter.needsRegistry && !options.registry) {
+    throw new Error(`webhook-${platform} needs a Block registry (its secrets are per Block)`);
+  }
+  const config = options.config ?? loadEdgeConfig(platform);
+  const log = options.log ?? createLogger({ component: `webhook-${platform}` });
+  const publish = options.publish ?? topicPublisher(config.rawTopic, config.publishTimeoutMs);
+  if (adapter.handshake && config.verifyTokens.length === 0) {
+    configErrorOnce(log, `${platform}-verify-token`, `${platform.toUpperCase()}_VERIFY_TOKEN / META_VERIFY_TOKEN is not set: every verification request is rejected`, { platform });
+  }
+  if (adapter.handshake && config.appSecrets.length === 0) {
+    configErrorOnce(log, `${platform}-app-secret`, `${platform.toUpperCase()}_APP_SECRET / META_APP_SECRET is not set: every webhook is rejected`, { platform });
+  }
+
+  let deps: EdgeDeps | undefined;
+  const resolveDeps = (): EdgeDeps =>
+    (deps ??= { adapter, config, publish, log, registry: options.registry?.() });
+
+  return async (req: Request, res: Response) => {
+    const response = await handleEdgeRequest(
+      { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, rawBody: req.rawBody, parsedBody: req.body },
+      resolveDeps(),
+    );
+    res.status(response.status).set(response.headers).send(response.body);
+  };
+}

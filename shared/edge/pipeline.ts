@@ -1,0 +1,219 @@
+/**
+ * The request pipeline every webhook function runs, host-independent (a plain
+ * request in, a plain response out) so it is testable without a server.
+ *
+ *   path → method → [GET: handshake → publish record → 200 challenge]
+ *        → size → content type → JSON → authenticate → publish → 200
+ *
+ * Each step either passes or ends the request with one entry of REASONS.
+ * Nothing is published unless every step before publish passed, and nothing
+ * answers 200 before Pub/Sub acknowledged the message.
+ */
+import { randomUUID } from 'node:crypto';
+import type { BlockRegistry } from '../blocks';
+import { traceIdFrom, type Logger } from '../log';
+import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../raw-message';
+import type { EdgeConfig } from './config';
+import { singleHeader, type Headers } from './headers';
+import type { RawPublisher } from './publish';
+import { REASONS, type Outcome, type Reason } from './reasons';
+import type { EdgeAdapter, ResolvedBlock } from './types';
+
+export interface EdgeRequest {
+  method: string;
+  /** Path and query as received, e.g. `/?hub.mode=subscribe&…`. */
+  url: string;
+  headers: Headers;
+  /** The exact bytes received; undefined when there was no body. */
+  rawBody: Buffer | undefined;
+  /** The body as the host already parsed it from rawBody, when it did (saves a second parse). */
+  parsedBody?: unknown;
+}
+
+export interface EdgeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface EdgeDeps {
+  adapter: EdgeAdapter;
+  config: EdgeConfig;
+  publish: RawPublisher;
+  registry: BlockRegistry | undefined;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** What one request came to; becomes the response and the request's log line. */
+interface Decision {
+  outcome: Outcome;
+  status: number;
+  reason?: Reason;
+  block?: ResolvedBlock;
+  body: string;
+  contentType: string;
+  allow?: string;
+  error?: unknown;
+}
+
+/** Paths a platform may call: the function URL root, or the public `/webhooks/<platform>` route kept by a proxy. */
+function pathAllowed(path: string, platform: string): boolean {
+  return path === '/' || path === '' || path === `/webhooks/${platform}` || path === `/webhooks/${platform}/`;
+}
+
+function reject(reason: Reason, extra: Partial<Decision> = {}): Decision {
+  const spec = REASONS[reason];
+  return {
+    outcome: spec.outcome,
+    status: spec.status,
+    reason,
+    body: JSON.stringify({ error: spec.code, message: spec.message }),
+    contentType: 'application/json; charset=utf-8',
+    ...extra,
+  };
+}
+
+function accepted(outcome: 'accepted', requestId: string, block?: ResolvedBlock): Decision {
+  return { outcome, status: 200, block, body: JSON.stringify({ ok: true, request_id: requestId }), contentType: 'application/json; charset=utf-8' };
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [type, ...params] = value.split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  // JSON is UTF-8 (RFC 8259); a body declared in another charset would not mean what its bytes say.
+  return params.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
+}
+
+function declaredLength(headers: Headers): number | undefined {
+  const value = singleHeader(headers, 'content-length');
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function asJsonObject(req: EdgeRequest, rawBody: Buffer): Record<string, unknown> | undefined {
+  let value = req.parsedBody;
+  if (value === undefined || Buffer.isBuffer(value) || typeof value === 'string') {
+    try {
+      value = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, receivedAt: Date): Promise<Decision> {
+  const { adapter, config } = deps;
+  const url = new URL(req.url, 'http://edge.invalid');
+  if (!pathAllowed(url.pathname, adapter.platform)) return reject('not_found');
+
+  const allow = adapter.handshake ? 'GET, POST' : 'POST';
+  const method = req.method.toUpperCase();
+  if (method === 'GET' && adapter.handshake) return handshake(url.searchParams, deps, requestId, receivedAt);
+  if (method !== 'POST') return reject('method_not_allowed', { allow });
+
+  const length = declaredLength(req.headers);
+  const rawBody = req.rawBody ?? Buffer.alloc(0);
+  if ((length !== undefined && length > config.maxBodyBytes) || rawBody.length > config.maxBodyBytes) {
+    return reject('body_too_large');
+  }
+  const contentType = singleHeader(req.headers, 'content-type');
+  if (!isJsonContentType(contentType)) return reject('unsupported_media_type');
+  const json = asJsonObject(req, rawBody);
+  if (!json) return reject('malformed_json');
+
+  let auth;
+  try {
+    auth = await adapter.authenticate({ rawBody, headers: req.headers, json }, { config, registry: deps.registry, log: deps.log });
+  } catch (error) {
+    return reject('registry_unavailable', { error });
+  }
+  if (!auth.ok) return reject(auth.reason);
+
+  const attributes: RawMessageAttributes = {
+    platform: adapter.platform,
+    received_at: receivedAt.toISOString(),
+    request_id: requestId,
+    kind: 'webhook',
+    content_type: contentType ?? 'application/json',
+    block_id: auth.block?.block_id,
+    workspace_id: auth.block?.workspace_id,
+  };
+  try {
+    await deps.publish(rawBody, rawAttributes(attributes));
+  } catch (error) {
+    return reject('publish_failed', { error, block: auth.block });
+  }
+  return accepted('accepted', requestId, auth.block);
+}
+
+async function handshake(query: URLSearchParams, deps: EdgeDeps, requestId: string, receivedAt: Date): Promise<Decision> {
+  const { adapter, config } = deps;
+  const result = adapter.handshake!(query, config);
+  if (!result.ok) return reject(result.reason);
+  const record: HandshakeRecord = {
+    kind: 'webhook.verified',
+    platform: adapter.platform,
+    verified_at: receivedAt.toISOString(),
+    verify_token_index: result.tokenIndex,
+  };
+  const attributes: RawMessageAttributes = {
+    platform: adapter.platform,
+    received_at: receivedAt.toISOString(),
+    request_id: requestId,
+    kind: 'handshake',
+    content_type: 'application/json',
+  };
+  try {
+    await deps.publish(Buffer.from(JSON.stringify(record)), rawAttributes(attributes));
+  } catch (error) {
+    // Failing the handshake keeps "no 200 without a published event" true; the user retries in Meta's dashboard.
+    return reject('publish_failed', { error });
+  }
+  return { outcome: 'handshake', status: 200, body: result.challenge, contentType: 'text/plain; charset=utf-8' };
+}
+
+/** Runs the pipeline for one request and writes its one log line. Never throws. */
+export async function handleEdgeRequest(req: EdgeRequest, deps: EdgeDeps): Promise<EdgeResponse> {
+  const started = process.hrtime.bigint();
+  const receivedAt = (deps.now ?? (() => new Date()))();
+  const traceId = traceIdFrom(req.headers);
+  const requestId = traceId ?? randomUUID();
+  let decision: Decision;
+  try {
+    decision = await decide(req, deps, requestId, receivedAt);
+  } catch (error) {
+    decision = reject('internal_error', { error });
+  }
+
+  const fields = {
+    request_id: requestId,
+    trace_id: traceId,
+    platform: deps.adapter.platform,
+    method: req.method,
+    outcome: decision.outcome,
+    reason: decision.reason,
+    status: decision.status,
+    bytes: req.rawBody?.length ?? 0,
+    block_id: decision.block?.block_id,
+    workspace_id: decision.block?.workspace_id,
+    latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+    error: decision.error,
+  };
+  const message = decision.reason ? `webhook ${decision.outcome}: ${decision.reason}` : `webhook ${decision.outcome}`;
+  if (decision.outcome === 'error' || decision.reason === 'secret_not_configured') deps.log.error(message, fields);
+  else if (decision.outcome === 'rejected') deps.log.warn(message, fields);
+  else deps.log.info(message, fields);
+
+  const headers: Record<string, string> = {
+    'content-type': decision.contentType,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  };
+  if (decision.allow) headers.allow = decision.allow;
+  return { status: decision.status, headers, body: decision.body };
+}

@@ -1,0 +1,28 @@
+/**
+ * Hands a verified request to Pub/Sub. The promise settles when Pub/Sub has
+ * acknowledged the message (or failed): the edge answers 200 only after that.
+ */
+import { getTopic } from '../gcp';
+
+export type RawPublisher = (data: Buffer, attributes: Record<string, string>) => Promise<string>;
+
+export class PublishTimeoutError extends Error {
+  override readonly name = 'PublishTimeoutError';
+}
+
+/**
+ * The client retries transient errors for up to minutes; a platform waits
+ * seconds. Past timeoutMs we answer 503 so the platform retries; if the
+ * message still goes out later, the redelivery is a duplicate that the
+ * normalizer's deterministic event ids absorb.
+ */
+export function topicPublisher(topicName: string, timeoutMs: number): RawPublisher {
+  return (data, attributes) => {
+    const published = getTopic(topicName).publishMessage({ data, attributes });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([published, timeout]).finally(() => clearTimeout(timer));
+  };
+}

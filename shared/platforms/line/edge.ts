@@ -1,0 +1,39 @@
+/**
+ * LINE: the channel secret belongs to a Block, named by the body's
+ * `destination` (the bot's user id). The body is read for that lookup only;
+ * the Block (and so the workspace) comes from our registry, and nothing is
+ * accepted until the signature made with that Block's secret checks out.
+ *
+ * The LINE console's "Verify" button sends a signed `{"destination":…,"events":[]}`:
+ * it goes through the same path and is published like any delivery (one message
+ * per request, kind 'webhook'); the normalizer sees an empty `events` array.
+ */
+import { configErrorOnce } from '../../edge/once';
+import { singleHeader } from '../../edge/headers';
+import type { EdgeAdapter } from '../../edge/types';
+import { LINE_SIGNATURE_HEADER, verifyLineSignature } from './verify';
+
+export const lineEdge: EdgeAdapter = {
+  platform: 'line',
+  needsRegistry: true,
+  async authenticate({ rawBody, headers, json }, { registry, log }) {
+    // No Firestore read for requests that cannot possibly pass.
+    if (!singleHeader(headers, LINE_SIGNATURE_HEADER)) return { ok: false, reason: 'missing_signature' };
+    const destination = json.destination;
+    if (typeof destination !== 'string' || destination === '' || !registry) {
+      return { ok: false, reason: 'unknown_destination' };
+    }
+    const block = await registry.byAccount('line', destination);
+    if (!block || block.platform !== 'line') return { ok: false, reason: 'unknown_destination' };
+    const secrets = (await registry.secrets(block.block_id))?.line_channel_secrets ?? [];
+    if (secrets.length === 0) {
+      configErrorOnce(log, `line-secret:${block.block_id}`, 'LINE Block has no channel secret: its webhooks are rejected', {
+        block_id: block.block_id,
+        workspace_id: block.workspace_id,
+      });
+    }
+    const result = verifyLineSignature(rawBody, headers, secrets);
+    if (!result.ok) return result;
+    return { ok: true, block: { block_id: block.block_id, workspace_id: block.workspace_id } };
+  },
+};

@@ -1,0 +1,3 @@
+import { metaEdge } from '../meta/edge';
+
+export const messengerEdge = metaEdge('messenger');

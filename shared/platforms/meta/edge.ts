@@ -1,0 +1,19 @@
+/**
+ * The edge adapter shared by the three Meta platforms: app-level secrets from
+ * config, so no Block lookup (and no Firestore) on the hot path.
+ */
+import type { Platform } from '../../platforms';
+import type { EdgeAdapter } from '../../edge/types';
+import { verifyMetaHandshake } from './handshake';
+import { verifyMetaSignature } from './verify';
+
+export type MetaPlatform = Extract<Platform, 'instagram' | 'messenger' | 'whatsapp'>;
+
+export function metaEdge(platform: MetaPlatform): EdgeAdapter {
+  return {
+    platform,
+    needsRegistry: false,
+    handshake: (query, config) => verifyMetaHandshake(query, config.verifyTokens),
+    authenticate: async ({ rawBody, headers }, { config }) => verifyMetaSignature(rawBody, headers, config.appSecrets),
+  };
+}

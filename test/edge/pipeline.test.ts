@@ -1,0 +1,142 @@
+/**
+ * The pipeline without a server: the log line operators alert on, and the
+ * branches the functions-framework pre-empts or that need a failing dependency.
+ */
+import { StaticBlockRegistry, type BlockRegistry } from '../../shared/blocks';
+import { createLogger } from '../../shared/log';
+import { loadEdgeConfig } from '../../shared/edge/config';
+import { EDGE_ADAPTERS } from '../../shared/edge/adapters';
+import { handleEdgeRequest, type EdgeDeps, type EdgeRequest } from '../../shared/edge/pipeline';
+import type { Platform } from '../../shared/platforms';
+import { signedRequest } from '../helpers/webhook-signing';
+
+const SECRET = 'pipeline-secret';
+
+function setup(platform: Platform, overrides: Partial<EdgeDeps> = {}) {
+  const lines: Array<Record<string, unknown>> = [];
+  const published: Array<{ data: Buffer; attributes: Record<string, string> }> = [];
+  const deps: EdgeDeps = {
+    adapter: EDGE_ADAPTERS[platform],
+    config: loadEdgeConfig(platform, { META_APP_SECRET: SECRET, META_VERIFY_TOKEN: 'vt' }),
+    publish: async (data, attributes) => {
+      published.push({ data, attributes });
+      return String(published.length);
+    },
+    registry: undefined,
+    log: createLogger({}, { level: 'debug', write: (l) => lines.push(JSON.parse(l)) }),
+    now: () => new Date('2026-03-31T10:15:30.000Z'),
+    ...overrides,
+  };
+  return { deps, lines, published };
+}
+
+function post(body: string, headers: Record<string, string>): EdgeRequest {
+  return { method: 'POST', url: '/', headers, rawBody: Buffer.from(body) };
+}
+
+it('logs one line per accepted request with the fields alerts are built on', async () => {
+  const { deps, lines, published } = setup('whatsapp');
+  const signed = signedRequest('whatsapp', '{"object":"whatsapp_business_account","entry":[]}', SECRET);
+  const res = await handleEdgeRequest(
+    { method: 'POST', url: '/', headers: { ...signed.headers, 'x-cloud-trace-context': 'abc123/9;o=1' }, rawBody: signed.body },
+    deps,
+  );
+  expect(res.status).toBe(200);
+  expect(published).toHaveLength(1);
+  expect(published[0]!.attributes.received_at).toBe('2026-03-31T10:15:30.000Z');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({
+    severity: 'INFO',
+    request_id: 'abc123',
+    platform: 'whatsapp',
+    outcome: 'accepted',
+    status: 200,
+    bytes: signed.body.length,
+  });
+  expect(lines[0]).not.toHaveProperty('reason');
+});
+
+it('logs a rejection at WARNING with its reason, and never the secret or signature', async () => {
+  const { deps, lines } = setup('instagram');
+  const signed = signedRequest('instagram', '{"object":"instagram"}', 'wrong');
+  await handleEdgeRequest(post('{"object":"instagram"}', signed.headers), deps);
+  expect(lines[0]).toMatchObject({ severity: 'WARNING', outcome: 'rejected', reason: 'bad_signature', status: 401 });
+  const text = JSON.stringify(lines);
+  expect(text).not.toContain(SECRET);
+  expect(text).not.toContain(signed.headers['x-hub-signature-256']!.slice(7));
+});
+
+it('answers malformed JSON with our JSON 400 when the host did not parse the body first', async () => {
+  const { deps, lines, published } = setup('instagram');
+  const signed = signedRequest('instagram', '{"object":', SECRET);
+  const res = await handleEdgeRequest(post('{"object":', signed.headers), deps);
+  expect(res.status).toBe(400);
+  expect(JSON.parse(res.body)).toEqual({ error: 'malformed_json', message: expect.any(String) });
+  expect(lines[0]).toMatchObject({ reason: 'malformed_json', outcome: 'rejected' });
+  expect(published).toHaveLength(0);
+});
+
+it('accepts application/json with a utf-8 charset, refuses another charset with 415', async () => {
+  const { deps } = setup('instagram');
+  const signed = signedRequest('instagram', '{"object":"instagram"}', SECRET);
+  const utf8 = await handleEdgeRequest(post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=UTF-8' }), deps);
+  expect(utf8.status).toBe(200);
+  const latin1 = await handleEdgeRequest(post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=iso-8859-1' }), deps);
+  expect(latin1.status).toBe(415);
+});
+
+it('logs ERROR and answers 401 when no app secret is configured (fail closed)', async () => {
+  const { deps, lines, published } = setup('messenger', { config: loadEdgeConfig('messenger', {}) });
+  const signed = signedRequest('messenger', '{"object":"page"}', SECRET);
+  const res = await handleEdgeRequest(post('{"object":"page"}', signed.headers), deps);
+  expect(res.status).toBe(401);
+  expect(JSON.parse(res.body).error).toBe('bad_signature');
+  expect(lines[0]).toMatchObject({ severity: 'ERROR', reason: 'secret_not_configured' });
+  expect(published).toHaveLength(0);
+});
+
+it('answers 503 (retry) when the Block registry is unavailable', async () => {
+  const failing: BlockRegistry = {
+    byAccount: async () => {
+      throw new Error('UNAVAILABLE: firestore');
+    },
+    byTelegramSecretToken: async () => undefined,
+    secrets: async () => undefined,
+  };
+  const { deps, lines } = setup('line', { registry: failing });
+  const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'x');
+  const res = await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), deps);
+  expect(res.status).toBe(503);
+  expect(lines[0]).toMatchObject({ severity: 'ERROR', outcome: 'error', reason: 'registry_unavailable' });
+});
+
+it('answers 503 with outcome error when the publish is not acknowledged', async () => {
+  const { deps, lines } = setup('whatsapp', {
+    publish: async () => {
+      throw new Error('DEADLINE_EXCEEDED');
+    },
+  });
+  const signed = signedRequest('whatsapp', '{"object":"whatsapp_business_account"}', SECRET);
+  const res = await handleEdgeRequest(post('{"object":"whatsapp_business_account"}', signed.headers), deps);
+  expect(res.status).toBe(503);
+  expect(lines[0]).toMatchObject({ severity: 'ERROR', outcome: 'error', reason: 'publish_failed', error: { message: 'DEADLINE_EXCEEDED' } });
+});
+
+it('serves the public /webhooks/<platform> path too, and 404s other paths', async () => {
+  const { deps } = setup('line', { registry: new StaticBlockRegistry([]) });
+  const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'x');
+  const at = (url: string) => handleEdgeRequest({ ...post('{"destination":"U1","events":[]}', signed.headers), url }, deps);
+  expect((await at('/webhooks/line')).status).toBe(401);
+  expect((await at('/webhooks/instagram')).status).toBe(404);
+});
+
+it('logs the Block on LINE requests it resolved', async () => {
+  const registry = new StaticBlockRegistry([
+    { block_id: 'blk_1', workspace_id: 'ws_1', platform: 'line', account_id: 'U1', status: 'connected', secrets: { line_channel_secrets: ['cs'] } },
+  ]);
+  const { deps, lines, published } = setup('line', { registry });
+  const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'cs');
+  expect((await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), deps)).status).toBe(200);
+  expect(lines[0]).toMatchObject({ block_id: 'blk_1', workspace_id: 'ws_1', outcome: 'accepted' });
+  expect(published[0]!.attributes).toMatchObject({ block_id: 'blk_1', workspace_id: 'ws_1' });
+});
