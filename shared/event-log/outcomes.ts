@@ -14,12 +14,25 @@
  * Reports can arrive out of order (a slow attempt 1 after attempt 2): the
  * report with the higher attempt wins, and at equal attempts a final state
  * (success / failed) wins over retrying.
+ *
+ * Entries of batch items the normalizer rejected carry status `rejected`
+ * (written by the log writer, never by a report).
+ *
+ * `last_error` = { consumer, error, attempt, at } of the latest failing report,
+ * so a `retrying` or `failed` entry says why without opening every consumer.
+ * A report on an entry the log writer has not written yet also sets a
+ * provisional `expire_at` (now + retention), so that an entry whose envelope
+ * never reaches the writer still expires; the writer replaces it.
  */
-import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import { topology } from '../topology';
+import { expiryAfter, retentionDays } from './config';
 
 export type ConsumerStatus = 'success' | 'retrying' | 'failed';
 export type EventStatus = ConsumerStatus | 'processing';
+/** Every value an entry's `status` can take: the filterable statuses of the API. */
+export const ENTRY_STATUSES = ['success', 'retrying', 'failed', 'processing', 'rejected'] as const;
+export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 
 export interface ConsumerReport {
   status: ConsumerStatus;
@@ -47,8 +60,23 @@ export const EXPECTED_CONSUMERS: readonly string[] = Object.values(topology.subs
   .filter((s) => s.topic === EVENTS_TOPIC_NAME && s.push_to && s.push_to !== EVENT_LOG_CONSUMER)
   .map((s) => s.push_to as string);
 
+export const EVENT_LOG_COLLECTION = 'event_log';
+
+export function eventLogCollection(db: Firestore, workspaceId: string) {
+  return db.collection('workspaces').doc(workspaceId).collection(EVENT_LOG_COLLECTION);
+}
+
 export function eventLogRef(db: Firestore, workspaceId: string, eventId: string) {
-  return db.collection('workspaces').doc(workspaceId).collection('event_log').doc(eventId);
+  return eventLogCollection(db, workspaceId).doc(eventId);
+}
+
+/**
+ * The consumer a subscription delivers to, for dead letters (Pub/Sub names the
+ * source subscription): its `push_to` in topology.json, else the name itself.
+ */
+export function consumerForSubscription(subscription: string, extra: Record<string, string> = {}): string {
+  const name = subscription.split('/').pop() ?? subscription;
+  return extra[name] ?? topology.subscriptions[name]?.push_to ?? name;
 }
 
 const RANK: Record<ConsumerStatus, number> = { retrying: 0, success: 1, failed: 1 };
@@ -70,23 +98,32 @@ export function overallStatus(consumers: Record<string, ConsumerReport>, expecte
 
 export async function reportOutcome(db: Firestore, report: OutcomeReport): Promise<void> {
   const ref = eventLogRef(db, report.workspace_id, report.event_id);
-  const next: ConsumerReport = {
-    status: report.status,
-    attempt: report.attempt,
-    at: new Date().toISOString(),
-    ...(report.error ? { error: report.error.slice(0, 1000) } : {}),
-  };
+  const now = new Date();
   await db.runTransaction(async (tx) => {
     const snapshot = await tx.get(ref);
     const consumers = { ...((snapshot.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {}) };
-    if (!supersedes(next, consumers[report.consumer])) return;
-    consumers[report.consumer] = next;
-    const update: Record<string, unknown> = {
-      consumers,
-      status: overallStatus(consumers),
-      updated_at: new Date().toISOString(),
+    const previous = consumers[report.consumer];
+    // A dead letter says only "gave up": keep the error of the last failed attempt.
+    const error = report.error ?? (report.status === 'failed' ? previous?.error : undefined);
+    const next: ConsumerReport = {
+      status: report.status,
+      attempt: report.attempt,
+      at: now.toISOString(),
+      ...(error ? { error: error.slice(0, 1000) } : {}),
     };
+    const update: Record<string, unknown> = { updated_at: now.toISOString() };
+    // Execution links are facts whatever the ordering of reports: always merge them.
     if (report.execution_ids?.length) update.execution_ids = FieldValue.arrayUnion(...report.execution_ids);
+    if (supersedes(next, previous)) {
+      consumers[report.consumer] = next;
+      update.consumers = consumers;
+      // A rejected entry has no consumers; nothing a report says changes that.
+      if (snapshot.get('status') !== 'rejected') update.status = overallStatus(consumers);
+      if (next.status !== 'success') update.last_error = { consumer: report.consumer, error: next.error ?? null, attempt: next.attempt, at: next.at };
+    } else if (!update.execution_ids) {
+      return;
+    }
+    if (snapshot.get('expire_at') === undefined) update.expire_at = Timestamp.fromDate(expiryAfter(now, retentionDays()));
     tx.set(ref, update, { merge: true });
   });
 }

@@ -1,0 +1,229 @@
+/**
+ * The event log's document model: what one entry of
+ * `workspaces/{ws}/event_log/{id}` (and of the top-level `unrouted_events`)
+ * holds, built from what reached the log (an envelope, a rejected batch item,
+ * a raw message the normalizer gave up on).
+ *
+ * Field by field:
+ *   kind              'event' (an envelope), 'rejected' (a batch item the
+ *                     normalizer could not map), 'raw' (a whole webhook body
+ *                     the normalizer failed on after every retry), 'unknown'
+ *   event_id          the envelope id, rejection id or raw message id (= doc id)
+ *   timestamp         Firestore Timestamp of the event time; lists order by it
+ *   received_at       when the edge received the webhook (null if unknown)
+ *   logged_at         when the log writer first wrote the entry
+ *   expire_at         timestamp + retention days (Firestore TTL deletes it)
+ *   platform, type, type_domain ("messaging"), type_entity ("messaging.message"),
+ *   block_id, contact_id, source, request_id, raw_platform_event_id, replay_of
+ *                     flat copies for equality filters and display; null when absent
+ *   envelope_json     the envelope as JSON text (text, because platform_detail
+ *                     may hold nested arrays Firestore cannot store); null with
+ *                     envelope_omitted=true when it would not fit the 1 MiB doc
+ *   raw_ref           id of the stored webhook body in `raw_messages` (replay input)
+ *   raw_json          the rejected item / failed body itself, as JSON text,
+ *                     cut at MAX_INLINE_RAW_BYTES with raw_truncated=true
+ *   rejection         { reason, detail, path } for kind 'rejected'
+ *
+ * Written by others, never by the builders here: status, consumers,
+ * execution_ids, last_error (outcomes.ts), replays (events-api).
+ */
+import { Timestamp } from '@google-cloud/firestore';
+import type { Envelope } from '../envelope';
+import type { RejectedItem } from '../rejection';
+import type { RawMessageAttributes } from '../raw-message';
+import { expiryAfter } from './config';
+import { rawMessageId } from './raw-store';
+
+export type EntryKind = 'event' | 'rejected' | 'raw' | 'unknown';
+
+/** Firestore allows 1 MiB per document; these leave room for the other fields. */
+export const MAX_ENVELOPE_BYTES = 400_000;
+export const MAX_INLINE_RAW_BYTES = 400_000;
+
+/** The fields the log writer owns (never status/consumers/execution_ids/replays). */
+export interface EntryFields {
+  kind: EntryKind;
+  event_id: string;
+  workspace_id: string | null;
+  timestamp: Timestamp;
+  received_at: Timestamp | null;
+  logged_at: Timestamp;
+  expire_at: Timestamp;
+  platform: string | null;
+  type: string | null;
+  type_domain: string | null;
+  type_entity: string | null;
+  block_id: string | null;
+  contact_id: string | null;
+  source: string | null;
+  request_id: string | null;
+  raw_platform_event_id: string | null;
+  replay_of: string | null;
+  envelope_json: string | null;
+  envelope_omitted?: boolean;
+  raw_ref: string | null;
+  raw_json: string | null;
+  raw_truncated: boolean;
+  rejection: { reason: string; detail: string; path: string } | null;
+}
+
+/** `messaging.message.received` → domain `messaging`, entity `messaging.message`. */
+export function typeParts(type: string): { type_domain: string; type_entity: string | null } {
+  const parts = type.split('.');
+  return { type_domain: parts[0] ?? type, type_entity: parts.length >= 3 ? parts.slice(0, 2).join('.') : null };
+}
+
+function dateOr(value: string | undefined, fallback: Date): Date {
+  if (!value) return fallback;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? fallback : new Date(ms);
+}
+
+const ts = (d: Date) => Timestamp.fromDate(d);
+
+/** Text cut to at most `max` UTF-8 bytes (flagged), so one huge payload never blocks the entry. */
+export function fitText(text: string, max: number): { text: string; truncated: boolean } {
+  if (Buffer.byteLength(text, 'utf8') <= max) return { text, truncated: false };
+  // Cutting bytes may split a multi-byte character; toString replaces the stray bytes.
+  return { text: Buffer.from(text, 'utf8').subarray(0, max).toString('utf8'), truncated: true };
+}
+
+function jsonText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+}
+
+/** Sources whose envelopes came out of a stored webhook body (a replay keeps its original's request id). */
+const RAW_BACKED_SOURCES = new Set(['webhook', 'replay']);
+
+export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDays: number }): EntryFields {
+  const at = dateOr(envelope.timestamp, opts.now);
+  const json = JSON.stringify(envelope);
+  const fits = Buffer.byteLength(json, 'utf8') <= MAX_ENVELOPE_BYTES;
+  const data = envelope.data as { contact_id?: unknown };
+  const meta = envelope.metadata;
+  const requestId = meta.request_id ?? null;
+  return {
+    kind: 'event',
+    event_id: envelope.id,
+    workspace_id: envelope.workspace_id,
+    timestamp: ts(at),
+    received_at: meta.received_at ? ts(dateOr(meta.received_at, opts.now)) : null,
+    logged_at: ts(opts.now),
+    expire_at: ts(expiryAfter(at, opts.retentionDays)),
+    platform: envelope.platform,
+    type: envelope.type,
+    ...typeParts(envelope.type),
+    block_id: envelope.block_id,
+    contact_id: typeof data.contact_id === 'string' ? data.contact_id : null,
+    source: meta.source ?? null,
+    request_id: requestId,
+    raw_platform_event_id: meta.raw_platform_event_id,
+    replay_of: meta.replay_of ?? null,
+    envelope_json: fits ? json : null,
+    ...(fits ? {} : { envelope_omitted: true }),
+    // Webhook bodies are stored once per request by the raw store; internal and derived events have none.
+    raw_ref: requestId && envelope.platform !== 'convotic' && RAW_BACKED_SOURCES.has(meta.source ?? 'webhook')
+      ? rawMessageId(envelope.platform, requestId)
+      : null,
+    raw_json: null,
+    raw_truncated: false,
+    rejection: null,
+  };
+}
+
+export function fromRejected(item: RejectedItem, opts: { now: Date; retentionDays: number }): EntryFields {
+  const at = dateOr(item.received_at ?? item.rejected_at, opts.now);
+  const raw = fitText(jsonText(item.raw), MAX_INLINE_RAW_BYTES);
+  return {
+    kind: 'rejected',
+    event_id: item.id,
+    workspace_id: item.workspace_id ?? null,
+    timestamp: ts(at),
+    received_at: item.received_at ? ts(dateOr(item.received_at, opts.now)) : null,
+    logged_at: ts(opts.now),
+    expire_at: ts(expiryAfter(at, opts.retentionDays)),
+    platform: item.platform,
+    type: null,
+    type_domain: null,
+    type_entity: null,
+    block_id: item.block_id ?? null,
+    contact_id: null,
+    source: 'webhook',
+    request_id: item.request_id ?? null,
+    raw_platform_event_id: item.raw_platform_event_id ?? null,
+    replay_of: null,
+    envelope_json: null,
+    raw_ref: item.request_id ? rawMessageId(item.platform, item.request_id) : null,
+    raw_json: raw.text,
+    raw_truncated: raw.truncated,
+    rejection: { reason: item.reason, detail: item.detail, path: item.path },
+  };
+}
+
+/** A webhook body the normalizer failed on after every retry (from webhook-raw-dead-letter). */
+export function fromRawDeadLetter(
+  body: Buffer,
+  attrs: RawMessageAttributes,
+  opts: { now: Date; retentionDays: number; deliveryCount?: number },
+): EntryFields {
+  const at = dateOr(attrs.received_at, opts.now);
+  const raw = fitText(body.toString('utf8'), MAX_INLINE_RAW_BYTES);
+  const id = rawMessageId(attrs.platform, attrs.request_id);
+  return {
+    kind: 'raw',
+    event_id: id,
+    workspace_id: attrs.workspace_id ?? null,
+    timestamp: ts(at),
+    received_at: ts(at),
+    logged_at: ts(opts.now),
+    expire_at: ts(expiryAfter(at, opts.retentionDays)),
+    platform: attrs.platform,
+    type: null,
+    type_domain: null,
+    type_entity: null,
+    block_id: attrs.block_id ?? null,
+    contact_id: null,
+    source: 'webhook',
+    request_id: attrs.request_id,
+    raw_platform_event_id: null,
+    replay_of: null,
+    envelope_json: null,
+    raw_ref: id,
+    raw_json: raw.text,
+    raw_truncated: raw.truncated,
+    rejection: {
+      reason: 'normalizer_failed',
+      detail: `the normalizer failed on this webhook body${opts.deliveryCount ? ` after ${opts.deliveryCount} delivery attempts` : ''}`,
+      path: '',
+    },
+  };
+}
+
+/** Anything else that reached the log: kept (cut to fit) so nothing is invisible. */
+export function fromUnknown(id: string, body: Buffer, attributes: Record<string, string>, opts: { now: Date; retentionDays: number; why: string }): EntryFields {
+  const raw = fitText(JSON.stringify({ attributes, data: body.toString('utf8') }), MAX_INLINE_RAW_BYTES);
+  return {
+    kind: 'unknown',
+    event_id: id,
+    workspace_id: null,
+    timestamp: ts(opts.now),
+    received_at: null,
+    logged_at: ts(opts.now),
+    expire_at: ts(expiryAfter(opts.now, opts.retentionDays)),
+    platform: attributes.platform ?? null,
+    type: null,
+    type_domain: null,
+    type_entity: null,
+    block_id: null,
+    contact_id: null,
+    source: null,
+    request_id: null,
+    raw_platform_event_id: null,
+    replay_of: null,
+    envelope_json: null,
+    raw_ref: null,
+    raw_json: raw.text,
+    raw_truncated: raw.truncated,
+    rejection: { reason: 'unrecognized_message', detail: opts.why, path: '' },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Webhook bodies kept for 30 days so a replay can run a platform event
+ * through the current normalizer (a fixed mapping then repairs old events).
+ *
+ * The event log subscribes to `webhook-raw` as well (subscription
+ * `event-log-raw`) and stores each message once, at
+ * `raw_messages/{rawMessageId(platform, request_id)}`. Envelopes name their
+ * request in `metadata.request_id`, which is how a log entry finds its body.
+ * Stored whole (not per batch item) because splitting is the normalizer's job
+ * and the body-level context (Meta `entry[].id`, WhatsApp `metadata`) is
+ * needed to normalize an item again. Bodies may hold several workspaces'
+ * events (Meta batches), so this collection is never shown to a workspace
+ * as is: see extractItem.
+ */
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { hashId } from '../envelope/ids';
+import type { RawMessageAttributes } from '../raw-message';
+import { expiryAfter } from './config';
+
+export const RAW_MESSAGES = 'raw_messages';
+/** A stored body must leave room in its 1 MiB document for the attributes. */
+export const MAX_RAW_BODY_BYTES = 900_000;
+
+export interface StoredRawMessage {
+  platform: string;
+  request_id: string;
+  attributes: Record<string, string>;
+  /** The body as UTF-8 text, or base64 when it is not valid UTF-8; null when too large. */
+  body: string | null;
+  encoding: 'utf8' | 'base64';
+  size: number;
+  /** True when the body was too large to keep: the entry is listed, but cannot be re-normalized. */
+  truncated: boolean;
+  workspace_id: string | null;
+  received_at: Timestamp;
+  expire_at: Timestamp;
+}
+
+/** Deterministic: a redelivered raw message lands on the same document. */
+export function rawMessageId(platform: string, requestId: string): string {
+  return hashId('raw', [platform, requestId]);
+}
+
+function encode(body: Buffer): { body: string; encoding: 'utf8' | 'base64' } {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? { body: text, encoding: 'utf8' } : { body: body.toString('base64'), encoding: 'base64' };
+}
+
+export function rawRecord(data: Buffer, attrs: RawMessageAttributes, attributes: Record<string, string>, retentionDays: number, now: Date): StoredRawMessage {
+  const receivedMs = Date.parse(attrs.received_at);
+  const received = Number.isNaN(receivedMs) ? now : new Date(receivedMs);
+  const fits = data.length <= MAX_RAW_BODY_BYTES;
+  const encoded = fits ? encode(data) : { body: null, encoding: 'utf8' as const };
+  return {
+    platform: attrs.platform,
+    request_id: attrs.request_id,
+    attributes,
+    ...encoded,
+    size: data.length,
+    truncated: !fits,
+    workspace_id: attrs.workspace_id ?? null,
+    received_at: Timestamp.fromDate(received),
+    // Entries expire at event time + retention; event time precedes receipt, so the body outlives them.
+    expire_at: Timestamp.fromDate(expiryAfter(received, retentionDays)),
+  };
+}
+
+/** Create-if-absent: a redelivery rewrites nothing. */
+export async function storeRawMessage(db: Firestore, record: StoredRawMessage): Promise<'created' | 'exists'> {
+  try {
+    await db.collection(RAW_MESSAGES).doc(rawMessageId(record.platform, record.request_id)).create(record);
+    return 'created';
+  } catch (err) {
+    if ((err as { code?: number }).code === 6 /* ALREADY_EXISTS */) return 'exists';
+    throw err;
+  }
+}
+
+export async function loadRawMessage(db: Firestore, id: string): Promise<StoredRawMessage | undefined> {
+  const snap = await db.collection(RAW_MESSAGES).doc(id).get();
+  return snap.exists ? (snap.data() as StoredRawMessage) : undefined;
+}
+
+export function rawBody(record: StoredRawMessage): Buffer | undefined {
+  if (record.body === null) return undefined;
+  return Buffer.from(record.body, record.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * The batch item at `path` (`entry[0].messaging[2]`, `events[4]`, "" for the
+ * whole body) of a JSON body; undefined when the body is not JSON or the path
+ * leads nowhere.
+ */
+export function extractItem(body: Buffer, path: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  for (const token of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = token.startsWith('[') ? (value as unknown[])[Number(token.slice(1, -1))] : (value as Record<string, unknown>)[token];
+  }
+  return value;
+}

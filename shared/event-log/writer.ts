@@ -1,0 +1,49 @@
+/**
+ * Writes log entries. The entry may already exist when the writer runs: a
+ * consumer can report its outcome first (outcomes.ts), and Pub/Sub redelivers.
+ * So the write is a transaction that
+ *   - writes nothing when the writer already wrote this entry (redelivery),
+ *   - otherwise merges only the writer's own fields (entry.ts EntryFields),
+ *     never `consumers`, `status` (unless none yet), `execution_ids`, `replays`,
+ *   - keeps the earliest `logged_at`.
+ */
+import type { Firestore, DocumentReference } from '@google-cloud/firestore';
+import type { EntryFields } from './entry';
+import { eventLogRef, overallStatus, type ConsumerReport } from './outcomes';
+
+export const UNROUTED_EVENTS = 'unrouted_events';
+
+/** Where an entry lives: its workspace's log, or `unrouted_events` when no workspace is known. */
+export function entryRef(db: Firestore, fields: Pick<EntryFields, 'workspace_id' | 'event_id'>): DocumentReference {
+  const id = safeDocId(fields.event_id);
+  return fields.workspace_id ? eventLogRef(db, fields.workspace_id, id) : db.collection(UNROUTED_EVENTS).doc(id);
+}
+
+/** Document ids cannot contain `/` nor be `.`/`..`; ours never do, but a rejection id comes from another team. */
+function safeDocId(id: string): string {
+  return /^[^/]{1,700}$/.test(id) && id !== '.' && id !== '..' ? id : Buffer.from(id).toString('base64url').slice(0, 700);
+}
+
+export type WriteResult = 'created' | 'completed' | 'unchanged';
+
+/**
+ * Writes the entry unless the writer already did. `initialStatus` is the
+ * status for an entry no consumer reported on yet ('rejected', 'failed' for a
+ * dead body); envelopes start from their consumers' reports (usually none: processing).
+ */
+export async function writeEntry(db: Firestore, fields: EntryFields, initialStatus?: 'rejected' | 'failed'): Promise<WriteResult> {
+  const ref = entryRef(db, fields);
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (snap.exists && snap.get('kind') !== undefined) return 'unchanged';
+    const update: Record<string, unknown> = { ...fields };
+    if (initialStatus) {
+      update.status = initialStatus;
+    } else if (snap.get('status') === undefined) {
+      const consumers = (snap.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {};
+      update.status = overallStatus(consumers);
+    }
+    tx.set(ref, update, { merge: true });
+    return snap.exists ? 'completed' : 'created';
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The events-api's HTTP plumbing: one error type that carries the status and
+ * a machine-readable code, JSON error bodies `{error, message}`, and a route
+ * table matched on path segments (404 for unknown paths, 405 with Allow for a
+ * known path and another method).
+ */
+import type { Request, Response } from '@google-cloud/functions-framework';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: unknown) => new ApiError(400, code, message, details);
+export const notFound = (message: string) => new ApiError(404, 'not_found', message);
+
+export function sendError(res: Response, err: ApiError): void {
+  if (err.status === 405 && Array.isArray(err.details)) res.set('Allow', (err.details as string[]).join(', '));
+  res.status(err.status).json({ error: err.code, message: err.message, ...(err.details && err.status !== 405 ? { details: err.details } : {}) });
+}
+
+export type Params = Record<string, string>;
+export type RouteHandler = (req: Request, res: Response, params: Params) => Promise<void>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** `/workspaces/:ws/events/:id`: `:name` segments become params. */
+  pattern: string;
+  handle: RouteHandler;
+}
+
+function match(pattern: string, path: string): Params | undefined {
+  const want = pattern.split('/').filter(Boolean);
+  const got = path.split('/').filter(Boolean);
+  if (want.length !== got.length) return undefined;
+  const params: Params = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith(':')) {
+      let value: string;
+      try {
+        value = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+      params[w.slice(1)] = value;
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** The route for this method and path, or the ApiError (404/405) to answer. */
+export function resolve(routes: readonly Route[], method: string, path: string): { route: Route; params: Params } | ApiError {
+  const onPath = routes.map((route) => ({ route, params: match(route.pattern, path) })).filter((m) => m.params);
+  if (onPath.length === 0) return notFound(`no route for ${path}`);
+  const hit = onPath.find((m) => m.route.method === method);
+  if (!hit) {
+    const allowed = onPath.map((m) => m.route.method);
+    return new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed.join(' or ')}`, allowed);
+  }
+  return { route: hit.route, params: hit.params as Params };
+}
+
+/** A single string query/body value, or a 400 naming the parameter. */
+export function single(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badRequest('invalid_parameter', `${name} must be given once, as a string`);
+  return value;
+}

@@ -1,0 +1,75 @@
+/**
+ * Events other Convotic services publish through the API: the types no
+ * platform webhook carries. INTERNAL_EVENT_TYPES is the one list; anything
+ * else (messaging.message.received...) comes only from the normalizer or a
+ * consumer, and is refused with 400.
+ */
+import { randomUUID } from 'node:crypto';
+import { validateEnvelope, type Envelope, type EventType } from '../envelope';
+import { hashId } from '../envelope/ids';
+import { INTERNAL_SOURCE } from '../platforms';
+import { badRequest } from './http';
+
+export const INTERNAL_EVENT_TYPES = [
+  'commerce.order.created',
+  'commerce.order.updated',
+  'commerce.order.fulfilled',
+  'commerce.order.cancelled',
+  'commerce.cart.abandoned',
+  'crm.deal.created',
+  'crm.deal.stage_changed',
+  'automation.workflow.completed',
+  'automation.workflow.failed',
+  'automation.workflow.paused',
+  'ptm.notification.sent',
+  'ptm.notification.delivered',
+  'ptm.notification.clicked',
+  'platform.block.connected',
+  'platform.block.disconnected',
+  'platform.block.error',
+  'messaging.conversation.closed',
+] as const satisfies readonly EventType[];
+
+const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The envelope for a posted internal event: workspace from the path, id from
+ * the idempotency key (the same key twice is the same event) or random,
+ * platform `convotic` unless given, metadata.source `internal`.
+ */
+export function internalEnvelope(workspaceId: string, body: unknown, headerKey: string | undefined, now: Date): Envelope {
+  if (!isObject(body)) throw badRequest('invalid_body', 'the body must be a JSON object (an event envelope)');
+  const { idempotency_key: bodyKey, ...fields } = body;
+  if (bodyKey !== undefined && (typeof bodyKey !== 'string' || !bodyKey)) throw badRequest('invalid_body', 'idempotency_key must be a non-empty string');
+  const key = headerKey ?? (bodyKey as string | undefined);
+  const type = fields.type;
+  if (typeof type !== 'string') throw badRequest('invalid_body', 'type is required');
+  if (!ALLOWED.has(type)) {
+    throw badRequest('type_not_allowed', `${type} cannot be posted: only the normalizer and pipeline consumers emit it. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`);
+  }
+  if (fields.workspace_id !== undefined && fields.workspace_id !== workspaceId) {
+    throw badRequest('workspace_mismatch', `workspace_id ${JSON.stringify(fields.workspace_id)} differs from the path's workspace ${workspaceId}`);
+  }
+  if (fields.metadata !== undefined && !isObject(fields.metadata)) throw badRequest('invalid_body', 'metadata must be an object');
+  const metadata = (fields.metadata ?? {}) as Record<string, unknown>;
+  if (metadata.source !== undefined && metadata.source !== 'internal') {
+    throw badRequest('invalid_body', `metadata.source must be "internal" (or absent) for posted events, got ${JSON.stringify(metadata.source)}`);
+  }
+  const id = fields.id ?? hashId('evt', ['internal', workspaceId, key ?? randomUUID()]);
+  const candidate = {
+    ...fields,
+    id,
+    workspace_id: workspaceId,
+    block_id: fields.block_id ?? null,
+    platform: fields.platform ?? INTERNAL_SOURCE,
+    timestamp: fields.timestamp ?? now.toISOString(),
+    metadata: { ...metadata, raw_platform_event_id: metadata.raw_platform_event_id ?? key ?? id, source: 'internal' },
+  };
+  const result = validateEnvelope(candidate);
+  if (!result.ok) {
+    throw badRequest('invalid_envelope', `the event does not match the ${type} schema: ${result.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`, result.violations);
+  }
+  return result.envelope;
+}

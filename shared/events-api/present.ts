@@ -1,0 +1,84 @@
+/**
+ * Log documents as the API shows them: a summary per list row, the full
+ * entry for one event. Only this workspace's data leaves: a stored webhook
+ * body may carry other workspaces' events (Meta batches), so an event shows
+ * only its own batch item (metadata.raw_path), or the whole body when the
+ * edge tied the body to this workspace (LINE, Telegram).
+ */
+import type { DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
+import { extractItem, loadRawMessage, rawBody } from '../event-log/raw-store';
+
+const iso = (t: unknown) => (t && typeof (t as Timestamp).toDate === 'function' ? (t as Timestamp).toDate().toISOString() : null);
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function summary(doc: DocumentSnapshot): Record<string, unknown> {
+  const d = doc.data() ?? {};
+  const status = d.status ?? 'processing';
+  return {
+    id: doc.id,
+    kind: d.kind,
+    timestamp: iso(d.timestamp),
+    received_at: iso(d.received_at),
+    platform: d.platform ?? null,
+    type: d.type ?? null,
+    status,
+    block_id: d.block_id ?? null,
+    contact_id: d.contact_id ?? null,
+    source: d.source ?? null,
+    execution_ids: d.execution_ids ?? [],
+    replay_of: d.replay_of ?? null,
+    replays: d.replays ?? [],
+    ...(status === 'retrying' || status === 'failed' ? { last_error: d.last_error ?? null } : {}),
+    ...(d.rejection ? { rejection: d.rejection } : {}),
+  };
+}
+
+export interface RawView {
+  available: boolean;
+  payload?: unknown;
+  truncated?: boolean;
+  note?: string;
+}
+
+async function rawView(db: Firestore, workspaceId: string, d: Record<string, unknown>, envelope: { metadata?: { raw_path?: unknown } } | null): Promise<RawView> {
+  if (typeof d.raw_json === 'string') {
+    return { available: true, payload: d.raw_truncated ? d.raw_json : parseJson(d.raw_json), truncated: d.raw_truncated === true };
+  }
+  if (typeof d.raw_ref !== 'string') return { available: false, note: 'no platform payload: the event was not carried by a webhook' };
+  const stored = await loadRawMessage(db, d.raw_ref);
+  if (!stored) return { available: false, note: 'the webhook body was not stored (it arrived before the raw store, or has expired)' };
+  const body = rawBody(stored);
+  if (!body) return { available: false, truncated: true, note: `the webhook body (${stored.size} bytes) was too large to keep` };
+  const path = envelope?.metadata?.raw_path;
+  if (typeof path === 'string') {
+    const item = extractItem(body, path);
+    if (item !== undefined) return { available: true, payload: item };
+  }
+  if (stored.workspace_id === workspaceId) return { available: true, payload: parseJson(body.toString('utf8')) };
+  return { available: false, note: 'the webhook body is stored (replay uses it) but may hold other workspaces\' events, and this event does not name its batch item' };
+}
+
+export async function detail(db: Firestore, workspaceId: string, doc: DocumentSnapshot): Promise<Record<string, unknown>> {
+  const d = doc.data() ?? {};
+  const envelope = parseJson(d.envelope_json) as { metadata?: { raw_path?: unknown } } | null;
+  return {
+    ...summary(doc),
+    logged_at: iso(d.logged_at),
+    expire_at: iso(d.expire_at),
+    request_id: d.request_id ?? null,
+    raw_platform_event_id: d.raw_platform_event_id ?? null,
+    envelope,
+    ...(d.envelope_omitted ? { envelope_omitted: true } : {}),
+    raw: await rawView(db, workspaceId, d, envelope),
+    consumers: d.consumers ?? {},
+    last_error: d.last_error ?? null,
+  };
+}

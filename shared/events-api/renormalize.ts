@@ -1,0 +1,28 @@
+/**
+ * Replay's link to the normalizer: a stored `webhook-raw` message (body and
+ * attributes) through the current normalize() with a Router, publishing
+ * nothing. Production routes with the Block registry (firestoreRouter).
+ */
+import { normalize } from '../normalize/normalize';
+import type { Router } from '../normalize/router';
+import { parseRawAttributes } from '../raw-message';
+import type { Renormalize } from './replay';
+
+export function renormalizeWith(router: () => Router): Renormalize {
+  return async ({ data, attributes }) => {
+    const attrs = parseRawAttributes(attributes);
+    if (!attrs) return { envelopes: [], rejections: [] };
+    return normalize(
+      {
+        platform: attrs.platform,
+        kind: attrs.kind,
+        body: data,
+        receivedAt: attrs.received_at,
+        requestId: attrs.request_id,
+        blockId: attrs.block_id,
+        workspaceId: attrs.workspace_id,
+      },
+      router(),
+    );
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Internal events: another Convotic service posts a type no webhook carries;
+ * it is validated, given an id and fanned out on `events` like any event, and
+ * reaches the log. Platform-webhook types and foreign workspaces are refused.
+ */
+import type { Envelope } from '../../shared/envelope';
+import { collect, createTopic, listen, pushSubscription, uid, waitFor, type Running } from '../event-log/support';
+import '../../functions/event-log';
+
+const ws = uid('ws_internal');
+const topic = uid('events-internal').replace(/_/g, '-');
+process.env.EVENTS_TOPIC = topic;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('../../functions/events-api');
+
+let eventLog: Running;
+let api: Running;
+let published: Awaited<ReturnType<typeof collect>>;
+
+beforeAll(async () => {
+  [eventLog, api] = await Promise.all([listen('eventLog'), listen('eventsApi')]);
+  await createTopic(topic);
+  await pushSubscription(`${topic}-log`, topic, eventLog.url);
+  published = await collect(topic, `${topic}-watch`);
+});
+afterAll(async () => {
+  await published.stop();
+  await Promise.all([eventLog.close(), api.close()]);
+});
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+describe('POST /workspaces/{ws}/events', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['commerce', { type: 'commerce.order.fulfilled', data: { order: { id: 'o1', status: 'fulfilled', items: [{ name: 'Mug', quantity: 1 }] }, fulfillment: { carrier: 'DHL' } } }],
+    ['crm', { type: 'crm.deal.stage_changed', data: { deal: { id: 'd1', stage: 'won' }, previous_stage: 'lead' } }],
+    ['automation', { type: 'automation.workflow.failed', data: { workflow_id: 'wf1', execution_id: 'exe1', error: { code: 'timeout', message: 'step 3 timed out' } } }],
+    ['platform', { type: 'platform.block.error', block_id: 'blk_ig', platform: 'instagram', data: { error: { code: '190', message: 'token expired' } } }],
+    ['ptm', { type: 'ptm.notification.clicked', data: { notification_id: 'n1', url: 'https://shop.example/o/1' } }],
+    ['conversation.closed', { type: 'messaging.conversation.closed', data: { conversation_id: 'conv_abc', closed_by: { type: 'agent', id: 'agent7' } } }],
+  ])('round-trips a %s event to the log', async (_domain, body) => {
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const envelope = await waitFor('the event on the topic', async () => {
+      const m = published.messages.find((msg) => msg.attributes.event_id === id);
+      return m ? (JSON.parse(m.data.toString()) as Envelope) : undefined;
+    });
+    expect(envelope).toMatchObject({ ...body, id, workspace_id: ws, metadata: { source: 'internal' } });
+    expect(envelope.platform).toBe(body.platform ?? 'convotic');
+    const logged = await waitFor('the log entry', async () => {
+      const r = await fetch(`${api.url}/workspaces/${ws}/events/${id}`);
+      return r.status === 200 ? ((await r.json()) as Record<string, unknown>) : undefined;
+    });
+    expect(logged).toMatchObject({ id, type: body.type, source: 'internal', envelope });
+  });
+
+  it('gives the same id to the same idempotency key', async () => {
+    const body = { type: 'ptm.notification.sent', data: { notification_id: 'n2' } };
+    const a = (await (await post(body, { 'Idempotency-Key': 'ptm-n2' })).json()) as { id: string };
+    const b = (await (await post(body, { 'Idempotency-Key': 'ptm-n2' })).json()) as { id: string };
+    const c = (await (await post(body, { 'Idempotency-Key': 'ptm-n3' })).json()) as { id: string };
+    expect(a.id).toBe(b.id);
+    expect(c.id).not.toBe(a.id);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a platform-webhook type', { type: 'messaging.message.received', data: {} }, 'type_not_allowed'],
+    ['a derived type', { type: 'crm.contact.created', data: {} }, 'type_not_allowed'],
+    ['another workspace', { type: 'ptm.notification.sent', workspace_id: 'ws_someone_else', data: { notification_id: 'n' } }, 'workspace_mismatch'],
+    ['data off the schema', { type: 'commerce.order.created', data: { order: { id: 'o', status: 'lost', items: [] } } }, 'invalid_envelope'],
+    ['no type', { data: {} }, 'invalid_body'],
+    ['a JSON array', [1, 2], 'invalid_body'],
+    ['a non-internal source', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { source: 'webhook' } }, 'invalid_body'],
+  ])('refuses %s with 400 and the reason', async (_name, body, code) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { error: string; message: string };
+    expect(answer.error).toBe(code);
+    expect(answer.message.length).toBeGreaterThan(10);
+  });
+});
