@@ -9,6 +9,7 @@ export interface BenchPart {
 
 const PARTS: Array<[name: string, load: () => Promise<BenchPart>]> = [
   ['edge', () => import('./edge')],
+  ['triggers', () => import('./triggers')],
 ];
 
 async function main(): Promise<void> {

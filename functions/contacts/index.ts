@@ -1,0 +1,10 @@
+/**
+ * HTTP function `contacts`: the push endpoint of the `contacts` subscription
+ * on `events`. Wiring only; the logic is in shared/contacts.
+ */
+import { http } from '@google-cloud/functions-framework';
+import { envelopeConsumer } from '../../shared/consumer';
+import { createContactsService } from '../../shared/contacts';
+
+export const contacts = envelopeConsumer('contacts', createContactsService().handle);
+http('contacts', contacts);

@@ -1,0 +1,11 @@
+/**
+ * HTTP function `triggers`: the push endpoint of the `triggers` subscription
+ * on `events`. Wiring only; the logic is in shared/triggers.
+ */
+import { http } from '@google-cloud/functions-framework';
+import { envelopeConsumer } from '../../shared/consumer';
+import { createTriggersService } from '../../shared/triggers';
+
+export const service = createTriggersService();
+export const triggers = envelopeConsumer('triggers', service.handle);
+http('triggers', triggers);

@@ -1,0 +1,122 @@
+/**
+ * Firestore access for the contacts subscriber: one transaction per event that
+ * reads the contact, the conversation and the event's outbox entry, applies
+ * the reducers and writes only what changed. Concurrent deliveries about the
+ * same contact are serialized by the transaction (Firestore retries the loser
+ * with fresh reads), so no update is lost.
+ *
+ * Outbox (crash safety of derived events):
+ *
+ *   workspaces/{ws}/contact_outbox/{source_event_id}
+ *     { envelopes: JSON, published: false }   created in the same transaction
+ *     { published: true }                     after every envelope was published
+ *
+ *   delivery 1: tx(apply + create outbox) -> publish -> mark published
+ *               ^ crash anywhere after the commit leaves published=false
+ *   delivery 2: tx sees the outbox entry -> the event was applied already, so
+ *               nothing is re-applied -> re-publish if not yet published
+ *
+ * Events that derive nothing write no outbox entry (most messages).
+ */
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import type { Envelope } from '../envelope';
+import type { ContactDoc, ConversationDoc } from './model';
+
+export interface OutboxEntry {
+  source_event_id: string;
+  /** The derived envelopes, serialized once so a re-publish is identical. */
+  envelopes: string;
+  published: boolean;
+  created_at: string;
+}
+
+/** Document writes committed, by collection (for the write-budget test and metrics). */
+export interface WriteCounts {
+  contacts: number;
+  conversations: number;
+  outbox: number;
+}
+
+export interface Applied {
+  /** Envelopes still to publish (new, or left unpublished by an earlier attempt). */
+  pending: Envelope[];
+  outbox: DocumentReference | undefined;
+}
+
+export interface Plan {
+  contact?: { doc: ContactDoc; write: 'create' | 'update' | 'none' };
+  conversation?: { doc: ConversationDoc; write: 'create' | 'update' | 'none' };
+  derived: Envelope[];
+}
+
+export function contactsStore(db: Firestore) {
+  const counts: WriteCounts = { contacts: 0, conversations: 0, outbox: 0 };
+  const workspace = (ws: string) => db.collection('workspaces').doc(ws);
+
+  return {
+    counts,
+    contactRef: (ws: string, id: string) => workspace(ws).collection('contacts').doc(id),
+    conversationRef: (ws: string, id: string) => workspace(ws).collection('conversations').doc(id),
+    outboxRef: (ws: string, sourceEventId: string) => workspace(ws).collection('contact_outbox').doc(sourceEventId),
+
+    /**
+     * Runs `decide` on the stored documents inside a transaction and commits
+     * its plan with the outbox entry. When the outbox entry already exists the
+     * event was applied before: `decide` is not run, and the entry's envelopes
+     * are returned if they were never published.
+     */
+    async apply(
+      refs: { contact?: DocumentReference; conversation?: DocumentReference; outbox: DocumentReference },
+      decide: (contact: ContactDoc | undefined, conversation: ConversationDoc | undefined) => Plan,
+    ): Promise<Applied> {
+      let committed: Plan | undefined;
+      const result = await db.runTransaction(async (tx): Promise<Applied> => {
+        committed = undefined;
+        const wanted = [refs.outbox, refs.contact, refs.conversation].filter((r): r is DocumentReference => r !== undefined);
+        const snapshots = await tx.getAll(...wanted);
+        const byPath = new Map(snapshots.map((s) => [s.ref.path, s]));
+        const outbox = byPath.get(refs.outbox.path);
+        if (outbox?.exists) {
+          const entry = outbox.data() as OutboxEntry;
+          return { pending: entry.published ? [] : (JSON.parse(entry.envelopes) as Envelope[]), outbox: refs.outbox };
+        }
+        const contact = refs.contact ? (byPath.get(refs.contact.path)?.data() as ContactDoc | undefined) : undefined;
+        const conversation = refs.conversation ? (byPath.get(refs.conversation.path)?.data() as ConversationDoc | undefined) : undefined;
+        const plan = decide(contact, conversation);
+        const write = (ref: DocumentReference | undefined, change: Plan['contact'] | Plan['conversation']) => {
+          if (!ref || !change || change.write === 'none') return;
+          if (change.write === 'create') tx.create(ref, change.doc);
+          else tx.set(ref, change.doc);
+        };
+        write(refs.contact, plan.contact);
+        write(refs.conversation, plan.conversation);
+        if (plan.derived.length > 0) {
+          const entry: OutboxEntry = {
+            source_event_id: refs.outbox.id,
+            envelopes: JSON.stringify(plan.derived),
+            published: false,
+            created_at: new Date().toISOString(),
+          };
+          tx.create(refs.outbox, entry);
+        }
+        committed = plan;
+        return { pending: plan.derived, outbox: plan.derived.length > 0 ? refs.outbox : undefined };
+      });
+      // Counted after the commit: a transaction attempt that was retried wrote nothing.
+      if (committed) {
+        const plan: Plan = committed;
+        if (plan.contact && plan.contact.write !== 'none') counts.contacts++;
+        if (plan.conversation && plan.conversation.write !== 'none') counts.conversations++;
+        if (plan.derived.length > 0) counts.outbox++;
+      }
+      return result;
+    },
+
+    async markPublished(outbox: DocumentReference): Promise<void> {
+      await outbox.update({ published: true, published_at: new Date().toISOString() });
+      counts.outbox++;
+    },
+  };
+}
+
+export type ContactsStore = ReturnType<typeof contactsStore>;

@@ -1,0 +1,168 @@
+/**
+ * Firestore side of the triggers subscriber: the decision taken for an event
+ * is committed once, in one transaction, and replayed on every redelivery.
+ *
+ *   workspaces/{ws}/trigger_runs/{event_id}
+ *     { starts: [...], resumes: [...], published: false }   with the executions, same transaction
+ *     { published: true }                                     after every message went out
+ *
+ *   delivery 1: match -> tx(create executions, claim waiting ones, create run) -> publish -> mark published
+ *                                                 crash here leaves published=false ^
+ *   delivery 2: tx sees the run -> nothing is decided again (even if the
+ *               workflows or the waiting executions changed meanwhile) ->
+ *               re-publish when not yet published (same request ids, the engine dedupes)
+ *
+ * Executions are created exactly once per (event, workflow): their id is
+ * executionId(ws, workflow, event) and they are created with a precondition
+ * (an existing one is left alone). A waiting execution is claimed by exactly
+ * one reply: the transaction moves it from `waiting` to `resuming`, and a
+ * concurrent reply's transaction then sees it is no longer waiting.
+ */
+import { type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { executionId, hashId, type Envelope } from '../envelope';
+import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
+import type { Start } from './match';
+
+export interface PlannedStart {
+  execution_id: string;
+  workflow_id: string;
+  trigger_id: string;
+}
+
+export interface PlannedResume {
+  execution_id: string;
+  workflow_id: string;
+  resume_id: string;
+  step_id: string;
+}
+
+export interface TriggerRun {
+  event_id: string;
+  starts: PlannedStart[];
+  resumes: PlannedResume[];
+  published: boolean;
+  created_at: string;
+}
+
+export interface WaitingExecution {
+  execution_id: string;
+  workflow_id: string;
+  waiting_for: WaitingFor;
+}
+
+/** The resume request id: one per (execution, reply). */
+export function resumeId(workspaceId: string, executionIdValue: string, eventId: string): string {
+  return hashId('rsm', [workspaceId, executionIdValue, eventId]);
+}
+
+export function threadOf(envelope: Envelope): { contact_id: string | null; conversation_id: string | null } {
+  const data = envelope.data as { contact_id?: unknown; conversation_id?: unknown };
+  return {
+    contact_id: typeof data.contact_id === 'string' ? data.contact_id : null,
+    conversation_id: typeof data.conversation_id === 'string' ? data.conversation_id : null,
+  };
+}
+
+export function triggersStore(db: Firestore) {
+  const workspace = (ws: string) => db.collection('workspaces').doc(ws);
+  const executionRef = (ws: string, id: string) => workspace(ws).collection('executions').doc(id);
+  const runRef = (ws: string, eventId: string) => workspace(ws).collection('trigger_runs').doc(eventId);
+
+  return {
+    executionRef,
+    runRef,
+
+    /** Executions of this contact waiting for a reply in this conversation: one equality query (contact_id, status). */
+    async waitingFor(envelope: Envelope): Promise<WaitingExecution[]> {
+      const { contact_id, conversation_id } = threadOf(envelope);
+      if (!contact_id) return [];
+      const snapshot = await workspace(envelope.workspace_id).collection('executions')
+        .where('contact_id', '==', contact_id)
+        .where('status', '==', 'waiting')
+        .get();
+      return snapshot.docs
+        .map((d) => d.data() as ExecutionDoc)
+        .filter((x) => x.waiting_for?.kind === 'reply' && (!x.waiting_for.conversation_id || x.waiting_for.conversation_id === conversation_id))
+        .map((x) => ({ execution_id: x.execution_id, workflow_id: x.workflow_id, waiting_for: x.waiting_for as WaitingFor }));
+    },
+
+    /** The workflow an execution belongs to (for loop prevention on events that only name the execution). */
+    async workflowOfExecution(ws: string, id: string): Promise<string | undefined> {
+      const snapshot = await executionRef(ws, id).get();
+      return snapshot.get('workflow_id') as string | undefined;
+    },
+
+    /**
+     * Commits the decision for an event, or returns the one committed before.
+     * Undefined when there is nothing to do (no run is recorded then).
+     */
+    async commit(envelope: Envelope, starts: readonly Start[], waiting: readonly WaitingExecution[]): Promise<TriggerRun | undefined> {
+      const ws = envelope.workspace_id;
+      const now = new Date().toISOString();
+      const thread = threadOf(envelope);
+      const planned = starts.map((s) => ({ ...s, execution_id: executionId(ws, s.workflow_id, envelope.id) }));
+
+      return db.runTransaction(async (tx) => {
+        const run = runRef(ws, envelope.id);
+        const refs: DocumentReference[] = [run, ...waiting.map((w) => executionRef(ws, w.execution_id)), ...planned.map((p) => executionRef(ws, p.execution_id))];
+        const snapshots = await tx.getAll(...refs);
+        const [runSnap, ...rest] = snapshots;
+        if (runSnap?.exists) return runSnap.data() as TriggerRun;
+        const waitingSnaps = rest.slice(0, waiting.length);
+        const startSnaps = rest.slice(waiting.length);
+
+        // Still waiting inside the transaction: a concurrent reply may have claimed it.
+        const resumes = waiting.filter((_, i) => waitingSnaps[i]?.get('status') === 'waiting');
+        const intercepted = resumes.some((r) => r.waiting_for.intercept);
+        const chosen = planned.filter((p) => !(intercepted && p.exclusive));
+        if (chosen.length === 0 && resumes.length === 0) return undefined;
+
+        chosen.forEach((p) => {
+          if (startSnaps[planned.indexOf(p)]?.exists) return; // created before: never twice
+          const doc: ExecutionDoc = {
+            execution_id: p.execution_id,
+            workflow_id: p.workflow_id,
+            workspace_id: ws,
+            status: 'starting',
+            trigger_id: p.trigger_id,
+            trigger_event_id: envelope.id,
+            trigger_event_type: envelope.type,
+            ...thread,
+            start_published: false,
+            created_at: now,
+            updated_at: now,
+          };
+          tx.create(executionRef(ws, p.execution_id), doc);
+        });
+        const plannedResumes = resumes.map((r) => ({
+          execution_id: r.execution_id,
+          workflow_id: r.workflow_id,
+          resume_id: resumeId(ws, r.execution_id, envelope.id),
+          step_id: r.waiting_for.step_id,
+        }));
+        for (const r of plannedResumes) {
+          tx.update(executionRef(ws, r.execution_id), { status: 'resuming', resumed_by_event_id: envelope.id, resume_id: r.resume_id, updated_at: now });
+        }
+        const record: TriggerRun = {
+          event_id: envelope.id,
+          starts: chosen.map(({ execution_id, workflow_id, trigger_id }) => ({ execution_id, workflow_id, trigger_id })),
+          resumes: plannedResumes,
+          published: false,
+          created_at: now,
+        };
+        tx.create(run, record);
+        return record;
+      });
+    },
+
+    /** Records that every message of the run went out (one batched commit). */
+    async markPublished(ws: string, run: TriggerRun): Promise<void> {
+      const batch = db.batch();
+      batch.update(runRef(ws, run.event_id), { published: true, published_at: new Date().toISOString() });
+      for (const s of run.starts) batch.update(executionRef(ws, s.execution_id), { start_published: true, updated_at: new Date().toISOString() });
+      await batch.commit();
+    },
+  };
+}
+
+export type TriggersStore = ReturnType<typeof triggersStore>;

@@ -1,0 +1,236 @@
+/**
+ * The contacts subscriber on the emulators, through its HTTP function with
+ * Pub/Sub push bodies: duplicates, shuffled deliveries, the follow/unfollow
+ * race, the write budget of a burst, and derived events that survive a crash
+ * between commit and publish.
+ */
+import { http } from '@google-cloud/functions-framework';
+import { envelopeConsumer } from '../../shared/consumer';
+import { createContactsService } from '../../shared/contacts';
+import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/envelope/publish';
+import { getFirestore } from '../../shared/gcp';
+import type { Envelope } from '../../shared/envelope';
+import { testEnvelopes } from '../helpers/envelopes';
+import { serve, shuffled, tapTopic, unique, type Served, type TopicTap } from './harness';
+
+const EVENTS = unique('contacts-events');
+process.env.EVENTS_TOPIC = EVENTS;
+// The real entry point registers `contacts`; its dependencies resolve on the first event, after this line.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('../../functions/contacts');
+
+const t = (seconds: number) => new Date(Date.UTC(2026, 2, 31, 10, 0, 0) + seconds * 1000).toISOString();
+const db = () => getFirestore();
+const workspace = (ws: string) => db().collection('workspaces').doc(ws);
+const contactOf = async (ws: string, id: string) => (await workspace(ws).collection('contacts').doc(id).get()).data();
+const conversationOf = async (ws: string, id: string) => (await workspace(ws).collection('conversations').doc(id).get()).data();
+const count = async (ws: string, collection: string) => (await workspace(ws).collection(collection).get()).size;
+const forWorkspace = (ws: string, messages: { data: Envelope }[]) => messages.map((m) => m.data).filter((e) => e.workspace_id === ws);
+const bookkeeping = (doc: Record<string, unknown> | undefined) => {
+  const { created_by_event_id: _e, created_at: _c, updated_at: _u, ...rest } = doc ?? {};
+  return rest;
+};
+
+let tap: TopicTap;
+let contacts: Served;
+beforeAll(async () => {
+  tap = await tapTopic(EVENTS);
+  contacts = await serve('contacts');
+});
+afterAll(async () => {
+  await contacts?.close();
+});
+
+describe('contacts: at-least-once delivery', () => {
+  it('turns three deliveries of one message into one contact, one conversation and one set of derived events', async () => {
+    const ws = unique('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+    const hello = b.message({ user: 'IG1', at: t(0), text: 'Hi', profile: { username: 'ana.b' } });
+
+    for (let i = 1; i <= 3; i++) expect(await contacts.deliver(hello, i)).toBe(204);
+
+    expect(await count(ws, 'contacts')).toBe(1);
+    expect(await count(ws, 'conversations')).toBe(1);
+    expect(await contactOf(ws, b.contactId('IG1'))).toMatchObject({
+      platform: 'instagram', block_id: 'blk_ig', platform_user_id: 'IG1', username: 'ana.b', first_seen_at: t(0), last_inbound_at: t(0),
+    });
+    expect(await conversationOf(ws, b.conversationId('IG1'))).toMatchObject({ status: 'open', kind: 'direct', contact_id: b.contactId('IG1') });
+
+    const derived = forWorkspace(ws, await tap.drain());
+    expect(derived.map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    for (const e of derived) expect(e.metadata).toMatchObject({ source: 'derived', caused_by_event_id: hello.id });
+    const created = derived.find((e) => e.type === 'crm.contact.created');
+    expect(created?.data).toMatchObject({ contact_id: b.contactId('IG1'), contact: { username: 'ana.b', platform: 'instagram' } });
+  });
+
+  it('survives three concurrent deliveries of the same event', async () => {
+    const ws = unique('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const hello = b.message({ user: '42', at: t(0), text: '/start' });
+
+    const statuses = await Promise.all([1, 2, 3].map((i) => contacts.deliver(hello, i)));
+
+    expect(statuses).toEqual([204, 204, 204]);
+    expect(await count(ws, 'contacts')).toBe(1);
+    const derived = forWorkspace(ws, await tap.drain());
+    expect(derived.map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+  });
+
+  it('emits crm.contact.updated with the changed fields, and nothing for a mere last-seen bump', async () => {
+    const ws = unique('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    await contacts.deliver(b.message({ user: '7', at: t(0), profile: { first_name: 'Ana' } }));
+    await contacts.deliver(b.message({ user: '7', at: t(300), profile: { first_name: 'Ana' } }));
+    await contacts.deliver(b.message({ user: '7', at: t(600), profile: { first_name: 'Ana', language_code: 'pt-br' } }));
+    await contacts.deliver(b.unfollow({ user: '7', at: t(900) }));
+
+    const types = forWorkspace(ws, await tap.drain()).filter((e) => e.type === 'crm.contact.updated');
+    expect(types.map((e) => (e.type === 'crm.contact.updated' ? e.data.changed_fields : []))).toEqual([['language_code'], ['subscribed']]);
+    expect(await contactOf(ws, b.contactId('7'))).toMatchObject({ last_seen_at: t(600), subscribed: false, language_code: 'pt-br' });
+  });
+
+  it('ignores types it does not handle, its own crm.contact.* events included', async () => {
+    const ws = unique('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+    await contacts.deliver(b.orderCreated({ at: t(0), orderId: 'o1' }));
+    const derived = forWorkspace(ws, await tap.drain());
+    expect(derived).toEqual([]);
+    // A crm.contact.created of its own fed back in.
+    await contacts.deliver(b.message({ user: 'IG9', at: t(0) }));
+    const created = forWorkspace(ws, await tap.drain()).find((e) => e.type === 'crm.contact.created');
+    expect(created).toBeDefined();
+    expect(await contacts.deliver(created!)).toBe(204);
+    expect(forWorkspace(ws, await tap.drain())).toEqual([]);
+    expect(await count(ws, 'contacts')).toBe(1);
+  });
+});
+
+describe('contacts: order tolerance', () => {
+  it('resolves a follow/unfollow race by platform time, whatever arrives first', async () => {
+    const ws = unique('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
+    // The unfollow happened last but is delivered first; the late follow must not resubscribe.
+    await contacts.deliver(b.unfollow({ user: 'U1', at: t(20) }));
+    await contacts.deliver(b.follow({ user: 'U1', at: t(10) }));
+    expect(await contactOf(ws, b.contactId('U1'))).toMatchObject({ subscribed: false, subscription_at: t(20), first_seen_at: t(10) });
+    // And both concurrently, for another user.
+    await Promise.all([contacts.deliver(b.follow({ user: 'U2', at: t(10) })), contacts.deliver(b.unfollow({ user: 'U2', at: t(20) }))]);
+    expect(await contactOf(ws, b.contactId('U2'))).toMatchObject({ subscribed: false, subscription_at: t(20) });
+  });
+
+  it('ends a shuffled sequence in the same state as the ordered one', async () => {
+    // Coalescing off, so activity times are exact and comparable.
+    const service = () => createContactsService({ config: { coalesceMs: 0 } });
+    http('contacts-exact', envelopeConsumer('contacts', service().handle));
+    const exact = await serve('contacts-exact', 'contacts');
+    try {
+      const sequenceFor = (ws: string) => {
+        const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
+        const group = { platform_conversation_id: 'C-group', kind: 'group' as const, title: 'Friends' };
+        const events = [
+          b.follow({ user: 'U1', at: t(0), rawId: 'f1' }),
+          b.message({ user: 'U1', at: t(10), rawId: 'm1', text: 'hello', profile: { display_name: 'Ana' } }),
+          b.message({ user: 'U1', at: t(20), rawId: 'm2', conversation: group }),
+          b.closed({ user: 'U1', at: t(30), rawId: 'c1' }),
+          b.message({ user: 'U1', at: t(40), rawId: 'm3', profile: { display_name: 'Ana María' } }),
+          b.unfollow({ user: 'U1', at: t(50), rawId: 'u1' }),
+          b.sent({ user: 'U1', at: t(60), rawId: 's1' }),
+          b.closed({ user: 'U1', at: t(70), rawId: 'c2' }),
+          b.reaction({ user: 'U1', at: t(80), rawId: 'r1', emoji: '👍' }),
+        ];
+        return { b, events };
+      };
+      const ordered = sequenceFor(unique('ws'));
+      const mixed = sequenceFor(unique('ws'));
+      for (const e of ordered.events) await contacts.deliver(e).then(() => exact.deliver(e));
+      for (const e of shuffled(mixed.events, 7)) await exact.deliver(e);
+
+      const read = async (s: typeof ordered) => ({
+        contact: bookkeeping(await contactOf(s.b.scope.workspaceId, s.b.contactId('U1'))),
+        direct: bookkeeping(await conversationOf(s.b.scope.workspaceId, s.b.conversationId('U1'))),
+        group: bookkeeping(await conversationOf(s.b.scope.workspaceId, s.b.conversationId('C-group'))),
+      });
+      const [a, z] = [await read(ordered), await read(mixed)];
+      const withoutWorkspace = (x: Awaited<ReturnType<typeof read>>) =>
+        JSON.parse(JSON.stringify(x).replaceAll(ordered.b.scope.workspaceId, 'WS').replaceAll(mixed.b.scope.workspaceId, 'WS')
+          .replace(/"(contact_id|conversation_id)":"[^"]+"/g, '"$1":"ID"'));
+      expect(withoutWorkspace(z)).toEqual(withoutWorkspace(a));
+      expect(a.contact).toMatchObject({ display_name: 'Ana María', subscribed: false, last_seen_at: t(80), last_outbound_at: t(60) });
+      expect(a.direct).toMatchObject({ status: 'closed', closed_at: t(70), last_inbound_at: t(40) });
+      expect(a.group).toMatchObject({ status: 'open', kind: 'group', title: 'Friends' });
+
+      // Exactly one contact.created and one conversation.created per thread, whatever the order.
+      const published = await tap.drain();
+      for (const s of [ordered, mixed]) {
+        const types = forWorkspace(s.b.scope.workspaceId, published).map((e) => e.type).filter((x) => x.endsWith('created')).sort();
+        expect(types).toEqual(['crm.contact.created', 'messaging.conversation.created', 'messaging.conversation.created']);
+      }
+    } finally {
+      await exact.close();
+    }
+  });
+});
+
+describe('contacts: write budget', () => {
+  it('writes a contact and its conversation once for a burst of 40 messages within the coalescing window', async () => {
+    const service = createContactsService({ config: { coalesceMs: 60_000 } });
+    http('contacts-burst', envelopeConsumer('contacts', service.handle));
+    const burst = await serve('contacts-burst', 'contacts');
+    try {
+      const ws = unique('ws');
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
+      for (let i = 0; i < 40; i++) expect(await burst.deliver(b.message({ user: '5511999', at: t(i), text: `msg ${i}` }))).toBe(204);
+      expect(service.store().counts).toMatchObject({ contacts: 1, conversations: 1 });
+
+      // Past the window: one more write each, and last seen moves.
+      await burst.deliver(b.message({ user: '5511999', at: t(100), text: 'later' }));
+      expect(service.store().counts).toMatchObject({ contacts: 2, conversations: 2 });
+      expect(await contactOf(ws, b.contactId('5511999'))).toMatchObject({ last_seen_at: t(100), first_seen_at: t(0) });
+      // A profile change inside the window is written at once.
+      await burst.deliver(b.message({ user: '5511999', at: t(101), profile: { display_name: 'Bia' } }));
+      expect(service.store().counts.contacts).toBe(3);
+      await tap.drain();
+    } finally {
+      await burst.close();
+    }
+  });
+});
+
+describe('contacts: crash between commit and publish', () => {
+  it('publishes the derived events on the redelivery, with the same ids', async () => {
+    const real = createEnvelopePublisher(EVENTS);
+    let failures = 1;
+    const flaky: EnvelopePublisher = {
+      async publish(e) {
+        if (failures > 0) {
+          failures--;
+          throw new Error('simulated crash after commit');
+        }
+        return real.publish(e);
+      },
+    };
+    const service = createContactsService({ publisher: flaky, config: { coalesceMs: 60_000 } });
+    http('contacts-flaky', envelopeConsumer('contacts', service.handle));
+    const flakyServer = await serve('contacts-flaky', 'contacts');
+    try {
+      const ws = unique('ws');
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
+      const hello = b.message({ user: 'PSID1', at: t(0), text: 'hi' });
+
+      expect(await flakyServer.deliver(hello, 1)).toBe(500);
+      expect(await count(ws, 'contacts')).toBe(1);
+      expect(await flakyServer.deliver(hello, 2)).toBe(204);
+      expect(await flakyServer.deliver(hello, 3)).toBe(204);
+
+      // Attempt 1 may have published one of the two before failing; attempt 2
+      // re-publishes both with identical ids, which downstream dedupes; attempt 3 adds nothing.
+      const derived = forWorkspace(ws, await tap.drain());
+      const byId = new Map(derived.map((e) => [e.id, e]));
+      expect([...byId.values()].map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+      expect(derived.length).toBeLessThanOrEqual(3);
+      for (const e of derived) expect(e).toEqual(byId.get(e.id));
+    } finally {
+      await flakyServer.close();
+    }
+  });
+});

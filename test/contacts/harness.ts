@@ -1,0 +1,95 @@
+/**
+ * Emulator harness for subscriber tests (contacts and triggers): serve a
+ * registered HTTP function on a real port through the functions-framework,
+ * deliver envelopes as Pub/Sub push bodies, and read what a topic received
+ * through a pull subscription on the emulator (its REST API).
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { Envelope } from '../../shared/envelope';
+import { toPushBody } from '../../shared/pubsub-push';
+import { envelopeMessage } from '../helpers/envelopes';
+
+export const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+export interface Served {
+  /** POSTs the envelope as a push body; resolves with the HTTP status. */
+  deliver(envelope: Envelope, attempt?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Serves a function registered with `http(name, ...)` on a free port. */
+export async function serve(name: string, subscription = name): Promise<Served> {
+  const server: Server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    async deliver(envelope, attempt = 1) {
+      const res = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(toPushBody(envelopeMessage(envelope), subscription, attempt)),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const project = () => process.env.GOOGLE_CLOUD_PROJECT ?? 'convotic-test';
+const api = (path: string) => `http://${process.env.PUBSUB_EMULATOR_HOST}/v1/projects/${project()}/${path}`;
+
+async function call(method: string, path: string, body: unknown): Promise<any> {
+  const res = await fetch(api(path), { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+export interface PulledMessage {
+  data: any;
+  attributes: Record<string, string>;
+}
+
+export interface TopicTap {
+  topic: string;
+  /** Every message published since the tap was made and not pulled yet. */
+  drain(): Promise<PulledMessage[]>;
+}
+
+/** Creates a topic and a pull subscription on it. */
+export async function tapTopic(topic: string): Promise<TopicTap> {
+  await call('PUT', `topics/${topic}`, {});
+  const subscription = `${topic}-tap`;
+  await call('PUT', `subscriptions/${subscription}`, { topic: `projects/${project()}/topics/${topic}`, ackDeadlineSeconds: 60 });
+  return {
+    topic,
+    async drain() {
+      const out: PulledMessage[] = [];
+      // The emulator may hand out a batch in pieces: pull until it answers empty.
+      for (;;) {
+        const { receivedMessages = [] } = await call('POST', `subscriptions/${subscription}:pull`, { maxMessages: 1000, returnImmediately: true });
+        if (receivedMessages.length === 0) return out;
+        for (const m of receivedMessages) {
+          out.push({ data: JSON.parse(Buffer.from(m.message.data ?? '', 'base64').toString('utf8')), attributes: m.message.attributes ?? {} });
+        }
+        await call('POST', `subscriptions/${subscription}:acknowledge`, { ackIds: receivedMessages.map((m: { ackId: string }) => m.ackId) });
+      }
+    },
+  };
+}
+
+/** Fisher-Yates with a seeded generator: a "random" order that reproduces. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed >>> 0 || 1;
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

@@ -1,0 +1,233 @@
+/**
+ * The triggers subscriber on the emulators, through its HTTP function with
+ * Pub/Sub push bodies: exactly one execution per (event, workflow) under
+ * redelivery, Wait for Reply resumes, loop prevention, crash safety, and
+ * workflow changes reaching the in-memory index.
+ */
+import { http } from '@google-cloud/functions-framework';
+import { envelopeConsumer } from '../../shared/consumer';
+import { createTriggersService } from '../../shared/triggers';
+import { executionId, type Envelope } from '../../shared/envelope';
+import { getFirestore, getTopic } from '../../shared/gcp';
+import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
+import type { Workflow } from '../../shared/workflows/model';
+import { testEnvelopes } from '../helpers/envelopes';
+import { serve, tapTopic, unique, type Served, type TopicTap } from '../contacts/harness';
+
+const EVENTS = unique('triggers-events');
+const EXECUTIONS = unique('triggers-executions');
+process.env.EVENTS_TOPIC = EVENTS;
+process.env.EXECUTIONS_TOPIC = EXECUTIONS;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const entry = require('../../functions/triggers') as typeof import('../../functions/triggers');
+
+const at = (s: number) => new Date(Date.UTC(2026, 2, 31, 10, 0, 0) + s * 1000).toISOString();
+const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
+const putWorkflow = (ws: string, id: string, wf: Workflow | Record<string, unknown>) => workspace(ws).collection('workflows').doc(id).set(wf);
+const executions = async (ws: string) => (await workspace(ws).collection('executions').get()).docs.map((d) => d.data() as ExecutionDoc);
+const mine = <T extends { workspace_id: string }>(ws: string, items: T[]) => items.filter((x) => x.workspace_id === ws);
+
+const keyword = (value: string, priority = 0): Workflow => ({
+  name: `kw ${value}`, status: 'active', priority, triggers: [{ id: 'kw', kind: 'message', keywords: [{ match: 'contains', value }] }],
+});
+
+let events: TopicTap;
+let requests: TopicTap;
+let triggers: Served;
+beforeAll(async () => {
+  [events, requests] = await Promise.all([tapTopic(EVENTS), tapTopic(EXECUTIONS)]);
+  triggers = await serve('triggers');
+});
+afterAll(async () => {
+  await triggers?.close();
+  entry.service.close();
+});
+
+const drain = async (ws: string) => ({
+  requests: mine(ws, (await requests.drain()).map((m) => m.data as ExecutionRequest)),
+  events: mine(ws, (await events.drain()).map((m) => m.data as Envelope)),
+});
+
+describe('triggers: exactly one execution per (event, workflow)', () => {
+  it('turns three deliveries of a matching message into one execution, one start request and one started event', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_price', keyword('preço', 1));
+    await putWorkflow(ws, 'wf_other', keyword('preço', 0));
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
+    const e = b.message({ user: '5511', at: at(0), text: 'Qual o PRECO?' });
+
+    for (let i = 1; i <= 3; i++) expect(await triggers.deliver(e, i)).toBe(204);
+
+    const exe = executionId(ws, 'wf_price', e.id);
+    const docs = await executions(ws);
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ execution_id: exe, workflow_id: 'wf_price', status: 'starting', start_published: true, contact_id: b.contactId('5511'), trigger_event_id: e.id });
+
+    const out = await drain(ws);
+    expect(out.requests).toHaveLength(1);
+    expect(out.requests[0]).toMatchObject({ kind: 'start', request_id: exe, execution_id: exe, workflow_id: 'wf_price', trigger_id: 'kw', conversation_id: b.conversationId('5511') });
+    expect((out.requests[0]!.trigger_event as Envelope).id).toBe(e.id);
+    expect(out.events.map((x) => x.type)).toEqual(['automation.workflow.started']);
+    expect(out.events[0]).toMatchObject({ data: { execution_id: exe, workflow_id: 'wf_price', trigger_event_id: e.id }, metadata: { caused_by_workflow_id: 'wf_price', source: 'derived' } });
+
+    const logEntry = await workspace(ws).collection('event_log').doc(e.id).get();
+    expect(logEntry.get('execution_ids')).toEqual([exe]);
+  });
+
+  it('starts nothing twice under concurrent deliveries', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_hi', keyword('hi'));
+    await putWorkflow(ws, 'wf_follow', { name: 'welcome', status: 'active', triggers: [{ id: 'f', kind: 'follow' }] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
+    const hi = b.message({ user: 'U1', at: at(0), text: 'hi' });
+    const follow = b.follow({ user: 'U1', at: at(1) });
+
+    const statuses = await Promise.all([hi, follow, hi, follow, hi].map((e, i) => triggers.deliver(e, i + 1)));
+
+    expect(statuses.every((s) => s === 204)).toBe(true);
+    expect((await executions(ws)).map((x) => x.workflow_id).sort()).toEqual(['wf_follow', 'wf_hi']);
+    const out = await drain(ws);
+    expect(out.requests.map((r) => r.workflow_id).sort()).toEqual(['wf_follow', 'wf_hi']);
+  });
+});
+
+describe('triggers: Wait for Reply', () => {
+  async function waitingExecution(ws: string, b: ReturnType<typeof testEnvelopes>, intercept: boolean): Promise<string> {
+    const id = executionId(ws, 'wf_survey', 'evt_earlier');
+    const doc: ExecutionDoc = {
+      execution_id: id, workflow_id: 'wf_survey', workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: 'evt_earlier',
+      trigger_event_type: 'messaging.message.received', contact_id: b.contactId('U7'), conversation_id: b.conversationId('U7'), start_published: true,
+      waiting_for: { kind: 'reply', contact_id: b.contactId('U7'), conversation_id: b.conversationId('U7'), step_id: 'ask_rating', intercept },
+      created_at: at(0), updated_at: at(0),
+    };
+    await workspace(ws).collection('executions').doc(id).set(doc);
+    return id;
+  }
+
+  it('resumes the waiting execution once, instead of starting keyword workflows', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_kw', keyword('5'));
+    await putWorkflow(ws, 'wf_fallback', { name: 'default reply', status: 'active', triggers: [{ id: 'f', kind: 'fallback' }] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const waiting = await waitingExecution(ws, b, true);
+    const reply = b.message({ user: 'U7', at: at(10), text: '5' });
+
+    const statuses = await Promise.all([1, 2, 3].map((i) => triggers.deliver(reply, i)));
+    expect(statuses).toEqual([204, 204, 204]);
+
+    const docs = await executions(ws);
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ execution_id: waiting, status: 'resuming', resumed_by_event_id: reply.id });
+    const out = await drain(ws);
+    expect(out.requests).toHaveLength(1);
+    expect(out.requests[0]).toMatchObject({ kind: 'resume', execution_id: waiting, step_id: 'ask_rating', request_id: docs[0]!.resume_id });
+    expect(out.events).toEqual([]);
+    expect((await workspace(ws).collection('event_log').doc(reply.id).get()).get('execution_ids')).toEqual([waiting]);
+
+    // The next message is not a reply to anything any more: keywords apply again.
+    const next = b.message({ user: 'U7', at: at(20), text: '5 stars' });
+    expect(await triggers.deliver(next)).toBe(204);
+    expect((await executions(ws)).map((x) => x.workflow_id).sort()).toEqual(['wf_kw', 'wf_survey']);
+    await drain(ws);
+  });
+
+  it('resumes and still matches keywords when the step does not intercept', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_kw', keyword('help'));
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const waiting = await waitingExecution(ws, b, false);
+    await triggers.deliver(b.message({ user: 'U7', at: at(10), text: 'help' }));
+    const out = await drain(ws);
+    expect(out.requests.map((r) => `${r.kind}:${r.workflow_id}`).sort()).toEqual(['resume:wf_survey', 'start:wf_kw']);
+    expect(out.requests.find((r) => r.kind === 'resume')?.execution_id).toBe(waiting);
+  });
+});
+
+describe('triggers: no loops', () => {
+  it('never lets a workflow trigger itself through its own events', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_echo', { name: 'echo', status: 'active', triggers: [
+      { id: 'any', kind: 'message' },
+      { id: 'sent', kind: 'event', event_type: 'messaging.message.sent' },
+      { id: 'started', kind: 'event', event_type: 'automation.workflow.started' },
+    ] });
+    await putWorkflow(ws, 'wf_audit', { name: 'audit', status: 'active', triggers: [{ id: 'started', kind: 'event', event_type: 'automation.workflow.started' }] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+
+    await triggers.deliver(b.message({ user: 'u', at: at(0), text: 'hello' }));
+    const first = await drain(ws);
+    expect(first.requests.map((r) => r.workflow_id)).toEqual(['wf_echo']);
+    const startedEvent = first.events[0]!;
+    const exe = first.requests[0]!.execution_id;
+
+    // Its started event and its outbound echo come back round through `events`.
+    await triggers.deliver(startedEvent);
+    await triggers.deliver(b.sent({ user: 'u', at: at(1), text: 'echo', metadata: { caused_by_execution_id: exe } }));
+    const second = await drain(ws);
+    expect(second.requests.map((r) => r.workflow_id)).toEqual(['wf_audit']);
+    expect((await executions(ws)).map((x) => x.workflow_id).sort()).toEqual(['wf_audit', 'wf_echo']);
+  });
+});
+
+describe('triggers: crash between commit and publish', () => {
+  it('publishes the start request on the redelivery, even if the workflow was paused meanwhile', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    const real = getTopic(EXECUTIONS);
+    let failures = 1;
+    const flaky = Object.create(real) as typeof real;
+    flaky.publishMessage = (async (m: Parameters<typeof real.publishMessage>[0]) => {
+      if (failures-- > 0) throw new Error('simulated crash after commit');
+      return real.publishMessage(m);
+    }) as typeof real.publishMessage;
+    const service = createTriggersService({ executions: flaky });
+    http('triggers-flaky', envelopeConsumer('triggers', service.handle));
+    const server = await serve('triggers-flaky', 'triggers');
+    try {
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
+      const tap = b.postback({ user: 'P1', at: at(0), payload: 'BUY' });
+      expect(await server.deliver(tap, 1)).toBe(500);
+      expect(await executions(ws)).toMatchObject([{ workflow_id: 'wf_buy', start_published: false }]);
+
+      // Read the version first: the snapshot may land before the write's promise resolves.
+      const version = service.cache().version(ws);
+      await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'paused', triggers: [] });
+      await until(() => service.cache().version(ws) > version);
+
+      expect(await server.deliver(tap, 2)).toBe(204);
+      expect(await executions(ws)).toMatchObject([{ workflow_id: 'wf_buy', start_published: true }]);
+      const out = await drain(ws);
+      expect(out.requests.map((r) => r.workflow_id)).toEqual(['wf_buy']);
+    } finally {
+      await server.close();
+      service.close();
+    }
+  });
+});
+
+describe('triggers: workflow documents', () => {
+  it('skips an invalid workflow document and follows changes through the listener', async () => {
+    const ws = unique('ws');
+    await putWorkflow(ws, 'wf_broken', { name: 'broken', status: 'active', triggers: [{ id: 'x', kind: 'telepathy' }] });
+    await putWorkflow(ws, 'wf_ok', keyword('promo'));
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+    expect(await triggers.deliver(b.message({ user: 'u', at: at(0), text: 'promo' }))).toBe(204);
+    expect((await executions(ws)).map((x) => x.workflow_id)).toEqual(['wf_ok']);
+
+    const version = entry.service.cache().version(ws);
+    await putWorkflow(ws, 'wf_ok', { ...keyword('promo'), status: 'paused' });
+    await until(() => entry.service.cache().version(ws) > version);
+    await triggers.deliver(b.message({ user: 'u', at: at(1), text: 'promo again' }));
+    expect(await executions(ws)).toHaveLength(1);
+    await drain(ws);
+  });
+});
+
+/** Waits for a condition the emulator makes true asynchronously (listener snapshots). */
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
