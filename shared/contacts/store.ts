@@ -18,7 +18,8 @@
  *
  * Events that derive nothing write no outbox entry (most messages).
  */
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { expiryAfter, retentionDays } from '../event-log/config';
 import type { Envelope } from '../envelope';
 import type { ContactDoc, ConversationDoc } from './model';
 
@@ -28,6 +29,8 @@ export interface OutboxEntry {
   envelopes: string;
   published: boolean;
   created_at: string;
+  /** Firestore TTL deletes the record after the event log's retention: long past any redelivery. */
+  expire_at: Timestamp;
 }
 
 /** Document writes committed, by collection (for the write-budget test and metrics). */
@@ -96,6 +99,7 @@ export function contactsStore(db: Firestore) {
             envelopes: JSON.stringify(plan.derived),
             published: false,
             created_at: new Date().toISOString(),
+            expire_at: Timestamp.fromDate(expiryAfter(new Date(), retentionDays())),
           };
           tx.create(refs.outbox, entry);
         }

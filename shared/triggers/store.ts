@@ -18,7 +18,8 @@
  * one reply: the transaction moves it from `waiting` to `resuming`, and a
  * concurrent reply's transaction then sees it is no longer waiting.
  */
-import { type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { expiryAfter, retentionDays } from '../event-log/config';
 import { executionId, hashId, type Envelope } from '../envelope';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
 import type { Start } from './match';
@@ -42,6 +43,8 @@ export interface TriggerRun {
   resumes: PlannedResume[];
   published: boolean;
   created_at: string;
+  /** Firestore TTL deletes the record after the event log's retention: long past any redelivery. */
+  expire_at: Timestamp;
 }
 
 export interface WaitingExecution {
@@ -149,6 +152,7 @@ export function triggersStore(db: Firestore) {
           resumes: plannedResumes,
           published: false,
           created_at: now,
+          expire_at: Timestamp.fromDate(expiryAfter(new Date(), retentionDays())),
         };
         tx.create(run, record);
         return record;
