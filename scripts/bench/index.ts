@@ -9,7 +9,9 @@ export interface BenchPart {
 
 const PARTS: Array<[name: string, load: () => Promise<BenchPart>]> = [
   ['edge', () => import('./edge')],
+  ['normalizer', () => import('./normalizer')],
   ['triggers', () => import('./triggers')],
+  ['e2e', () => import('./e2e')],
 ];
 
 async function main(): Promise<void> {

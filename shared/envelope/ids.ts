@@ -7,6 +7,7 @@
  * parts, in lowercase base32 (26 characters). Parts are joined with a
  * separator that cannot occur in them, so ("a:b","c") and ("a","b:c") differ.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lowercase
@@ -30,15 +31,15 @@ function base32(bytes: Uint8Array): string {
 
 export type IdPart = string | number;
 
+/** One-shot SHA-256 (Node >= 20.12) is about twice as fast as a Hash object; same bytes, same digest. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+
 export function hashId(prefix: string, parts: readonly IdPart[]): string {
-  const hash = createHash('sha256');
   // The prefix is hashed too: a contact and its 1:1 conversation share their parts.
-  hash.update(prefix + '\u0000');
-  for (const part of parts) {
-    hash.update(String(part), 'utf8');
-    hash.update('\u0000');
-  }
-  return `${prefix}_${base32(hash.digest().subarray(0, 16))}`;
+  let input = prefix + '\u0000';
+  for (const part of parts) input += String(part) + '\u0000';
+  const digest = oneShot ? oneShot('sha256', input, 'buffer') : createHash('sha256').update(input, 'utf8').digest();
+  return `${prefix}_${base32(digest.subarray(0, 16))}`;
 }
 
 /**

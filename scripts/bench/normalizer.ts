@@ -1,0 +1,96 @@
+/**
+ * Bench part "normalizer": envelopes per second on one core through the
+ * normalizer's pure path (parse, split, route with a static router, map, ids,
+ * validate, serialize) on a realistic mix of the project's own fixtures,
+ * next to a floor of JSON.parse + JSON.stringify of the same bytes, measured
+ * in the same run. Reports the median of several runs and ours / floor.
+ *
+ *   tsx scripts/bench/normalizer.ts      (or: npm run bench -- normalizer)
+ */
+import { performance } from 'node:perf_hooks';
+import { compileAllValidators } from '../../shared/envelope';
+import { normalize } from '../../shared/normalize/normalize';
+import { staticRouter } from '../../shared/normalize/router';
+import type { Platform } from '../../shared/platforms';
+import { instagram } from '../../test/fixtures/normalize/instagram';
+import { lineBodies } from '../../test/fixtures/normalize/line';
+import { messenger } from '../../test/fixtures/normalize/messenger';
+import { telegramBodies } from '../../test/fixtures/normalize/telegram';
+import { whatsapp } from '../../test/fixtures/normalize/whatsapp';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+const router = staticRouter({ workspaceId: 'ws_bench', blockId: 'blk_bench' });
+
+/** Mostly inbound text and statuses, as production traffic is; every kind appears. */
+function mix(): Array<{ platform: Platform; body: Buffer }> {
+  const weighted: Array<[Platform, unknown, number]> = [
+    ['whatsapp', whatsapp.text, 8], ['whatsapp', whatsapp.statuses, 6], ['whatsapp', whatsapp.media, 1], ['whatsapp', whatsapp.reaction, 1],
+    ['whatsapp', whatsapp.buttonReply, 1], ['whatsapp', whatsapp.order, 1],
+    ['instagram', instagram.text, 6], ['instagram', instagram.attachments, 1], ['instagram', instagram.comment, 2], ['instagram', instagram.storyReply, 1],
+    ['messenger', messenger.text, 5], ['messenger', messenger.batch, 2], ['messenger', messenger.delivery, 2], ['messenger', messenger.reactions, 1], ['messenger', messenger.postback, 1],
+    ['line', lineBodies.text, 4], ['line', lineBodies.media, 1], ['line', lineBodies.followUnfollow, 1], ['line', lineBodies.postback, 1],
+    ['telegram', telegramBodies.text, 4], ['telegram', telegramBodies.callback, 1], ['telegram', telegramBodies.reactionChanged, 1], ['telegram', telegramBodies.photo, 1],
+  ];
+  return weighted.flatMap(([platform, body, n]) => Array.from({ length: n }, () => ({ platform, body: Buffer.from(JSON.stringify(body)) })));
+}
+
+async function oursOnce(items: ReturnType<typeof mix>): Promise<{ envelopes: number; ms: number; bytes: number }> {
+  let envelopes = 0;
+  let bytes = 0;
+  const start = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const { platform, body } of items) {
+      const result = await normalize({ platform, kind: 'webhook', body, receivedAt: '2024-03-31T10:15:31.000Z', requestId: 'bench' }, router);
+      for (const e of result.envelopes) bytes += JSON.stringify(e).length;
+      envelopes += result.envelopes.length;
+    }
+  }
+  return { envelopes, ms: performance.now() - start, bytes };
+}
+
+function floorOnce(items: ReturnType<typeof mix>): number {
+  let sink = 0;
+  const start = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const { body } of items) sink += JSON.stringify(JSON.parse(body.toString('utf8'))).length;
+  }
+  const ms = performance.now() - start;
+  if (sink < 0) console.log(sink); // keeps the work observable
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+export async function run(): Promise<void> {
+  const items = mix();
+  compileAllValidators();
+  await oursOnce(items.slice(0, 20)); // warm-up: JIT and lazy validators
+  floorOnce(items);
+  const ours: number[] = [];
+  const floor: number[] = [];
+  let perRound = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const o = await oursOnce(items);
+    perRound = o.envelopes / ROUNDS;
+    ours.push(o.envelopes / (o.ms / 1000));
+    // The floor handles the same bodies, so it "produces" the same envelopes per round.
+    floor.push(o.envelopes / (floorOnce(items) / 1000));
+  }
+  const o = median(ours);
+  const f = median(floor);
+  const ratio = o / f;
+  console.log(`normalizer: ${items.length} bodies → ${perRound} envelopes per round, ${ROUNDS} rounds, median of ${RUNS} runs, one core`);
+  console.table([
+    { path: 'normalize (parse, split, map, ids, validate, serialize)', 'envelopes/s': Math.round(o) },
+    { path: 'floor: JSON.parse + JSON.stringify of the same bytes', 'envelopes/s': Math.round(f) },
+  ]);
+  console.log(`ratio ours/floor: ${ratio.toFixed(2)} (target ≥ 0.33) ${ratio >= 1 / 3 ? 'OK' : 'BELOW TARGET'}`);
+}
+
+if (require.main === module) {
+  run().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,14 @@
+/** The normalizer function's settings: environment, then default (topology.json sets them in production). */
+export interface NormalizerConfig {
+  /** Where envelopes go. */
+  eventsTopic: string;
+  /** Where rejected items go. */
+  rejectedTopic: string;
+}
+
+export function normalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
+  return {
+    eventsTopic: env.EVENTS_TOPIC || 'events',
+    rejectedTopic: env.REJECTED_TOPIC || 'webhook-rejected',
+  };
+}

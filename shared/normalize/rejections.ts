@@ -1,0 +1,51 @@
+/**
+ * Builds RejectedItem values (shared/rejection.ts). The id hashes the item's
+ * content and place, so the same item rejected on a redelivery has the same
+ * id and the event log records it once.
+ */
+import { hashId } from '../envelope/ids';
+import type { Platform } from '../platforms';
+import type { RejectedItem, RejectionReason } from '../rejection';
+import type { Route } from './types';
+
+export interface RejectionInput {
+  platform: Platform;
+  reason: RejectionReason;
+  path: string;
+  detail: string;
+  raw: unknown;
+  rawPlatformEventId?: string;
+  route?: Route;
+  requestId?: string;
+  receivedAt?: string;
+  now: Date;
+}
+
+function fingerprint(raw: unknown): string {
+  if (typeof raw === 'string') return raw;
+  try {
+    return JSON.stringify(raw) ?? 'undefined';
+  } catch {
+    return String(raw);
+  }
+}
+
+export function rejection(input: RejectionInput): RejectedItem {
+  const item: RejectedItem = {
+    id: hashId('rej', [input.platform, input.reason, input.path, fingerprint(input.raw)]),
+    reason: input.reason,
+    detail: input.detail,
+    platform: input.platform,
+    path: input.path,
+    raw: input.raw,
+    rejected_at: input.now.toISOString(),
+  };
+  if (input.rawPlatformEventId) item.raw_platform_event_id = input.rawPlatformEventId;
+  if (input.route) {
+    item.workspace_id = input.route.workspaceId;
+    item.block_id = input.route.blockId;
+  }
+  if (input.requestId) item.request_id = input.requestId;
+  if (input.receivedAt) item.received_at = input.receivedAt;
+  return item;
+}

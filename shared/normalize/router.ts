@@ -1,0 +1,52 @@
+/**
+ * Where an event goes: the Router answers "which workspace and Block" from our
+ * own records, never from what a payload claims. The normalizer function uses
+ * the Block registry (Firestore); the CLI, tests and the benchmark route every
+ * event to one Block with a static router.
+ */
+import type { Block, BlockRegistry } from '../blocks';
+import type { Platform } from '../platforms';
+import type { Route } from './types';
+
+export interface Router {
+  /** The connected Block of the first of these accounts that has one. */
+  byAccounts(platform: Platform, accounts: readonly string[]): Promise<Route | undefined>;
+  /** The workspace of a Block known by id (an edge attribute or a handshake record naming only the Block). */
+  byBlockId(blockId: string): Promise<Route | undefined>;
+}
+
+/** Routes everything to one Block: the CLI's `--workspace/--block`, tests, benchmarks. */
+export function staticRouter(route: Route): Router {
+  const answer = Promise.resolve(route);
+  return { byAccounts: () => answer, byBlockId: () => answer };
+}
+
+const toRoute = (block: Block | undefined): Route | undefined =>
+  block && block.status !== 'disconnected' ? { workspaceId: block.workspace_id, blockId: block.block_id } : undefined;
+
+/**
+ * Routes by the Block registry. A disconnected Block routes nothing: its events
+ * are unroutable, like those of an account we never knew.
+ */
+export function registryRouter(registry: BlockRegistry, blockById: (id: string) => Promise<Block | undefined>): Router {
+  return {
+    async byAccounts(platform, accounts) {
+      for (const account of accounts) {
+        const route = toRoute(await registry.byAccount(platform, account));
+        if (route) return route;
+      }
+      return undefined;
+    },
+    async byBlockId(blockId) {
+      return toRoute(await blockById(blockId));
+    },
+  };
+}
+
+/** Thrown when the records cannot be read (not when an account is unknown): the message must be retried. */
+export class RoutingUnavailableError extends Error {
+  override readonly name = 'RoutingUnavailableError';
+  constructor(override readonly cause: unknown) {
+    super(`the Block registry could not be read: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The LINE Messaging API adapter. A body is `{destination, events[]}`; the
+ * edge already resolved the Block from `destination` (to verify the
+ * signature) and says so in the message attributes; `destination` routes
+ * otherwise.
+ *
+ *   message (text, image, video, audio, file, location, sticker) → received
+ *   follow / unfollow → follow / unfollow, postback → postback
+ *   join / leave → bot.joined / bot.left, memberJoined / memberLeft → member.joined / member.left
+ *   beacon → beacon.detected, unsend → message.deleted, messageEdited → message.edited
+ *   accountLink, videoPlayComplete, things, module, membership, ... → unsupported
+ *
+ * `webhookEventId` is the raw id; events without it (older payloads) use the
+ * message id or a stand-in built from type, source and time.
+ */
+import type { Attachment, ChannelContact, ChannelConversation, Message } from '../../envelope/parts';
+import { arr, compact, count, isObj, num, optId, optText, reqId, stringMap, type Json } from '../../normalize/fields';
+import { malformed, missing, unsupported } from '../../normalize/problems';
+import { inThread, messageRef, type InThread } from '../../normalize/thread';
+import { eventTime } from '../../normalize/time';
+import type { Draft, MapContext, PlatformAdapter, SplitResult } from '../../normalize/types';
+
+const MEDIA: Record<string, Attachment['type'] & Message['type']> = { image: 'image', video: 'video', audio: 'audio', file: 'file' };
+
+function conversationOf(source: Json, base: string): ChannelConversation {
+  switch (source.type) {
+    case 'user':
+      return { platform_conversation_id: reqId(source, 'userId', base), kind: 'direct' };
+    case 'group':
+      return { platform_conversation_id: reqId(source, 'groupId', base), kind: 'group' };
+    case 'room':
+      return { platform_conversation_id: reqId(source, 'roomId', base), kind: 'room' };
+    default:
+      throw source.type === undefined ? missing(base, 'type') : malformed(base, 'type', 'user, group or room');
+  }
+}
+
+/**
+ * The contact and thread. In groups and rooms LINE omits `userId` for users
+ * who have not consented to share it; the thread then stands for the sender
+ * (as Telegram's anonymous admins do), flagged in platform_detail.
+ */
+function threadOf(ctx: MapContext, event: Json, base: string, detail: Record<string, unknown>): InThread {
+  const sbase = `${base}.source`;
+  if (!isObj(event.source)) throw missing(base, 'source');
+  const conversation = conversationOf(event.source, sbase);
+  const userId = optId(event.source, 'userId');
+  if (!userId) detail.anonymous_sender = true;
+  return inThread(ctx, { platform_user_id: userId ?? conversation.platform_conversation_id }, conversation);
+}
+
+function lineMessage(ctx: MapContext, msg: Json, base: string): Message {
+  const id = reqId(msg, 'id', base);
+  const type = optText(msg, 'type') ?? '(none)';
+  const url = msg.contentProvider && optText(msg, 'contentProvider.type') === 'external' ? optText(msg, 'contentProvider.originalContentUrl') : undefined;
+  let content: Pick<Message, 'type' | 'text' | 'attachments'>;
+  if (type === 'text') {
+    content = { type: 'text', text: optText(msg, 'text') ?? '', attachments: [] };
+  } else if (MEDIA[type]) {
+    content = {
+      type: MEDIA[type],
+      attachments: [compact({
+        type: MEDIA[type], platform_media_id: id, url,
+        name: optText(msg, 'fileName'), size: count(msg.fileSize), duration_ms: count(msg.duration),
+      })],
+    };
+  } else if (type === 'location') {
+    const latitude = num(msg.latitude);
+    const longitude = num(msg.longitude);
+    if (latitude === undefined) throw missing(base, 'latitude');
+    if (longitude === undefined) throw missing(base, 'longitude');
+    content = { type: 'location', attachments: [{ type: 'location', location: compact({ latitude, longitude, name: optText(msg, 'title'), address: optText(msg, 'address') }) }] };
+  } else if (type === 'sticker') {
+    content = {
+      type: 'sticker',
+      text: optText(msg, 'text'),
+      attachments: [compact({ type: 'sticker' as const, name: optId(msg, 'stickerId'), value: optId(msg, 'packageId') })],
+    };
+  } else {
+    throw unsupported(`message.${type}`);
+  }
+  return compact({ id: ctx.messageId(id), platform_message_id: id, direction: 'inbound' as const, ...content });
+}
+
+function members(raw: unknown): ChannelContact[] {
+  return arr(raw)
+    .map((m) => optId(m, 'userId'))
+    .filter((id): id is string => !!id)
+    .map((id) => ({ platform_user_id: id }));
+}
+
+export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[] {
+  const type = optText(event, 'type') ?? '(none)';
+  const kind = type;
+  const timestamp = eventTime(event, 'timestamp', base, 'ms', [ctx.receivedAt]);
+  const detail: Record<string, unknown> = compact({
+    mode: optText(event, 'mode'),
+    is_redelivery: isObj(event.deliveryContext) && typeof event.deliveryContext.isRedelivery === 'boolean' ? event.deliveryContext.isRedelivery : undefined,
+    reply_token: optText(event, 'replyToken'),
+  });
+  const eventIdOf = (fallback: string | undefined) =>
+    optId(event, 'webhookEventId') ?? fallback ?? `${type}:${String(event.timestamp ?? '')}:${JSON.stringify(event.source ?? null)}`;
+  const common = (discriminator: string[] = []) => ({ timestamp, kind, detail, discriminator });
+
+  switch (type) {
+    case 'message':
+    case 'messageEdited': {
+      if (!isObj(event.message)) throw missing(base, 'message');
+      const message = lineMessage(ctx, event.message, `${base}.message`);
+      const quoteToken = optText(event.message, 'quoteToken');
+      if (quoteToken) detail.quote_token = quoteToken;
+      const thread = threadOf(ctx, event, base, detail);
+      const rawId = eventIdOf(message.platform_message_id);
+      return [type === 'message'
+        ? { ...common([message.platform_message_id]), type: 'messaging.message.received', rawId, data: { ...thread, message } }
+        : { ...common([message.platform_message_id]), type: 'messaging.message.edited', rawId, data: { ...thread, message } }];
+    }
+    case 'follow':
+    case 'unfollow': {
+      const thread = threadOf(ctx, event, base, detail);
+      if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
+      return [{ ...common(), type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(undefined), data: thread }];
+    }
+    case 'postback': {
+      const payload = optText(event, 'postback.data');
+      if (payload === undefined) throw missing(base, 'postback.data');
+      const thread = threadOf(ctx, event, base, detail);
+      return [{
+        ...common([payload]), type: 'messaging.postback', rawId: eventIdOf(undefined),
+        data: { ...thread, postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) },
+      }];
+    }
+    case 'join':
+    case 'leave':
+    case 'memberJoined':
+    case 'memberLeft': {
+      if (!isObj(event.source)) throw missing(base, 'source');
+      const conversation = conversationOf(event.source, `${base}.source`);
+      const data = {
+        conversation_id: ctx.conversationId(conversation.platform_conversation_id),
+        conversation,
+        members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
+      };
+      const eventType = ({ join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const)[type];
+      return [{ ...common(data.members.map((m) => m.platform_user_id)), type: eventType, rawId: eventIdOf(undefined), data }];
+    }
+    case 'beacon': {
+      const hwid = reqId(event, 'beacon.hwid', base);
+      const thread = threadOf(ctx, event, base, detail);
+      const beaconType = optText(event, 'beacon.type') ?? 'unknown';
+      return [{
+        ...common([hwid, beaconType]), type: 'messaging.beacon.detected', rawId: eventIdOf(undefined),
+        data: { ...thread, beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) },
+      }];
+    }
+    case 'unsend': {
+      const messageId = reqId(event, 'unsend.messageId', base);
+      const thread = threadOf(ctx, event, base, detail);
+      return [{ ...common([messageId]), type: 'messaging.message.deleted', rawId: eventIdOf(messageId), data: { ...thread, message: messageRef(ctx, messageId) } }];
+    }
+    default:
+      throw unsupported(type);
+  }
+}
+
+function at2(event: Json, key: string): unknown {
+  return isObj(event[key]) ? (event[key] as Json).members : undefined;
+}
+
+export const lineAdapter: PlatformAdapter = {
+  platform: 'line',
+  split(body): SplitResult | string {
+    if (!isObj(body)) return 'the body is not a JSON object';
+    if (!Array.isArray(body.events)) return 'the body has no events[] array (not a LINE webhook payload)';
+    const destination = optId(body, 'destination');
+    const result: SplitResult = { items: [], problems: [] };
+    body.events.forEach((raw, i) => {
+      const path = `events[${i}]`;
+      if (!isObj(raw)) result.problems.push({ reason: 'invalid', path, detail: `${path} is not an object`, raw });
+      else result.items.push({ path, raw, accounts: destination ? [destination] : [] });
+    });
+    return result;
+  },
+  map: (item, ctx) => mapLineEvent(item.raw as Json, item.path, ctx),
+};

@@ -1,0 +1,65 @@
+/**
+ * One Meta `changes[]` item → drafts. Comments are the mapped kind:
+ *   Instagram field `comments`               → messaging.comment.created
+ *   Page field `feed`, item=comment, verb=add → messaging.comment.created
+ * Some apps receive Instagram messaging as `changes` (field `messages` with a
+ * messaging item as value): those go through the messaging mapper. Every
+ * other field (mentions, feed posts and reactions, edits and removals...) is
+ * unsupported and kept.
+ */
+import { compact, isObj, optId, optText, reqId, type Json } from '../../normalize/fields';
+import { missing, unsupported } from '../../normalize/problems';
+import { epochToIso, eventTime } from '../../normalize/time';
+import type { Draft, MapContext } from '../../normalize/types';
+import { mapMessaging } from './normalize-messaging';
+
+export function mapChange(change: Json, base: string, ctx: MapContext, entry: Json): Draft[] {
+  const field = optText(change, 'field');
+  if (field === undefined) throw missing(base, 'field');
+  const value = change.value;
+  const vbase = `${base}.value`;
+  if (!isObj(value)) throw missing(base, 'value');
+  const fallbackTimes = [epochToIso(entry.time, 'auto'), ctx.receivedAt];
+
+  if (field === 'comments') {
+    const commentId = reqId(value, 'id', vbase);
+    const userId = reqId(value, 'from.id', vbase);
+    const mediaId = reqId(value, 'media.id', vbase);
+    const parentId = optId(value, 'parent_id');
+    return [{
+      type: 'messaging.comment.created',
+      timestamp: eventTime(value, 'timestamp', vbase, 'auto', fallbackTimes),
+      rawId: commentId, kind: 'changes.comments',
+      detail: compact({ media_product_type: optText(value, 'media.media_product_type') }),
+      data: {
+        contact_id: ctx.contactId(userId),
+        contact: compact({ platform_user_id: userId, username: optText(value, 'from.username') }),
+        comment: compact({ id: commentId, text: optText(value, 'text'), post_id: mediaId, parent_id: parentId, media_type: optText(value, 'media.media_product_type') }),
+      },
+    }];
+  }
+
+  if (field === 'feed') {
+    const item = optText(value, 'item') ?? '(none)';
+    const verb = optText(value, 'verb') ?? '(none)';
+    if (item !== 'comment' || verb !== 'add') throw unsupported(`changes.feed.${item}.${verb}`);
+    const commentId = reqId(value, 'comment_id', vbase);
+    const userId = reqId(value, 'from.id', vbase);
+    const postId = reqId(value, 'post_id', vbase);
+    const parentId = optId(value, 'parent_id');
+    return [{
+      type: 'messaging.comment.created',
+      timestamp: eventTime(value, 'created_time', vbase, 's', fallbackTimes),
+      rawId: commentId, kind: 'changes.feed.comment.add',
+      data: {
+        contact_id: ctx.contactId(userId),
+        contact: compact({ platform_user_id: userId, display_name: optText(value, 'from.name') }),
+        // A top-level comment names the post as its parent: only a reply has a parent comment.
+        comment: compact({ id: commentId, text: optText(value, 'message'), post_id: postId, parent_id: parentId && parentId !== postId ? parentId : undefined }),
+      },
+    }];
+  }
+
+  if (isObj(value.sender) && isObj(value.recipient)) return mapMessaging(value, vbase, ctx, { entry, standby: false });
+  throw unsupported(`changes.${field}`);
+}

@@ -1,0 +1,164 @@
+/**
+ * One Meta `messaging[]` / `standby[]` item (Messenger and Instagram) → drafts.
+ * The item's kind is the key it carries besides sender/recipient/timestamp.
+ *
+ *   message            → received; is_echo → sent; quick_reply → postback only;
+ *                        reply_to.story → story_reply.received; is_deleted → deleted (ext)
+ *   message_edit       → message.edited (ext)
+ *   delivery           → delivered (all mids in one envelope, + watermark)
+ *   read               → read (Messenger watermark, Instagram mid)
+ *   reaction           → reaction.added / reaction.removed (action=unreact)
+ *   postback           → postback
+ *   referral           → referral.received (ext), optin → optin.received (ext)
+ *   anything else      → unsupported (handover, policy enforcement, game plays...)
+ */
+import { arr, compact, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
+import { malformed, missing, unsupported } from '../../normalize/problems';
+import { directThread, messageRef, type InThread } from '../../normalize/thread';
+import { epochToIso, eventTime } from '../../normalize/time';
+import type { Draft, MapContext } from '../../normalize/types';
+import { metaMessage } from './normalize-attachments';
+
+const ENVELOPE_KEYS = new Set(['sender', 'recipient', 'timestamp']);
+
+export interface MessagingContext {
+  entry: Json;
+  /** Item came from `standby[]`: another app owns the thread; we still see the event. */
+  standby: boolean;
+}
+
+export function messagingKind(ev: Json): string {
+  return Object.keys(ev).find((k) => !ENVELOPE_KEYS.has(k)) ?? '(none)';
+}
+
+export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: MessagingContext): Draft[] {
+  const timestamp = eventTime(ev, 'timestamp', base, 'auto', [epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);
+  const detail: Record<string, unknown> = mc.standby ? { standby: true } : {};
+  const userThread = (field: 'sender' | 'recipient'): InThread =>
+    directThread(ctx, { platform_user_id: reqId(ev, `${field}.id`, base) });
+
+  if (isObj(ev.message)) {
+    const msg = ev.message;
+    const mbase = `${base}.message`;
+    if (msg.is_echo === true) {
+      const m = metaMessage(ctx, msg, mbase, 'outbound');
+      if (msg.app_id !== undefined) detail.app_id = msg.app_id;
+      return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: { ...userThread('recipient'), message: m } }];
+    }
+    const thread = userThread('sender');
+    if (msg.is_deleted === true) {
+      const mid = reqId(msg, 'mid', mbase);
+      return [{ type: 'messaging.message.deleted', timestamp, rawId: mid, kind: 'messaging.message.deleted', detail, data: { ...thread, message: messageRef(ctx, mid) } }];
+    }
+    const m = metaMessage(ctx, msg, mbase, 'inbound');
+    const rawId = m.platform_message_id;
+    if (isObj(msg.referral)) detail.referral = msg.referral;
+    const quickReply = optText(msg, 'quick_reply.payload');
+    if (quickReply !== undefined) {
+      // A quick-reply tap is a button press: one postback, like a WhatsApp button reply (never also a received message).
+      return [{
+        type: 'messaging.postback', timestamp, rawId, kind: 'messaging.message.quick_reply', detail,
+        data: { ...thread, postback: compact({ payload: quickReply, title: m.text, source: 'quick_reply' as const, message: messageRef(ctx, rawId) }) },
+      }];
+    }
+    const story = isObj(msg.reply_to) && isObj(msg.reply_to.story) ? msg.reply_to.story : undefined;
+    if (story) {
+      const storyId = reqId(story, 'id', `${mbase}.reply_to.story`);
+      return [{
+        type: 'messaging.story_reply.received', timestamp, rawId, kind: 'messaging.message.story_reply', detail,
+        data: { ...thread, message: { ...m, reply_to: undefined }, story: compact({ id: storyId, url: optText(story, 'url') }) },
+      }];
+    }
+    return [{ type: 'messaging.message.received', timestamp, rawId, kind: 'messaging.message', detail, data: { ...thread, message: m } }];
+  }
+
+  if (isObj(ev.message_edit)) {
+    const edit = ev.message_edit;
+    const mid = reqId(edit, 'mid', `${base}.message_edit`);
+    const text = optText(edit, 'text');
+    if (edit.num_edit !== undefined) detail.num_edit = edit.num_edit;
+    return [{
+      type: 'messaging.message.edited', timestamp, rawId: mid, kind: 'messaging.message_edit', detail,
+      discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
+      data: { ...userThread('sender'), message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) },
+    }];
+  }
+
+  if (isObj(ev.delivery) || isObj(ev.read)) {
+    const kind = isObj(ev.delivery) ? 'delivery' : 'read';
+    const receipt = (ev.delivery ?? ev.read) as Json;
+    const mids = [...arr(receipt.mids).map(str), optId(receipt, 'mid')].filter((m): m is string => !!m);
+    const watermark = epochToIso(receipt.watermark, 'auto');
+    if (mids.length === 0 && !watermark) throw missing(`${base}.${kind}`, 'mids');
+    return [{
+      type: kind === 'delivery' ? 'messaging.message.delivered' : 'messaging.message.read',
+      timestamp, kind: `messaging.${kind}`, detail,
+      rawId: mids[0] ?? `watermark:${String(receipt.watermark)}`,
+      discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
+      data: compact({ ...userThread('sender'), messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark }),
+    }];
+  }
+
+  if (isObj(ev.reaction)) {
+    const r = ev.reaction;
+    const rbase = `${base}.reaction`;
+    const mid = reqId(r, 'mid', rbase);
+    const action = optText(r, 'action') ?? 'react';
+    if (action !== 'react' && action !== 'unreact') throw malformed(rbase, 'action', '"react" or "unreact"');
+    const emoji = optText(r, 'emoji');
+    if (r.reaction !== undefined) detail.reaction = r.reaction;
+    return [{
+      type: action === 'unreact' ? 'messaging.reaction.removed' : 'messaging.reaction.added',
+      timestamp, rawId: mid, kind: 'messaging.reaction', detail,
+      discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
+      data: { ...userThread('sender'), reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) },
+    }];
+  }
+
+  if (isObj(ev.postback)) {
+    const p = ev.postback;
+    const pbase = `${base}.postback`;
+    const payload = optText(p, 'payload');
+    if (payload === undefined) throw p.payload === undefined ? missing(pbase, 'payload') : malformed(pbase, 'payload', 'a string');
+    const mid = optId(p, 'mid');
+    if (isObj(p.referral)) detail.referral = p.referral;
+    const thread = userThread('sender');
+    return [{
+      type: 'messaging.postback', timestamp, kind: 'messaging.postback', detail,
+      rawId: mid ?? `postback:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: mid ? [] : [payload],
+      data: { ...thread, postback: compact({ payload, title: optText(p, 'title'), source: 'button' as const, message: mid ? messageRef(ctx, mid) : undefined }) },
+    }];
+  }
+
+  if (isObj(ev.referral)) {
+    const r = ev.referral;
+    const thread = userThread('sender');
+    return [{
+      type: 'messaging.referral.received', timestamp, kind: 'messaging.referral', detail,
+      rawId: `referral:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: [optId(r, 'ref') ?? '', optId(r, 'ad_id') ?? ''],
+      data: {
+        ...thread,
+        referral: compact({
+          source: optText(r, 'source') ?? 'UNKNOWN', ref: optId(r, 'ref'), ad_id: optId(r, 'ad_id'),
+          url: optText(r, 'referer_uri') ?? optText(r, 'ads_context_data.photo_url'), headline: optText(r, 'ads_context_data.ad_title'),
+        }),
+      },
+    }];
+  }
+
+  if (isObj(ev.optin)) {
+    const o = ev.optin;
+    const thread = ev.sender ? userThread('sender') : undefined;
+    if (!thread) throw missing(base, 'sender.id');
+    return [{
+      type: 'messaging.optin.received', timestamp, kind: 'messaging.optin', detail,
+      rawId: `optin:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: [optText(o, 'type') ?? '', optText(o, 'ref') ?? ''],
+      data: { ...thread, optin: compact({ type: optText(o, 'type'), ref: optText(o, 'ref') ?? optText(o, 'payload'), token: optText(o, 'notification_messages_token') }) },
+    }];
+  }
+
+  throw unsupported(`messaging.${messagingKind(ev)}`);
+}

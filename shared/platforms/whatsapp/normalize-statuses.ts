@@ -1,0 +1,71 @@
+/**
+ * WhatsApp `statuses[]` (what happened to a message we sent) and change-level
+ * `errors[]` (the phone number / app has a problem) → drafts.
+ *
+ *   sent → message.sent, delivered → message.delivered, read → message.read,
+ *   failed → message.failed (with the first error), others (deleted, warning,
+ *   played...) → unsupported; errors[] → platform.block.error.
+ */
+import type { ErrorInfo } from '../../envelope/parts';
+import { arr, compact, isObj, optText, reqId, str, type Json } from '../../normalize/fields';
+import { missing, unsupported } from '../../normalize/problems';
+import { directThread, messageRef } from '../../normalize/thread';
+import { eventTime } from '../../normalize/time';
+import type { Draft, MapContext } from '../../normalize/types';
+
+export function waError(raw: unknown, base: string): ErrorInfo {
+  const code = str((raw as Json | undefined)?.code);
+  if (!code) throw missing(base, 'code');
+  return compact({
+    code,
+    message: optText(raw, 'message') ?? optText(raw, 'title') ?? '',
+    details: optText(raw, 'error_data.details'),
+  });
+}
+
+export function mapStatus(s: Json, base: string, ctx: MapContext): Draft[] {
+  const id = reqId(s, 'id', base);
+  const status = optText(s, 'status');
+  if (status === undefined) throw missing(base, 'status');
+  const recipient = reqId(s, 'recipient_id', base);
+  const timestamp = eventTime(s, 'timestamp', base, 's', [ctx.receivedAt]);
+  const t = directThread(ctx, { platform_user_id: recipient, phone: recipient });
+  const detail: Record<string, unknown> = {};
+  for (const key of ['conversation', 'pricing', 'biz_opaque_callback_data']) if (s[key] !== undefined) detail[key] = s[key];
+  const common = { timestamp, rawId: id, kind: `statuses.${status}`, detail, discriminator: [status] };
+  switch (status) {
+    case 'sent':
+      return [{
+        ...common, type: 'messaging.message.sent',
+        data: { ...t, message: { id: ctx.messageId(id), platform_message_id: id, direction: 'outbound', type: 'unknown', attachments: [] } },
+      }];
+    case 'delivered':
+      return [{ ...common, type: 'messaging.message.delivered', data: { ...t, messages: [messageRef(ctx, id)] } }];
+    case 'read':
+      return [{ ...common, type: 'messaging.message.read', data: { ...t, messages: [messageRef(ctx, id)] } }];
+    case 'failed': {
+      const errors = arr(s.errors);
+      if (errors.length === 0) throw missing(base, 'errors');
+      if (errors.length > 1) detail.errors = errors;
+      return [{ ...common, type: 'messaging.message.failed', data: { ...t, message: messageRef(ctx, id), error: waError(errors[0], `${base}.errors[0]`) } }];
+    }
+    default:
+      throw unsupported(`statuses.${status}`);
+  }
+}
+
+export function mapChangeError(e: Json, base: string, ctx: MapContext, phoneNumberId: string): Draft[] {
+  const error = waError(e, base);
+  const detail: Record<string, unknown> = {};
+  if (isObj(e.error_data)) detail.error_data = e.error_data;
+  if (typeof e.href === 'string') detail.href = e.href;
+  return [{
+    type: 'platform.block.error',
+    // errors[] carry no time of their own.
+    timestamp: ctx.receivedAt,
+    rawId: `errors:${error.code}`,
+    discriminator: [phoneNumberId, JSON.stringify(e)],
+    kind: 'errors', detail,
+    data: { error, account_id: phoneNumberId },
+  }];
+}

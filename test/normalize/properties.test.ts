@@ -1,0 +1,100 @@
+/**
+ * Property-based: whatever arrives, the normalizer answers with envelopes and
+ * rejections (never a throw), every envelope validates, every item is
+ * accounted for, and the same body always yields the same ids.
+ */
+import fc from 'fast-check';
+import { validateEnvelope } from '../../shared/envelope';
+import { PLATFORMS, type Platform } from '../../shared/platforms';
+import { instagram } from '../fixtures/normalize/instagram';
+import { lineBodies } from '../fixtures/normalize/line';
+import { messenger } from '../fixtures/normalize/messenger';
+import { telegramBodies } from '../fixtures/normalize/telegram';
+import { whatsapp } from '../fixtures/normalize/whatsapp';
+import { run } from './support';
+
+const FIXTURES: Array<[Platform, unknown]> = [
+  ...Object.values(messenger).map((b) => ['messenger', b] as [Platform, unknown]),
+  ...Object.values(instagram).map((b) => ['instagram', b] as [Platform, unknown]),
+  ...Object.values(whatsapp).map((b) => ['whatsapp', b] as [Platform, unknown]),
+  ...Object.values(lineBodies).map((b) => ['line', b] as [Platform, unknown]),
+  ...Object.values(telegramBodies).map((b) => ['telegram', b] as [Platform, unknown]),
+];
+
+type Path = Array<string | number>;
+
+function paths(value: unknown, prefix: Path = []): Path[] {
+  if (typeof value !== 'object' || value === null) return [prefix];
+  const keys: Array<string | number> = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  return [prefix, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...prefix, k]))];
+}
+
+/** A copy of body with the value at path deleted or replaced. */
+function mutate(body: unknown, path: Path, op: 'delete' | 'replace', replacement: unknown): unknown {
+  if (path.length === 0) return op === 'delete' ? {} : replacement;
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  if (op === 'delete') {
+    if (Array.isArray(parent)) parent.splice(last as number, 1);
+    else delete parent[last];
+  } else {
+    parent[last] = replacement;
+  }
+  return copy;
+}
+
+async function expectWellBehaved(platform: Platform, body: string | unknown): Promise<string[]> {
+  const result = await run(platform, body);
+  for (const env of result.envelopes) expect(validateEnvelope(env)).toMatchObject({ ok: true });
+  for (const r of result.rejections) expect(['unroutable', 'unsupported', 'invalid', 'unparseable']).toContain(r.reason);
+  return result.envelopes.map((e) => e.id);
+}
+
+const platform = fc.constantFrom(...PLATFORMS);
+
+describe('normalizer properties', () => {
+  it('never throws on arbitrary JSON', async () => {
+    await fc.assert(fc.asyncProperty(platform, fc.jsonValue(), async (p, value) => {
+      await expectWellBehaved(p, value);
+    }), { numRuns: 300 });
+  });
+
+  it('answers an unparseable body with exactly one unparseable rejection', async () => {
+    await fc.assert(fc.asyncProperty(platform, fc.string().filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }), async (p, text) => {
+      const { normalize } = await import('../../shared/normalize/normalize');
+      const { staticRouter } = await import('../../shared/normalize/router');
+      const result = await normalize({ platform: p, kind: 'webhook', body: text }, staticRouter({ workspaceId: 'w', blockId: 'b' }));
+      expect(result.envelopes).toEqual([]);
+      expect(result.rejections.map((r) => r.reason)).toEqual(['unparseable']);
+    }), { numRuns: 100 });
+  });
+
+  it('never throws on mutated real-shaped payloads, and keeps ids stable', async () => {
+    const mutation = fc.integer({ min: 0, max: FIXTURES.length - 1 }).chain((i) => {
+      const [p, body] = FIXTURES[i] as [Platform, unknown];
+      const all = paths(body);
+      return fc.record({
+        platform: fc.constant(p),
+        body: fc.constant(body),
+        path: fc.constantFrom(...all),
+        op: fc.constantFrom<'delete' | 'replace'>('delete', 'replace'),
+        replacement: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, '', 0, -1, '1711880130', [], {}, 1e300, '\u0000', '\ud83d')),
+      });
+    });
+    await fc.assert(fc.asyncProperty(mutation, async (m) => {
+      const body = mutate(m.body, m.path, m.op, m.replacement);
+      const first = await expectWellBehaved(m.platform, body);
+      expect(new Set(first).size).toBe(first.length);
+      expect(await expectWellBehaved(m.platform, body)).toEqual(first);
+    }), { numRuns: 500 });
+  });
+
+  it('accounts for every item of an unmutated fixture: envelopes or rejections, never silence', async () => {
+    for (const [p, body] of FIXTURES) {
+      const result = await run(p, body);
+      expect(result.envelopes.length + result.rejections.length).toBeGreaterThan(0);
+    }
+  });
+});
