@@ -1,0 +1,106 @@
+/**
+ * Builds topology.json's topics and subscriptions on a Pub/Sub emulator, the
+ * way Terraform builds them in production, with push endpoints pointing at the
+ * local functions-framework processes.
+ *
+ * What the gcloud Pub/Sub emulator (0.8.x) does with the subscription settings,
+ * found by experiment (see /tmp/readme/local.md, "Pub/Sub emulator"):
+ *   - ack deadline, retry policy and dead-letter policy are accepted and stored;
+ *   - a nacked push is redelivered after a few seconds (its own backoff: about
+ *     1 s, then 3 s, whatever the retry policy says) and after
+ *     max_delivery_attempts it is published to the dead-letter topic with the
+ *     CloudPubSubDeadLetterSource* attributes, as in production;
+ *   - push bodies carry no `deliveryAttempt`, so locally every attempt looks
+ *     like attempt 1 to the consumers;
+ *   - subscription filters are accepted (we set none: topology.json has none).
+ *
+ * Idempotent: existing topics are kept, existing subscriptions get their push
+ * endpoint and settings updated in place (so a backlog is never dropped).
+ */
+import type { PubSub, CreateSubscriptionOptions } from '@google-cloud/pubsub';
+import type { SubscriptionSpec, Topology } from '../../shared/topology';
+
+/** "5s", "600s", "1.5s" (the Terraform / REST duration form) → protobuf Duration. */
+export function parseDuration(value: string): { seconds: number; nanos: number } {
+  const match = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(value);
+  if (!match) throw new Error(`invalid duration ${JSON.stringify(value)} in topology.json (expected e.g. "5s")`);
+  return { seconds: Number(match[1]), nanos: Number((match[2] ?? '').padEnd(9, '0')) };
+}
+
+/** The push path carries /projects/P/topics/T so the functions-framework could build a CloudEvent from it. */
+export function pushEndpoint(functionBaseUrl: string, projectId: string, topic: string): string {
+  return `${functionBaseUrl.replace(/\/$/, '')}/projects/${projectId}/topics/${topic}`;
+}
+
+const ALREADY_EXISTS = 6;
+const isAlreadyExists = (err: unknown) => (err as { code?: number }).code === ALREADY_EXISTS;
+
+export interface TopologyResult {
+  topics: string[];
+  /** Subscription name → push endpoint, or 'pull'. */
+  subscriptions: Record<string, string>;
+  /** Push subscriptions whose function is not running (not started or missing); they keep their messages. */
+  withoutEndpoint: string[];
+}
+
+function subscriptionOptions(
+  projectId: string,
+  spec: SubscriptionSpec,
+  endpoint: string | undefined,
+): CreateSubscriptionOptions {
+  const options: CreateSubscriptionOptions = {
+    ackDeadlineSeconds: spec.ack_deadline_seconds,
+    retryPolicy: {
+      minimumBackoff: parseDuration(spec.retry_policy.minimum_backoff),
+      maximumBackoff: parseDuration(spec.retry_policy.maximum_backoff),
+    },
+  };
+  if (endpoint) options.pushConfig = { pushEndpoint: endpoint };
+  if (spec.message_retention_duration) options.messageRetentionDuration = parseDuration(spec.message_retention_duration);
+  if (spec.dead_letter) {
+    options.deadLetterPolicy = {
+      deadLetterTopic: `projects/${projectId}/topics/${spec.dead_letter.topic}`,
+      maxDeliveryAttempts: spec.dead_letter.max_delivery_attempts,
+    };
+  }
+  return options;
+}
+
+/**
+ * Creates every topic and subscription of `topology`. `functionUrl(name)` is
+ * the base URL of a running function, or undefined when it is not running: its
+ * push subscriptions are then created without an endpoint (pull), so messages
+ * wait for it instead of being pushed to a closed port until they dead-letter.
+ */
+export async function applyTopology(
+  pubsub: PubSub,
+  projectId: string,
+  topology: Topology,
+  functionUrl: (name: string) => string | undefined,
+): Promise<TopologyResult> {
+  const result: TopologyResult = { topics: [], subscriptions: {}, withoutEndpoint: [] };
+  for (const name of Object.keys(topology.topics)) {
+    try {
+      await pubsub.createTopic(name);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw new Error(`could not create topic ${name} on the emulator: ${(err as Error).message}`);
+    }
+    result.topics.push(name);
+  }
+  for (const [name, spec] of Object.entries(topology.subscriptions)) {
+    const base = spec.push_to ? functionUrl(spec.push_to) : undefined;
+    const endpoint = base ? pushEndpoint(base, projectId, spec.topic) : undefined;
+    if (spec.push_to && !endpoint) result.withoutEndpoint.push(name);
+    const options = subscriptionOptions(projectId, spec, endpoint);
+    try {
+      await pubsub.topic(spec.topic).createSubscription(name, options);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw new Error(`could not create subscription ${name} on the emulator: ${(err as Error).message}`);
+      // A previous run made it, possibly with other ports: repoint it, keep its backlog.
+      const subscription = pubsub.subscription(name);
+      await subscription.modifyPushConfig(endpoint ? { pushEndpoint: endpoint } : {});
+    }
+    result.subscriptions[name] = endpoint ?? 'pull';
+  }
+  return result;
+}

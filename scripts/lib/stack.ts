@@ -1,0 +1,277 @@
+/**
+ * The whole pipeline on one machine: the Pub/Sub and Firestore emulators, every
+ * function of topology.json in its own functions-framework process, the
+ * topology's topics and push subscriptions, and the demo workspace.
+ *
+ * Used by `npm start` (scripts/start.ts), the end-to-end test and the e2e
+ * benchmark. Driven by topology.json only: a function is started when
+ * functions/<name>/index.ts (or dist/<name>/index.js) exists, and skipped with
+ * a warning otherwise.
+ *
+ * `stop()` stops exactly what this call started (function processes and the
+ * emulators it launched), never an emulator it reused.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { topology as defaultTopology, type Topology } from '../../shared/topology';
+import { DEMO_ENV_SECRETS } from './demo';
+import { seedDemo, type SeedResult } from './demo-seed';
+import { freePort, isUp, reuseEmulator, startEmulator, type EmulatorName, type RunningEmulator } from './emulators';
+import { functionEntryFile, REPO_ROOT, startFunction, type LoadMode, type RunningFunction } from './functions';
+import { applyTopology, type TopologyResult } from './pubsub-topology';
+
+export const STACK_DEFAULTS = {
+  projectId: 'convotic-local',
+  pubsubPort: 8085,
+  firestorePort: 8086,
+  /** The functions get consecutive ports from here, in topology.json order. */
+  functionsPort: 8101,
+  logDir: path.join(REPO_ROOT, '.emulators'),
+} as const;
+
+/** The port `npm start` gives a function: the first port plus its index in topology.json. */
+export function functionPort(name: string, firstPort: number = STACK_DEFAULTS.functionsPort, topology: Topology = defaultTopology): number {
+  const index = Object.keys(topology.functions).indexOf(name);
+  if (index < 0) throw new StackError(`topology.json has no function ${name}`);
+  return firstPort + index;
+}
+
+export class StackError extends Error {
+  override readonly name = 'StackError';
+}
+
+export interface StackOptions {
+  projectId?: string;
+  /** Reuse the emulator answering at this host:port (e.g. $PUBSUB_EMULATOR_HOST); else start one on `port`. */
+  pubsubHost?: string;
+  pubsubPort?: number;
+  firestoreHost?: string;
+  firestorePort?: number;
+  /** First function port (consecutive ports in topology order), or 'free' for ports the OS picks. */
+  functionsPort?: number | 'free';
+  mode?: LoadMode;
+  /** Seed the demo workspace (default true). */
+  seed?: boolean;
+  /** Where the emulators write their output (default .emulators/). */
+  logDir?: string;
+  /** Run only these functions (default: all of topology.json). */
+  only?: string[];
+  /** Extra environment for every function (after the defaults). */
+  functionEnv?: Record<string, string>;
+  /** Each output line of each function. Default: `[name] line` on stdout. */
+  onLine?: (name: string, line: string, stream: 'stdout' | 'stderr') => void;
+  /** Progress and warnings meant for a person. Default: stderr. */
+  onNotice?: (message: string) => void;
+  topology?: Topology;
+}
+
+export interface StackFunction {
+  name: string;
+  url: string;
+  port: number;
+  trigger: 'http' | 'pubsub';
+  entryPoint: string;
+  /** Environment variable names given as demo secrets (values in DEMO_ENV_SECRETS). */
+  secrets: string[];
+}
+
+export interface Stack {
+  projectId: string;
+  pubsubHost: string;
+  firestoreHost: string;
+  /** Which emulators this stack started (the others were reused and are left running). */
+  started: { pubsub: boolean; firestore: boolean };
+  functions: Record<string, StackFunction>;
+  /** Functions whose entry file does not exist. */
+  skipped: Array<{ name: string; reason: string }>;
+  /** Functions that exist but did not start (with the reason and their last output). */
+  failed: Array<{ name: string; reason: string }>;
+  pubsubTopology: TopologyResult;
+  seed: SeedResult | undefined;
+  /** Clients on the stack's emulators, for tools and tests in this process. */
+  firestore: Firestore;
+  pubsub: PubSub;
+  logDir: string;
+  /** Stops every function and every emulator this stack started. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+const ENV_VAR: Record<EmulatorName, string> = { pubsub: 'PUBSUB_EMULATOR_HOST', firestore: 'FIRESTORE_EMULATOR_HOST' };
+const PORT_VAR: Record<EmulatorName, string> = { pubsub: 'PUBSUB_PORT', firestore: 'FIRESTORE_PORT' };
+
+async function resolveEmulator(
+  name: EmulatorName,
+  host: string | undefined,
+  port: number,
+  projectId: string,
+  logDir: string,
+  notice: (m: string) => void,
+): Promise<RunningEmulator> {
+  if (host) {
+    if (await isUp(host)) return reuseEmulator(name, host);
+    notice(`${ENV_VAR[name]}=${host} does not answer; starting a ${name} emulator on port ${port} instead.`);
+  }
+  const local = `127.0.0.1:${port}`;
+  if (await isUp(local)) {
+    notice(`Reusing the ${name} emulator already answering on ${local} (it is left running on exit).`);
+    return reuseEmulator(name, local);
+  }
+  if (!(await portFree(port))) {
+    throw new StackError(`Port ${port} is in use by something that is not an emulator; set ${PORT_VAR[name]} to a free port.`);
+  }
+  return startEmulator(name, { projectId, port, logFile: path.join(logDir, `${name}.log`) });
+}
+
+/** The environment of one function process. */
+export function functionEnvironment(
+  name: string,
+  topology: Topology,
+  ctx: { projectId: string; pubsubHost: string; firestoreHost: string; extra?: Record<string, string> },
+): Record<string, string> {
+  const spec = topology.functions[name];
+  if (!spec) throw new StackError(`unknown function ${name}`);
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const secrets: Record<string, string> = {};
+  for (const secret of spec.secrets) {
+    const value = DEMO_ENV_SECRETS[secret];
+    if (value === undefined) throw new StackError(`topology.json gives ${name} the secret ${secret}, which has no local demo value in scripts/lib/demo.ts`);
+    secrets[secret] = value;
+  }
+  return {
+    ...inherited,
+    ...spec.env,
+    ...secrets,
+    GOOGLE_CLOUD_PROJECT: ctx.projectId,
+    GCLOUD_PROJECT: ctx.projectId,
+    PUBSUB_EMULATOR_HOST: ctx.pubsubHost,
+    FIRESTORE_EMULATOR_HOST: ctx.firestoreHost,
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
+    // Off GCP: keeps the Google clients from probing the metadata server (a timeout and a warning per process).
+    METADATA_SERVER_DETECTION: 'none',
+    // What Cloud Run sets; some libraries read them.
+    K_SERVICE: name,
+    FUNCTION_TARGET: spec.entry_point,
+    ...ctx.extra,
+  };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const topology = options.topology ?? defaultTopology;
+  const projectId = options.projectId ?? STACK_DEFAULTS.projectId;
+  const logDir = options.logDir ?? STACK_DEFAULTS.logDir;
+  const mode = options.mode ?? 'source';
+  const notice = options.onNotice ?? ((m: string) => process.stderr.write(m + '\n'));
+  const onLine = options.onLine ?? ((name: string, line: string) => process.stdout.write(`[${name}] ${line}\n`));
+  mkdirSync(logDir, { recursive: true });
+
+  const emulators: RunningEmulator[] = [];
+  const running: RunningFunction[] = [];
+  let stopped: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopped ??= (async () => {
+      await Promise.all(running.map((f) => f.stop()));
+      await Promise.all(emulators.map((e) => e.stop()));
+    })());
+
+  try {
+    const [pubsubEmulator, firestoreEmulator] = await Promise.all([
+      resolveEmulator('pubsub', options.pubsubHost, options.pubsubPort ?? STACK_DEFAULTS.pubsubPort, projectId, logDir, notice).then((e) => {
+        emulators.push(e);
+        return e;
+      }),
+      resolveEmulator('firestore', options.firestoreHost, options.firestorePort ?? STACK_DEFAULTS.firestorePort, projectId, logDir, notice).then((e) => {
+        emulators.push(e);
+        return e;
+      }),
+    ]);
+    const pubsubHost = pubsubEmulator.host;
+    const firestoreHost = firestoreEmulator.host;
+    const pubsub = new PubSub({ projectId, apiEndpoint: pubsubHost, emulatorMode: true });
+    const firestore = new Firestore({ projectId, host: firestoreHost, ssl: false, ignoreUndefinedProperties: true });
+
+    const seed = options.seed === false ? undefined : await seedDemo(firestore);
+
+    // Ports are fixed per function (topology order) so URLs stay the same from run to run.
+    const names = Object.keys(topology.functions).filter((n) => !options.only || options.only.includes(n));
+    const skipped: Stack['skipped'] = [];
+    const toStart: Array<{ name: string; port: number }> = [];
+    for (const name of names) {
+      const entry = functionEntryFile(name, mode);
+      const base = options.functionsPort ?? STACK_DEFAULTS.functionsPort;
+      const port = base === 'free' ? await freePort() : functionPort(name, base, topology);
+      if (!existsSync(entry)) {
+        const hint = mode === 'dist' ? ' (run `npm run build` first)' : '';
+        skipped.push({ name, reason: `${path.relative(REPO_ROOT, entry)} does not exist yet${hint}` });
+        continue;
+      }
+      if (!(await portFree(port))) {
+        throw new StackError(`Port ${port} for ${name} is in use (is another \`npm start\` running?); set FUNCTIONS_PORT to another first port.`);
+      }
+      toStart.push({ name, port });
+    }
+    for (const s of skipped) notice(`WARNING: skipping ${s.name}: ${s.reason}`);
+
+    const failed: Stack['failed'] = [];
+    const functions: Record<string, StackFunction> = {};
+    await Promise.all(
+      toStart.map(async ({ name, port }) => {
+        const spec = topology.functions[name]!;
+        try {
+          const fn = await startFunction({
+            name,
+            spec,
+            port,
+            mode,
+            env: functionEnvironment(name, topology, { projectId, pubsubHost, firestoreHost, extra: options.functionEnv }),
+            onLine,
+          });
+          running.push(fn);
+          functions[name] = { name, url: fn.url, port, trigger: spec.trigger, entryPoint: spec.entry_point, secrets: spec.secrets };
+          void fn.exited.then((code) => {
+            if (!stopped) notice(`ERROR: ${name} exited (${code}); the rest of the stack keeps running. Restart \`npm start\` after fixing it.`);
+          });
+        } catch (err) {
+          failed.push({ name, reason: (err as Error).message });
+          notice(`ERROR: ${name} did not start: ${(err as Error).message}`);
+        }
+      }),
+    );
+
+    // In topology order (they finished starting in any order).
+    const ordered = Object.fromEntries(names.filter((n) => functions[n]).map((n) => [n, functions[n]!]));
+    const pubsubTopology = await applyTopology(pubsub, projectId, topology, (name) => functions[name]?.url);
+
+    return {
+      projectId,
+      pubsubHost,
+      firestoreHost,
+      started: { pubsub: pubsubEmulator.pid !== undefined, firestore: firestoreEmulator.pid !== undefined },
+      functions: ordered,
+      skipped,
+      failed,
+      pubsubTopology,
+      seed,
+      firestore,
+      pubsub,
+      logDir,
+      stop: async () => {
+        await stopAll();
+        await Promise.allSettled([firestore.terminate(), pubsub.close()]);
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
