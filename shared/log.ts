@@ -57,7 +57,9 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
 
   const emit = (severity: Severity, message: string, fields?: LogFields): void => {
     if (RANK[severity] < min) return;
-    const entry: LogFields = { severity, message, ...base, ...fields };
+    const entry: LogFields = { severity, message };
+    // Absent values are left out, so optional fields never print as `undefined`.
+    for (const [key, value] of Object.entries({ ...base, ...fields })) if (value !== undefined) entry[key] = value;
     if (entry.error !== undefined) entry.error = serializeError(entry.error);
     if (typeof entry.trace_id === 'string' && projectId) {
       entry['logging.googleapis.com/trace'] = `projects/${projectId}/traces/${entry.trace_id}`;
