@@ -24,9 +24,10 @@
  * provisional `expire_at` (now + retention), so that an entry whose envelope
  * never reaches the writer still expires; the writer replaces it.
  */
-import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { topology } from '../topology';
 import { expiryAfter, retentionDays } from './config';
+import { readModifyWrite } from './optimistic';
 
 export type ConsumerStatus = 'success' | 'retrying' | 'failed';
 export type EventStatus = ConsumerStatus | 'processing';
@@ -96,34 +97,42 @@ export function overallStatus(consumers: Record<string, ConsumerReport>, expecte
   return 'processing';
 }
 
+/**
+ * Records one consumer's report. A read-modify-write without a transaction
+ * (optimistic.ts): the writer and the other consumers report on the same entry
+ * at the same moment, and transactions locking it made them wait seconds for
+ * each other.
+ */
 export async function reportOutcome(db: Firestore, report: OutcomeReport): Promise<void> {
   const ref = eventLogRef(db, report.workspace_id, report.event_id);
   const now = new Date();
-  await db.runTransaction(async (tx) => {
-    const snapshot = await tx.get(ref);
-    const consumers = { ...((snapshot.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {}) };
-    const previous = consumers[report.consumer];
-    // A dead letter says only "gave up": keep the error of the last failed attempt.
-    const error = report.error ?? (report.status === 'failed' ? previous?.error : undefined);
-    const next: ConsumerReport = {
-      status: report.status,
-      attempt: report.attempt,
-      at: now.toISOString(),
-      ...(error ? { error: error.slice(0, 1000) } : {}),
-    };
-    const update: Record<string, unknown> = { updated_at: now.toISOString() };
-    // Execution links are facts whatever the ordering of reports: always merge them.
-    if (report.execution_ids?.length) update.execution_ids = FieldValue.arrayUnion(...report.execution_ids);
-    if (supersedes(next, previous)) {
-      consumers[report.consumer] = next;
-      update.consumers = consumers;
-      // A rejected entry has no consumers; nothing a report says changes that.
-      if (snapshot.get('status') !== 'rejected') update.status = overallStatus(consumers);
-      if (next.status !== 'success') update.last_error = { consumer: report.consumer, error: next.error ?? null, attempt: next.attempt, at: next.at };
-    } else if (!update.execution_ids) {
-      return;
-    }
-    if (snapshot.get('expire_at') === undefined) update.expire_at = Timestamp.fromDate(expiryAfter(now, retentionDays()));
-    tx.set(ref, update, { merge: true });
-  });
+  await readModifyWrite(ref, (snapshot) => ({ data: outcomeUpdate(snapshot, report, now), result: undefined }));
+}
+
+/** The fields a report changes on the entry as it is in `snapshot`, or undefined when it changes nothing. */
+function outcomeUpdate(snapshot: DocumentSnapshot, report: OutcomeReport, now: Date): Record<string, unknown> | undefined {
+  const consumers = { ...((snapshot.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {}) };
+  const previous = consumers[report.consumer];
+  // A dead letter says only "gave up": keep the error of the last failed attempt.
+  const error = report.error ?? (report.status === 'failed' ? previous?.error : undefined);
+  const next: ConsumerReport = {
+    status: report.status,
+    attempt: report.attempt,
+    at: now.toISOString(),
+    ...(error ? { error: error.slice(0, 1000) } : {}),
+  };
+  const update: Record<string, unknown> = { updated_at: now.toISOString() };
+  // Execution links are facts whatever the ordering of reports: always merge them.
+  if (report.execution_ids?.length) update.execution_ids = FieldValue.arrayUnion(...report.execution_ids);
+  if (supersedes(next, previous)) {
+    consumers[report.consumer] = next;
+    update.consumers = consumers;
+    // A rejected entry has no consumers; nothing a report says changes that.
+    if (snapshot.get('status') !== 'rejected') update.status = overallStatus(consumers);
+    if (next.status !== 'success') update.last_error = { consumer: report.consumer, error: next.error ?? null, attempt: next.attempt, at: next.at };
+  } else if (!update.execution_ids) {
+    return undefined;
+  }
+  if (snapshot.get('expire_at') === undefined) update.expire_at = Timestamp.fromDate(expiryAfter(now, retentionDays()));
+  return update;
 }

@@ -1,7 +1,9 @@
 /**
  * Writes log entries. The entry may already exist when the writer runs: a
  * consumer can report its outcome first (outcomes.ts), and Pub/Sub redelivers.
- * So the write is a transaction that
+ * So the write is a read-modify-write (optimistic.ts: no transaction, whose
+ * lock on the entry would make the consumers reporting at the same moment
+ * wait) that
  *   - writes nothing when the writer already wrote this entry (redelivery),
  *   - otherwise merges only the writer's own fields (entry.ts EntryFields),
  *     never `consumers`, `status` (unless none yet), `execution_ids`, `replays`,
@@ -9,6 +11,7 @@
  */
 import type { Firestore, DocumentReference } from '@google-cloud/firestore';
 import type { EntryFields } from './entry';
+import { readModifyWrite } from './optimistic';
 import { eventLogRef, overallStatus, type ConsumerReport } from './outcomes';
 
 export const UNROUTED_EVENTS = 'unrouted_events';
@@ -33,9 +36,8 @@ export type WriteResult = 'created' | 'completed' | 'unchanged';
  */
 export async function writeEntry(db: Firestore, fields: EntryFields, initialStatus?: 'rejected' | 'failed'): Promise<WriteResult> {
   const ref = entryRef(db, fields);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (snap.exists && snap.get('kind') !== undefined) return 'unchanged';
+  return readModifyWrite<WriteResult>(ref, (snap) => {
+    if (snap.exists && snap.get('kind') !== undefined) return { result: 'unchanged' };
     const update: Record<string, unknown> = { ...fields };
     if (initialStatus) {
       update.status = initialStatus;
@@ -43,7 +45,6 @@ export async function writeEntry(db: Firestore, fields: EntryFields, initialStat
       const consumers = (snap.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {};
       update.status = overallStatus(consumers);
     }
-    tx.set(ref, update, { merge: true });
-    return snap.exists ? 'completed' : 'created';
+    return { data: update, result: snap.exists ? 'completed' : 'created' };
   });
 }
