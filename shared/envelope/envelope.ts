@@ -25,6 +25,9 @@ export const EnvelopeMetadata = Type.Object(
     caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself.' })),
     caused_by_execution_id: Opt(Type.String()),
     platform_event_kind: Opt(Type.String({ description: 'The platform\'s name for what happened (e.g. `messaging.reaction`, `statuses.read`, `message_reaction`).' })),
+    raw_path: Opt(Type.String({
+      description: 'Where the event sits in the webhook body that carried it: the batch item\'s path, e.g. `entry[0].messaging[2]`, `entry[0].changes[0].value.statuses[1]`, `events[3]`; "" when the item is the whole body (a Telegram update).',
+    })),
     platform_detail: Opt(Type.Record(Type.String(), Type.Unknown(), { description: 'Raw platform-specific detail worth keeping.' })),
   },
   { additionalProperties: true },

@@ -112,7 +112,6 @@ export const Message = Type.Object(
     text: Opt(Type.String()),
     attachments: Type.Array(Attachment, { description: 'Empty for plain text.' }),
     reply_to: Opt(MessageRef),
-    quick_reply_payload: Opt(Type.String({ description: 'Set when the message was a quick-reply tap (the same tap also yields messaging.postback).' })),
   },
   { additionalProperties: false },
 );

@@ -58,7 +58,8 @@ async function rawView(db: Firestore, workspaceId: string, d: Record<string, unk
   const body = rawBody(stored);
   if (!body) return { available: false, truncated: true, note: `the webhook body (${stored.size} bytes) was too large to keep` };
   const path = envelope?.metadata?.raw_path;
-  if (typeof path === 'string') {
+  // A named item is this event's own; "" names the whole body, which only the edge's workspace tie below makes safe to show.
+  if (typeof path === 'string' && path !== '') {
     const item = extractItem(body, path);
     if (item !== undefined) return { available: true, payload: item };
   }

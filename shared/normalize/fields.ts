@@ -11,10 +11,25 @@ export function isObj(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Dotted paths split once: mappers read the same ~120 literal paths (never
+ * payload-derived ones, so this stays small) for every item, and splitting
+ * per call was the field reader's main cost.
+ */
+const pathKeys = new Map<string, readonly string[]>();
+function keysOf(field: string): readonly string[] {
+  let keys = pathKeys.get(field);
+  if (!keys) {
+    keys = field.split('.');
+    pathKeys.set(field, keys);
+  }
+  return keys;
+}
+
 /** A field's value by dotted path (`sender.id`), or undefined. */
 export function at(value: unknown, field: string): unknown {
   let cur: unknown = value;
-  for (const key of field.split('.')) {
+  for (const key of keysOf(field)) {
     if (!isObj(cur)) return undefined;
     cur = cur[key];
   }

@@ -6,7 +6,7 @@
  * throws, except a Router that cannot reach our records
  * (RoutingUnavailableError), which the caller must retry.
  */
-import { contactId, conversationId, eventId, messageId } from '../envelope/ids';
+import { contactId, conversationId, eventId, messageId, type IdPart } from '../envelope/ids';
 import { validateEnvelope, type Envelope } from '../envelope';
 import type { Platform } from '../platforms';
 import type { RejectedItem } from '../rejection';
@@ -14,7 +14,7 @@ import { adapterFor } from './adapters';
 import { checkHandshake, handshakeBlockId, mapHandshake } from './handshake';
 import { ItemProblem } from './problems';
 import { rejection, type RejectionInput } from './rejections';
-import { RoutingUnavailableError, type Router } from './router';
+import { RoutingUnavailableError, type RouteAnswer, type Router } from './router';
 import { dateToIso } from './time';
 import type { BatchItem, Draft, MapContext, NormalizeResult, PlatformAdapter, Route } from './types';
 import type { RawKind } from '../raw-message';
@@ -35,10 +35,12 @@ export interface NormalizeOptions {
   now?: () => Date;
 }
 
-interface Mapped {
+/** One draft with the routed item it came from and its index among that item's drafts. */
+interface Placed {
   item: BatchItem;
   route: Route;
-  drafts: Draft[];
+  draft: Draft;
+  index: number;
 }
 
 export async function normalize(input: NormalizeInput, router: Router, options: NormalizeOptions = {}): Promise<NormalizeResult> {
@@ -76,11 +78,15 @@ export async function normalize(input: NormalizeInput, router: Router, options: 
     items = split.items;
   }
 
-  // Routing is the only asynchronous step: every distinct lookup of the batch at once, then map synchronously.
+  // Routing is the only step that may wait: every distinct lookup of the batch at once, then map synchronously.
+  // Only a pending answer is awaited: each await costs microtask turns, which a known route need not pay.
   const blockId = input.blockId ?? (input.kind === 'handshake' ? handshakeBlockId(parsed) : undefined);
-  const routes = await resolveRoutes(input, router, blockId, items);
+  const answer = resolveRoutes(input, router, blockId, items);
+  const routes = Array.isArray(answer) ? answer : await answer;
 
-  const mapped: Mapped[] = [];
+  // Formatted once per batch rather than once per item (only used when the edge gave no receive time).
+  const fallbackTime = receivedAt ?? now.toISOString();
+  const placed: Placed[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as BatchItem;
     const route = routes[i];
@@ -88,10 +94,10 @@ export async function normalize(input: NormalizeInput, router: Router, options: 
       reject(batch, { reason: 'unroutable', path: item.path, detail: unroutableDetail(input, item), raw: item.raw });
       continue;
     }
-    const ctx = new ItemContext(input.platform, route, receivedAt ?? now.toISOString());
+    const ctx = new ItemContext(input.platform, route, fallbackTime);
     try {
       const drafts = adapter ? adapter.map(item, ctx) : mapHandshake(item.raw as Record<string, unknown>, ctx);
-      mapped.push({ item, route, drafts });
+      for (let index = 0; index < drafts.length; index++) placed.push({ item, route, draft: drafts[index] as Draft, index });
     } catch (err) {
       const problem = err instanceof ItemProblem ? err : new ItemProblem('invalid', `could not map the item: ${(err as Error)?.message ?? String(err)}`);
       reject(batch, { reason: problem.reason, path: item.path, detail: problem.detail, raw: item.raw, route });
@@ -99,11 +105,15 @@ export async function normalize(input: NormalizeInput, router: Router, options: 
   }
 
   const envelopes: Envelope[] = [];
-  for (const { item, route, draft, id } of assignIds(input.platform, mapped)) {
+  const ids = assignIds(input.platform, placed);
+  for (let i = 0; i < placed.length; i++) {
+    const { item, route, draft } = placed[i] as Placed;
+    const id = ids[i] as string;
     const metadata: Record<string, unknown> = {
       raw_platform_event_id: draft.rawId,
       source: 'webhook',
       platform_event_kind: draft.kind,
+      raw_path: item.path,
     };
     if (receivedAt) metadata.received_at = receivedAt;
     if (input.requestId) metadata.request_id = input.requestId;
@@ -152,32 +162,53 @@ function hasKeys(o: object): boolean {
   return false;
 }
 
+type Routes = Array<Route | undefined>;
+
 /**
  * The Block of each item. An edge attribute wins (it was resolved from our
  * records to authenticate the request); otherwise the item's accounts, each
  * distinct lookup once per batch. Even an item naming no account is asked
- * about: a static router (CLI, tests) routes everything.
+ * about: a static router (CLI, tests) routes everything. Returns the routes
+ * themselves when no answer is pending, so the caller need not await.
  */
-async function resolveRoutes(input: NormalizeInput, router: Router, blockId: string | undefined, items: BatchItem[]): Promise<Array<Route | undefined>> {
+function resolveRoutes(input: NormalizeInput, router: Router, blockId: string | undefined, items: BatchItem[]): Routes | Promise<Routes> {
   if (blockId && input.workspaceId) {
     const route = { blockId, workspaceId: input.workspaceId };
     return items.map(() => route);
   }
-  const keys = items.map((item) => (blockId ? `block:${blockId}` : `accounts:${item.accounts.join('\u0000')}`));
-  const lookups = new Map<string, Promise<Route | undefined>>();
-  items.forEach((item, i) => {
-    const key = keys[i] as string;
-    if (!lookups.has(key)) lookups.set(key, blockId ? router.byBlockId(blockId) : router.byAccounts(input.platform, item.accounts));
-  });
-  let answers: Map<string, Route | undefined>;
+  const keys: string[] = [];
+  const answers = new Map<string, RouteAnswer>();
+  let pending = false;
   try {
-    const entries = [...lookups];
-    const resolved = await Promise.all(entries.map(([, p]) => p));
-    answers = new Map(entries.map(([key], i) => [key, resolved[i]]));
+    for (const item of items) {
+      const key = blockId ? `block:${blockId}` : `accounts:${item.accounts.join('\u0000')}`;
+      keys.push(key);
+      if (answers.has(key)) continue;
+      const answer = blockId ? router.byBlockId(blockId) : router.byAccounts(input.platform, item.accounts);
+      pending ||= isPromiseLike(answer);
+      answers.set(key, answer);
+    }
   } catch (err) {
     throw new RoutingUnavailableError(err);
   }
-  return keys.map((key) => answers.get(key));
+  if (!pending) return keys.map((key) => answers.get(key) as Route | undefined);
+  return settle(answers, keys);
+}
+
+async function settle(answers: Map<string, RouteAnswer>, keys: string[]): Promise<Routes> {
+  const entries = [...answers];
+  let resolved: Routes;
+  try {
+    resolved = await Promise.all(entries.map(([, answer]) => answer));
+  } catch (err) {
+    throw new RoutingUnavailableError(err);
+  }
+  const byKey = new Map(entries.map(([key], i) => [key, resolved[i]]));
+  return keys.map((key) => byKey.get(key));
+}
+
+function isPromiseLike(value: RouteAnswer): value is Promise<Route | undefined> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function unroutableDetail(input: NormalizeInput, item: BatchItem): string {
@@ -196,26 +227,46 @@ function unroutableDetail(input: NormalizeInput, item: BatchItem): string {
  * and a miss only costs a hash.
  */
 const ID_MEMO_LIMIT = 50_000;
-const idMemo = new Map<string, string>();
-function remember(key: string, id: string): string {
-  if (idMemo.size >= ID_MEMO_LIMIT) idMemo.clear();
-  idMemo.set(key, id);
+
+/** The memo of one workspace and Block: looked up once per item, so each id lookup is keyed by the platform id alone. */
+interface ScopeMemo {
+  contacts: Map<string, string>;
+  conversations: Map<string, string>;
+}
+const idMemo = new Map<string, ScopeMemo>();
+let memoized = 0;
+
+function scopeMemo(route: Route): ScopeMemo {
+  const scope = `${route.workspaceId}\u0000${route.blockId}`;
+  let memo = idMemo.get(scope);
+  if (!memo) {
+    memo = { contacts: new Map(), conversations: new Map() };
+    idMemo.set(scope, memo);
+  }
+  return memo;
+}
+
+function remember(map: Map<string, string>, key: string, id: string): string {
+  if (memoized >= ID_MEMO_LIMIT) {
+    idMemo.clear();
+    memoized = 0;
+  }
+  map.set(key, id);
+  memoized++;
   return id;
 }
 
 /** A mapper's helpers for one routed item (a class: no closures to allocate per item). */
 class ItemContext implements MapContext {
-  private readonly scope: string;
+  private readonly memo: ScopeMemo;
   constructor(readonly platform: Platform, readonly route: Route, readonly receivedAt: string) {
-    this.scope = `${route.workspaceId}\u0000${route.blockId}\u0000`;
+    this.memo = scopeMemo(route);
   }
   contactId(userId: string): string {
-    const key = `ct\u0000${this.scope}${userId}`;
-    return idMemo.get(key) ?? remember(key, contactId(this.route.workspaceId, this.route.blockId, userId));
+    return this.memo.contacts.get(userId) ?? remember(this.memo.contacts, userId, contactId(this.route.workspaceId, this.route.blockId, userId));
   }
   conversationId(convId: string): string {
-    const key = `conv\u0000${this.scope}${convId}`;
-    return idMemo.get(key) ?? remember(key, conversationId(this.route.workspaceId, this.route.blockId, convId));
+    return this.memo.conversations.get(convId) ?? remember(this.memo.conversations, convId, conversationId(this.route.workspaceId, this.route.blockId, convId));
   }
   messageId(platformMessageId: string): string {
     return messageId(this.route.blockId, platformMessageId);
@@ -230,28 +281,16 @@ class ItemContext implements MapContext {
  * place in the batch, which keeps them distinct and still stable across
  * redeliveries of the same batch, while every other id stays position-free.
  */
-function assignIds(platform: Platform, mapped: Mapped[]) {
-  const out = mapped.flatMap(({ item, route, drafts }) =>
-    drafts.map((draft, index) => ({
-      item,
-      route,
-      draft,
-      index,
-      id: eventId({ platform, blockId: route.blockId, type: draft.type, rawId: draft.rawId, discriminator: draft.discriminator }),
-    })),
-  );
+function assignIds(platform: Platform, placed: Placed[]): string[] {
+  const idOf = ({ route, draft }: Placed, at?: IdPart[]) =>
+    eventId({ platform, blockId: route.blockId, type: draft.type, rawId: draft.rawId, discriminator: at ? [...(draft.discriminator ?? []), ...at] : draft.discriminator });
+  const ids = placed.map((p) => idOf(p));
+  // A collision needs two envelopes, and is rare even then: count only when there can be one.
+  if (ids.length < 2 || new Set(ids).size === ids.length) return ids;
   const seen = new Map<string, number>();
-  for (const e of out) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
-  for (const e of out) {
-    if ((seen.get(e.id) ?? 0) > 1) {
-      e.id = eventId({
-        platform,
-        blockId: e.route.blockId,
-        type: e.draft.type,
-        rawId: e.draft.rawId,
-        discriminator: [...(e.draft.discriminator ?? []), 'at', e.item.path, e.index],
-      });
-    }
-  }
-  return out;
+  for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+  return ids.map((id, i) => {
+    const p = placed[i] as Placed;
+    return (seen.get(id) ?? 0) > 1 ? idOf(p, ['at', p.item.path, p.index]) : id;
+  });
 }

@@ -8,17 +8,20 @@ import type { Block, BlockRegistry } from '../blocks';
 import type { Platform } from '../platforms';
 import type { Route } from './types';
 
+/** A route, or none; a promise of one when the answer must be looked up. */
+export type RouteAnswer = Route | undefined | Promise<Route | undefined>;
+
 export interface Router {
   /** The connected Block of the first of these accounts that has one. */
-  byAccounts(platform: Platform, accounts: readonly string[]): Promise<Route | undefined>;
+  byAccounts(platform: Platform, accounts: readonly string[]): RouteAnswer;
   /** The workspace of a Block known by id (an edge attribute or a handshake record naming only the Block). */
-  byBlockId(blockId: string): Promise<Route | undefined>;
+  byBlockId(blockId: string): RouteAnswer;
 }
 
 /** Routes everything to one Block: the CLI's `--workspace/--block`, tests, benchmarks. */
 export function staticRouter(route: Route): Router {
-  const answer = Promise.resolve(route);
-  return { byAccounts: () => answer, byBlockId: () => answer };
+  // Answers at once (no promise): normalize() then maps the batch without waiting a turn.
+  return { byAccounts: () => route, byBlockId: () => route };
 }
 
 const toRoute = (block: Block | undefined): Route | undefined =>

@@ -9,9 +9,36 @@ import { malformed, missing } from './problems';
 
 const MAX_MS = 8.64e15; // the largest time a JS Date holds
 
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
 function toIso(ms: number): string | undefined {
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_MS) return undefined;
-  return new Date(Math.round(ms)).toISOString();
+  const t = Math.round(ms);
+  // Date#toISOString costs about three times this arithmetic and it ran for every
+  // event; years outside 0-9999 need its extended format, so they still use it.
+  if (t < 0 || t >= YEAR_10000_MS) return new Date(t).toISOString();
+  const days = Math.floor(t / DAY_MS);
+  const { year, month, day } = civilFromDays(days);
+  const inDay = t - days * DAY_MS;
+  const h = Math.floor(inDay / 3_600_000);
+  const m = Math.floor((inDay % 3_600_000) / 60_000);
+  const sec = Math.floor((inDay % 60_000) / 1000);
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(inDay % 1000, 3)}Z`;
+}
+
+const DAY_MS = 86_400_000;
+const YEAR_10000_MS = 253_402_300_800_000;
+
+/** Days since 1970-01-01 → proleptic Gregorian date (Howard Hinnant's civil_from_days, for days ≥ 0). */
+function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097; // day of the 400-year era
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // day of the March-based year
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - Math.floor((153 * mp + 2) / 5) + 1 };
 }
 
 export type EpochUnit = 's' | 'ms' | 'auto';
@@ -31,6 +58,9 @@ export function dateToIso(value: unknown): string | undefined {
   return Number.isNaN(ms) ? undefined : toIso(ms);
 }
 
+/** A fallback time, or a function that finds one (when finding it costs a Date and is rarely needed). */
+export type FallbackTime = string | undefined | (() => string | undefined);
+
 /**
  * The event time at `field`, else the first fallback that is a time. Throws
  * ItemProblem(invalid) naming `base.field` when present but not a time and no
@@ -41,12 +71,14 @@ export function eventTime(
   field: string,
   base: string,
   unit: EpochUnit,
-  fallbacks: Array<string | undefined> = [],
+  fallbacks: FallbackTime[] = [],
 ): string {
   const value = (obj as Record<string, unknown> | null)?.[field];
   const iso = epochToIso(value, unit) ?? dateToIso(value);
   if (iso) return iso;
-  const fallback = fallbacks.find((f): f is string => !!f);
-  if (fallback) return fallback;
+  for (const f of fallbacks) {
+    const fallback = typeof f === 'function' ? f() : f;
+    if (fallback) return fallback;
+  }
   throw value === undefined ? missing(base, field) : malformed(base, field, 'an epoch time');
 }

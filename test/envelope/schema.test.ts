@@ -72,6 +72,33 @@ describe('envelope validation', () => {
     if (!result.ok) expect(result.violations.map((v) => v.path)).toContain(path);
   });
 
+  it.each([
+    ['2024-02-29T10:15:30.000Z', true],
+    ['2023-02-29T10:15:30.000Z', false],
+    ['2024-04-31T10:15:30.000Z', false],
+    ['2024-13-01T10:15:30.000Z', false],
+    ['2024-03-31T24:00:00.000Z', false],
+    ['2024-03-31T10:15:30Z', true],
+    ['2024-03-31T12:15:30+02:00', true],
+    ['2016-12-31T23:59:60Z', true],
+    ['2024-03-31T10:15:30', false],
+    ['2024-03-31 10:15:30Z', true],
+  ])('checks timestamp %s as RFC 3339 (valid: %s)', (timestamp, valid) => {
+    const envelope = received();
+    envelope.timestamp = timestamp;
+    expect(validateEnvelope(envelope).ok).toBe(valid);
+  });
+
+  it('lists every violation of an envelope, not only the first', () => {
+    const envelope = received() as any;
+    envelope.platform = 'myspace';
+    envelope.data.contact_id = 'conv_abc';
+    envelope.metadata = {};
+    const result = validateEnvelope(envelope);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.violations.map((v) => v.path)).toEqual(expect.arrayContaining(['/platform', '/data/contact_id', '/metadata']));
+  });
+
   it('narrows data by type', () => {
     const envelope = assertEnvelope(received());
     if (envelope.type === 'messaging.message.received') {

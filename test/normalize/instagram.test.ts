@@ -45,7 +45,7 @@ const cases: Case[] = [
   {
     name: 'comment on a post',
     body: instagram.comment,
-    expected: [{ type: 'messaging.comment.created', rawId: '17860000000000001', timestamp: '2024-03-31T10:16:10.000Z', data: { contact_id: ids.contact(IG_USER), contact: { platform_user_id: IG_USER, username: 'ana.lima' }, comment: { id: '17860000000000001', text: 'Price?', post_id: '17890000000000001', media_type: 'FEED' } } }],
+    expected: [{ type: 'messaging.comment.created', rawId: '17860000000000001', timestamp: '2024-03-31T10:16:10.000Z', rawPath: 'entry[0].changes[0]', data: { contact_id: ids.contact(IG_USER), contact: { platform_user_id: IG_USER, username: 'ana.lima' }, comment: { id: '17860000000000001', text: 'Price?', post_id: '17890000000000001', media_type: 'FEED' } } }],
   },
   { name: 'reply to a comment names its parent', body: instagram.commentReply, expected: [{ type: 'messaging.comment.created', data: { comment: { id: '17860000000000002', parent_id: '17860000000000001', post_id: '17890000000000001' } } }] },
   { name: 'mentions → unsupported', body: instagram.mention, expected: [], rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: /changes\.mentions/ }] },

@@ -25,7 +25,7 @@ const cases: Case[] = [
       received('468789577898262542', 'audio', { attachments: [{ type: 'audio', duration_ms: 3000 }] }),
       received('468789577898262543', 'file', { attachments: [{ type: 'file', name: 'menu.pdf', size: 2048 }] }),
       received('468789577898262544', 'location', { attachments: [{ type: 'location', location: { latitude: 35.659, longitude: 139.703, name: 'Shop', address: 'Shibuya, Tokyo' } }] }),
-      received('468789577898262545', 'sticker', { attachments: [{ type: 'sticker', name: '1988', value: '446' }] }),
+      { ...received('468789577898262545', 'sticker', { attachments: [{ type: 'sticker', name: '1988', value: '446' }] }), rawPath: 'events[5]' },
     ],
   },
   { name: 'follow and unfollow', body: lineBodies.followUnfollow, expected: [{ type: 'messaging.follow', data: thread }, { type: 'messaging.unfollow', data: thread }] },

@@ -8,7 +8,11 @@ const received = (mid: string, type: string, extra: Record<string, unknown> = {}
 
 const cases: Case[] = [
   { name: 'text message', body: messenger.text, expected: [{ ...received('m_text1', 'text', { text: 'Hi, where is my order?', attachments: [] }), timestamp: '2024-03-31T10:15:30.123Z', kind: 'messaging.message' }] },
-  { name: 'a batch of entries and messaging items', body: messenger.batch, expected: [received('m_b1', 'text', { text: 'one' }), received('m_b2', 'text', { text: 'two' }), received('m_b3', 'text', { text: 'three' })] },
+  { name: 'a batch of entries and messaging items', body: messenger.batch, expected: [
+    { ...received('m_b1', 'text', { text: 'one' }), rawPath: 'entry[0].messaging[0]' },
+    { ...received('m_b2', 'text', { text: 'two' }), rawPath: 'entry[0].messaging[1]' },
+    { ...received('m_b3', 'text', { text: 'three' }), rawPath: 'entry[1].messaging[0]' },
+  ] },
   {
     name: 'every attachment kind',
     body: messenger.attachments,

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { validateEnvelope } from '../../shared/envelope';
+import { epochToIso } from '../../shared/normalize/time';
 import { PLATFORMS, type Platform } from '../../shared/platforms';
 import { instagram } from '../fixtures/normalize/instagram';
 import { lineBodies } from '../fixtures/normalize/line';
@@ -96,5 +97,12 @@ describe('normalizer properties', () => {
       const result = await run(p, body);
       expect(result.envelopes.length + result.rejections.length).toBeGreaterThan(0);
     }
+  });
+
+  it('writes epoch times exactly as Date#toISOString does', () => {
+    const ms = fc.oneof(fc.integer({ min: -62_198_755_200_000, max: 8.64e15 }), fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ min: 0, max: 4e12, noNaN: true }));
+    fc.assert(fc.property(ms, (t) => {
+      expect(epochToIso(t, 'ms')).toBe(new Date(Math.round(t)).toISOString());
+    }), { numRuns: 2000 });
   });
 });

@@ -1,5 +1,6 @@
 /** Shared by the per-platform normalizer tables: run a body, check envelopes against expectations. */
 import { contactId, conversationId, eventId, messageId, validateEnvelope, type Envelope } from '../../shared/envelope';
+import { extractItem } from '../../shared/event-log/raw-store';
 import { normalize, type NormalizeInput } from '../../shared/normalize/normalize';
 import { staticRouter, type Router } from '../../shared/normalize/router';
 import type { NormalizeResult } from '../../shared/normalize/types';
@@ -27,6 +28,8 @@ export interface ExpectedEnvelope {
   rawId?: string;
   timestamp?: string;
   kind?: string;
+  /** metadata.raw_path: where the item sits in the body. */
+  rawPath?: string;
   data?: Record<string, unknown>;
 }
 
@@ -56,6 +59,10 @@ export async function check(platform: Platform, c: Case): Promise<Envelope[]> {
     }
     if (want.timestamp) expect(env.timestamp).toBe(want.timestamp);
     if (want.kind) expect(env.metadata.platform_event_kind).toBe(want.kind);
+    if (want.rawPath !== undefined) expect(env.metadata.raw_path).toBe(want.rawPath);
+    // Every envelope names its batch item, and that path leads to an object of the body (the events API shows it).
+    expect(typeof env.metadata.raw_path).toBe('string');
+    expect(extractItem(Buffer.from(JSON.stringify(c.body)), env.metadata.raw_path as string)).toEqual(expect.any(Object));
     if (want.data) expect(env.data).toMatchObject(want.data);
   });
   // Ids are distinct within the body and the same on a second run.

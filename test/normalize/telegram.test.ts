@@ -10,7 +10,7 @@ const received = (n: number, type: string, extra: Record<string, unknown> = {}) 
 });
 
 const cases: Case[] = [
-  { name: 'private text (update_id as raw id, seconds)', body: tg.text, expected: [{ ...received(10, 'text', { text: 'Hi 😀', attachments: [] }), rawId: '900000001', timestamp: '2024-03-31T10:15:30.000Z', kind: 'message.text' }] },
+  { name: 'private text (update_id as raw id, seconds)', body: tg.text, expected: [{ ...received(10, 'text', { text: 'Hi 😀', attachments: [] }), rawId: '900000001', timestamp: '2024-03-31T10:15:30.000Z', kind: 'message.text', rawPath: '' }] },
   { name: 'photo takes the largest size, caption as text', body: tg.photo, expected: [received(11, 'image', { text: 'this one', attachments: [{ type: 'image', platform_media_id: 'AgAC-large', size: 90000 }] })] },
   { name: 'document', body: tg.document, expected: [received(12, 'file', { attachments: [{ type: 'file', name: 'cv.pdf', mime_type: 'application/pdf' }] })] },
   { name: 'voice', body: tg.voice, expected: [received(13, 'audio', { attachments: [{ type: 'audio', duration_ms: 3000 }] })] },

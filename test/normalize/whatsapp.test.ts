@@ -10,7 +10,7 @@ const received = (id: string, type: string, extra: Record<string, unknown> = {})
 });
 
 const cases: Case[] = [
-  { name: 'text (seconds-as-string timestamp, profile name)', body: whatsapp.text, expected: [{ ...received('wamid.TEXT1', 'text', { text: 'Hallo, wo ist meine Bestellung?', attachments: [] }), timestamp: '2024-03-31T10:15:30.000Z', kind: 'messages.text' }] },
+  { name: 'text (seconds-as-string timestamp, profile name)', body: whatsapp.text, expected: [{ ...received('wamid.TEXT1', 'text', { text: 'Hallo, wo ist meine Bestellung?', attachments: [] }), timestamp: '2024-03-31T10:15:30.000Z', kind: 'messages.text', rawPath: 'entry[0].changes[0].value.messages[0]' }] },
   {
     name: 'media, location and contacts',
     body: whatsapp.media,
@@ -42,9 +42,9 @@ const cases: Case[] = [
     body: whatsapp.statuses,
     expected: [
       { type: 'messaging.message.sent', rawId: 'wamid.OUT1', data: { contact: { platform_user_id: WA_USER }, message: { id: ids.message('wamid.OUT1'), direction: 'outbound', type: 'unknown', attachments: [] } } },
-      { type: 'messaging.message.delivered', rawId: 'wamid.OUT1', data: { messages: [ids.ref('wamid.OUT1')] } },
+      { type: 'messaging.message.delivered', rawId: 'wamid.OUT1', rawPath: 'entry[0].changes[0].value.statuses[1]', data: { messages: [ids.ref('wamid.OUT1')] } },
       { type: 'messaging.message.read', rawId: 'wamid.OUT1', timestamp: '2024-03-31T10:15:02.000Z', data: { messages: [ids.ref('wamid.OUT1')] } },
-      { type: 'messaging.message.failed', rawId: 'wamid.OUT2', data: { message: ids.ref('wamid.OUT2'), error: { code: '131047', message: 'Re-engagement message', details: 'More than 24 hours have passed' } } },
+      { type: 'messaging.message.failed', rawId: 'wamid.OUT2', rawPath: 'entry[0].changes[0].value.statuses[3]', data: { message: ids.ref('wamid.OUT2'), error: { code: '131047', message: 'Re-engagement message', details: 'More than 24 hours have passed' } } },
     ],
   },
   { name: 'business-app echo → sent', body: whatsapp.echo, expected: [{ type: 'messaging.message.sent', rawId: 'wamid.ECHO', kind: 'message_echoes', data: { ...thread, message: { direction: 'outbound', text: 'Sent from the WhatsApp Business app' } } }] },

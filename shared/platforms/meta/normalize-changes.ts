@@ -19,7 +19,8 @@ export function mapChange(change: Json, base: string, ctx: MapContext, entry: Js
   const value = change.value;
   const vbase = `${base}.value`;
   if (!isObj(value)) throw missing(base, 'value');
-  const fallbackTimes = [epochToIso(entry.time, 'auto'), ctx.receivedAt];
+  // The entry's time only when the change has none: converting it costs a Date per item otherwise.
+  const fallbackTimes = [() => epochToIso(entry.time, 'auto'), ctx.receivedAt];
 
   if (field === 'comments') {
     const commentId = reqId(value, 'id', vbase);

@@ -32,7 +32,8 @@ export function messagingKind(ev: Json): string {
 }
 
 export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: MessagingContext): Draft[] {
-  const timestamp = eventTime(ev, 'timestamp', base, 'auto', [epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);
+  // The entry's time only when the item has none: converting it costs a Date per item otherwise.
+  const timestamp = eventTime(ev, 'timestamp', base, 'auto', [() => epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);
   const detail: Record<string, unknown> = mc.standby ? { standby: true } : {};
   const userThread = (field: 'sender' | 'recipient'): InThread =>
     directThread(ctx, { platform_user_id: reqId(ev, `${field}.id`, base) });
