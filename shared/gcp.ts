@@ -38,8 +38,20 @@ export function getFirestore(): Firestore {
  * bounds the latency a message waits for its batch.
  */
 export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
-  batching: { maxMessages: 100, maxMilliseconds: 5, maxBytes: 4 * 1024 * 1024 },
+  batching: {
+    maxMessages: 100,
+    maxMilliseconds: publishBatchMs(process.env.PUBSUB_BATCH_MAX_MS),
+    maxBytes: 4 * 1024 * 1024,
+  },
 };
+
+/** PUBSUB_BATCH_MAX_MS: how long a message may wait for others to share its publish RPC (default 5). */
+export function publishBatchMs(value: string | undefined): number {
+  if (value === undefined || value === '') return 5;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 1000) throw new Error(`PUBSUB_BATCH_MAX_MS must be 0..1000, got ${JSON.stringify(value)}`);
+  return ms;
+}
 
 /** One Topic handle per name and process (each holds its own batching queue). */
 export function getTopic(name: string, options: PublishOptions = DEFAULT_PUBLISH_OPTIONS): Topic {

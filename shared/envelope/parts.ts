@@ -27,16 +27,21 @@ export const PlatformName = Type.Union(
   { description: 'A messaging platform.' },
 );
 
+/** Profile fields a channel or the CRM may know about a person; one list so both shapes name them alike. */
+const profileFields = () => ({
+  display_name: Opt(Type.String()),
+  first_name: Opt(Type.String()),
+  last_name: Opt(Type.String()),
+  username: Opt(Type.String()),
+  language_code: Opt(Type.String()),
+  phone: Opt(Type.String()),
+});
+
 /** Who the contact is on the channel, as far as the payload tells. */
 export const ChannelContact = Type.Object(
   {
     platform_user_id: NonEmpty('The platform\'s id for the user: page-scoped id, IGSID, wa_id, LINE userId, Telegram user id.'),
-    display_name: Opt(Type.String()),
-    first_name: Opt(Type.String()),
-    last_name: Opt(Type.String()),
-    username: Opt(Type.String()),
-    language_code: Opt(Type.String()),
-    phone: Opt(Type.String()),
+    ...profileFields(),
     is_bot: Opt(Type.Boolean()),
   },
   { additionalProperties: false, description: 'The contact as the channel knows them.' },
@@ -174,12 +179,7 @@ export const ContactRecord = Type.Object(
     block_id: Opt(Type.String()),
     platform: Opt(PlatformName),
     platform_user_id: Opt(Type.String()),
-    display_name: Opt(Type.String()),
-    first_name: Opt(Type.String()),
-    last_name: Opt(Type.String()),
-    username: Opt(Type.String()),
-    language_code: Opt(Type.String()),
-    phone: Opt(Type.String()),
+    ...profileFields(),
     email: Opt(Type.String()),
     subscribed: Opt(Type.Boolean({ description: 'False after the contact unfollowed / blocked the account.' })),
   },
