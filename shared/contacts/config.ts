@@ -1,3 +1,5 @@
+import { topicName } from '../topics';
+
 /**
  * Configuration of the contacts subscriber, from the environment, validated
  * once: a bad value fails the cold start loudly instead of running with a
@@ -22,5 +24,5 @@ export function contactsConfig(env: NodeJS.ProcessEnv = process.env): ContactsCo
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new ContactsConfigError(`CONTACTS_COALESCE_SECONDS must be a number of seconds >= 0, got ${JSON.stringify(raw)}`);
   }
-  return { eventsTopic: env.EVENTS_TOPIC || 'events', coalesceMs: seconds * 1000 };
+  return { eventsTopic: topicName('events', env), coalesceMs: seconds * 1000 };
 }

@@ -15,6 +15,7 @@
  * | <PLATFORM>_VERIFY_TOKEN      | (none)         | same override for the verify token |
  */
 import type { Platform } from '../platforms';
+import { topicName } from '../topics';
 
 export class EdgeConfigError extends Error {
   override readonly name = 'EdgeConfigError';
@@ -32,7 +33,6 @@ export interface EdgeConfig {
 }
 
 export const EDGE_DEFAULTS = {
-  rawTopic: 'webhook-raw',
   maxBodyBytes: 1024 * 1024,
   publishTimeoutMs: 10_000,
 } as const;
@@ -70,7 +70,7 @@ export function isMetaPlatform(platform: Platform): boolean {
 }
 
 export function loadEdgeConfig(platform: Platform, env: Env = process.env): EdgeConfig {
-  const rawTopic = (env.RAW_TOPIC ?? '').trim() || EDGE_DEFAULTS.rawTopic;
+  const rawTopic = topicName('raw', env);
   const meta = isMetaPlatform(platform);
   return {
     platform,

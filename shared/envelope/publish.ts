@@ -7,6 +7,7 @@ import type { Topic } from '@google-cloud/pubsub';
 import { getTopic } from '../gcp';
 import { assertEnvelope } from './validate';
 import type { Envelope } from './envelope';
+import { topicName } from '../topics';
 
 export const CE_SOURCE_PREFIX = '//convotic.com/webhooks';
 
@@ -33,7 +34,7 @@ export interface EnvelopePublisher {
   publish(envelope: Envelope): Promise<string>;
 }
 
-export function createEnvelopePublisher(topic: Topic | string = process.env.EVENTS_TOPIC ?? 'events'): EnvelopePublisher {
+export function createEnvelopePublisher(topic: Topic | string = topicName('events')): EnvelopePublisher {
   const target = typeof topic === 'string' ? getTopic(topic) : topic;
   return {
     async publish(envelope) {

@@ -28,6 +28,7 @@ import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@g
 import { topology } from '../topology';
 import { expiryAfter, retentionDays } from './config';
 import { readModifyWrite } from './optimistic';
+import { TOPIC_SETTINGS } from '../topics';
 
 export type ConsumerStatus = 'success' | 'retrying' | 'failed';
 export type EventStatus = ConsumerStatus | 'processing';
@@ -53,7 +54,8 @@ export interface OutcomeReport {
   execution_ids?: string[];
 }
 
-export const EVENTS_TOPIC_NAME = 'events';
+/** The topology's name for the `events` topic (deployed names never change it; only local tests do). */
+export const EVENTS_TOPIC_NAME = TOPIC_SETTINGS.events.default;
 export const EVENT_LOG_CONSUMER = 'event-log';
 
 /** The consumers whose success makes an event `success`: every push subscriber of `events` but the log itself. */

@@ -1,3 +1,5 @@
+import { topicName } from '../topics';
+
 /** The normalizer function's settings: environment, then default (topology.json sets them in production). */
 export interface NormalizerConfig {
   /** Where envelopes go. */
@@ -8,7 +10,7 @@ export interface NormalizerConfig {
 
 export function normalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
   return {
-    eventsTopic: env.EVENTS_TOPIC || 'events',
-    rejectedTopic: env.REJECTED_TOPIC || 'webhook-rejected',
+    eventsTopic: topicName('events', env),
+    rejectedTopic: topicName('rejected', env),
   };
 }

@@ -1,3 +1,5 @@
+import { topicName } from '../topics';
+
 /** Configuration of the triggers subscriber, from the environment. */
 export interface TriggersConfig {
   /** Where automation.workflow.started goes. */
@@ -19,8 +21,8 @@ export function triggersConfig(env: NodeJS.ProcessEnv = process.env): TriggersCo
     throw new TriggersConfigError(`TRIGGERS_MAX_WORKSPACES must be a positive integer, got ${JSON.stringify(raw)}`);
   }
   return {
-    eventsTopic: env.EVENTS_TOPIC || 'events',
-    executionsTopic: env.EXECUTIONS_TOPIC || 'workflow-executions',
+    eventsTopic: topicName('events', env),
+    executionsTopic: topicName('executions', env),
     maxWorkspaces,
   };
 }

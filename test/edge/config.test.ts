@@ -1,11 +1,12 @@
 import { EDGE_DEFAULTS, EdgeConfigError, loadEdgeConfig } from '../../shared/edge/config';
 import { parseRawAttributes, rawAttributes } from '../../shared/raw-message';
+import { TOPIC_SETTINGS } from '../../shared/topics';
 
 describe('loadEdgeConfig', () => {
   it('uses the documented defaults', () => {
     expect(loadEdgeConfig('line', {})).toEqual({
       platform: 'line',
-      rawTopic: EDGE_DEFAULTS.rawTopic,
+      rawTopic: TOPIC_SETTINGS.raw.default,
       maxBodyBytes: 1048576,
       publishTimeoutMs: 10000,
       appSecrets: [],
