@@ -11,9 +11,10 @@ import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/en
 import { getFirestore } from '../../shared/gcp';
 import type { Envelope } from '../../shared/envelope';
 import { testEnvelopes } from '../helpers/envelopes';
-import { serve, shuffled, tapTopic, unique, type Served, type TopicTap } from './harness';
+import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
+import { uniqueName } from '../helpers/names';
 
-const EVENTS = unique('contacts-events');
+const EVENTS = uniqueName('contacts-events');
 process.env.EVENTS_TOPIC = EVENTS;
 // The real entry point registers `contacts`; its dependencies resolve on the first event, after this line.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -43,7 +44,7 @@ afterAll(async () => {
 
 describe('contacts: at-least-once delivery', () => {
   it('turns three deliveries of one message into one contact, one conversation and one set of derived events', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
     const hello = b.message({ user: 'IG1', at: t(0), text: 'Hi', profile: { username: 'ana.b' } });
 
@@ -64,7 +65,7 @@ describe('contacts: at-least-once delivery', () => {
   });
 
   it('survives three concurrent deliveries of the same event', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
     const hello = b.message({ user: '42', at: t(0), text: '/start' });
 
@@ -77,7 +78,7 @@ describe('contacts: at-least-once delivery', () => {
   });
 
   it('emits crm.contact.updated with the changed fields, and nothing for a mere last-seen bump', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
     await contacts.deliver(b.message({ user: '7', at: t(0), profile: { first_name: 'Ana' } }));
     await contacts.deliver(b.message({ user: '7', at: t(300), profile: { first_name: 'Ana' } }));
@@ -90,7 +91,7 @@ describe('contacts: at-least-once delivery', () => {
   });
 
   it('ignores types it does not handle, its own crm.contact.* events included', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
     await contacts.deliver(b.orderCreated({ at: t(0), orderId: 'o1' }));
     const derived = forWorkspace(ws, await tap.drain());
@@ -107,7 +108,7 @@ describe('contacts: at-least-once delivery', () => {
 
 describe('contacts: order tolerance', () => {
   it('resolves a follow/unfollow race by platform time, whatever arrives first', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
     // The unfollow happened last but is delivered first; the late follow must not resubscribe.
     await contacts.deliver(b.unfollow({ user: 'U1', at: t(20) }));
@@ -140,8 +141,8 @@ describe('contacts: order tolerance', () => {
         ];
         return { b, events };
       };
-      const ordered = sequenceFor(unique('ws'));
-      const mixed = sequenceFor(unique('ws'));
+      const ordered = sequenceFor(uniqueName('ws'));
+      const mixed = sequenceFor(uniqueName('ws'));
       for (const e of ordered.events) await contacts.deliver(e).then(() => exact.deliver(e));
       for (const e of shuffled(mixed.events, 7)) await exact.deliver(e);
 
@@ -177,7 +178,7 @@ describe('contacts: write budget', () => {
     http('contacts-burst', envelopeConsumer('contacts', service.handle));
     const burst = await serve('contacts-burst', 'contacts');
     try {
-      const ws = unique('ws');
+      const ws = uniqueName('ws');
       const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
       for (let i = 0; i < 40; i++) expect(await burst.deliver(b.message({ user: '5511999', at: t(i), text: `msg ${i}` }))).toBe(204);
       expect(service.store().counts).toMatchObject({ contacts: 1, conversations: 1 });
@@ -213,7 +214,7 @@ describe('contacts: crash between commit and publish', () => {
     http('contacts-flaky', envelopeConsumer('contacts', service.handle));
     const flakyServer = await serve('contacts-flaky', 'contacts');
     try {
-      const ws = unique('ws');
+      const ws = uniqueName('ws');
       const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
       const hello = b.message({ user: 'PSID1', at: t(0), text: 'hi' });
 

@@ -6,13 +6,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Envelope } from '../../shared/envelope';
 import { toPushBody } from '../../shared/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
 
-export const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
 export interface Served {
   /** POSTs the envelope as a push body; resolves with the HTTP status. */

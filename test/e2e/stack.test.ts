@@ -20,6 +20,7 @@ import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
 import { waitForRequest, type Observation } from '../../scripts/lib/observe';
 import { sampleRequest, type WebhookRequest } from '../../scripts/lib/samples';
 import { startStack, type Stack } from '../../scripts/lib/stack';
+import { until } from '../helpers/wait';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -71,13 +72,9 @@ function logsOf(fn: string): Array<Record<string, unknown>> {
     });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}; function logs in ${logDir}`);
+/** Polls until `check` holds; the failure points at the functions' logs. */
+function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  return until(`${what}; function logs in ${logDir}`, check, { timeoutMs: 60_000, intervalMs: 150 });
 }
 
 async function workspaceState(): Promise<string> {
@@ -148,7 +145,7 @@ test('a redelivered webhook changes nothing', async () => {
   expect(again.status).toBe(200);
   // Wait until both subscribers of `events` have handled the redelivered envelope, then compare.
   const handled = (fn: string) => logsOf(fn).filter((l) => l.event_id === eventId && l.message === 'event processed').length;
-  await until('the redelivery to reach contacts and triggers', () => handled('contacts') >= 2 && handled('triggers') >= 2);
+  await eventually('the redelivery to reach contacts and triggers', () => handled('contacts') >= 2 && handled('triggers') >= 2);
   expect(await workspaceState()).toBe(before);
 });
 

@@ -1,4 +1,4 @@
-import { EDGE_DEFAULTS, EdgeConfigError, loadEdgeConfig } from '../../shared/edge/config';
+import { EdgeConfigError, loadEdgeConfig } from '../../shared/edge/config';
 import { parseRawAttributes, rawAttributes } from '../../shared/raw-message';
 import { TOPIC_SETTINGS } from '../../shared/topics';
 

@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { http as registerHttp } from '@google-cloud/functions-framework';
 import { request, listen, type HttpRequest } from '../helpers/http-client';
-import { createTopicWithSubscription, uniqueName, type TestTopic } from '../helpers/pubsub-emulator';
+import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
+import { uniqueName } from '../helpers/names';
 import { signedRequest, signMetaSha1 } from '../helpers/webhook-signing';
 
 const APP_SECRET = 'meta-app-secret-current';

@@ -11,15 +11,16 @@ import { fromEnvelope } from '../../shared/event-log/entry';
 import { eventLogRef, reportOutcome, type OutcomeReport } from '../../shared/event-log/outcomes';
 import { writeEntry } from '../../shared/event-log/writer';
 import { getFirestore } from '../../shared/gcp';
-import { messageEnvelope, uid } from './support';
+import { messageEnvelope } from './support';
+import { uniqueName } from '../helpers/names';
 
-const ws = uid('ws_race');
+const ws = uniqueName('ws_race');
 const db = () => getFirestore();
 const DAY = 24 * 60 * 60 * 1000;
 const ENTRIES = 12;
 
 const at = (i: number) => new Date(Date.UTC(2026, 3, 5, 9, 0, i)).toISOString();
-const envelopes = () => Array.from({ length: ENTRIES }, (_, i) => messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: at(i) }));
+const envelopes = () => Array.from({ length: ENTRIES }, (_, i) => messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: at(i) }));
 const writeLog = (e: ReturnType<typeof messageEnvelope>) => writeEntry(db(), fromEnvelope(e, { now: new Date(), retentionDays: 30 }));
 const report = (e: ReturnType<typeof messageEnvelope>, r: Omit<OutcomeReport, 'workspace_id' | 'event_id'>) =>
   reportOutcome(db(), { workspace_id: ws, event_id: e.id, ...r });

@@ -9,10 +9,11 @@ import { rawMessageId, RAW_MESSAGES } from '../../shared/event-log/raw-store';
 import { UNROUTED_EVENTS } from '../../shared/event-log/writer';
 import type { RejectedItem } from '../../shared/rejection';
 import { rawAttributes } from '../../shared/raw-message';
-import { listen, push, uid, type Running } from './support';
+import { listen, push, type Running } from './support';
+import { uniqueName } from '../helpers/names';
 import '../../functions/event-log';
 
-const ws = uid('ws_rej');
+const ws = uniqueName('ws_rej');
 const db = () => getFirestore();
 let eventLog: Running;
 
@@ -23,14 +24,14 @@ afterAll(() => eventLog.close());
 
 function rejected(overrides: Partial<RejectedItem>): RejectedItem {
   return {
-    id: uid('rej'),
+    id: uniqueName('rej'),
     reason: 'unsupported',
     detail: 'event kind messaging.game_play has no mapping',
     platform: 'messenger',
     path: 'entry[0].messaging[1]',
     raw: { sender: { id: 'u1' }, game_play: { game_id: 'g1' }, nested: [[1, 2], [3]] },
-    raw_platform_event_id: uid('mid'),
-    request_id: uid('req'),
+    raw_platform_event_id: uniqueName('mid'),
+    request_id: uniqueName('req'),
     received_at: '2026-04-05T10:00:00.000Z',
     rejected_at: '2026-04-05T10:00:01.000Z',
     ...overrides,
@@ -68,7 +69,7 @@ describe('rejected items, dead webhook bodies and the raw store', () => {
 
   it('stores each webhook body once for replay, and records one the normalizer dead-lettered as failed', async () => {
     const body = JSON.stringify({ destination: 'U1', events: [{ type: 'message', webhookEventId: 'W1' }] });
-    const attrs = rawAttributes({ platform: 'line', received_at: '2026-04-06T00:00:00.000Z', request_id: uid('req'), kind: 'webhook', content_type: 'application/json', workspace_id: ws, block_id: 'blk_line' });
+    const attrs = rawAttributes({ platform: 'line', received_at: '2026-04-06T00:00:00.000Z', request_id: uniqueName('req'), kind: 'webhook', content_type: 'application/json', workspace_id: ws, block_id: 'blk_line' });
     const id = rawMessageId('line', attrs.request_id as string);
     expect((await push(eventLog.url, { data: body, attributes: attrs }, 'event-log-raw')).status).toBe(204);
     const first = await db().collection(RAW_MESSAGES).doc(id).get();
@@ -85,7 +86,7 @@ describe('rejected items, dead webhook bodies and the raw store', () => {
   });
 
   it('puts a dead Meta body (no workspace known at the edge) in unrouted_events', async () => {
-    const attrs = rawAttributes({ platform: 'instagram', received_at: '2026-04-06T00:00:00.000Z', request_id: uid('req'), kind: 'webhook', content_type: 'application/json' });
+    const attrs = rawAttributes({ platform: 'instagram', received_at: '2026-04-06T00:00:00.000Z', request_id: uniqueName('req'), kind: 'webhook', content_type: 'application/json' });
     const dead = { ...attrs, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '10' };
     expect((await push(eventLog.url, { data: '{"object":"instagram"', attributes: dead }, 'event-log-raw-dead-letter')).status).toBe(204);
     const d = (await db().collection(UNROUTED_EVENTS).doc(rawMessageId('instagram', attrs.request_id as string)).get()).data();

@@ -12,10 +12,12 @@ import { executionId } from '../../shared/envelope';
 import { getFirestore } from '../../shared/gcp';
 import { createEventLogHandler } from '../../shared/event-log/handler';
 import { eventLogRef, reportOutcome } from '../../shared/event-log/outcomes';
-import { createTopic, envelopeAttributes, listen, messageEnvelope, push, pushSubscription, uid, waitFor, type Running } from './support';
+import { createTopic, envelopeAttributes, listen, messageEnvelope, push, pushSubscription, type Running } from './support';
+import { uniqueName } from '../helpers/names';
+import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
-const ws = uid('ws_status');
+const ws = uniqueName('ws_status');
 const db = () => getFirestore();
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -45,14 +47,14 @@ const entry = async (id: string) => (await eventLogRef(db(), ws, id).get()).data
 
 describe('event log status', () => {
   it('reads success with the Workflow execution linked once every consumer succeeded, and expires 30 days after the event', async () => {
-    const topic = uid('events-ok').replace(/_/g, '-');
+    const topic = uniqueName('events-ok').replace(/_/g, '-');
     await createTopic(topic);
     await Promise.all([
       pushSubscription(`${topic}-log`, topic, eventLog.url),
       pushSubscription(`${topic}-contacts`, topic, contacts.url),
       pushSubscription(`${topic}-triggers`, topic, triggers.url),
     ]);
-    const envelope = messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: '2026-03-31T10:15:30.000Z' });
+    const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-03-31T10:15:30.000Z' });
     await createEnvelopePublisher(topic).publish(envelope);
 
     const done = await waitFor('status success', async () => {
@@ -69,7 +71,7 @@ describe('event log status', () => {
   });
 
   it('shows retrying with the attempt and last error while a consumer fails, then success', async () => {
-    const envelope = messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: '2026-04-01T08:00:00.000Z' });
+    const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-01T08:00:00.000Z' });
     const message = { data: JSON.stringify(envelope), attributes: envelopeAttributes(envelope) };
     expect((await push(eventLog.url, message, 'event-log')).status).toBe(204);
     expect((await push(contacts.url, message, 'contacts')).status).toBe(204);
@@ -90,7 +92,7 @@ describe('event log status', () => {
 
   it('reads failed once the emulator dead-letters an event a consumer keeps failing on', async () => {
     const name = 'dlLog';
-    const topic = uid('events-dl').replace(/_/g, '-');
+    const topic = uniqueName('events-dl').replace(/_/g, '-');
     const dlTopic = `${topic}-dead`;
     const triggersSub = `${topic}-triggers`;
     // The dead letter names the source subscription; map this test's name to the consumer it feeds.
@@ -103,13 +105,13 @@ describe('event log status', () => {
       await pushSubscription(`${topic}-contacts`, topic, contacts.url);
       failTriggers = Number.MAX_SAFE_INTEGER;
       await pushSubscription(triggersSub, topic, triggers.url, { topic: dlTopic, maxDeliveryAttempts: 5 });
-      const envelope = messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: '2026-04-02T09:00:00.000Z' });
+      const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-02T09:00:00.000Z' });
       await createEnvelopePublisher(topic).publish(envelope);
 
       const failed = await waitFor('status failed', async () => {
         const d = await entry(envelope.id);
         return d?.status === 'failed' ? d : undefined;
-      }, 45_000);
+      }, { timeoutMs: 45_000 });
       expect(failed.consumers.triggers).toMatchObject({ status: 'failed', attempt: 5, error: 'workflow store unavailable' });
       expect(failed.consumers.contacts).toMatchObject({ status: 'success' });
       expect(failed.kind).toBe('event');
@@ -120,7 +122,7 @@ describe('event log status', () => {
   }, 60_000);
 
   it('marks the consumer of the source subscription failed for a dead letter forwarded as Pub/Sub does, even before the entry existed', async () => {
-    const envelope = messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: '2026-04-03T09:00:00.000Z' });
+    const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-03T09:00:00.000Z' });
     const res = await push(eventLog.url, {
       data: JSON.stringify(envelope),
       attributes: {
@@ -137,7 +139,7 @@ describe('event log status', () => {
   });
 
   it('never clobbers consumer reports that arrived before the entry, and a redelivery rewrites nothing', async () => {
-    const envelope = messageEnvelope({ workspaceId: ws, rawId: uid('mid'), at: '2026-04-04T09:00:00.000Z' });
+    const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-04T09:00:00.000Z' });
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'triggers', status: 'success', attempt: 1, execution_ids: ['exe_early'] });
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'contacts', status: 'success', attempt: 1 });
     const message = { data: JSON.stringify(envelope), attributes: envelopeAttributes(envelope) };

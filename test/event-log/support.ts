@@ -4,7 +4,6 @@
  * envelopes, and polling for what arrives asynchronously.
  */
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import {
@@ -13,7 +12,6 @@ import {
 import type { Platform } from '../../shared/platforms';
 import { toPushBody } from '../../shared/pubsub-push';
 
-export const uid = (prefix: string) => `${prefix}_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 
 export interface Running {
   url: string;
@@ -64,21 +62,6 @@ export async function collect(topic: string, name: string): Promise<{ messages: 
   return { messages, stop: () => sub.close() };
 }
 
-/** Polls until `probe` returns a value (not undefined); fails with `what` after timeoutMs. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export interface MessageOptions {
   workspaceId: string;

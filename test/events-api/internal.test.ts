@@ -4,11 +4,13 @@
  * reaches the log. Platform-webhook types and foreign workspaces are refused.
  */
 import type { Envelope } from '../../shared/envelope';
-import { collect, createTopic, listen, pushSubscription, uid, waitFor, type Running } from '../event-log/support';
+import { collect, createTopic, listen, pushSubscription, type Running } from '../event-log/support';
+import { uniqueName } from '../helpers/names';
+import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
-const ws = uid('ws_internal');
-const topic = uid('events-internal').replace(/_/g, '-');
+const ws = uniqueName('ws_internal');
+const topic = uniqueName('events-internal').replace(/_/g, '-');
 process.env.EVENTS_TOPIC = topic;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require('../../functions/events-api');

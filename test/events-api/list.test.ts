@@ -10,12 +10,13 @@ import { reportOutcome } from '../../shared/event-log/outcomes';
 import { FILTER_PARAMS, ORDER_FIELD } from '../../shared/events-api/filters';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
 import { topology } from '../../shared/topology';
-import { envelopeAttributes, listen, messageEnvelope, push, uid, type Running } from '../event-log/support';
+import { envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
+import { uniqueName } from '../helpers/names';
 import '../../functions/event-log';
 import '../../functions/events-api';
 
-const ws = uid('ws_list');
-const other = uid('ws_other');
+const ws = uniqueName('ws_list');
+const other = uniqueName('ws_other');
 let eventLog: Running;
 let api: Running;
 
@@ -43,10 +44,10 @@ beforeAll(async () => {
       envelopes.push(internalEnvelope(ws, { type: 'commerce.order.created', timestamp: at, data: { order: { id: `o${i}`, status: 'created', items: [] } } }, `seed-${i}`, new Date()));
     } else {
       const platform = PLATFORMS[i % 3] as (typeof PLATFORMS)[number];
-      envelopes.push(messageEnvelope({ workspaceId: ws, platform, blockId: `blk_${platform}`, user: `u${i % 4}`, rawId: uid(`m${i}`), at }));
+      envelopes.push(messageEnvelope({ workspaceId: ws, platform, blockId: `blk_${platform}`, user: `u${i % 4}`, rawId: uniqueName(`m${i}`), at }));
     }
   }
-  foreign = messageEnvelope({ workspaceId: other, rawId: uid('foreign'), at: '2026-04-01T00:05:00.000Z' });
+  foreign = messageEnvelope({ workspaceId: other, rawId: uniqueName('foreign'), at: '2026-04-01T00:05:00.000Z' });
   await Promise.all([...envelopes, foreign].map(async (e) => {
     const res = await push(eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log');
     if (res.status !== 204) throw new Error(`seed failed: ${res.status}`);

@@ -12,11 +12,13 @@ import { normalize } from '../../shared/normalize/normalize';
 import { registryRouter, staticRouter } from '../../shared/normalize/router';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { rawAttributes } from '../../shared/raw-message';
-import { envelopeAttributes, listen, push, uid, waitFor, type Running } from '../event-log/support';
+import { envelopeAttributes, listen, push, type Running } from '../event-log/support';
+import { uniqueName } from '../helpers/names';
+import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
-const wsA = uid('ws_shop_a');
-const wsB = uid('ws_shop_b');
+const wsA = uniqueName('ws_shop_a');
+const wsB = uniqueName('ws_shop_b');
 const blocks: Block[] = [
   { block_id: 'blk_page_a', workspace_id: wsA, platform: 'messenger', account_id: '1100000000000001', status: 'connected' },
   { block_id: 'blk_page_b', workspace_id: wsB, platform: 'messenger', account_id: '1100000000000002', status: 'connected' },
@@ -44,7 +46,7 @@ const messaging = (page: string, user: string, mid: string, text: string) => ({
 async function deliver(platform: 'messenger' | 'whatsapp', body: unknown): Promise<Envelope[]> {
   const text = JSON.stringify(body);
   // A Meta edge cannot tie a body to one workspace: no workspace_id attribute.
-  const attributes = rawAttributes({ platform, kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uid('req'), content_type: 'application/json' });
+  const attributes = rawAttributes({ platform, kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'), content_type: 'application/json' });
   expect((await push(eventLog.url, { data: text, attributes }, 'event-log-raw')).status).toBe(204);
   const { envelopes, rejections } = await normalize({ platform, kind: 'webhook', body: text, receivedAt: attributes.received_at, requestId: attributes.request_id }, router);
   expect(rejections).toEqual([]);
@@ -62,8 +64,8 @@ const shown = (ws: string, id: string) =>
 
 describe('GET /workspaces/{ws}/events/{id}: the raw payload of a batched Meta body', () => {
   it('shows each workspace only its own messaging item of a two-page Messenger batch', async () => {
-    const itemA = messaging('1100000000000001', 'user-of-a', uid('m_a'), 'secret order for A');
-    const itemB = messaging('1100000000000002', 'user-of-b', uid('m_b'), 'private note for B');
+    const itemA = messaging('1100000000000001', 'user-of-a', uniqueName('m_a'), 'secret order for A');
+    const itemB = messaging('1100000000000002', 'user-of-b', uniqueName('m_b'), 'private note for B');
     const [envA, envB] = await deliver('messenger', {
       object: 'page',
       entry: [
@@ -96,8 +98,8 @@ describe('GET /workspaces/{ws}/events/{id}: the raw payload of a batched Meta bo
         statuses: [{ id: wamid, status: 'delivered', timestamp: '1775000000', recipient_id: recipient }],
       },
     });
-    const changeA = change('2200000000000001', '491510000001', uid('wamid.A'));
-    const changeB = change('2200000000000002', '491510000002', uid('wamid.B'));
+    const changeA = change('2200000000000001', '491510000001', uniqueName('wamid.A'));
+    const changeB = change('2200000000000002', '491510000002', uniqueName('wamid.B'));
     const [envA, envB] = await deliver('whatsapp', { object: 'whatsapp_business_account', entry: [{ id: 'waba', changes: [changeA, changeB] }] });
     expect(envA?.metadata.raw_path).toBe('entry[0].changes[0].value.statuses[0]');
     expect(envB?.metadata.raw_path).toBe('entry[0].changes[1].value.statuses[0]');

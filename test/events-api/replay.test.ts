@@ -17,12 +17,14 @@ import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
 import { staticRouter } from '../../shared/normalize/router';
 import { rawAttributes } from '../../shared/raw-message';
-import { collect, createTopic, listen, push, pushSubscription, uid, waitFor, type Running } from '../event-log/support';
+import { collect, createTopic, listen, push, pushSubscription, type Running } from '../event-log/support';
+import { uniqueName } from '../helpers/names';
+import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
-const ws = uid('ws_replay');
-const bulkWs = uid('ws_bulk');
-const topic = uid('events-replay').replace(/_/g, '-');
+const ws = uniqueName('ws_replay');
+const bulkWs = uniqueName('ws_bulk');
+const topic = uniqueName('events-replay').replace(/_/g, '-');
 const route = { workspaceId: ws, blockId: 'blk_tg' };
 const processed: string[] = [];
 
@@ -73,7 +75,7 @@ describe('replay', () => {
       update_id: Date.now(),
       message: { message_id: 5, from: { id: 42, is_bot: false, first_name: 'Ann' }, chat: { id: 42, type: 'private', first_name: 'Ann' }, date: 1775000000, text: 'hello' },
     });
-    const attributes = rawAttributes({ platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uid('req'), content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg' });
+    const attributes = rawAttributes({ platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'), content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg' });
     // The body reaches the log's raw store as it does from webhook-raw.
     expect((await push(eventLog.url, { data: body, attributes }, 'event-log-raw')).status).toBe(204);
     // The event as an older normalizer mapped it: wrong text.
@@ -108,7 +110,7 @@ describe('replay', () => {
   });
 
   it('republishes the envelope of an event no webhook carried', async () => {
-    const original = internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } }, uid('key'), new Date());
+    const original = internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } }, uniqueName('key'), new Date());
     await createEnvelopePublisher(topic).publish(original);
     await settled(ws, original.id);
     const res = await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, { method: 'POST', headers: { 'Idempotency-Key': 'same' } });

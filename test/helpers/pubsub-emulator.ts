@@ -2,7 +2,7 @@
  * Topic and pull-subscription plumbing against the Pub/Sub emulator's REST API,
  * for tests that assert what was (or was not) published.
  */
-import { randomBytes } from 'node:crypto';
+import { uniqueName } from './names';
 
 export interface PulledMessage {
   data: Buffer;
@@ -28,9 +28,6 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
   return text ? JSON.parse(text) : {};
 }
 
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-}
 
 export interface TestTopic {
   topic: string;

@@ -14,12 +14,14 @@ import { createRejectionPublisher } from '../../shared/normalize/publish-rejecti
 import { staticRouter, type Router } from '../../shared/normalize/router';
 import { rawAttributes } from '../../shared/raw-message';
 import { whatsapp } from '../fixtures/normalize/whatsapp';
-import { collect, createTopic, listen, push, uid, waitFor, type Running } from '../event-log/support';
+import { collect, createTopic, listen, push, type Running } from '../event-log/support';
+import { uniqueName } from '../helpers/names';
+import { waitFor } from '../helpers/wait';
 
-const EVENTS = uid('nrm-h-events').replace(/_/g, '-');
-const REJECTED = uid('nrm-h-rejected').replace(/_/g, '-');
-const MISSING = uid('nrm-h-missing').replace(/_/g, '-'); // never created on the emulator
-const route = { workspaceId: uid('ws_h'), blockId: 'blk_h' };
+const EVENTS = uniqueName('nrm-h-events').replace(/_/g, '-');
+const REJECTED = uniqueName('nrm-h-rejected').replace(/_/g, '-');
+const MISSING = uniqueName('nrm-h-missing').replace(/_/g, '-'); // never created on the emulator
+const route = { workspaceId: uniqueName('ws_h'), blockId: 'blk_h' };
 
 /** Firestore on a port nothing listens on: reads fail with UNAVAILABLE once the client's own retries give up. */
 const unreachableFirestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT, host: '127.0.0.1', port: 9, ssl: false });
@@ -50,7 +52,7 @@ afterAll(async () => {
 });
 
 /** Pushes a raw WhatsApp body to a handler as the webhook-raw push subscription would. */
-async function deliver(name: string, body: string, requestId = uid('req')): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+async function deliver(name: string, body: string, requestId = uniqueName('req')): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
   const attributes = rawAttributes({ platform: 'whatsapp', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: requestId, content_type: 'application/json' });
   const res = await push((servers[name] as Running).url, { data: body, attributes }, 'normalizer-raw');
   const text = await res.text();
@@ -76,7 +78,7 @@ describe('normalizer handler failure paths', () => {
   }, 90_000);
 
   it('acks a poison body (204) once its unparseable rejection is published', async () => {
-    const requestId = uid('req-poison');
+    const requestId = uniqueName('req-poison');
     const { status } = await deliver('nrmOk', poison, requestId);
     expect(status).toBe(204);
     const m = await waitFor('the poison rejection', async () => rejected.messages.find((r) => r.attributes.request_id === requestId));

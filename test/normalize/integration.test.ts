@@ -13,6 +13,7 @@ import { getFirestore, getPubSub } from '../../shared/gcp';
 import { rawAttributes } from '../../shared/raw-message';
 import { validateEnvelope } from '../../shared/envelope';
 import { wa } from '../fixtures/normalize/whatsapp';
+import { waitFor } from '../helpers/wait';
 
 const suffix = `${process.pid}${Date.now().toString(36)}`;
 const RAW = `nrm-raw-${suffix}`;
@@ -25,15 +26,6 @@ let server: Server;
 const received: Record<'events' | 'rejected', Message[]> = { events: [], rejected: [] };
 const subscriptions: Subscription[] = [];
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function publishRaw(body: string, requestId: string) {
   return getPubSub().topic(RAW).publishMessage({

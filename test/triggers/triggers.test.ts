@@ -12,10 +12,12 @@ import { getFirestore, getTopic } from '../../shared/gcp';
 import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
 import type { Workflow } from '../../shared/workflows/model';
 import { testEnvelopes } from '../helpers/envelopes';
-import { serve, tapTopic, unique, type Served, type TopicTap } from '../contacts/harness';
+import { serve, tapTopic, type Served, type TopicTap } from '../contacts/harness';
+import { uniqueName } from '../helpers/names';
+import { until } from '../helpers/wait';
 
-const EVENTS = unique('triggers-events');
-const EXECUTIONS = unique('triggers-executions');
+const EVENTS = uniqueName('triggers-events');
+const EXECUTIONS = uniqueName('triggers-executions');
 process.env.EVENTS_TOPIC = EVENTS;
 process.env.EXECUTIONS_TOPIC = EXECUTIONS;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -50,7 +52,7 @@ const drain = async (ws: string) => ({
 
 describe('triggers: exactly one execution per (event, workflow)', () => {
   it('turns three deliveries of a matching message into one execution, one start request and one started event', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_price', keyword('preço', 1));
     await putWorkflow(ws, 'wf_other', keyword('preço', 0));
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
@@ -75,7 +77,7 @@ describe('triggers: exactly one execution per (event, workflow)', () => {
   });
 
   it('starts nothing twice under concurrent deliveries', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_hi', keyword('hi'));
     await putWorkflow(ws, 'wf_follow', { name: 'welcome', status: 'active', triggers: [{ id: 'f', kind: 'follow' }] });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
@@ -105,7 +107,7 @@ describe('triggers: Wait for Reply', () => {
   }
 
   it('resumes the waiting execution once, instead of starting keyword workflows', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_kw', keyword('5'));
     await putWorkflow(ws, 'wf_fallback', { name: 'default reply', status: 'active', triggers: [{ id: 'f', kind: 'fallback' }] });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
@@ -135,7 +137,7 @@ describe('triggers: Wait for Reply', () => {
   });
 
   it('resumes and still matches keywords when the step does not intercept', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_kw', keyword('help'));
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
     const waiting = await waitingExecution(ws, b, false);
@@ -148,7 +150,7 @@ describe('triggers: Wait for Reply', () => {
 
 describe('triggers: no loops', () => {
   it('never lets a workflow trigger itself through its own events', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_echo', { name: 'echo', status: 'active', triggers: [
       { id: 'any', kind: 'message' },
       { id: 'sent', kind: 'event', event_type: 'messaging.message.sent' },
@@ -174,7 +176,7 @@ describe('triggers: no loops', () => {
 
 describe('triggers: crash between commit and publish', () => {
   it('publishes the start request on the redelivery, even if the workflow was paused meanwhile', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
     const real = getTopic(EXECUTIONS);
     let failures = 1;
@@ -195,7 +197,7 @@ describe('triggers: crash between commit and publish', () => {
       // Read the version first: the snapshot may land before the write's promise resolves.
       const version = service.cache().version(ws);
       await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'paused', triggers: [] });
-      await until(() => service.cache().version(ws) > version);
+      await until('the workflow listener to see the change', () => service.cache().version(ws) > version, { timeoutMs: 10_000, intervalMs: 25 });
 
       expect(await server.deliver(tap, 2)).toBe(204);
       expect(await executions(ws)).toMatchObject([{ workflow_id: 'wf_buy', start_published: true }]);
@@ -210,7 +212,7 @@ describe('triggers: crash between commit and publish', () => {
 
 describe('triggers: workflow documents', () => {
   it('skips an invalid workflow document and follows changes through the listener', async () => {
-    const ws = unique('ws');
+    const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_broken', { name: 'broken', status: 'active', triggers: [{ id: 'x', kind: 'telepathy' }] });
     await putWorkflow(ws, 'wf_ok', keyword('promo'));
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
@@ -219,18 +221,10 @@ describe('triggers: workflow documents', () => {
 
     const version = entry.service.cache().version(ws);
     await putWorkflow(ws, 'wf_ok', { ...keyword('promo'), status: 'paused' });
-    await until(() => entry.service.cache().version(ws) > version);
+    await until('the workflow listener to see the change', () => entry.service.cache().version(ws) > version, { timeoutMs: 10_000, intervalMs: 25 });
     await triggers.deliver(b.message({ user: 'u', at: at(1), text: 'promo again' }));
     expect(await executions(ws)).toHaveLength(1);
     await drain(ws);
   });
 });
 
-/** Waits for a condition the emulator makes true asynchronously (listener snapshots). */
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
