@@ -4,7 +4,6 @@ export type Platform = (typeof PLATFORMS)[number];
 
 /** Envelopes that no platform webhook carried (published by other Convotic services) use this source. */
 export const INTERNAL_SOURCE = 'convotic' as const;
-export type EventSource = Platform | typeof INTERNAL_SOURCE;
 
 export function isPlatform(value: unknown): value is Platform {
   return typeof value === 'string' && (PLATFORMS as readonly string[]).includes(value);
