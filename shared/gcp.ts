@@ -5,6 +5,7 @@
  */
 import type { PubSub, Topic, PublishOptions } from '@google-cloud/pubsub';
 import type { Firestore } from '@google-cloud/firestore';
+import { envNumber, type Env } from './env';
 
 let pubsub: PubSub | undefined;
 let firestore: Firestore | undefined;
@@ -40,18 +41,12 @@ export function getFirestore(): Firestore {
 export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
   batching: {
     maxMessages: 100,
-    maxMilliseconds: publishBatchMs(process.env.PUBSUB_BATCH_MAX_MS),
+    // PUBSUB_BATCH_MAX_MS: how long a message may wait for others to share its publish RPC.
+    maxMilliseconds: publishBatchMs(),
     maxBytes: 4 * 1024 * 1024,
   },
 };
 
-/** PUBSUB_BATCH_MAX_MS: how long a message may wait for others to share its publish RPC (default 5). */
-export function publishBatchMs(value: string | undefined): number {
-  if (value === undefined || value === '') return 5;
-  const ms = Number(value);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 1000) throw new Error(`PUBSUB_BATCH_MAX_MS must be 0..1000, got ${JSON.stringify(value)}`);
-  return ms;
-}
 
 /** One Topic handle per name and process (each holds its own batching queue). */
 export function getTopic(name: string, options: PublishOptions = DEFAULT_PUBLISH_OPTIONS): Topic {
@@ -61,4 +56,9 @@ export function getTopic(name: string, options: PublishOptions = DEFAULT_PUBLISH
     topics.set(name, topic);
   }
   return topic;
+}
+
+/** PUBSUB_BATCH_MAX_MS, 0..1000 ms, default 5. */
+export function publishBatchMs(env: Env = process.env): number {
+  return envNumber(env, 'PUBSUB_BATCH_MAX_MS', 5, { min: 0, max: 1000 });
 }

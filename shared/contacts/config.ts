@@ -1,4 +1,5 @@
 import { topicName } from '../topics';
+import { envNumber, type Env } from '../env';
 
 /**
  * Configuration of the contacts subscriber, from the environment, validated
@@ -14,15 +15,8 @@ export interface ContactsConfig {
 
 export const DEFAULT_COALESCE_SECONDS = 60;
 
-export class ContactsConfigError extends Error {
-  override readonly name = 'ContactsConfigError';
-}
 
-export function contactsConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig {
-  const raw = env.CONTACTS_COALESCE_SECONDS;
-  const seconds = raw === undefined || raw === '' ? DEFAULT_COALESCE_SECONDS : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new ContactsConfigError(`CONTACTS_COALESCE_SECONDS must be a number of seconds >= 0, got ${JSON.stringify(raw)}`);
-  }
+export function contactsConfig(env: Env = process.env): ContactsConfig {
+  const seconds = envNumber(env, 'CONTACTS_COALESCE_SECONDS', DEFAULT_COALESCE_SECONDS, { min: 0 });
   return { eventsTopic: topicName('events', env), coalesceMs: seconds * 1000 };
 }

@@ -1,6 +1,6 @@
 /**
  * Configuration of a webhook function, read from the environment once when the
- * function is created. Malformed values throw EdgeConfigError at load (the
+ * function is created. Malformed values throw ConfigError at load (the
  * deployment fails visibly); missing secrets do not throw: the function then
  * rejects every request it cannot authenticate (fail closed) and logs why.
  *
@@ -16,10 +16,7 @@
  */
 import type { Platform } from '../platforms';
 import { topicName } from '../topics';
-
-export class EdgeConfigError extends Error {
-  override readonly name = 'EdgeConfigError';
-}
+import { envNumber, type Env } from '../env';
 
 export interface EdgeConfig {
   platform: Platform;
@@ -37,17 +34,7 @@ export const EDGE_DEFAULTS = {
   publishTimeoutMs: 10_000,
 } as const;
 
-type Env = Record<string, string | undefined>;
 
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new EdgeConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 /** Comma-separated list; blanks dropped so that "a, ,b" and trailing commas do not yield an empty secret. */
 export function secretList(raw: string | undefined): string[] {
@@ -75,8 +62,8 @@ export function loadEdgeConfig(platform: Platform, env: Env = process.env): Edge
   return {
     platform,
     rawTopic,
-    maxBodyBytes: positiveInt(env, 'EDGE_MAX_BODY_BYTES', EDGE_DEFAULTS.maxBodyBytes),
-    publishTimeoutMs: positiveInt(env, 'EDGE_PUBLISH_TIMEOUT_MS', EDGE_DEFAULTS.publishTimeoutMs),
+    maxBodyBytes: envNumber(env, 'EDGE_MAX_BODY_BYTES', EDGE_DEFAULTS.maxBodyBytes, { integer: true, min: 1 }),
+    publishTimeoutMs: envNumber(env, 'EDGE_PUBLISH_TIMEOUT_MS', EDGE_DEFAULTS.publishTimeoutMs, { integer: true, min: 1 }),
     appSecrets: meta ? metaSecret(env, platform, 'APP_SECRET') : [],
     verifyTokens: meta ? metaSecret(env, platform, 'VERIFY_TOKEN') : [],
   };

@@ -1,4 +1,5 @@
 import { topicName } from '../topics';
+import { envNumber, type Env } from '../env';
 
 /** Configuration of the triggers subscriber, from the environment. */
 export interface TriggersConfig {
@@ -10,16 +11,9 @@ export interface TriggersConfig {
   maxWorkspaces: number;
 }
 
-export class TriggersConfigError extends Error {
-  override readonly name = 'TriggersConfigError';
-}
 
-export function triggersConfig(env: NodeJS.ProcessEnv = process.env): TriggersConfig {
-  const raw = env.TRIGGERS_MAX_WORKSPACES;
-  const maxWorkspaces = raw ? Number(raw) : 1000;
-  if (!Number.isInteger(maxWorkspaces) || maxWorkspaces < 1) {
-    throw new TriggersConfigError(`TRIGGERS_MAX_WORKSPACES must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
+export function triggersConfig(env: Env = process.env): TriggersConfig {
+  const maxWorkspaces = envNumber(env, 'TRIGGERS_MAX_WORKSPACES', 1000, { integer: true, min: 1 });
   return {
     eventsTopic: topicName('events', env),
     executionsTopic: topicName('executions', env),

@@ -1,4 +1,5 @@
-import { EdgeConfigError, loadEdgeConfig } from '../../shared/edge/config';
+import { loadEdgeConfig } from '../../shared/edge/config';
+import { ConfigError } from '../../shared/env';
 import { parseRawAttributes, rawAttributes } from '../../shared/raw-message';
 import { TOPIC_SETTINGS } from '../../shared/topics';
 
@@ -32,7 +33,7 @@ describe('loadEdgeConfig', () => {
   });
 
   it.each(['0', '-1', 'abc', '1.5'])('refuses EDGE_MAX_BODY_BYTES=%s at load', (value) => {
-    expect(() => loadEdgeConfig('line', { EDGE_MAX_BODY_BYTES: value })).toThrow(EdgeConfigError);
+    expect(() => loadEdgeConfig('line', { EDGE_MAX_BODY_BYTES: value })).toThrow(ConfigError);
   });
 });
 
