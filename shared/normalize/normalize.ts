@@ -233,15 +233,20 @@ interface ScopeMemo {
   contacts: Map<string, string>;
   conversations: Map<string, string>;
 }
-const idMemo = new Map<string, ScopeMemo>();
+const idMemo = new Map<string, Map<string, ScopeMemo>>();
 let memoized = 0;
 
 function scopeMemo(route: Route): ScopeMemo {
-  const scope = `${route.workspaceId}\u0000${route.blockId}`;
-  let memo = idMemo.get(scope);
+  // Keyed by the two ids themselves, not a joined string: joining built (and hashed) a new string per item.
+  let byBlock = idMemo.get(route.workspaceId);
+  if (!byBlock) {
+    byBlock = new Map();
+    idMemo.set(route.workspaceId, byBlock);
+  }
+  let memo = byBlock.get(route.blockId);
   if (!memo) {
     memo = { contacts: new Map(), conversations: new Map() };
-    idMemo.set(scope, memo);
+    byBlock.set(route.blockId, memo);
   }
   return memo;
 }
@@ -282,15 +287,18 @@ class ItemContext implements MapContext {
  * redeliveries of the same batch, while every other id stays position-free.
  */
 function assignIds(platform: Platform, placed: Placed[]): string[] {
-  const idOf = ({ route, draft }: Placed, at?: IdPart[]) =>
-    eventId({ platform, blockId: route.blockId, type: draft.type, rawId: draft.rawId, discriminator: at ? [...(draft.discriminator ?? []), ...at] : draft.discriminator });
-  const ids = placed.map((p) => idOf(p));
+  const ids = placed.map((p) => idOf(platform, p));
   // A collision needs two envelopes, and is rare even then: count only when there can be one.
   if (ids.length < 2 || new Set(ids).size === ids.length) return ids;
   const seen = new Map<string, number>();
   for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
   return ids.map((id, i) => {
     const p = placed[i] as Placed;
-    return (seen.get(id) ?? 0) > 1 ? idOf(p, ['at', p.item.path, p.index]) : id;
+    return (seen.get(id) ?? 0) > 1 ? idOf(platform, p, ['at', p.item.path, p.index]) : id;
   });
+}
+
+/** Module-level rather than a closure per batch: tsx/esbuild's keepNames wraps every named closure in a defineProperty call. */
+function idOf(platform: Platform, { route, draft }: Placed, at?: IdPart[]): string {
+  return eventId({ platform, blockId: route.blockId, type: draft.type, rawId: draft.rawId, discriminator: at ? [...(draft.discriminator ?? []), ...at] : draft.discriminator });
 }

@@ -89,6 +89,15 @@ function members(raw: unknown): ChannelContact[] {
     .map((id) => ({ platform_user_id: id }));
 }
 
+/** The event's raw id (module-level, like `common`: no closures, nor keepNames wrappers, per event). */
+function eventIdOf(event: Json, type: string, fallback: string | undefined): string {
+  return optId(event, 'webhookEventId') ?? fallback ?? `${type}:${String(event.timestamp ?? '')}:${JSON.stringify(event.source ?? null)}`;
+}
+
+function common(timestamp: string, kind: string, detail: Record<string, unknown>, discriminator: string[]) {
+  return { timestamp, kind, detail, discriminator };
+}
+
 export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[] {
   const type = optText(event, 'type') ?? '(none)';
   const kind = type;
@@ -98,9 +107,6 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
     is_redelivery: isObj(event.deliveryContext) && typeof event.deliveryContext.isRedelivery === 'boolean' ? event.deliveryContext.isRedelivery : undefined,
     reply_token: optText(event, 'replyToken'),
   });
-  const eventIdOf = (fallback: string | undefined) =>
-    optId(event, 'webhookEventId') ?? fallback ?? `${type}:${String(event.timestamp ?? '')}:${JSON.stringify(event.source ?? null)}`;
-  const common = (discriminator: string[] = []) => ({ timestamp, kind, detail, discriminator });
 
   switch (type) {
     case 'message':
@@ -110,23 +116,23 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
       const quoteToken = optText(event.message, 'quoteToken');
       if (quoteToken) detail.quote_token = quoteToken;
       const thread = threadOf(ctx, event, base, detail);
-      const rawId = eventIdOf(message.platform_message_id);
+      const rawId = eventIdOf(event, type, message.platform_message_id);
       return [type === 'message'
-        ? { ...common([message.platform_message_id]), type: 'messaging.message.received', rawId, data: { ...thread, message } }
-        : { ...common([message.platform_message_id]), type: 'messaging.message.edited', rawId, data: { ...thread, message } }];
+        ? { ...common(timestamp, kind, detail, [message.platform_message_id]), type: 'messaging.message.received', rawId, data: { ...thread, message } }
+        : { ...common(timestamp, kind, detail, [message.platform_message_id]), type: 'messaging.message.edited', rawId, data: { ...thread, message } }];
     }
     case 'follow':
     case 'unfollow': {
       const thread = threadOf(ctx, event, base, detail);
       if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
-      return [{ ...common(), type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(undefined), data: thread }];
+      return [{ ...common(timestamp, kind, detail, []), type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread }];
     }
     case 'postback': {
       const payload = optText(event, 'postback.data');
       if (payload === undefined) throw missing(base, 'postback.data');
       const thread = threadOf(ctx, event, base, detail);
       return [{
-        ...common([payload]), type: 'messaging.postback', rawId: eventIdOf(undefined),
+        ...common(timestamp, kind, detail, [payload]), type: 'messaging.postback', rawId: eventIdOf(event, type, undefined),
         data: { ...thread, postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) },
       }];
     }
@@ -142,21 +148,21 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
         members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
       };
       const eventType = ({ join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const)[type];
-      return [{ ...common(data.members.map((m) => m.platform_user_id)), type: eventType, rawId: eventIdOf(undefined), data }];
+      return [{ ...common(timestamp, kind, detail, data.members.map((m) => m.platform_user_id)), type: eventType, rawId: eventIdOf(event, type, undefined), data }];
     }
     case 'beacon': {
       const hwid = reqId(event, 'beacon.hwid', base);
       const thread = threadOf(ctx, event, base, detail);
       const beaconType = optText(event, 'beacon.type') ?? 'unknown';
       return [{
-        ...common([hwid, beaconType]), type: 'messaging.beacon.detected', rawId: eventIdOf(undefined),
+        ...common(timestamp, kind, detail, [hwid, beaconType]), type: 'messaging.beacon.detected', rawId: eventIdOf(event, type, undefined),
         data: { ...thread, beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) },
       }];
     }
     case 'unsend': {
       const messageId = reqId(event, 'unsend.messageId', base);
       const thread = threadOf(ctx, event, base, detail);
-      return [{ ...common([messageId]), type: 'messaging.message.deleted', rawId: eventIdOf(messageId), data: { ...thread, message: messageRef(ctx, messageId) } }];
+      return [{ ...common(timestamp, kind, detail, [messageId]), type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: { ...thread, message: messageRef(ctx, messageId) } }];
     }
     default:
       throw unsupported(type);

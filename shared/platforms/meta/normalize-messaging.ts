@@ -31,12 +31,15 @@ export function messagingKind(ev: Json): string {
   return Object.keys(ev).find((k) => !ENVELOPE_KEYS.has(k)) ?? '(none)';
 }
 
+/** The 1:1 thread of the item's sender or recipient (module-level: no closure, nor keepNames wrapper, per item). */
+function userThread(ctx: MapContext, ev: Json, base: string, field: 'sender' | 'recipient'): InThread {
+  return directThread(ctx, { platform_user_id: reqId(ev, field === 'sender' ? 'sender.id' : 'recipient.id', base) });
+}
+
 export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: MessagingContext): Draft[] {
   // The entry's time only when the item has none: converting it costs a Date per item otherwise.
   const timestamp = eventTime(ev, 'timestamp', base, 'auto', [() => epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);
   const detail: Record<string, unknown> = mc.standby ? { standby: true } : {};
-  const userThread = (field: 'sender' | 'recipient'): InThread =>
-    directThread(ctx, { platform_user_id: reqId(ev, `${field}.id`, base) });
 
   if (isObj(ev.message)) {
     const msg = ev.message;
@@ -44,9 +47,9 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     if (msg.is_echo === true) {
       const m = metaMessage(ctx, msg, mbase, 'outbound');
       if (msg.app_id !== undefined) detail.app_id = msg.app_id;
-      return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: { ...userThread('recipient'), message: m } }];
+      return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: { ...userThread(ctx, ev, base, 'recipient'), message: m } }];
     }
-    const thread = userThread('sender');
+    const thread = userThread(ctx, ev, base, 'sender');
     if (msg.is_deleted === true) {
       const mid = reqId(msg, 'mid', mbase);
       return [{ type: 'messaging.message.deleted', timestamp, rawId: mid, kind: 'messaging.message.deleted', detail, data: { ...thread, message: messageRef(ctx, mid) } }];
@@ -81,7 +84,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     return [{
       type: 'messaging.message.edited', timestamp, rawId: mid, kind: 'messaging.message_edit', detail,
       discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
-      data: { ...userThread('sender'), message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) },
+      data: { ...userThread(ctx, ev, base, 'sender'), message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) },
     }];
   }
 
@@ -96,7 +99,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       timestamp, kind: `messaging.${kind}`, detail,
       rawId: mids[0] ?? `watermark:${String(receipt.watermark)}`,
       discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
-      data: compact({ ...userThread('sender'), messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark }),
+      data: compact({ ...userThread(ctx, ev, base, 'sender'), messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark }),
     }];
   }
 
@@ -112,7 +115,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       type: action === 'unreact' ? 'messaging.reaction.removed' : 'messaging.reaction.added',
       timestamp, rawId: mid, kind: 'messaging.reaction', detail,
       discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
-      data: { ...userThread('sender'), reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) },
+      data: { ...userThread(ctx, ev, base, 'sender'), reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) },
     }];
   }
 
@@ -123,7 +126,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     if (payload === undefined) throw p.payload === undefined ? missing(pbase, 'payload') : malformed(pbase, 'payload', 'a string');
     const mid = optId(p, 'mid');
     if (isObj(p.referral)) detail.referral = p.referral;
-    const thread = userThread('sender');
+    const thread = userThread(ctx, ev, base, 'sender');
     return [{
       type: 'messaging.postback', timestamp, kind: 'messaging.postback', detail,
       rawId: mid ?? `postback:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
@@ -134,7 +137,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
 
   if (isObj(ev.referral)) {
     const r = ev.referral;
-    const thread = userThread('sender');
+    const thread = userThread(ctx, ev, base, 'sender');
     return [{
       type: 'messaging.referral.received', timestamp, kind: 'messaging.referral', detail,
       rawId: `referral:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
@@ -151,7 +154,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
 
   if (isObj(ev.optin)) {
     const o = ev.optin;
-    const thread = ev.sender ? userThread('sender') : undefined;
+    const thread = ev.sender ? userThread(ctx, ev, base, 'sender') : undefined;
     if (!thread) throw missing(base, 'sender.id');
     return [{
       type: 'messaging.optin.received', timestamp, kind: 'messaging.optin', detail,
