@@ -59,7 +59,8 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
     if (RANK[severity] < min) return;
     const entry: LogFields = { severity, message };
     // Absent values are left out, so optional fields never print as `undefined`.
-    for (const [key, value] of Object.entries({ ...base, ...fields })) if (value !== undefined) entry[key] = value;
+    for (const key in base) if (base[key] !== undefined) entry[key] = base[key];
+    if (fields) for (const key in fields) if (fields[key] !== undefined) entry[key] = fields[key];
     if (entry.error !== undefined) entry.error = serializeError(entry.error);
     if (typeof entry.trace_id === 'string' && projectId) {
       entry['logging.googleapis.com/trace'] = `projects/${projectId}/traces/${entry.trace_id}`;

@@ -17,7 +17,7 @@ import type { EdgeConfig } from './config';
 import { singleHeader, type Headers } from './headers';
 import type { RawPublisher } from './publish';
 import { REASONS, type Outcome, type Reason } from './reasons';
-import type { EdgeAdapter, ResolvedBlock } from './types';
+import type { AuthOutcome, EdgeAdapter, ResolvedBlock } from './types';
 
 export interface EdgeRequest {
   method: string;
@@ -60,6 +60,13 @@ interface Decision {
 /** Paths a platform may call: the function URL root, or the public `/webhooks/<platform>` route kept by a proxy. */
 function pathAllowed(path: string, platform: string): boolean {
   return path === '/' || path === '' || path === `/webhooks/${platform}` || path === `/webhooks/${platform}/`;
+}
+
+/** The path of a request target. Only a handshake reads the query, so the common origin-form skips building a URL. */
+function pathOf(target: string): string {
+  if (!target.startsWith('/') || target.startsWith('//')) return new URL(target, 'http://edge.invalid').pathname;
+  const queryAt = target.indexOf('?');
+  return queryAt < 0 ? target : target.slice(0, queryAt);
 }
 
 function reject(reason: Reason, extra: Partial<Decision> = {}): Decision {
@@ -107,12 +114,11 @@ function asJsonObject(req: EdgeRequest, rawBody: Buffer): Record<string, unknown
 
 async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, receivedAt: Date): Promise<Decision> {
   const { adapter, config } = deps;
-  const url = new URL(req.url, 'http://edge.invalid');
-  if (!pathAllowed(url.pathname, adapter.platform)) return reject('not_found');
+  if (!pathAllowed(pathOf(req.url), adapter.platform)) return reject('not_found');
 
   const allow = adapter.handshake ? 'GET, POST' : 'POST';
   const method = req.method.toUpperCase();
-  if (method === 'GET' && adapter.handshake) return handshake(url.searchParams, deps, requestId, receivedAt);
+  if (method === 'GET' && adapter.handshake) return handshake(new URL(req.url, 'http://edge.invalid').searchParams, deps, requestId, receivedAt);
   if (method !== 'POST') return reject('method_not_allowed', { allow });
 
   const length = declaredLength(req.headers);
@@ -125,9 +131,10 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
   const json = asJsonObject(req, rawBody);
   if (!json) return reject('malformed_json');
 
-  let auth;
+  let auth: AuthOutcome;
   try {
-    auth = await adapter.authenticate({ rawBody, headers: req.headers, json }, { config, registry: deps.registry, log: deps.log });
+    const pending = adapter.authenticate({ rawBody, headers: req.headers, json }, { config, registry: deps.registry, log: deps.log });
+    auth = pending instanceof Promise ? await pending : pending;
   } catch (error) {
     return reject('registry_unavailable', { error });
   }

@@ -17,12 +17,21 @@ export class PublishTimeoutError extends Error {
  * normalizer's deterministic event ids absorb.
  */
 export function topicPublisher(topicName: string, timeoutMs: number): RawPublisher {
-  return (data, attributes) => {
-    const published = getTopic(topicName).publishMessage({ data, attributes });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`)), timeoutMs);
+  // One promise and one timer per request (not race + finally): this runs for every webhook.
+  return (data, attributes) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`)), timeoutMs);
+      getTopic(topicName)
+        .publishMessage({ data, attributes })
+        .then(
+          (id) => {
+            clearTimeout(timer);
+            resolve(id);
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            reject(err);
+          },
+        );
     });
-    return Promise.race([published, timeout]).finally(() => clearTimeout(timer));
-  };
 }

@@ -54,5 +54,6 @@ export interface EdgeAdapter {
   readonly needsRegistry: boolean;
   /** Answers `GET` (Meta's subscription verification). Absent: GET is 405. */
   handshake?(query: URLSearchParams, config: EdgeConfig): HandshakeOutcome;
-  authenticate(input: AuthInput, ctx: AuthContext): Promise<AuthOutcome>;
+  /** Synchronous when no lookup is needed (Meta): the hot path then awaits nothing. */
+  authenticate(input: AuthInput, ctx: AuthContext): AuthOutcome | Promise<AuthOutcome>;
 }

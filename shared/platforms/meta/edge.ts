@@ -14,6 +14,6 @@ export function metaEdge(platform: MetaPlatform): EdgeAdapter {
     platform,
     needsRegistry: false,
     handshake: (query, config) => verifyMetaHandshake(query, config.verifyTokens),
-    authenticate: async ({ rawBody, headers }, { config }) => verifyMetaSignature(rawBody, headers, config.appSecrets),
+    authenticate: ({ rawBody, headers }, { config }) => verifyMetaSignature(rawBody, headers, config.appSecrets),
   };
 }
