@@ -97,4 +97,10 @@ describe('the bundled webhook-whatsapp under the functions-framework CLI', () =>
     expect(messages).toHaveLength(1);
     expect(messages[0]!.data.equals(signed.body)).toBe(true);
   });
+
+  it('answers malformed JSON with our JSON 400: the body guard finds the framework\'s Express from the bundle', async () => {
+    const res = await request(baseUrl, { method: 'POST', ...signedRequest('whatsapp', '{"object":', SECRET) });
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+  });
 });

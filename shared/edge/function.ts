@@ -9,6 +9,7 @@ import type { BlockRegistry } from '../blocks';
 import { createLogger, type Logger } from '../log';
 import type { Platform } from '../platforms';
 import { EDGE_ADAPTERS } from './adapters';
+import { installBodyGuard } from './body-guard';
 import { loadEdgeConfig, type EdgeConfig } from './config';
 import { configErrorOnce } from './once';
 import { handleEdgeRequest, type EdgeDeps } from './pipeline';
@@ -40,6 +41,8 @@ export function createWebhookFunction(platform: Platform, options: WebhookFuncti
   let deps: EdgeDeps | undefined;
   const resolveDeps = (): EdgeDeps =>
     (deps ??= { adapter, config, publish, log, registry: options.registry?.() });
+  // Before the framework builds its app: our answers for bodies its parsers refuse (see body-guard.ts).
+  installBodyGuard(resolveDeps);
 
   return async (req: Request, res: Response) => {
     const response = await handleEdgeRequest(

@@ -195,7 +195,28 @@ export async function handleEdgeRequest(req: EdgeRequest, deps: EdgeDeps): Promi
   } catch (error) {
     decision = reject('internal_error', { error });
   }
+  return conclude(req, deps, { requestId, traceId, started }, decision);
+}
 
+/**
+ * The answer and log line for a request refused before the pipeline could run
+ * (the host's body parser failed, or the declared length is over the limit
+ * before a byte was read): the same JSON body, headers and log line as a
+ * refusal from inside the pipeline.
+ */
+export function refuseEdgeRequest(req: EdgeRequest, deps: EdgeDeps, reason: Reason, error?: unknown): EdgeResponse {
+  const traceId = traceIdFrom(req.headers);
+  return conclude(req, deps, { requestId: traceId ?? randomUUID(), traceId, started: process.hrtime.bigint() }, reject(reason, { error }));
+}
+
+interface RequestIds {
+  requestId: string;
+  traceId: string | undefined;
+  started: bigint;
+}
+
+/** Writes the request's one log line and turns the decision into the response. */
+function conclude(req: EdgeRequest, deps: EdgeDeps, { requestId, traceId, started }: RequestIds, decision: Decision): EdgeResponse {
   const fields = {
     request_id: requestId,
     trace_id: traceId,

@@ -133,8 +133,8 @@ describe('rejections publish nothing', () => {
     ['form body', { method: 'POST', body: 'a=1', headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
     ['other path', { method: 'POST', path: '/admin', ...signed }, 404, 'not_found'],
     ['a JSON array', { method: 'POST', ...signedRequest('instagram', '[1,2]', APP_SECRET) }, 400, 'malformed_json'],
-    // Rejected by the functions-framework's own JSON parser before our handler runs (its body, not ours).
-    ['malformed JSON', { method: 'POST', ...signedRequest('instagram', '{"object":', APP_SECRET) }, 400, null],
+    // Refused by the functions-framework's own JSON parser before our handler runs; the body guard answers.
+    ['malformed JSON', { method: 'POST', ...signedRequest('instagram', '{"object":', APP_SECRET) }, 400, 'malformed_json'],
   ];
 
   it.each(cases.map(([name, req, status, error]) => [name, status, error, req] as const))('%s → %i %s', async (_name, status, error, req) => {

@@ -1,0 +1,94 @@
+/**
+ * The body guard (shared/edge/body-guard.ts) through the real functions-framework
+ * server: bodies the framework's own parsers refuse get the edge's JSON answer
+ * and log line, and a declared oversize is refused before the body is read.
+ */
+import net from 'node:net';
+import type { Server } from 'node:http';
+import { http as registerHttp } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { loadEdgeConfig } from '../../shared/edge/config';
+import { createWebhookFunction } from '../../shared/edge/function';
+import { createLogger } from '../../shared/log';
+import { listen, request } from '../helpers/http-client';
+import { signedRequest } from '../helpers/webhook-signing';
+
+const APP_SECRET = 'guard-app-secret';
+const MAX_BODY = 2048;
+const lines: Array<Record<string, unknown>> = [];
+const published: Buffer[] = [];
+let server: { baseUrl: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  const config = { ...loadEdgeConfig('whatsapp'), appSecrets: [APP_SECRET], verifyTokens: ['vt'], maxBodyBytes: MAX_BODY };
+  registerHttp(
+    'webhookGuarded',
+    createWebhookFunction('whatsapp', {
+      config,
+      publish: async (data) => {
+        published.push(data);
+        return String(published.length);
+      },
+      log: createLogger({ component: 'webhook-whatsapp' }, { level: 'debug', write: (l) => lines.push(JSON.parse(l)) }),
+    }),
+  );
+  server = await listen(getTestServer('webhookGuarded') as Server);
+});
+
+afterAll(() => server.close());
+
+beforeEach(() => {
+  lines.length = 0;
+  published.length = 0;
+});
+
+it('answers malformed JSON with the edge JSON 400 and its log line, publishing nothing', async () => {
+  const signed = signedRequest('whatsapp', '{"object":', APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'x-cloud-trace-context': 'trace-malformed/1' } });
+  expect(res.status).toBe(400);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+  expect(res.headers['x-request-id']).toBe('trace-malformed');
+  expect(lines).toEqual([expect.objectContaining({ severity: 'WARNING', platform: 'whatsapp', outcome: 'rejected', reason: 'malformed_json', status: 400, request_id: 'trace-malformed' })]);
+  expect(published).toHaveLength(0);
+});
+
+it('answers a JSON body in a charset the parser refuses with 415 JSON', async () => {
+  const signed = signedRequest('whatsapp', '{"object":"whatsapp_business_account","entry":[]}', APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-type': 'application/json; charset=latin1' } });
+  expect(res.status).toBe(415);
+  expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
+  expect(lines[0]).toMatchObject({ reason: 'unsupported_media_type' });
+});
+
+it('refuses a declared oversize with 413 before the body is sent, and closes the connection', async () => {
+  const { port, hostname } = new URL(server.baseUrl);
+  // Only the head and a few bytes of a 50 MB body: without the guard the server would wait for the rest.
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 50000000', '', '{"pad":"'].join('\r\n'));
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer to the oversized request; got so far: ${JSON.stringify(text)}`));
+    });
+  });
+  const [head, body] = raw.split('\r\n\r\n');
+  expect(head).toMatch(/^HTTP\/1\.1 413 /);
+  expect(head).toMatch(/\r\nconnection: close/i);
+  expect(JSON.parse(body!)).toEqual({ error: 'body_too_large', message: expect.any(String) });
+  expect(lines).toEqual([expect.objectContaining({ reason: 'body_too_large', status: 413, outcome: 'rejected' })]);
+});
+
+it('leaves good requests to the pipeline', async () => {
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const res = await request(server.baseUrl, { method: 'POST', ...signedRequest('whatsapp', body, APP_SECRET) });
+  expect(res.status).toBe(200);
+  expect(published.map(String)).toEqual([body]);
+  expect(lines).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
+});
