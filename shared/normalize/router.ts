@@ -46,6 +46,40 @@ export function registryRouter(registry: BlockRegistry, blockById: (id: string) 
   };
 }
 
+export class RoutingTimeoutError extends Error {
+  override readonly name = 'RoutingTimeoutError';
+}
+
+/**
+ * A router whose lookups fail after timeoutMs. The Firestore client retries an
+ * unreachable host for about 45 s on its own; holding every push request that
+ * long ties up instances and outlives nothing useful, while a prompt 500 lets
+ * Pub/Sub's backoff schedule the retry. The abandoned lookup finishes (or
+ * fails) unobserved and is not cached.
+ */
+export function withDeadline(router: Router, timeoutMs: number): Router {
+  const bounded = (answer: RouteAnswer, what: string): RouteAnswer => {
+    if (!(answer instanceof Promise)) return answer;
+    return new Promise<Route | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RoutingTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      answer.then(
+        (route) => {
+          clearTimeout(timer);
+          resolve(route);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  };
+  return {
+    byAccounts: (platform, accounts) => bounded(router.byAccounts(platform, accounts), `the lookup of ${platform} account ${accounts.join(' or ')}`),
+    byBlockId: (blockId) => bounded(router.byBlockId(blockId), `the lookup of Block ${blockId}`),
+  };
+}
+
 /** Thrown when the records cannot be read (not when an account is unknown): the message must be retried. */
 export class RoutingUnavailableError extends Error {
   override readonly name = 'RoutingUnavailableError';

@@ -1,17 +1,15 @@
 /**
  * The normalizer handler's answers to Pub/Sub, through a real HTTP server and
- * the emulators, with real failures: a publish to a topic the emulator does
- * not have, and a Block registry whose Firestore host refuses connections.
+ * the emulators, with real publish failures (a topic the emulator does not
+ * have) and a Block registry that fails or does not answer.
  * A 500 makes Pub/Sub redeliver (and finally dead-letter); a 204 acks, which
  * is only right once everything was published.
  */
 import * as functions from '@google-cloud/functions-framework';
-import { Firestore } from '@google-cloud/firestore';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
-import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import { createNormalizerHandler } from '../../shared/normalize/handler';
 import { createRejectionPublisher } from '../../shared/normalize/publish-rejection';
-import { staticRouter, type Router } from '../../shared/normalize/router';
+import { staticRouter, withDeadline, type Router } from '../../shared/normalize/router';
 import { rawAttributes } from '../../shared/raw-message';
 import { whatsapp } from '../fixtures/normalize/whatsapp';
 import { collect, createTopic, listen, push, type Running } from '../event-log/support';
@@ -23,8 +21,14 @@ const REJECTED = uniqueName('nrm-h-rejected').replace(/_/g, '-');
 const MISSING = uniqueName('nrm-h-missing').replace(/_/g, '-'); // never created on the emulator
 const route = { workspaceId: uniqueName('ws_h'), blockId: 'blk_h' };
 
-/** Firestore on a port nothing listens on: reads fail with UNAVAILABLE once the client's own retries give up. */
-const unreachableFirestore = new Firestore({ projectId: process.env.GOOGLE_CLOUD_PROJECT, host: '127.0.0.1', port: 9, ssl: false });
+/**
+ * The Block registry down, as our Router sees it (the Google client is not mocked: these stand in for our own
+ * interface). An unreachable Firestore leaves a read pending for about 45 s while the client retries, then fails
+ * with UNAVAILABLE: one router never answers, the other fails at once.
+ */
+const hanging = withDeadline({ byAccounts: () => new Promise<never>(() => {}), byBlockId: () => new Promise<never>(() => {}) }, 500);
+const unavailable = (): Promise<never> => Promise.reject(new Error('14 UNAVAILABLE: No connection established'));
+const failing: Router = { byAccounts: unavailable, byBlockId: unavailable };
 
 function register(name: string, router: () => Router, topics: { events: string; rejected: string }): void {
   functions.http(name, createNormalizerHandler({
@@ -36,7 +40,8 @@ function register(name: string, router: () => Router, topics: { events: string; 
 register('nrmOk', () => staticRouter(route), { events: EVENTS, rejected: REJECTED });
 register('nrmEventsDown', () => staticRouter(route), { events: MISSING, rejected: REJECTED });
 register('nrmRejectedDown', () => staticRouter(route), { events: EVENTS, rejected: MISSING });
-register('nrmRegistryDown', () => firestoreRouter(unreachableFirestore), { events: EVENTS, rejected: REJECTED });
+register('nrmRegistryHangs', () => hanging, { events: EVENTS, rejected: REJECTED });
+register('nrmRegistryFails', () => failing, { events: EVENTS, rejected: REJECTED });
 
 const servers: Record<string, Running> = {};
 let rejected: Awaited<ReturnType<typeof collect>>;
@@ -44,11 +49,11 @@ let rejected: Awaited<ReturnType<typeof collect>>;
 beforeAll(async () => {
   await Promise.all([createTopic(EVENTS), createTopic(REJECTED)]);
   rejected = await collect(REJECTED, `${REJECTED}-watch`);
-  for (const name of ['nrmOk', 'nrmEventsDown', 'nrmRejectedDown', 'nrmRegistryDown']) servers[name] = await listen(name);
+  for (const name of ['nrmOk', 'nrmEventsDown', 'nrmRejectedDown', 'nrmRegistryHangs', 'nrmRegistryFails']) servers[name] = await listen(name);
 });
 afterAll(async () => {
   await rejected.stop();
-  await Promise.all([...Object.values(servers).map((s) => s.close()), unreachableFirestore.terminate()]);
+  await Promise.all(Object.values(servers).map((s) => s.close()));
 });
 
 /** Pushes a raw WhatsApp body to a handler as the webhook-raw push subscription would. */
@@ -70,12 +75,18 @@ describe('normalizer handler failure paths', () => {
   });
 
   it('answers 500 when the Block registry cannot be read, rather than calling the events unroutable', async () => {
-    const { status, json } = await deliver('nrmRegistryDown', text);
+    const { status, json } = await deliver('nrmRegistryFails', text);
     expect(status).toBe(500);
     expect(json).toMatchObject({ error: 'routing_unavailable' });
     expect(String(json?.message)).toMatch(/Block registry could not be read: 14 UNAVAILABLE/);
-    // Firestore retries an unreachable host with backoff for about 45 s before it gives up, as it would in production.
-  }, 90_000);
+  });
+
+  it('answers 500 when the Block registry does not answer within the routing deadline', async () => {
+    const { status, json } = await deliver('nrmRegistryHangs', text);
+    expect(status).toBe(500);
+    expect(json).toMatchObject({ error: 'routing_unavailable' });
+    expect(String(json?.message)).toMatch(/Block registry could not be read: the lookup of whatsapp account \S+ did not answer within 500 ms/);
+  });
 
   it('acks a poison body (204) once its unparseable rejection is published', async () => {
     const requestId = uniqueName('req-poison');
