@@ -2,6 +2,7 @@
  * Hands a verified request to Pub/Sub. The promise settles when Pub/Sub has
  * acknowledged the message (or failed): the edge answers 200 only after that.
  */
+import { withDeadline } from '../deadline';
 import { getTopic } from '../gcp';
 
 export type RawPublisher = (data: Buffer, attributes: Record<string, string>) => Promise<string>;
@@ -17,21 +18,6 @@ export class PublishTimeoutError extends Error {
  * normalizer's deterministic event ids absorb.
  */
 export function topicPublisher(topicName: string, timeoutMs: number): RawPublisher {
-  // One promise and one timer per request (not race + finally): this runs for every webhook.
   return (data, attributes) =>
-    new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`)), timeoutMs);
-      getTopic(topicName)
-        .publishMessage({ data, attributes })
-        .then(
-          (id) => {
-            clearTimeout(timer);
-            resolve(id);
-          },
-          (err: unknown) => {
-            clearTimeout(timer);
-            reject(err);
-          },
-        );
-    });
+    withDeadline(getTopic(topicName).publishMessage({ data, attributes }), timeoutMs, () => new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`));
 }

@@ -7,7 +7,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { FirestoreBlockRegistry, type Block } from '../blocks';
 import { getFirestore } from '../gcp';
 import { normalizerConfig } from './config';
-import { registryRouter, withDeadline, type Router } from './router';
+import { registryRouter, boundedRouter, type Router } from './router';
 
 export function firestoreRouter(db: Firestore = getFirestore(), timeoutMs = normalizerConfig().routingTimeoutMs): Router {
   const registry = new FirestoreBlockRegistry(db);
@@ -15,5 +15,5 @@ export function firestoreRouter(db: Firestore = getFirestore(), timeoutMs = norm
     const doc = await db.collection('blocks').doc(blockId).get();
     return doc.exists ? (doc.data() as Block) : undefined;
   });
-  return withDeadline(router, timeoutMs);
+  return boundedRouter(router, timeoutMs);
 }

@@ -5,6 +5,7 @@
  * event to one Block with a static router.
  */
 import type { Block, BlockRegistry } from '../blocks';
+import { withDeadline } from '../deadline';
 import type { Platform } from '../platforms';
 import type { Route } from './types';
 
@@ -57,23 +58,9 @@ export class RoutingTimeoutError extends Error {
  * Pub/Sub's backoff schedule the retry. The abandoned lookup finishes (or
  * fails) unobserved and is not cached.
  */
-export function withDeadline(router: Router, timeoutMs: number): Router {
-  const bounded = (answer: RouteAnswer, what: string): RouteAnswer => {
-    if (!(answer instanceof Promise)) return answer;
-    return new Promise<Route | undefined>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RoutingTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
-      answer.then(
-        (route) => {
-          clearTimeout(timer);
-          resolve(route);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
-  };
+export function boundedRouter(router: Router, timeoutMs: number): Router {
+  const bounded = (answer: RouteAnswer, what: string): RouteAnswer =>
+    answer instanceof Promise ? withDeadline(answer, timeoutMs, () => new RoutingTimeoutError(`${what} did not answer within ${timeoutMs} ms`)) : answer;
   return {
     byAccounts: (platform, accounts) => bounded(router.byAccounts(platform, accounts), `the lookup of ${platform} account ${accounts.join(' or ')}`),
     byBlockId: (blockId) => bounded(router.byBlockId(blockId), `the lookup of Block ${blockId}`),

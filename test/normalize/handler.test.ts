@@ -9,7 +9,7 @@ import * as functions from '@google-cloud/functions-framework';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { createNormalizerHandler } from '../../shared/normalize/handler';
 import { createRejectionPublisher } from '../../shared/normalize/publish-rejection';
-import { staticRouter, withDeadline, type Router } from '../../shared/normalize/router';
+import { staticRouter, boundedRouter, type Router } from '../../shared/normalize/router';
 import { rawAttributes } from '../../shared/raw-message';
 import { whatsapp } from '../fixtures/normalize/whatsapp';
 import { collect, createTopic, listen, push, type Running } from '../event-log/support';
@@ -26,7 +26,7 @@ const route = { workspaceId: uniqueName('ws_h'), blockId: 'blk_h' };
  * interface). An unreachable Firestore leaves a read pending for about 45 s while the client retries, then fails
  * with UNAVAILABLE: one router never answers, the other fails at once.
  */
-const hanging = withDeadline({ byAccounts: () => new Promise<never>(() => {}), byBlockId: () => new Promise<never>(() => {}) }, 500);
+const hanging = boundedRouter({ byAccounts: () => new Promise<never>(() => {}), byBlockId: () => new Promise<never>(() => {}) }, 500);
 const unavailable = (): Promise<never> => Promise.reject(new Error('14 UNAVAILABLE: No connection established'));
 const failing: Router = { byAccounts: unavailable, byBlockId: unavailable };
 
