@@ -10,6 +10,22 @@ import { DateTime, EventId, NonEmpty, Opt } from './parts';
 
 export const ENVELOPE_SCHEMA_ID = 'https://schemas.convotic.com/events/envelope.json';
 
+/**
+ * The most workflows a causation chain may name. A hard bound on the envelope's
+ * size, above any sensible TRIGGERS_MAX_CHAIN_DEPTH (which may not exceed it).
+ */
+export const MAX_CAUSATION_CHAIN = 32;
+
+/**
+ * The workflows whose executions led to an event, oldest first, the direct
+ * cause last. Lets the triggers subscriber stop loops across workflows
+ * (A starts B starts A) and cap how deep automations may cascade.
+ */
+export const CausationChain = Type.Array(Type.String({ minLength: 1 }), {
+  maxItems: MAX_CAUSATION_CHAIN,
+  description: 'Workflow ids of the executions that led to this event, oldest first, the direct cause last. A workflow in the chain is never started by the event.',
+});
+
 export const EnvelopeMetadata = Type.Object(
   {
     raw_platform_event_id: NonEmpty('The source\'s own id for the event (mid, wamid, webhookEventId, update_id, order id...).'),
@@ -22,7 +38,8 @@ export const EnvelopeMetadata = Type.Object(
     ),
     replay_of: Opt(EventId),
     caused_by_event_id: Opt(EventId),
-    caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself.' })),
+    caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself. The last of `caused_by_workflow_ids` when both are set.' })),
+    caused_by_workflow_ids: Opt(CausationChain),
     caused_by_execution_id: Opt(Type.String()),
     platform_event_kind: Opt(Type.String({ description: 'The platform\'s name for what happened (e.g. `messaging.reaction`, `statuses.read`, `message_reaction`).' })),
     raw_path: Opt(Type.String({
@@ -60,6 +77,7 @@ export const ENVELOPE_SCHEMAS = Object.fromEntries(EVENT_TYPE_NAMES.map((t) => [
 
 export type EventData<K extends EventType> = Static<(typeof EVENT_TYPES)[K]['data']>;
 export type EnvelopeMetadata = Static<typeof EnvelopeMetadata>;
+export type CausationChain = Static<typeof CausationChain>;
 export type EnvelopeOf<K extends EventType> = Static<typeof EnvelopeBase> & { type: K; data: EventData<K> };
 /** Any envelope; narrowing on `type` narrows `data`. */
 export type Envelope = { [K in EventType]: EnvelopeOf<K> }[EventType];

@@ -1,5 +1,6 @@
 import { topicName } from '../topics';
 import { envNumber, type Env } from '../env';
+import { MAX_CAUSATION_CHAIN } from '../envelope/envelope';
 
 /** Configuration of the triggers subscriber, from the environment. */
 export interface TriggersConfig {
@@ -9,14 +10,24 @@ export interface TriggersConfig {
   executionsTopic: string;
   /** How many workspaces keep a workflow listener per instance (least recently used are dropped). */
   maxWorkspaces: number;
+  /**
+   * How many workflow executions one causation chain may hold: an event whose
+   * chain already names this many workflows starts nothing (see loops.ts).
+   */
+  maxChainDepth: number;
 }
 
+/** Deep enough for real cascades (order -> tag -> notify -> ...), short enough to stop a runaway one fast. */
+export const DEFAULT_MAX_CHAIN_DEPTH = 8;
 
 export function triggersConfig(env: Env = process.env): TriggersConfig {
   const maxWorkspaces = envNumber(env, 'TRIGGERS_MAX_WORKSPACES', 1000, { integer: true, min: 1 });
+  // The schema bounds a chain's length, so a deeper limit could never be reached.
+  const maxChainDepth = envNumber(env, 'TRIGGERS_MAX_CHAIN_DEPTH', DEFAULT_MAX_CHAIN_DEPTH, { integer: true, min: 1, max: MAX_CAUSATION_CHAIN });
   return {
     eventsTopic: topicName('events', env),
     executionsTopic: topicName('executions', env),
     maxWorkspaces,
+    maxChainDepth,
   };
 }

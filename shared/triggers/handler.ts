@@ -1,6 +1,7 @@
 /**
  * The triggers subscriber: match the event against the workspace's active
- * workflows (in memory), find executions waiting for this contact's reply,
+ * workflows (in memory), minus those its causation chain rules out
+ * (loops.ts), find executions waiting for this contact's reply,
  * commit the decision once (store.ts), publish it, and return the execution
  * ids so the event log links them to the event.
  */
@@ -13,8 +14,7 @@ import { getFirestore, getTopic } from '../gcp';
 import { createLogger, type Logger } from '../log';
 import { triggersConfig, type TriggersConfig } from './config';
 import { workflowIndexCache, type WorkflowIndexCache } from './index-cache';
-import { causedBy } from './loops';
-import { matchEvent } from './match';
+import { causedBy, guardedMatch, logRefusal } from './loops';
 import { publishRun } from './publish';
 import { triggersStore, type TriggersStore, type WaitingExecution } from './store';
 
@@ -41,12 +41,13 @@ function isReply(envelope: Envelope): boolean {
 
 export function createTriggersService(deps: TriggersDeps = {}): TriggersService {
   const log = deps.logger ?? createLogger({ component: 'triggers' });
-  let resolved: { store: TriggersStore; cache: WorkflowIndexCache; events: EnvelopePublisher; executions: Topic } | undefined;
+  let resolved: { config: TriggersConfig; store: TriggersStore; cache: WorkflowIndexCache; events: EnvelopePublisher; executions: Topic } | undefined;
   const resolve = () => {
     if (!resolved) {
       const config = { ...triggersConfig(), ...deps.config };
       const db = deps.db ?? getFirestore();
       resolved = {
+        config,
         store: triggersStore(db),
         cache: workflowIndexCache(db, log, config.maxWorkspaces),
         events: deps.events ?? createEnvelopePublisher(config.eventsTopic),
@@ -57,17 +58,22 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
   };
 
   const handle: EnvelopeHandler = async (envelope, { log: eventLog, message }) => {
-    const { store, cache, events, executions } = resolve();
+    const { config, store, cache, events, executions } = resolve();
     const ws = envelope.workspace_id;
     const index = await cache.get(ws);
 
     const cause = causedBy(envelope);
-    const exclude = new Set(cause.workflowIds);
-    let starts = matchEvent(index, envelope, { exclude });
-    if (starts.length > 0 && cause.executionId) {
-      const workflowId = await store.workflowOfExecution(ws, cause.executionId);
-      if (workflowId) starts = starts.filter((s) => s.workflow_id !== workflowId);
+    let chain = cause.chain;
+    let decision = guardedMatch(index, envelope, chain, config.maxChainDepth);
+    // The event names only the execution that caused it: read that execution's
+    // chain and decide again with it. Only when something would start: a read
+    // per match, not per event.
+    if (decision.starts.length > 0 && cause.executionId) {
+      chain = (await store.chainOfExecution(ws, cause.executionId)) ?? [];
+      decision = guardedMatch(index, envelope, chain, config.maxChainDepth);
     }
+    for (const refusal of decision.refused) logRefusal(eventLog, refusal);
+    const starts = decision.starts;
     const waiting: WaitingExecution[] = isReply(envelope) ? await store.waitingFor(envelope) : [];
 
     // Nothing matches now. A first delivery is done; a redelivery still checks
@@ -75,7 +81,7 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
     // (the workflows may have changed since).
     if (starts.length === 0 && waiting.length === 0 && message.deliveryAttempt <= 1) return {};
 
-    const run = await store.commit(envelope, starts, waiting);
+    const run = await store.commit(envelope, starts, waiting, chain);
     if (!run) return {};
     if (!run.published) {
       await publishRun(envelope, run, { executions, events });

@@ -12,7 +12,8 @@
  *   - a fallback trigger (best-ranked one) starts for an inbound message only
  *     when no message trigger of the workspace matched;
  *   - a workflow starts at most once per event, and never for an event it
- *     caused itself (`exclude`).
+ *     caused (`exclude`, see loops.ts). An excluded workflow takes no part in
+ *     a group's competition, so the next-ranked match of the group wins.
  */
 import type { Envelope } from '../envelope';
 import { EMPTY_INDEX, eventText, type CompiledTrigger, type ExclusiveGroup, type MatchInput, type WorkspaceIndex } from './compile';
@@ -27,13 +28,20 @@ export interface Start {
 export interface MatchOptions {
   /** Workflows that must not start for this event (they caused it). */
   exclude?: ReadonlySet<string>;
+  /** Told of each trigger that matched but whose workflow is excluded, so the skip can be logged. */
+  onExcluded?: (start: Omit<Start, 'exclusive'>) => void;
 }
 
-function applies(t: CompiledTrigger, envelope: Envelope, input: MatchInput, exclude: ReadonlySet<string> | undefined): boolean {
-  if (exclude?.has(t.workflowId)) return false;
+function applies(t: CompiledTrigger, envelope: Envelope, input: MatchInput, options: MatchOptions): boolean {
   if (t.blockIds && (envelope.block_id === null || !t.blockIds.has(envelope.block_id))) return false;
   if (t.platforms && !t.platforms.has(envelope.platform)) return false;
-  return t.test(input);
+  if (!t.test(input)) return false;
+  // Checked last so that only a trigger that really matched is reported as excluded.
+  if (options.exclude?.has(t.workflowId)) {
+    options.onExcluded?.({ workflow_id: t.workflowId, trigger_id: t.triggerId });
+    return false;
+  }
+  return true;
 }
 
 export function matchEvent(index: WorkspaceIndex = EMPTY_INDEX, envelope: Envelope, options: MatchOptions = {}): Start[] {
@@ -55,12 +63,12 @@ export function matchEvent(index: WorkspaceIndex = EMPTY_INDEX, envelope: Envelo
   // Candidates are in rank order: the first match of a group is its winner.
   for (const t of candidates ?? []) {
     if (t.group && won.has(t.group)) continue;
-    if (!applies(t, envelope, input, options.exclude)) continue;
+    if (!applies(t, envelope, input, options)) continue;
     if (t.group) won.add(t.group);
     add(t, t.group !== undefined);
   }
   if (isInbound && !won.has('message')) {
-    const fallback = index.fallbacks.find((t) => applies(t, envelope, input, options.exclude));
+    const fallback = index.fallbacks.find((t) => applies(t, envelope, input, options));
     if (fallback) add(fallback, true);
   }
   return starts;

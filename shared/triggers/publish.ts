@@ -10,6 +10,11 @@ import type { EnvelopePublisher } from '../envelope/publish';
 import type { ExecutionRequest } from '../workflows/execution';
 import { threadOf, type PlannedResume, type PlannedStart, type TriggerRun } from './store';
 
+/** The chain a start carries; a run recorded before chains knows only the workflow itself. */
+export function chainOf(s: PlannedStart): string[] {
+  return s.caused_by_workflow_ids ?? [s.workflow_id];
+}
+
 export function startRequest(envelope: Envelope, s: PlannedStart): ExecutionRequest {
   return {
     kind: 'start',
@@ -20,6 +25,7 @@ export function startRequest(envelope: Envelope, s: PlannedStart): ExecutionRequ
     trigger_id: s.trigger_id,
     trigger_event: envelope,
     ...threadOf(envelope),
+    caused_by_workflow_ids: chainOf(s),
   };
 }
 
@@ -57,6 +63,7 @@ export function workflowStarted(envelope: Envelope, s: PlannedStart): EnvelopeOf
       source: 'derived',
       caused_by_event_id: envelope.id,
       caused_by_workflow_id: s.workflow_id,
+      caused_by_workflow_ids: chainOf(s),
       caused_by_execution_id: s.execution_id,
     },
   };

@@ -22,12 +22,18 @@ import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud
 import { expiryAfter, retentionDays } from '../event-log/config';
 import { executionId, hashId, type Envelope } from '../envelope';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
+import { chainAfter } from './loops';
 import type { Start } from './match';
 
 export interface PlannedStart {
   execution_id: string;
   workflow_id: string;
   trigger_id: string;
+  /**
+   * The chain the execution stamps on its events (loops.ts), recorded so a
+   * re-publish sends the same one. Absent on runs recorded before chains.
+   */
+  caused_by_workflow_ids?: string[];
 }
 
 export interface PlannedResume {
@@ -89,21 +95,31 @@ export function triggersStore(db: Firestore) {
         .map((x) => ({ execution_id: x.execution_id, workflow_id: x.workflow_id, waiting_for: x.waiting_for as WaitingFor }));
     },
 
-    /** The workflow an execution belongs to (for loop prevention on events that only name the execution). */
-    async workflowOfExecution(ws: string, id: string): Promise<string | undefined> {
-      const snapshot = await executionRef(ws, id).get();
-      return snapshot.get('workflow_id') as string | undefined;
+    /**
+     * The causation chain an execution's events carry (for loop prevention on
+     * events that only name the execution); just its workflow for executions
+     * created before chains; undefined for an unknown execution.
+     */
+    async chainOfExecution(ws: string, id: string): Promise<string[] | undefined> {
+      const doc = (await executionRef(ws, id).get()).data() as Partial<ExecutionDoc> | undefined;
+      if (doc?.caused_by_workflow_ids) return doc.caused_by_workflow_ids;
+      return doc?.workflow_id ? [doc.workflow_id] : undefined;
     },
 
     /**
      * Commits the decision for an event, or returns the one committed before.
      * Undefined when there is nothing to do (no run is recorded then).
+     * `chain` is the event's causation chain; each start extends it.
      */
-    async commit(envelope: Envelope, starts: readonly Start[], waiting: readonly WaitingExecution[]): Promise<TriggerRun | undefined> {
+    async commit(envelope: Envelope, starts: readonly Start[], waiting: readonly WaitingExecution[], chain: readonly string[]): Promise<TriggerRun | undefined> {
       const ws = envelope.workspace_id;
       const now = new Date().toISOString();
       const thread = threadOf(envelope);
-      const planned = starts.map((s) => ({ ...s, execution_id: executionId(ws, s.workflow_id, envelope.id) }));
+      const planned = starts.map((s) => ({
+        ...s,
+        execution_id: executionId(ws, s.workflow_id, envelope.id),
+        caused_by_workflow_ids: chainAfter(chain, s.workflow_id),
+      }));
 
       return db.runTransaction(async (tx) => {
         const run = runRef(ws, envelope.id);
@@ -131,6 +147,7 @@ export function triggersStore(db: Firestore) {
             trigger_event_id: envelope.id,
             trigger_event_type: envelope.type,
             ...thread,
+            caused_by_workflow_ids: p.caused_by_workflow_ids,
             start_published: false,
             created_at: now,
             updated_at: now,
@@ -148,7 +165,7 @@ export function triggersStore(db: Firestore) {
         }
         const record: TriggerRun = {
           event_id: envelope.id,
-          starts: chosen.map(({ execution_id, workflow_id, trigger_id }) => ({ execution_id, workflow_id, trigger_id })),
+          starts: chosen.map(({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }) => ({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids })),
           resumes: plannedResumes,
           published: false,
           created_at: now,

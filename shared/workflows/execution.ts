@@ -7,6 +7,7 @@
  *   workspaces/{ws}/executions/{execution_id}
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { CausationChain } from '../envelope/envelope';
 
 export const ExecutionStatus = Type.Union([
   Type.Literal('starting'), Type.Literal('running'), Type.Literal('waiting'), Type.Literal('resuming'),
@@ -32,6 +33,12 @@ export const ExecutionDoc = Type.Object({
   trigger_event_type: Type.String(),
   contact_id: Type.Union([Type.String(), Type.Null()]),
   conversation_id: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * The causation chain this execution stamps on the events it causes: its
+   * trigger event's chain plus this workflow. Read back for events that name
+   * only `caused_by_execution_id`. Absent on executions created before chains.
+   */
+  caused_by_workflow_ids: Type.Optional(CausationChain),
   /** Set once the start request and automation.workflow.started were published. */
   start_published: Type.Boolean(),
   waiting_for: Type.Optional(WaitingFor),
@@ -63,7 +70,18 @@ const requestBase = {
 };
 
 export const ExecutionRequest = Type.Union([
-  Type.Object({ kind: Type.Literal('start'), ...requestBase, trigger_id: Type.String() }),
+  Type.Object({
+    kind: Type.Literal('start'),
+    ...requestBase,
+    trigger_id: Type.String(),
+    /**
+     * The engine copies this, unchanged, into `metadata.caused_by_workflow_ids`
+     * of every event the execution causes (with `caused_by_workflow_id` and
+     * `caused_by_execution_id`), for the execution's whole life: that is how
+     * the triggers subscriber sees a loop across workflows.
+     */
+    caused_by_workflow_ids: CausationChain,
+  }),
   Type.Object({ kind: Type.Literal('resume'), ...requestBase, step_id: Type.String() }),
 ]);
 export type ExecutionRequest = Static<typeof ExecutionRequest>;

@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import {
   EVENT_TYPE_NAMES, EXTENSION_EVENT_TYPES, SPEC_EVENT_TYPES, assertEnvelope, contactId, conversationId,
-  envelopeJsonSchema, eventId, messageId, validateEnvelope, type Envelope,
+  envelopeJsonSchema, eventId, messageId, validateEnvelope, MAX_CAUSATION_CHAIN, type Envelope,
 } from '../../shared/envelope';
 import { outdated } from '../../scripts/write-schema';
 
@@ -64,6 +64,8 @@ describe('envelope validation', () => {
     ['a message without attachments array', (e) => delete e.data.message.attachments, '/data/message'],
     ['a contact id of the wrong kind', (e) => (e.data.contact_id = 'conv_abc'), '/data/contact_id'],
     ['a missing raw platform event id', (e) => (e.metadata = {}), '/metadata'],
+    ['a causation chain over its bound', (e) => (e.metadata.caused_by_workflow_ids = Array.from({ length: MAX_CAUSATION_CHAIN + 1 }, (_, i) => `wf_${i}`)), '/metadata/caused_by_workflow_ids'],
+    ['an empty workflow id in the causation chain', (e) => (e.metadata.caused_by_workflow_ids = ['wf_a', '']), '/metadata/caused_by_workflow_ids/1'],
   ])('rejects %s and says where', (_name, mutate, path) => {
     const envelope = received();
     mutate(envelope);
@@ -97,6 +99,12 @@ describe('envelope validation', () => {
     const result = validateEnvelope(envelope);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.violations.map((v) => v.path)).toEqual(expect.arrayContaining(['/platform', '/data/contact_id', '/metadata']));
+  });
+
+  it('accepts a causation chain up to its bound', () => {
+    const envelope = received();
+    envelope.metadata.caused_by_workflow_ids = Array.from({ length: MAX_CAUSATION_CHAIN }, (_, i) => `wf_${i}`);
+    expect(validateEnvelope(envelope)).toMatchObject({ ok: true });
   });
 
   it('narrows data by type', () => {

@@ -1,7 +1,8 @@
 /**
  * The triggers subscriber on the emulators, through its HTTP function with
  * Pub/Sub push bodies: exactly one execution per (event, workflow) under
- * redelivery, Wait for Reply resumes, loop prevention, crash safety, and
+ * redelivery, Wait for Reply resumes, loop prevention (within and across
+ * workflows, and the chain depth limit), crash safety, and
  * workflow changes reaching the in-memory index.
  */
 import { http } from '@google-cloud/functions-framework';
@@ -9,6 +10,7 @@ import { envelopeConsumer } from '../../shared/consumer';
 import { createTriggersService } from '../../shared/triggers';
 import { executionId, type Envelope } from '../../shared/envelope';
 import { getFirestore, getTopic } from '../../shared/gcp';
+import { createLogger } from '../../shared/log';
 import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
 import type { Workflow } from '../../shared/workflows/model';
 import { testEnvelopes } from '../helpers/envelopes';
@@ -171,6 +173,74 @@ describe('triggers: no loops', () => {
     const second = await drain(ws);
     expect(second.requests.map((r) => r.workflow_id)).toEqual(['wf_audit']);
     expect((await executions(ws)).map((x) => x.workflow_id).sort()).toEqual(['wf_audit', 'wf_echo']);
+  });
+});
+
+describe('triggers: no loops across workflows', () => {
+  // A answers "hi" and "pong" with "ping"; B answers "ping" with "pong". Unchecked, they ping-pong forever.
+  const sentText = (id: string, value: string) =>
+    ({ id, kind: 'event', event_type: 'messaging.message.sent', conditions: [{ path: 'data.message.text', op: 'eq', value }] }) as const;
+  const reply: Record<string, string> = { wf_a: 'ping', wf_b: 'pong' };
+  type Stamp = (r: Extract<ExecutionRequest, { kind: 'start' }>) => Partial<Envelope['metadata']>;
+  const stamps: [string, Stamp][] = [
+    ['the full chain (the engine contract)', (r) => ({ caused_by_workflow_id: r.workflow_id, caused_by_execution_id: r.execution_id, caused_by_workflow_ids: r.caused_by_workflow_ids })],
+    ['only the execution id (chain read from the execution)', (r) => ({ caused_by_execution_id: r.execution_id })],
+  ];
+
+  it.each(stamps)('runs A -> B -> A as A once and B once, then stops, when the engine stamps %s', async (_name, stamp) => {
+    const ws = uniqueName('ws');
+    await putWorkflow(ws, 'wf_a', { name: 'a', status: 'active', triggers: [{ id: 'hi', kind: 'message', keywords: [{ match: 'exact', value: 'hi' }] }, sentText('pong', 'pong')] });
+    await putWorkflow(ws, 'wf_b', { name: 'b', status: 'active', triggers: [sentText('ping', 'ping')] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+
+    expect(await triggers.deliver(b.message({ user: 'u', at: at(0), text: 'hi' }))).toBe(204);
+    // A stand-in engine: each start sends one message, stamped from its request;
+    // automation.workflow.started comes back round through `events` too. Bounded, in case the loop is not cut.
+    const starts: Extract<ExecutionRequest, { kind: 'start' }>[] = [];
+    for (let hop = 1; hop <= 6; hop++) {
+      const out = await drain(ws);
+      const requested = out.requests.filter((r): r is Extract<ExecutionRequest, { kind: 'start' }> => r.kind === 'start');
+      if (requested.length === 0 && out.events.length === 0) break;
+      for (const e of out.events) expect(await triggers.deliver(e)).toBe(204);
+      for (const r of requested) {
+        starts.push(r);
+        expect(await triggers.deliver(b.sent({ user: 'u', at: at(hop), text: reply[r.workflow_id], metadata: stamp(r) }))).toBe(204);
+      }
+    }
+
+    expect(starts.map((r) => [r.workflow_id, r.caused_by_workflow_ids])).toEqual([['wf_a', ['wf_a']], ['wf_b', ['wf_a', 'wf_b']]]);
+    const docs = await executions(ws);
+    expect(docs.map((x) => [x.workflow_id, x.caused_by_workflow_ids]).sort()).toEqual([['wf_a', ['wf_a']], ['wf_b', ['wf_a', 'wf_b']]]);
+  });
+
+  it('starts nothing for an event whose chain is at TRIGGERS_MAX_CHAIN_DEPTH, and logs why', async () => {
+    const ws = uniqueName('ws');
+    await putWorkflow(ws, 'wf_x', { name: 'x', status: 'active', triggers: [sentText('go', 'go')] });
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({}, { level: 'INFO', format: 'json', write: (l) => lines.push(JSON.parse(l)) });
+    const service = createTriggersService({ config: { maxChainDepth: 2 }, logger });
+    http('triggers-shallow', envelopeConsumer('triggers', service.handle, { logger }));
+    const server = await serve('triggers-shallow', 'triggers');
+    try {
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+      const deep = b.sent({ user: 'u', at: at(0), text: 'go', metadata: { caused_by_workflow_ids: ['wf_1', 'wf_2'], caused_by_workflow_id: 'wf_2' } });
+      expect(await server.deliver(deep)).toBe(204);
+      expect(await executions(ws)).toEqual([]);
+      expect((await drain(ws)).requests).toEqual([]);
+      expect(lines).toContainEqual(expect.objectContaining({
+        severity: 'WARNING', event_id: deep.id, workspace_id: ws, reason: 'max_chain_depth', workflow_ids: ['wf_x'], depth: 2, max_depth: 2,
+      }));
+
+      // One short of the limit still starts, and hands on a chain at the limit.
+      const shallow = b.sent({ user: 'u', at: at(1), text: 'go', metadata: { caused_by_workflow_ids: ['wf_1'], caused_by_workflow_id: 'wf_1' } });
+      expect(await server.deliver(shallow)).toBe(204);
+      const out = await drain(ws);
+      expect(out.requests.map((r) => [r.workflow_id, r.kind === 'start' && r.caused_by_workflow_ids])).toEqual([['wf_x', ['wf_1', 'wf_x']]]);
+      expect(out.events[0]?.metadata).toMatchObject({ caused_by_workflow_id: 'wf_x', caused_by_workflow_ids: ['wf_1', 'wf_x'] });
+    } finally {
+      await server.close();
+      service.close();
+    }
   });
 });
 
