@@ -25,16 +25,26 @@
  *   rejection         { reason, detail, path } for kind 'rejected'
  *
  * Written by others, never by the builders here: status, consumers,
- * execution_ids, last_error (outcomes.ts), replays (events-api).
+ * execution_ids, last_error (outcomes.ts), replays (events-api), and on
+ * `unrouted_events` entries replayed_at / routed_to (events-api unrouted-replay.ts).
  */
 import { Timestamp } from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
-import type { RejectedItem } from '../rejection';
+import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../rejection';
 import type { RawMessageAttributes } from '../raw-message';
 import { expiryAfter } from './config';
 import { rawMessageId } from './raw-store';
 
 export type EntryKind = 'event' | 'rejected' | 'raw' | 'unknown';
+
+/** Reasons the log gives itself, next to the normalizer's REJECTION_REASONS. */
+export const LOG_REASONS = {
+  normalizer_failed: 'the normalizer failed on the whole webhook body after every retry',
+  unrecognized_message: 'the message was neither an envelope, a rejection nor a webhook body',
+} as const;
+export type EntryReason = RejectionReason | keyof typeof LOG_REASONS;
+/** Every `rejection.reason` an entry can carry (filterable in the unrouted API). */
+export const ENTRY_REASONS = [...Object.keys(REJECTION_REASONS), ...Object.keys(LOG_REASONS)] as readonly EntryReason[];
 
 /** Firestore allows 1 MiB per document; these leave room for the other fields. */
 export const MAX_ENVELOPE_BYTES = 400_000;
@@ -64,7 +74,7 @@ export interface EntryFields {
   raw_ref: string | null;
   raw_json: string | null;
   raw_truncated: boolean;
-  rejection: { reason: string; detail: string; path: string } | null;
+  rejection: { reason: EntryReason; detail: string; path: string } | null;
 }
 
 /** `messaging.message.received` → domain `messaging`, entity `messaging.message`. */

@@ -22,9 +22,14 @@ export function entryRef(db: Firestore, fields: Pick<EntryFields, 'workspace_id'
   return fields.workspace_id ? eventLogRef(db, fields.workspace_id, id) : db.collection(UNROUTED_EVENTS).doc(id);
 }
 
-/** Document ids cannot contain `/` nor be `.`/`..`; ours never do, but a rejection id comes from another team. */
+/** Whether `id` can be a document id as it is: no `/`, not `.`/`..`, at most 700 characters. */
+export function isDocId(id: string): boolean {
+  return /^[^/]{1,700}$/.test(id) && id !== '.' && id !== '..';
+}
+
+/** Ours are always document ids, but a rejection id comes from another team. */
 function safeDocId(id: string): string {
-  return /^[^/]{1,700}$/.test(id) && id !== '.' && id !== '..' ? id : Buffer.from(id).toString('base64url').slice(0, 700);
+  return isDocId(id) ? id : Buffer.from(id).toString('base64url').slice(0, 700);
 }
 
 export type WriteResult = 'created' | 'completed' | 'unchanged';

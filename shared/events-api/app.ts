@@ -10,9 +10,15 @@
  *   POST /workspaces/{ws}/events/{id}/replay     replay one entry
  *   POST /workspaces/{ws}/replays                bulk replay by filter (a job)
  *   GET  /workspaces/{ws}/replays/{job}          a replay job's progress
+ *   GET  /unrouted                               unrouted entries (operators)
+ *   GET  /unrouted/{id}                          one unrouted entry in full
+ *   POST /unrouted/{id}/replay                   route it again, now that its Block exists
  *
- * Every route reads and writes only under `workspaces/{ws}`: an id from
- * another workspace is simply not found there.
+ * Every workspace route reads and writes only under `workspaces/{ws}`: an id
+ * from another workspace is simply not found there. The `/unrouted` routes
+ * belong to no workspace (their items found none): operators only, which
+ * the invoker IAM in front of the function ensures; the dashboard never
+ * calls them.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
@@ -30,12 +36,21 @@ import { jobRef, MAX_REPLAY_EVENTS, newJobId, presentJob, runReplayJob, type Rep
 import { listPage, parseLimit } from './query';
 import { detail, summary } from './present';
 import { replayEntry, type Renormalize } from './replay';
+import { parseUnroutedFilter, unroutedPage, unroutedRef } from './unrouted-list';
+import { unroutedDetail, unroutedSummary } from './unrouted-present';
+import { replayUnrouted } from './unrouted-replay';
 
 export interface EventsApiOptions {
   db?: () => Firestore;
   /** Publishes to the `events` topic (EVENTS_TOPIC); replays and internal events go there. */
   publisher?: () => EnvelopePublisher;
   renormalize?: Renormalize;
+  /**
+   * Re-runs unrouted entries; defaults to `renormalize`. Production reads the
+   * Block registry afresh per replay (renormalizeFresh): the point of the
+   * replay is a Block connected moments ago.
+   */
+  renormalizeUnrouted?: Renormalize;
   logger?: Logger;
   retentionDays?: number;
   now?: () => Date;
@@ -74,6 +89,14 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
   const days = options.retentionDays ?? readRetention();
   const now = options.now ?? (() => new Date());
   const deps = () => ({ db: db(), publisher: publish(), ...(options.renormalize ? { renormalize: options.renormalize } : {}) });
+
+  async function unrouted(id: string) {
+    const ref = unroutedRef(db(), id);
+    const doc = ref && (await ref.get());
+    // As in a workspace's log: a document without `kind` is nothing the writer recorded.
+    if (!doc?.exists || doc.get('kind') === undefined) throw notFound(`no unrouted entry ${id}`);
+    return doc;
+  }
 
   async function entry(ws: string, id: string) {
     if (!ENTRY_ID.test(id)) throw notFound(`no event ${id} in workspace ${ws}`);
@@ -155,6 +178,44 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
         res.json(presentJob(snap.data() as ReplayJob));
       },
     },
+    {
+      method: 'GET',
+      pattern: '/unrouted',
+      async handle(req, res) {
+        const query = req.query as Record<string, unknown>;
+        const filter = parseUnroutedFilter(query, ['limit', 'cursor']);
+        const page = await unroutedPage(db(), filter, parseLimit(query.limit), single('cursor', query.cursor));
+        res.json({ entries: page.docs.map(unroutedSummary), next_cursor: page.nextCursor });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/unrouted/:id',
+      async handle(_req, res, params) {
+        res.json(await unroutedDetail(db(), await unrouted(params.id ?? '')));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/unrouted/:id/replay',
+      async handle(_req, res, params, reqLog) {
+        const doc = await unrouted(params.id ?? '');
+        const renormalize = options.renormalizeUnrouted ?? options.renormalize;
+        if (!renormalize) throw new ApiError(501, 'not_configured', 'no normalizer is configured for replays');
+        const outcome = await replayUnrouted({ db: db(), publisher: publish(), renormalize, now: now() }, doc);
+        if (!outcome.ok) {
+          throw new ApiError(409, outcome.refusal, outcome.message, outcome.rejection);
+        }
+        const { ok: _ok, ...body } = outcome;
+        reqLog.info('unrouted entry replayed', {
+          unrouted_id: doc.id,
+          event_ids: body.event_ids,
+          workspace_ids: body.routed_to.map((r) => r.workspace_id),
+          still_rejected: body.still_rejected.length,
+        });
+        res.status(202).json(body);
+      },
+    },
   ];
 
   return async (req, res) => {
@@ -162,7 +223,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     try {
       const hit = resolve(routes, req.method, req.path);
       if (hit instanceof ApiError) throw hit;
-      await hit.route.handle(req, res, hit.params);
+      await hit.route.handle(req, res, hit.params, reqLog);
     } catch (err) {
       if (err instanceof ApiError) {
         reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });

@@ -29,15 +29,20 @@ export const FILTER_PARAMS: Record<string, readonly (FilterField | typeof ORDER_
   to: [ORDER_FIELD],
 };
 
-export interface ListFilter {
-  equals: Partial<Record<FilterField, string>>;
+/** A range on the event time (ORDER_FIELD). */
+export interface TimeRange {
   /** Inclusive. */
   from?: Date;
   /** Exclusive. */
   to?: Date;
 }
 
-const SOURCES: readonly string[] = [...PLATFORMS, INTERNAL_SOURCE];
+export interface ListFilter extends TimeRange {
+  equals: Partial<Record<FilterField, string>>;
+}
+
+/** The values `platform` may take: the webhook platforms and the internal source. */
+export const SOURCES: readonly string[] = [...PLATFORMS, INTERNAL_SOURCE];
 const DOMAINS = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_domain));
 const ENTITIES = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_entity).filter((e): e is string => !!e));
 
@@ -93,12 +98,18 @@ export function parseFilter(input: Record<string, unknown>, others: readonly str
   if (contact !== undefined) eq.contact_id = id('contact_id', contact);
   const block = get('block_id');
   if (block !== undefined) eq.block_id = id('block_id', block);
-  const from = get('from');
-  const to = get('to');
-  if (from !== undefined) filter.from = date('from', from);
-  if (to !== undefined) filter.to = date('to', to);
-  if (filter.from && filter.to && filter.from >= filter.to) throw badRequest('invalid_parameter', 'from must be before to');
-  return filter;
+  return { ...filter, ...parseTimeRange(input) };
+}
+
+/** The `from` / `to` parameters of `input` (ISO 8601 times), checked to make a non-empty range. */
+export function parseTimeRange(input: Record<string, unknown>): TimeRange {
+  const range: TimeRange = {};
+  const from = single('from', input.from);
+  const to = single('to', input.to);
+  if (from !== undefined) range.from = date('from', from);
+  if (to !== undefined) range.to = date('to', to);
+  if (range.from && range.to && range.from >= range.to) throw badRequest('invalid_parameter', 'from must be before to');
+  return range;
 }
 
 /** The filter as the parameters that express it (stored on replay jobs, echoed to callers). */

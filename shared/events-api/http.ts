@@ -5,6 +5,7 @@
  * known path and another method).
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
+import type { Logger } from '../log';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -22,7 +23,8 @@ export function sendError(res: Response, err: ApiError): void {
 }
 
 export type Params = Record<string, string>;
-export type RouteHandler = (req: Request, res: Response, params: Params) => Promise<void>;
+/** `log` carries the request's id, method and path. */
+export type RouteHandler = (req: Request, res: Response, params: Params, log: Logger) => Promise<void>;
 
 export interface Route {
   method: 'GET' | 'POST';

@@ -8,9 +8,11 @@
 import type { DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
 import { extractItem, loadRawMessage, rawBody } from '../event-log/raw-store';
 
-const iso = (t: unknown) => (t && typeof (t as Timestamp).toDate === 'function' ? (t as Timestamp).toDate().toISOString() : null);
+/** A Firestore Timestamp as ISO 8601; null when absent. */
+export const iso = (t: unknown) => (t && typeof (t as Timestamp).toDate === 'function' ? (t as Timestamp).toDate().toISOString() : null);
 
-function parseJson(text: unknown): unknown {
+/** Stored JSON text as the value it holds (the text itself when it is not JSON). */
+export function parseJson(text: unknown): unknown {
   if (typeof text !== 'string') return null;
   try {
     return JSON.parse(text);

@@ -2,11 +2,12 @@
  * Listing the log: equality filters + a `timestamp` range, newest first, with
  * an opaque cursor (the last entry's timestamp and id, base64url JSON). The
  * document id breaks ties between entries of the same millisecond, so pages
- * neither skip nor repeat entries.
+ * neither skip nor repeat entries. A workspace's log and `unrouted_events`
+ * page the same way (newestFirst + pageOf).
  */
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { eventLogCollection } from '../event-log/outcomes';
-import { ORDER_FIELD, type ListFilter } from './filters';
+import { ORDER_FIELD, type ListFilter, type TimeRange } from './filters';
 import { badRequest, single } from './http';
 
 export const DEFAULT_LIMIT = 50;
@@ -42,12 +43,17 @@ export function parseLimit(value: unknown): number {
   return n;
 }
 
-export function buildQuery(db: Firestore, workspaceId: string, filter: ListFilter): Query {
-  let query: Query = eventLogCollection(db, workspaceId);
-  for (const [field, value] of Object.entries(filter.equals)) query = query.where(field, '==', value);
-  if (filter.from) query = query.where(ORDER_FIELD, '>=', Timestamp.fromDate(filter.from));
-  if (filter.to) query = query.where(ORDER_FIELD, '<', Timestamp.fromDate(filter.to));
+/** `base` narrowed to entries whose fields equal `equals` and whose event time is in `range`, newest first. */
+export function newestFirst(base: Query, equals: Readonly<Record<string, string | undefined>>, range: TimeRange): Query {
+  let query = base;
+  for (const [field, value] of Object.entries(equals)) if (value !== undefined) query = query.where(field, '==', value);
+  if (range.from) query = query.where(ORDER_FIELD, '>=', Timestamp.fromDate(range.from));
+  if (range.to) query = query.where(ORDER_FIELD, '<', Timestamp.fromDate(range.to));
   return query.orderBy(ORDER_FIELD, 'desc').orderBy(FieldPath.documentId(), 'desc');
+}
+
+export function buildQuery(db: Firestore, workspaceId: string, filter: ListFilter): Query {
+  return newestFirst(eventLogCollection(db, workspaceId), filter.equals, filter);
 }
 
 export interface Page {
@@ -56,7 +62,12 @@ export interface Page {
 }
 
 export async function listPage(db: Firestore, workspaceId: string, filter: ListFilter, limit: number, cursor?: string): Promise<Page> {
-  let query = buildQuery(db, workspaceId, filter);
+  return pageOf(buildQuery(db, workspaceId, filter), limit, cursor);
+}
+
+/** One page of a newestFirst query, after the entry `cursor` names. */
+export async function pageOf(ordered: Query, limit: number, cursor?: string): Promise<Page> {
+  let query = ordered;
   if (cursor) {
     const c = decodeCursor(cursor);
     query = query.startAfter(new Timestamp(c.s, c.n), c.id);

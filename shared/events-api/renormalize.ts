@@ -3,6 +3,8 @@
  * attributes) through the current normalize() with a Router, publishing
  * nothing. Production routes with the Block registry (firestoreRouter).
  */
+import type { Firestore } from '@google-cloud/firestore';
+import { firestoreRouter } from '../normalize/firestore-router';
 import { normalize } from '../normalize/normalize';
 import type { Router } from '../normalize/router';
 import { parseRawAttributes } from '../raw-message';
@@ -25,4 +27,14 @@ export function renormalizeWith(router: () => Router): Renormalize {
       router(),
     );
   };
+}
+
+/**
+ * For replays of unrouted entries: the Block registry read afresh on every
+ * replay. Operators replay right after connecting the Block, and a registry
+ * kept across requests would still hold its cached "no Block" answer for up
+ * to BLOCK_CACHE_TTL_MS, refusing the replay the Block was connected for.
+ */
+export function renormalizeFresh(db?: () => Firestore): Renormalize {
+  return renormalizeWith(() => firestoreRouter(db?.()));
 }

@@ -9,6 +9,7 @@ import { getFirestore } from '../../shared/gcp';
 import { reportOutcome } from '../../shared/event-log/outcomes';
 import { FILTER_PARAMS, ORDER_FIELD } from '../../shared/events-api/filters';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
+import { UNROUTED_FILTERS } from '../../shared/events-api/unrouted-list';
 import { topology } from '../../shared/topology';
 import { envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
@@ -156,17 +157,28 @@ describe('GET /workspaces/{ws}/events', () => {
 });
 
 describe('indexes', () => {
+  /** The fields with a (field ASC, timestamp DESC) index on `group` in topology.json. */
+  const indexed = (group: string) => new Set(
+    topology.firestore.composite_indexes
+      .filter((i) => i.collection_group === group && i.query_scope === 'COLLECTION' && i.fields.length === 2)
+      .filter((i) => i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING' && i.fields[0]?.order === 'ASCENDING')
+      .map((i) => i.fields[0]?.field_path),
+  );
+
   it('declares a (field ASC, timestamp DESC) event_log index in topology.json for every field a filter queries', () => {
-    const declared = new Set(
-      topology.firestore.composite_indexes
-        .filter((i) => i.collection_group === 'event_log' && i.query_scope === 'COLLECTION' && i.fields.length === 2)
-        .filter((i) => i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING' && i.fields[0]?.order === 'ASCENDING')
-        .map((i) => i.fields[0]?.field_path),
-    );
+    const declared = indexed('event_log');
     const queried = new Set(Object.values(FILTER_PARAMS).flat().filter((f) => f !== ORDER_FIELD));
     expect(queried.size).toBeGreaterThan(0);
     for (const field of queried) expect({ field, indexed: declared.has(field) }).toEqual({ field, indexed: true });
     expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'event_log', field: 'expire_at' });
+  });
+
+  it('declares one on unrouted_events for every field an /unrouted filter queries', () => {
+    const declared = indexed('unrouted_events');
+    const queried = Object.values(UNROUTED_FILTERS).map((f) => f.field);
+    expect(queried.length).toBeGreaterThan(0);
+    for (const field of queried) expect({ field, indexed: declared.has(field) }).toEqual({ field, indexed: true });
+    expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'unrouted_events', field: 'expire_at' });
   });
 });
 
