@@ -9,10 +9,10 @@ import type { BlockRegistry } from '../blocks';
 import { createLogger, type Logger } from '../log';
 import type { Platform } from '../platforms';
 import { EDGE_ADAPTERS } from './adapters';
-import { installBodyGuard } from './body-guard';
+import { installBodyGuard, writeAnswer } from '../body-guard';
 import { loadEdgeConfig, type EdgeConfig } from './config';
 import { configErrorOnce } from './once';
-import { handleEdgeRequest, type EdgeDeps } from './pipeline';
+import { handleEdgeRequest, refuseEdgeRequest, type EdgeDeps } from './pipeline';
 import { topicPublisher, type RawPublisher } from './publish';
 
 export interface WebhookFunctionOptions {
@@ -41,8 +41,18 @@ export function createWebhookFunction(platform: Platform, options: WebhookFuncti
   let deps: EdgeDeps | undefined;
   const resolveDeps = (): EdgeDeps =>
     (deps ??= { adapter, config, publish, log, registry: options.registry?.() });
-  // Before the framework builds its app: our answers for bodies its parsers refuse (see body-guard.ts).
-  installBodyGuard(resolveDeps);
+  // Before the framework builds its app: our answers for bodies its parsers refuse (see shared/body-guard.ts).
+  installBodyGuard(() => {
+    const d = resolveDeps();
+    return {
+      maxBodyBytes: d.config.maxBodyBytes,
+      refuse: (req, res, failure, error) => {
+        const answer = refuseEdgeRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, rawBody: undefined }, d, failure, error);
+        writeAnswer(res, answer.status, answer.headers, answer.body);
+      },
+      warn: (message) => d.log.warn(message),
+    };
+  });
 
   return async (req: Request, res: Response) => {
     const response = await handleEdgeRequest(

@@ -23,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
+import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../body-guard';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
 import { getFirestore } from '../gcp';
@@ -217,6 +218,16 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
       },
     },
   ];
+
+  // Bodies the framework's parsers refuse get this API's JSON error, not Express's HTML page (see shared/body-guard.ts).
+  installBodyGuard(() => ({
+    refuse: (req, res, failure, error) => {
+      const { status, message } = BODY_FAILURES[failure];
+      log.info('request refused', { request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.url, status, error: failure, reason: error instanceof Error ? error.message : message });
+      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
+    },
+    warn: (message) => log.warn(message),
+  }));
 
   return async (req, res) => {
     const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });

@@ -83,3 +83,14 @@ describe('POST /workspaces/{ws}/events', () => {
     expect(answer.message.length).toBeGreaterThan(10);
   });
 });
+
+describe('a body the framework cannot parse', () => {
+  it('gets this API\'s JSON 400, not Express\'s HTML page, and publishes nothing', async () => {
+    const before = published.messages.length;
+    const res = await fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "crm.deal' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+    expect(published.messages.length).toBe(before);
+  });
+});

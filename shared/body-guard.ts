@@ -1,11 +1,11 @@
 /**
  * Closes two gaps the functions-framework (v5, build/src/server.js) leaves in
- * front of every webhook function:
+ * front of every HTTP function:
  *
  *   - it reads and parses every body (body-parser json/text/urlencoded/raw,
  *     limit 1 GB) before the function runs, so an oversized request is
- *     buffered in full before our 413;
- *   - it registers no error middleware, so a body its JSON parser rejects gets
+ *     buffered in full before the function can refuse it;
+ *   - it registers no error middleware, so a body its parsers reject gets
  *     Express's HTML error page and no log line (upstream issue
  *     GoogleCloudPlatform/functions-framework-nodejs#686).
  *
@@ -14,23 +14,38 @@
  * be a different module), before the framework creates its app. For each
  * request, before any middleware runs:
  *
- *   - a declared Content-Length over the limit is answered 413 without
+ *   - a declared Content-Length over `maxBodyBytes` is refused without
  *     reading the body (and the connection is closed, so it is never read);
- *   - an error raised by the body parsers is answered by the edge's own
- *     refusal (JSON body, headers, log line);
+ *   - an error the body parsers raise is refused as what it is;
  *
- * everything else goes through Express untouched. If Express is not shaped as
- * expected (a framework upgrade), the guard says so once in the log and stays
- * out of the way: the framework's defaults still refuse those requests.
+ * and the function's own `refuse` writes the answer (JSON, its log line).
+ * Everything else goes through Express untouched. If Express is not shaped as
+ * expected (a framework upgrade), the guard says so once and stays out of the
+ * way: the framework's defaults still refuse those requests.
  *
  * One function per process is the deployed shape. A process hosting several
- * webhook functions (tests) has one guard, answering for the last installed.
+ * functions (tests) has one guard, answering for the last installed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { singleHeader } from './headers';
-import { refuseEdgeRequest, type EdgeDeps, type EdgeRequest, type EdgeResponse } from './pipeline';
-import type { Reason } from './reasons';
+
+export type BodyFailure = 'malformed_json' | 'body_too_large' | 'unsupported_media_type';
+
+/** The usual answer to each failure, for functions with no table of their own (the edge has its REASONS). */
+export const BODY_FAILURES: Record<BodyFailure, { status: number; message: string }> = {
+  malformed_json: { status: 400, message: 'The request body is not valid JSON.' },
+  body_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
+  unsupported_media_type: { status: 415, message: 'The request body is in an encoding or charset that is not supported.' },
+};
+
+export interface BodyGuard {
+  /** Largest body accepted; a larger declared Content-Length is refused before reading. Unset: no early check. */
+  maxBodyBytes?: number;
+  /** Writes the answer to a refused request (and its log line). */
+  refuse(req: IncomingMessage, res: ServerResponse, failure: BodyFailure, error?: unknown): void;
+  /** Where the guard reports that it could not install itself. */
+  warn(message: string): void;
+}
 
 type Done = (err?: unknown) => void;
 type Handle = (this: ExpressApp, req: IncomingMessage, res: ServerResponse, callback?: Done) => void;
@@ -42,39 +57,39 @@ interface ExpressModule {
 }
 type FinalHandler = (req: IncomingMessage, res: ServerResponse, options: { env: unknown }) => Done;
 
-/** What body-parser's errors (`err.type`) mean to a platform; any other parser error is a malformed request. */
-const PARSER_ERRORS: Record<string, Reason> = {
+/** What body-parser's errors (`err.type`) mean; other `entity.*` errors are about the body's bytes too. */
+const PARSER_ERRORS: Record<string, BodyFailure> = {
   'entity.parse.failed': 'malformed_json',
   'entity.too.large': 'body_too_large',
   'encoding.unsupported': 'unsupported_media_type',
   'charset.unsupported': 'unsupported_media_type',
 };
 
-let current: (() => EdgeDeps) | undefined;
+let current: (() => BodyGuard) | undefined;
 let state: 'none' | 'installed' | 'unavailable' = 'none';
 
-export function installBodyGuard(deps: () => EdgeDeps): void {
-  current = deps;
+export function installBodyGuard(guard: () => BodyGuard): void {
+  current = guard;
   if (state !== 'none') return;
   const { express, finalhandler } = frameworkExpress() ?? {};
   const original = express?.application?.handle;
   if (!express?.application || typeof original !== 'function' || typeof finalhandler !== 'function') {
     state = 'unavailable';
-    deps().log.warn('body guard not installed: the functions-framework\'s Express has no application.handle; its own error pages answer bad bodies', {});
+    guard().warn("body guard not installed: the functions-framework's Express has no application.handle; its own error pages answer bad bodies");
     return;
   }
   express.application.handle = function guardedHandle(req, res, callback) {
     // A callback means a mounted sub-app, not a request from the server: leave it alone.
     if (callback || !current) return original.call(this, req, res, callback);
-    const deps = current();
-    const declared = Number(singleHeader(req.headers, 'content-length'));
-    if (Number.isFinite(declared) && declared > deps.config.maxBodyBytes) {
+    const active = current();
+    const declared = Number(req.headers['content-length']);
+    if (active.maxBodyBytes !== undefined && Number.isFinite(declared) && declared > active.maxBodyBytes) {
       res.setHeader('connection', 'close');
-      return send(res, refuseEdgeRequest(edgeRequest(req), deps, 'body_too_large'));
+      return active.refuse(req, res, 'body_too_large');
     }
     return original.call(this, req, res, (err?: unknown) => {
-      const reason = parserFailure(err);
-      if (reason) return send(res, refuseEdgeRequest(edgeRequest(req), deps, reason, err));
+      const failure = parserFailure(err);
+      if (failure) return active.refuse(req, res, failure, err);
       // Not ours (no route, an aborted upload): Express's own final handler, as without the guard.
       return finalhandler(req, res, { env: this.get('env') })(err);
     });
@@ -94,24 +109,20 @@ function frameworkExpress(): { express: ExpressModule; finalhandler: FinalHandle
   }
 }
 
-function parserFailure(err: unknown): Reason | undefined {
+function parserFailure(err: unknown): BodyFailure | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const type = (err as { type?: unknown }).type;
   if (typeof type !== 'string') return undefined;
-  // body-parser (via raw-body) marks its errors with a `type`: entity.* are about the body's bytes.
   return PARSER_ERRORS[type] ?? (type.startsWith('entity.') ? 'malformed_json' : undefined);
 }
 
-function edgeRequest(req: IncomingMessage): EdgeRequest {
-  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, rawBody: undefined };
-}
-
-function send(res: ServerResponse, response: EdgeResponse): void {
+/** Writes a complete answer with a Content-Length (a refusal may close the connection right after). */
+export function writeAnswer(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const body = Buffer.from(response.body);
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.length) });
-  res.end(body);
+  const bytes = Buffer.from(body);
+  res.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
+  res.end(bytes);
 }
