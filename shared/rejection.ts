@@ -29,6 +29,16 @@ export interface RejectedItem {
   path: string;
   /** The batch item as JSON, or the body as a string when it could not be parsed. */
   raw: unknown;
+  /**
+   * On `unroutable` rejections: the platform account ids the item names (page
+   * id, Instagram account id, WhatsApp phone_number_id, LINE destination),
+   * most specific first, as the Block registry was asked about them. Kept as a
+   * field, not only in `detail`, so an operator who connects the Block can list
+   * that account's unrouted items (`GET /unrouted?account=`) and replay them.
+   * Absent when the item names none (a Meta handshake, a Telegram update).
+   * Account ids identify, they authenticate nothing: never a secret here.
+   */
+  accounts?: string[];
   raw_platform_event_id?: string;
   /** Known when the Block was resolved but the item itself failed. */
   workspace_id?: string;

@@ -39,10 +39,19 @@ export interface FunctionSpec {
   timeout_seconds: number;
 }
 
+/**
+ * One field of a composite index: ordered, or (for an `array-contains`
+ * filter) `array_config: CONTAINS`. Firestore takes exactly one of the two;
+ * the `?: never` halves let code read either property off any field.
+ */
+export type IndexFieldSpec =
+  | { field_path: string; order: 'ASCENDING' | 'DESCENDING'; array_config?: never }
+  | { field_path: string; array_config: 'CONTAINS'; order?: never };
+
 export interface IndexSpec {
   collection_group: string;
   query_scope: 'COLLECTION' | 'COLLECTION_GROUP';
-  fields: Array<{ field_path: string; order: 'ASCENDING' | 'DESCENDING' }>;
+  fields: IndexFieldSpec[];
 }
 
 export interface FirestoreSpec {

@@ -34,6 +34,8 @@ resource "google_firestore_field" "ttl" {
 
 # Composite indexes from topology.json. COLLECTION scope on a collection id
 # covers every collection with that id, e.g. workspaces/{ws}/event_log.
+# A field has either an order or, for an array-contains filter (the unrouted
+# events' accounts), array_config = "CONTAINS"; the other one is null.
 resource "google_firestore_index" "composite" {
   for_each = local.composite_indexes
 
@@ -45,8 +47,9 @@ resource "google_firestore_index" "composite" {
   dynamic "fields" {
     for_each = each.value.fields
     content {
-      field_path = fields.value.field_path
-      order      = fields.value.order
+      field_path   = fields.value.field_path
+      order        = try(fields.value.order, null)
+      array_config = try(fields.value.array_config, null)
     }
   }
 }

@@ -138,9 +138,10 @@ locals {
   }
 
   # Keyed by collection, scope and fields so that reordering topology.json does
-  # not recreate indexes.
+  # not recreate indexes. An array field has array_config (CONTAINS) instead of
+  # an order; ordered fields keep the key they always had.
   composite_indexes = {
     for index in local.topology.firestore.composite_indexes :
-    "${index.collection_group}/${index.query_scope}/${join(",", [for f in index.fields : "${f.field_path}:${f.order}"])}" => index
+    "${index.collection_group}/${index.query_scope}/${join(",", [for f in index.fields : "${f.field_path}:${try(f.order, f.array_config)}"])}" => index
   }
 }

@@ -23,6 +23,9 @@
  *   raw_json          the rejected item / failed body itself, as JSON text,
  *                     cut at MAX_INLINE_RAW_BYTES with raw_truncated=true
  *   rejection         { reason, detail, path } for kind 'rejected'
+ *   accounts          the platform account ids an unroutable item names
+ *                     (accounts.ts); only on rejected entries that have some,
+ *                     so `GET /unrouted?account=` can find them
  *
  * Written by others, never by the builders here: status, consumers,
  * execution_ids, last_error (outcomes.ts), replays (events-api), and on
@@ -32,6 +35,7 @@ import { Timestamp } from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
 import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../rejection';
 import type { RawMessageAttributes } from '../raw-message';
+import { entryAccounts } from './accounts';
 import { expiryAfter } from './config';
 import { rawMessageId } from './raw-store';
 
@@ -75,6 +79,8 @@ export interface EntryFields {
   raw_json: string | null;
   raw_truncated: boolean;
   rejection: { reason: EntryReason; detail: string; path: string } | null;
+  /** Absent, not [], when there are none: envelope entries (nearly all of them) stay as they were. */
+  accounts?: string[];
 }
 
 /** `messaging.message.received` → domain `messaging`, entity `messaging.message`. */
@@ -144,6 +150,7 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
 export function fromRejected(item: RejectedItem, opts: { now: Date; retentionDays: number }): EntryFields {
   const at = dateOr(item.received_at ?? item.rejected_at, opts.now);
   const raw = fitText(jsonText(item.raw), MAX_INLINE_RAW_BYTES);
+  const accounts = entryAccounts(item);
   return {
     kind: 'rejected',
     event_id: item.id,
@@ -167,6 +174,7 @@ export function fromRejected(item: RejectedItem, opts: { now: Date; retentionDay
     raw_json: raw.text,
     raw_truncated: raw.truncated,
     rejection: { reason: item.reason, detail: item.detail, path: item.path },
+    ...(accounts.length ? { accounts } : {}),
   };
 }
 

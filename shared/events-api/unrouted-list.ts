@@ -6,13 +6,23 @@
  * routes.
  *
  * Same order, cursor and limit as a workspace's log (query.ts). Each filter
- * is an equality on one field of the entry, and UNROUTED_FILTERS is the one
- * list: every field it names has an (field ASC, timestamp DESC) index on
+ * in UNROUTED_FILTERS is an equality on one field of the entry, and every
+ * field it names has an (field ASC, timestamp DESC) index on
  * `unrouted_events` in topology.json (a test checks it), so any combination
- * is one indexed query. The account an unroutable item names is not stored
- * on the entry (only in `rejection.detail`), so it cannot be a filter.
+ * is one indexed query.
+ *
+ * `account` (ACCOUNT_FILTER) finds the entries of one platform account, the
+ * operator's question once its Block is connected: `array-contains` on the
+ * entry's `accounts` (event-log/accounts.ts), served by the (accounts
+ * CONTAINS, timestamp DESC) index together with from/to, order and cursor.
+ * It is not combined with platform or reason: that would need an index per
+ * combination (index merging is documented for equality filters, not for
+ * array-contains), and neither narrows anything, since an account id is one
+ * platform's and only unroutable items carry accounts. One account per
+ * query: Firestore allows a single array-contains.
  */
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import type { DocumentReference, Firestore, Query } from '@google-cloud/firestore';
+import { ACCOUNTS_FIELD, isAccountId, MAX_ACCOUNT_ID_LENGTH } from '../event-log/accounts';
 import { ENTRY_REASONS } from '../event-log/entry';
 import { isDocId, UNROUTED_EVENTS } from '../event-log/writer';
 import { parseTimeRange, SOURCES, type TimeRange } from './filters';
@@ -25,19 +35,24 @@ export const UNROUTED_FILTERS = {
   reason: { field: 'rejection.reason', values: ENTRY_REASONS },
 } as const satisfies Record<string, { field: string; values: readonly string[] }>;
 
+/** Filter parameter -> the entry's array field that must contain the value. */
+export const ACCOUNT_FILTER = { param: 'account', field: ACCOUNTS_FIELD } as const;
+
 const TIME_PARAMS = ['from', 'to'] as const;
+const FILTER_NAMES: readonly string[] = [...Object.keys(UNROUTED_FILTERS), ACCOUNT_FILTER.param, ...TIME_PARAMS];
 
 export interface UnroutedFilter extends TimeRange {
   /** Entry field path -> the value it must equal. */
   equals: Record<string, string>;
+  /** The account id the entry's `accounts` must contain. */
+  account?: string;
 }
 
 /** Reads the filter parameters out of a query string, ignoring `others` (limit, cursor). */
 export function parseUnroutedFilter(input: Record<string, unknown>, others: readonly string[] = []): UnroutedFilter {
-  const known: readonly string[] = [...Object.keys(UNROUTED_FILTERS), ...TIME_PARAMS, ...others];
-  const unknown = Object.keys(input).filter((k) => !known.includes(k));
+  const unknown = Object.keys(input).filter((k) => !FILTER_NAMES.includes(k) && !others.includes(k));
   if (unknown.length) {
-    throw badRequest('unknown_parameter', `unknown parameter(s) ${unknown.join(', ')}; filters are ${[...Object.keys(UNROUTED_FILTERS), ...TIME_PARAMS].join(', ')}`);
+    throw badRequest('unknown_parameter', `unknown parameter(s) ${unknown.join(', ')}; filters are ${FILTER_NAMES.join(', ')}`);
   }
   const equals: Record<string, string> = {};
   for (const [param, { field, values }] of Object.entries(UNROUTED_FILTERS)) {
@@ -46,7 +61,24 @@ export function parseUnroutedFilter(input: Record<string, unknown>, others: read
     if (!(values as readonly string[]).includes(value)) throw badRequest('invalid_parameter', `${param} must be one of ${values.join(', ')}`);
     equals[field] = value;
   }
-  return { equals, ...parseTimeRange(input) };
+  const account = parseAccount(input[ACCOUNT_FILTER.param]);
+  if (account !== undefined && Object.keys(equals).length) {
+    throw badRequest(
+      'invalid_parameter',
+      `${ACCOUNT_FILTER.param} combines only with ${TIME_PARAMS.join(', ')}, limit and cursor, not with ${Object.keys(UNROUTED_FILTERS).join(' or ')}: ` +
+        'an account id is one platform\'s and only unroutable entries carry accounts, so list by account alone',
+    );
+  }
+  return { equals, ...(account !== undefined ? { account } : {}), ...parseTimeRange(input) };
+}
+
+function parseAccount(raw: unknown): string | undefined {
+  const { param } = ACCOUNT_FILTER;
+  // Given twice it would be two array-contains filters, which Firestore does not run in one query.
+  if (Array.isArray(raw)) throw badRequest('invalid_parameter', `${param} must be given once: list one account at a time`);
+  const value = single(param, raw);
+  if (value !== undefined && !isAccountId(value)) throw badRequest('invalid_parameter', `${param} must be 1 to ${MAX_ACCOUNT_ID_LENGTH} characters`);
+  return value;
 }
 
 /** The entry `id` names, or undefined when `id` cannot be a document id (such an entry cannot exist). */
@@ -54,6 +86,12 @@ export function unroutedRef(db: Firestore, id: string): DocumentReference | unde
   return isDocId(id) ? db.collection(UNROUTED_EVENTS).doc(id) : undefined;
 }
 
+export function unroutedQuery(db: Firestore, filter: UnroutedFilter): Query {
+  let base: Query = db.collection(UNROUTED_EVENTS);
+  if (filter.account !== undefined) base = base.where(ACCOUNT_FILTER.field, 'array-contains', filter.account);
+  return newestFirst(base, filter.equals, filter);
+}
+
 export function unroutedPage(db: Firestore, filter: UnroutedFilter, limit: number, cursor?: string): Promise<Page> {
-  return pageOf(newestFirst(db.collection(UNROUTED_EVENTS), filter.equals, filter), limit, cursor);
+  return pageOf(unroutedQuery(db, filter), limit, cursor);
 }

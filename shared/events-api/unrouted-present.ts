@@ -18,6 +18,7 @@ export function unroutedSummary(doc: DocumentSnapshot): Record<string, unknown> 
     platform: d.platform ?? null,
     status: d.status ?? null,
     rejection: d.rejection ?? null,
+    accounts: d.accounts ?? [],
     block_id: d.block_id ?? null,
     request_id: d.request_id ?? null,
     raw_platform_event_id: d.raw_platform_event_id ?? null,

@@ -91,7 +91,7 @@ export async function normalize(input: NormalizeInput, router: Router, options: 
     const item = items[i] as BatchItem;
     const route = routes[i];
     if (!route) {
-      reject(batch, { reason: 'unroutable', path: item.path, detail: unroutableDetail(input, item), raw: item.raw });
+      reject(batch, { reason: 'unroutable', path: item.path, detail: unroutableDetail(input, item), raw: item.raw, accounts: item.accounts });
       continue;
     }
     const ctx = new ItemContext(input.platform, route, fallbackTime);

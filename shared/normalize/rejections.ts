@@ -14,6 +14,7 @@ export interface RejectionInput {
   path: string;
   detail: string;
   raw: unknown;
+  accounts?: RejectedItem['accounts'];
   rawPlatformEventId?: string;
   route?: Route;
   requestId?: string;
@@ -40,6 +41,8 @@ export function rejection(input: RejectionInput): RejectedItem {
     raw: input.raw,
     rejected_at: input.now.toISOString(),
   };
+  // Not part of the id: the accounts are read from the raw item, which the id already hashes.
+  if (input.accounts?.length) item.accounts = [...input.accounts];
   if (input.rawPlatformEventId) item.raw_platform_event_id = input.rawPlatformEventId;
   if (input.route) {
     item.workspace_id = input.route.workspaceId;

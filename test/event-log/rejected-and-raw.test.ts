@@ -51,12 +51,35 @@ describe('rejected items, dead webhook bodies and the raw store', () => {
     expect(d?.expire_at.toMillis()).toBe(Date.parse('2026-04-05T10:00:00.000Z') + 30 * 86_400_000);
   });
 
-  it('keeps unroutable items (no workspace) in unrouted_events', async () => {
-    const item = rejected({ reason: 'unroutable', detail: 'no Block for page 999' });
+  it('keeps unroutable items (no workspace) in unrouted_events, with the accounts they name as a field', async () => {
+    const item = rejected({ reason: 'unroutable', detail: 'no Block for page 999', accounts: ['999', '17841400000000001'] });
     expect((await push(eventLog.url, { data: JSON.stringify(item) }, 'event-log-rejected')).status).toBe(204);
     const d = (await db().collection(UNROUTED_EVENTS).doc(item.id).get()).data();
     expect(d).toMatchObject({ kind: 'rejected', status: 'rejected', workspace_id: null, rejection: { reason: 'unroutable' } });
+    expect(d?.accounts).toEqual(['999', '17841400000000001']);
     expect(d?.expire_at).toBeDefined();
+  });
+
+  it('stores no accounts field for an item that names none', async () => {
+    const item = rejected({ reason: 'unroutable', detail: 'the item names no telegram account', platform: 'telegram' });
+    expect((await push(eventLog.url, { data: JSON.stringify(item) }, 'event-log-rejected')).status).toBe(204);
+    const d = (await db().collection(UNROUTED_EVENTS).doc(item.id).get()).data();
+    expect(d).toMatchObject({ kind: 'rejected', rejection: { reason: 'unroutable' } });
+    expect(d).not.toHaveProperty('accounts');
+  });
+
+  it('keeps only account ids it can index from a rejection it did not build: strings of 1-200 characters, each once', async () => {
+    // The rejection comes over Pub/Sub; a publisher with a bug must not make the entry unwritable or unqueryable.
+    const accounts = ['106540352242922', 42, '', 'x'.repeat(201), '106540352242922', null, 'U1'] as unknown as string[];
+    const item = rejected({ reason: 'unroutable', platform: 'whatsapp', accounts });
+    expect((await push(eventLog.url, { data: JSON.stringify(item) }, 'event-log-rejected')).status).toBe(204);
+    expect((await db().collection(UNROUTED_EVENTS).doc(item.id).get()).get('accounts')).toEqual(['106540352242922', 'U1']);
+
+    const notAList = rejected({ reason: 'unroutable', accounts: 'U1' as unknown as string[] });
+    expect((await push(eventLog.url, { data: JSON.stringify(notAList) }, 'event-log-rejected')).status).toBe(204);
+    const d = (await db().collection(UNROUTED_EVENTS).doc(notAList.id).get()).data();
+    expect(d).toMatchObject({ kind: 'rejected' });
+    expect(d).not.toHaveProperty('accounts');
   });
 
   it('cuts a raw payload too large for a Firestore document and flags it', async () => {

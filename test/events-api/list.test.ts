@@ -9,7 +9,7 @@ import { getFirestore } from '../../shared/gcp';
 import { reportOutcome } from '../../shared/event-log/outcomes';
 import { FILTER_PARAMS, ORDER_FIELD } from '../../shared/events-api/filters';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
-import { UNROUTED_FILTERS } from '../../shared/events-api/unrouted-list';
+import { ACCOUNT_FILTER, UNROUTED_FILTERS } from '../../shared/events-api/unrouted-list';
 import { topology } from '../../shared/topology';
 import { envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
@@ -179,6 +179,15 @@ describe('indexes', () => {
     expect(queried.length).toBeGreaterThan(0);
     for (const field of queried) expect({ field, indexed: declared.has(field) }).toEqual({ field, indexed: true });
     expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'unrouted_events', field: 'expire_at' });
+  });
+
+  it('declares an (accounts CONTAINS, timestamp DESC) index on unrouted_events for the account filter', () => {
+    // The account filter runs alone (with from/to and the cursor), so this one index serves it.
+    const contains = topology.firestore.composite_indexes
+      .filter((i) => i.collection_group === 'unrouted_events' && i.query_scope === 'COLLECTION' && i.fields.length === 2)
+      .filter((i) => i.fields[0]?.array_config === 'CONTAINS' && i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING')
+      .map((i) => i.fields[0]?.field_path);
+    expect(contains).toEqual([ACCOUNT_FILTER.field]);
   });
 });
 

@@ -59,6 +59,7 @@ interface Seed {
   platform: string;
   reason: string;
   timestamp: string;
+  accounts: string[];
 }
 const seed: Seed[] = [];
 
@@ -77,17 +78,17 @@ async function deliver(platform: Platform, body: unknown, receivedAt: string, op
   expect(out.envelopes).toEqual([]);
   for (const r of out.rejections) {
     expect((await push(eventLog.url, { data: JSON.stringify(r), attributes: rejectionAttributes(r) }, 'event-log-rejected')).status).toBe(204);
-    seed.push({ id: r.id, platform, reason: r.reason, timestamp: receivedAt });
+    seed.push({ id: r.id, platform, reason: r.reason, timestamp: receivedAt, accounts: r.accounts ?? [] });
   }
   return { body: text, attributes, rejections: out.rejections };
 }
 
 const waMessage = (wamid: string, text: string) => ({ from: '4915112345678', id: wamid, timestamp: '1711880130', type: 'text', text: { body: text } });
-const waBody = (messages: unknown[]) => ({
+const waBody = (messages: unknown[], phone = PHONE) => ({
   object: 'whatsapp_business_account',
   entry: [{ id: '102000000000001', changes: [{ field: 'messages', value: {
     messaging_product: 'whatsapp',
-    metadata: { display_phone_number: '15550001111', phone_number_id: PHONE },
+    metadata: { display_phone_number: '15550001111', phone_number_id: phone },
     contacts: [{ profile: { name: 'Jonas' }, wa_id: '4915112345678' }],
     messages,
   } }] }],
@@ -124,11 +125,11 @@ beforeAll(async () => {
   const dead = { ...attrs, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '5' };
   expect((await push(eventLog.url, { data: deadBody, attributes: dead }, 'event-log-raw-dead-letter')).status).toBe(204);
   deadId = rawMessageId('messenger', attrs.request_id as string);
-  seed.push({ id: deadId, platform: 'messenger', reason: 'normalizer_failed', timestamp: at(50) });
+  seed.push({ id: deadId, platform: 'messenger', reason: 'normalizer_failed', timestamp: at(50), accounts: [] });
 
   unknownId = uniqueName('unk');
   await writeEntry(db(), fromUnknown(unknownId, Buffer.from('hello'), { platform: 'line' }, { now: new Date(at(60)), retentionDays: 30, why: 'neither' }), 'failed');
-  seed.push({ id: unknownId, platform: 'line', reason: 'unrecognized_message', timestamp: at(60) });
+  seed.push({ id: unknownId, platform: 'line', reason: 'unrecognized_message', timestamp: at(60), accounts: [] });
 });
 afterAll(async () => {
   await published.stop();
@@ -139,11 +140,12 @@ const entry = (id: string) => db().collection(UNROUTED_EVENTS).doc(id).get();
 const newestFirst = (a: Seed, b: Seed) => (a.timestamp === b.timestamp ? (a.id < b.id ? 1 : -1) : a.timestamp < b.timestamp ? 1 : -1);
 const expected = (keep: (s: Seed) => boolean) => seed.filter(keep).sort(newestFirst).map((s) => s.id);
 
-async function listAll(query: Record<string, string>, limit: number): Promise<string[]> {
+/** Every page of the list, in order; inside this file's window unless `window` is false. */
+async function listAll(query: Record<string, string>, limit: number, window = true): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const params = new URLSearchParams({ ...windowed, ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
+    const params = new URLSearchParams({ ...(window ? windowed : {}), ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
     const res = await fetch(`${api.url}/unrouted?${params}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { entries: Array<{ id: string }>; next_cursor: string | null };
@@ -181,6 +183,9 @@ describe('GET /unrouted', () => {
     ['platform + reason', { platform: 'messenger', reason: 'normalizer_failed' }, (s) => s.platform === 'messenger' && s.reason === 'normalizer_failed'],
     ['a reason the log gives itself', { reason: 'unrecognized_message' }, (s) => s.reason === 'unrecognized_message'],
     ['time range', { from: at(20), to: at(45) }, (s) => s.timestamp >= at(20) && s.timestamp < at(45)],
+    ['account', { account: PHONE }, (s) => s.accounts.includes(PHONE)],
+    ['another account', { account: PAGE }, (s) => s.accounts.includes(PAGE)],
+    ['account + time range', { account: PHONE, from: at(20) }, (s) => s.accounts.includes(PHONE) && s.timestamp >= at(20)],
   ])('filters by %s', async (_name, query, keep) => {
     const want = expected(keep);
     expect(want.length).toBeGreaterThan(0);
@@ -188,13 +193,28 @@ describe('GET /unrouted', () => {
     expect(await listAll(query, 2)).toEqual(want);
   });
 
+  it('lists exactly an account\'s entries, newest first, across pages, with no time range', async () => {
+    // PHONE is this run's own number, so every entry naming it is one of this file's: the two items of one body
+    // (same event time, so the id orders them) and a later one.
+    const want = expected((s) => s.accounts.includes(PHONE));
+    expect(want).toEqual([noBody.rejections[0]!.id, ...pair.rejections.map((r) => r.id).sort().reverse()]);
+    expect(await listAll({ account: PHONE }, 2, false)).toEqual(want);
+    expect(await listAll({ account: PHONE }, 1, false)).toEqual(want);
+    expect(await listAll({ account: digits() }, 2, false)).toEqual([]);
+  });
+
   it('shows each row with its kind, reason, platform and time', async () => {
     const res = await fetch(`${api.url}/unrouted?${new URLSearchParams({ ...windowed, reason: 'normalizer_failed' })}`);
     const { entries } = (await res.json()) as { entries: Array<Record<string, unknown>> };
     expect(entries).toEqual([expect.objectContaining({
       id: deadId, kind: 'raw', status: 'failed', platform: 'messenger', timestamp: at(50),
-      rejection: expect.objectContaining({ reason: 'normalizer_failed', path: '' }), replays: [],
+      rejection: expect.objectContaining({ reason: 'normalizer_failed', path: '' }), accounts: [], replays: [],
     })]);
+    // An unroutable item's row names its account, which is what an operator scans for.
+    const byAccount = await fetch(`${api.url}/unrouted?${new URLSearchParams({ account: PHONE, limit: '1' })}`);
+    expect(((await byAccount.json()) as { entries: unknown[] }).entries).toEqual([
+      expect.objectContaining({ id: noBody.rejections[0]!.id, rejection: expect.objectContaining({ reason: 'unroutable' }), accounts: [PHONE] }),
+    ]);
   });
 
   it.each<[string, string]>([
@@ -207,6 +227,11 @@ describe('GET /unrouted', () => {
     ['from=2026-04-02T00:00:00Z&to=2026-04-01T00:00:00Z', 'before'],
     ['cursor=xyz', 'cursor'],
     ['status=failed', 'status'],
+    ['account=', 'account must be 1 to 200'],
+    [`account=${'1'.repeat(201)}`, 'account must be 1 to 200'],
+    ['account=1&account=2', 'account must be given once'],
+    ['account=1&platform=whatsapp', 'account combines only with from, to'],
+    ['account=1&reason=unroutable', 'not with platform or reason'],
   ])('answers 400 with the reason for %s', async (query, mentions) => {
     const res = await fetch(`${api.url}/unrouted?${query}`);
     expect(res.status).toBe(400);
@@ -224,7 +249,7 @@ describe('GET /unrouted/{id}', () => {
     const body = (await res.json()) as Record<string, any>;
     expect(body).toMatchObject({
       id: first.id, kind: 'rejected', status: 'rejected', platform: 'whatsapp', timestamp: at(10),
-      rejection: { reason: 'unroutable', path: first.path }, request_id: pair.attributes.request_id,
+      rejection: { reason: 'unroutable', path: first.path }, accounts: [PHONE], request_id: pair.attributes.request_id,
       raw: { payload: first.raw, truncated: false }, webhook_body: { stored: true, size: Buffer.byteLength(pair.body) },
     });
     expect(body.rejection.detail).toContain(PHONE);
@@ -340,6 +365,31 @@ describe('POST /unrouted/{id}/replay', () => {
     const sent = await Promise.all(outcome.event_ids.map(publishedEnvelope));
     expect(sent.map((e) => e.metadata.raw_path).sort()).toEqual(['entry[0].messaging[0]', 'entry[0].messaging[1]']);
     expect((await entry(deadId)).data()?.replays).toEqual(outcome.event_ids);
+  });
+
+  it('recovers an account as the README says: connect its Block, list the account, replay each entry', async () => {
+    // A number of its own, at event times after the list tests' window.
+    const phone = digits();
+    const later = (second: number) => new Date(base + (7200 + second) * 1000).toISOString();
+    const one = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R1'), 'one')], phone), later(1));
+    const two = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R2'), 'two'), waMessage(uniqueName('wamid.R3'), 'three')], phone), later(2));
+    const block = uniqueName('blk_late');
+    await saveBlock(db(), { block_id: block, workspace_id: ws, platform: 'whatsapp', account_id: phone, status: 'connected' });
+
+    const ids = await listAll({ account: phone }, 2, false);
+    expect(ids).toEqual([...two.rejections.map((r) => r.id).sort().reverse(), one.rejections[0]!.id]);
+    const eventIds: string[] = [];
+    for (const id of ids) {
+      const res = await replay(id);
+      expect(res.status).toBe(202);
+      const outcome = (await res.json()) as { replayed: string; event_ids: string[]; routed_to: unknown[] };
+      expect(outcome).toMatchObject({ replayed: id, routed_to: [{ workspace_id: ws, block_id: block }] });
+      expect(outcome.event_ids).toHaveLength(1);
+      eventIds.push(...outcome.event_ids);
+      expect((await entry(id)).get('replays')).toEqual(outcome.event_ids);
+    }
+    expect(new Set(eventIds).size).toBe(3);
+    await Promise.all(eventIds.map(publishedEnvelope));
   });
 
   it.each<[string, () => string, string, Record<string, string> | undefined]>([

@@ -66,6 +66,19 @@ describe('topology.json is internally consistent', () => {
     for (const fn of Object.values(topology.functions)) if (fn.public) expect(fn.trigger).toBe('http');
   });
 
+  test.each(topology.firestore.composite_indexes.map((i) => [`${i.collection_group}(${i.fields.map((f) => f.field_path).join(', ')})`, i] as const))(
+    'composite index %s: each field is ordered or array CONTAINS, and at most one is an array',
+    (_name, index) => {
+      // Firestore takes exactly one of order / array_config per field, and one array-contains per query.
+      for (const field of index.fields) {
+        expect([field.order !== undefined, field.array_config !== undefined].filter(Boolean)).toHaveLength(1);
+        if (field.order !== undefined) expect(['ASCENDING', 'DESCENDING']).toContain(field.order);
+        else expect(field.array_config).toBe('CONTAINS');
+      }
+      expect(index.fields.filter((f) => f.array_config !== undefined).length).toBeLessThanOrEqual(1);
+    },
+  );
+
   test('the event log has its TTL field and an index per offered filter', () => {
     expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'event_log', field: 'expire_at' });
     const eventLog = topology.firestore.composite_indexes.filter((i) => i.collection_group === 'event_log');
