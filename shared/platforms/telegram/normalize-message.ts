@@ -3,7 +3,7 @@
  * Message ids are only unique per chat, so ours are `chat_id:message_id`.
  */
 import type { Attachment, ChannelContact, ChannelConversation, Message } from '../../envelope/parts';
-import { arr, compact, count, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
+import { arr, compact, merge, count, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
 import { malformed, missing } from '../../normalize/problems';
 import { inThread, type InThread } from '../../normalize/thread';
 import type { MapContext } from '../../normalize/types';
@@ -94,7 +94,7 @@ function content(key: ContentKey, msg: Json): Pick<Message, 'type' | 'attachment
     case 'document':
       return { type: 'file', attachments: [file('file', v)] };
     case 'sticker':
-      return { type: 'sticker', attachments: [compact({ ...file('sticker', v), name: optText(v, 'set_name'), value: optText(v, 'emoji') })] };
+      return { type: 'sticker', attachments: [compact(merge(file('sticker', v), { name: optText(v, 'set_name'), value: optText(v, 'emoji') }))] };
     case 'venue':
     case 'location': {
       const loc = key === 'venue' ? (v as Json | undefined)?.location : v;

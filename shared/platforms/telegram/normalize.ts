@@ -12,7 +12,7 @@
  *   chat_member → member.joined / member.left (ext); deleted_business_messages → message.deleted (ext)
  *   channel posts, inline queries, payments, polls, boosts, other service messages → unsupported
  */
-import { arr, compact, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
+import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
 import { missing, unsupported } from '../../normalize/problems';
 import { directThread, inThread, messageRef } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
@@ -62,7 +62,7 @@ function mapMessageUpdate(key: string, msg: Json, base: string, ctx: MapContext,
   }
   const thread = tgThread(ctx, msg, base);
   const message = tgMessage(ctx, msg, base, content, 'inbound');
-  return [{ type: edited ? 'messaging.message.edited' : 'messaging.message.received', timestamp, rawId, kind: `${key}.${content}`, detail, data: { ...thread, message } }];
+  return [{ type: edited ? 'messaging.message.edited' : 'messaging.message.received', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
 }
 
 function eventTimeOrUndefined(msg: Json): string | undefined {
@@ -89,7 +89,7 @@ function mapReaction(r: Json, base: string, ctx: MapContext, rawId: string): Dra
       type: action === 'added' ? 'messaging.reaction.added' : 'messaging.reaction.removed',
       timestamp, rawId, kind: 'message_reaction', discriminator: [action, reactionKey(reaction)],
       detail: compact({ custom_emoji_id: optId(reaction, 'custom_emoji_id') }),
-      data: { ...thread, reaction: compact({ emoji: kind === 'emoji' ? optText(reaction, 'emoji') : undefined, kind, target: messageRef(ctx, target) }) },
+      data: merge(thread, { reaction: compact({ emoji: kind === 'emoji' ? optText(reaction, 'emoji') : undefined, kind, target: messageRef(ctx, target) }) }),
     };
   };
   const drafts = [
@@ -115,13 +115,12 @@ function mapCallback(q: Json, base: string, ctx: MapContext, rawId: string): Dra
     timestamp: ctx.receivedAt,
     rawId, kind: 'callback_query',
     detail: compact({ callback_query_id: queryId, inline_message_id: optText(q, 'inline_message_id'), chat_instance: optText(q, 'chat_instance') }),
-    data: {
-      ...thread,
+    data: merge(thread, {
       postback: compact({
         payload, source: 'callback_query' as const,
         message: messageId ? messageRef(ctx, tgMessageId(thread.conversation.platform_conversation_id, messageId)) : undefined,
       }),
-    },
+    }),
   }];
 }
 
@@ -141,10 +140,10 @@ function mapMembership(key: 'my_chat_member' | 'chat_member', u: Json, base: str
   }
   const base2 = { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation };
   if (key === 'my_chat_member') {
-    return [{ type: after ? 'messaging.bot.joined' : 'messaging.bot.left', timestamp, rawId, kind, detail, data: { ...base2, members: [] } }];
+    return [{ type: after ? 'messaging.bot.joined' : 'messaging.bot.left', timestamp, rawId, kind, detail, data: merge(base2, { members: [] }) }];
   }
   const member = tgUser(isObj(u.new_chat_member) ? u.new_chat_member.user : undefined, `${base}.new_chat_member.user`);
-  return [{ type: after ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind, detail, data: { ...base2, members: [member] } }];
+  return [{ type: after ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind, detail, data: merge(base2, { members: [member] }) }];
 }
 
 function mapDeletedBusiness(d: Json, base: string, ctx: MapContext, rawId: string): Draft[] {
@@ -156,7 +155,7 @@ function mapDeletedBusiness(d: Json, base: string, ctx: MapContext, rawId: strin
   return ids.map((id) => ({
     type: 'messaging.message.deleted' as const, timestamp: ctx.receivedAt, rawId, kind: 'deleted_business_messages', discriminator: [id],
     detail: { business_connection_id: d.business_connection_id },
-    data: { ...thread, message: messageRef(ctx, tgMessageId(conversation.platform_conversation_id, id)) },
+    data: merge(thread, { message: messageRef(ctx, tgMessageId(conversation.platform_conversation_id, id)) }),
   }));
 }
 

@@ -4,7 +4,7 @@
  * newer payloads also carry a url.
  */
 import type { Attachment, Message } from '../../envelope/parts';
-import { arr, compact, count, isObj, num, optId, optText, type Json } from '../../normalize/fields';
+import { arr, compact, merge, count, isObj, num, optId, optText, type Json } from '../../normalize/fields';
 import { unsupported } from '../../normalize/problems';
 import { messageRef } from '../../normalize/thread';
 import type { MapContext } from '../../normalize/types';
@@ -76,7 +76,7 @@ export function waMessage(ctx: MapContext, id: string, type: string, msg: Json, 
     direction,
     type: content.type,
     text: content.text,
-    attachments: content.attachments.map((a) => compact({ ...a, size: count((a as Json).size) })),
+    attachments: content.attachments.map((a) => compact(merge(a, { size: count((a as Json).size) }))),
     reply_to: replyTo ? messageRef(ctx, replyTo) : undefined,
   });
 }

@@ -12,7 +12,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { LineItem as LineItemSchema } from '../../envelope/parts';
-import { arr, compact, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
+import { arr, compact, merge, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
 import { missing, unsupported } from '../../normalize/problems';
 import { directThread, messageRef, type InThread } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
@@ -34,7 +34,7 @@ export function mapEcho(msg: Json, base: string, ctx: MapContext, value: Json): 
     type: 'messaging.message.sent',
     timestamp: eventTime(msg, 'timestamp', base, 's', [ctx.receivedAt]),
     rawId: id, kind: 'message_echoes', detail: { sent_from: 'business_app' },
-    data: { ...thread(ctx, value, to), message: waMessage(ctx, id, type, msg, 'outbound') },
+    data: merge(thread(ctx, value, to), { message: waMessage(ctx, id, type, msg, 'outbound') }),
   }];
 }
 
@@ -51,7 +51,7 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
   const kind = `messages.${type}`;
 
   if (CONTENT_TYPES.has(type)) {
-    return [{ type: 'messaging.message.received', timestamp, rawId: id, kind, detail, data: { ...t, message: waMessage(ctx, id, type, msg, 'inbound') } }];
+    return [{ type: 'messaging.message.received', timestamp, rawId: id, kind, detail, data: merge(t, { message: waMessage(ctx, id, type, msg, 'inbound') }) }];
   }
 
   switch (type) {
@@ -61,7 +61,7 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       return [{
         type: emoji ? 'messaging.reaction.added' : 'messaging.reaction.removed',
         timestamp, rawId: id, kind, detail, discriminator: [emoji ?? ''],
-        data: { ...t, reaction: compact({ emoji: emoji || undefined, kind: 'emoji' as const, target: messageRef(ctx, target) }) },
+        data: merge(t, { reaction: compact({ emoji: emoji || undefined, kind: 'emoji' as const, target: messageRef(ctx, target) }) }),
       }];
     }
     case 'button': {
@@ -94,11 +94,11 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       const editedType = optText(edited, 'type') ?? '(none)';
       if (!CONTENT_TYPES.has(editedType)) throw unsupported(`messages.edit.${editedType}`);
       const message = waMessage(ctx, original, editedType, edited, 'inbound');
-      return [{ type: 'messaging.message.edited', timestamp, rawId: id, kind, detail, data: { ...t, message: { ...message, reply_to: undefined } } }];
+      return [{ type: 'messaging.message.edited', timestamp, rawId: id, kind, detail, data: merge(t, { message: merge(message, { reply_to: undefined }) }) }];
     }
     case 'revoke': {
       const original = reqId(msg, 'revoke.original_message_id', base);
-      return [{ type: 'messaging.message.deleted', timestamp, rawId: id, kind, detail, data: { ...t, message: messageRef(ctx, original) } }];
+      return [{ type: 'messaging.message.deleted', timestamp, rawId: id, kind, detail, data: merge(t, { message: messageRef(ctx, original) }) }];
     }
     default: {
       const error = arr(msg.errors)[0];
@@ -111,7 +111,7 @@ function postback(
   timestamp: string, id: string, kind: string, detail: Record<string, unknown>, t: InThread, ctx: MapContext,
   p: { payload: string; title: string | undefined; source: 'button' | 'list' | 'other' },
 ): Draft<'messaging.postback'> {
-  return { type: 'messaging.postback', timestamp, rawId: id, kind, detail, data: { ...t, postback: compact({ ...p, message: messageRef(ctx, id) }) } };
+  return { type: 'messaging.postback', timestamp, rawId: id, kind, detail, data: merge(t, { postback: compact(merge(p, { message: messageRef(ctx, id) })) }) };
 }
 
 function order(msg: Json, id: string) {

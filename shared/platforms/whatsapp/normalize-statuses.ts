@@ -7,7 +7,7 @@
  *   played...) → unsupported; errors[] → platform.block.error.
  */
 import type { ErrorInfo } from '../../envelope/parts';
-import { arr, compact, isObj, optText, reqId, str, type Json } from '../../normalize/fields';
+import { arr, compact, merge, isObj, optText, reqId, str, type Json } from '../../normalize/fields';
 import { missing, unsupported } from '../../normalize/problems';
 import { directThread, messageRef } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
@@ -35,19 +35,19 @@ export function mapStatus(s: Json, base: string, ctx: MapContext): Draft[] {
   const common = { timestamp, rawId: id, kind: `statuses.${status}`, detail, discriminator: [status] };
   switch (status) {
     case 'sent':
-      return [{
-        ...common, type: 'messaging.message.sent',
-        data: { ...t, message: { id: ctx.messageId(id), platform_message_id: id, direction: 'outbound', type: 'unknown', attachments: [] } },
-      }];
+      return [merge(common, {
+        type: 'messaging.message.sent' as const,
+        data: merge(t, { message: { id: ctx.messageId(id), platform_message_id: id, direction: 'outbound' as const, type: 'unknown' as const, attachments: [] } }),
+      })];
     case 'delivered':
-      return [{ ...common, type: 'messaging.message.delivered', data: { ...t, messages: [messageRef(ctx, id)] } }];
+      return [merge(common, { type: 'messaging.message.delivered', data: merge(t, { messages: [messageRef(ctx, id)] }) })];
     case 'read':
-      return [{ ...common, type: 'messaging.message.read', data: { ...t, messages: [messageRef(ctx, id)] } }];
+      return [merge(common, { type: 'messaging.message.read', data: merge(t, { messages: [messageRef(ctx, id)] }) })];
     case 'failed': {
       const errors = arr(s.errors);
       if (errors.length === 0) throw missing(base, 'errors');
       if (errors.length > 1) detail.errors = errors;
-      return [{ ...common, type: 'messaging.message.failed', data: { ...t, message: messageRef(ctx, id), error: waError(errors[0], `${base}.errors[0]`) } }];
+      return [merge(common, { type: 'messaging.message.failed', data: merge(t, { message: messageRef(ctx, id), error: waError(errors[0], `${base}.errors[0]`) }) })];
     }
     default:
       throw unsupported(`statuses.${status}`);
