@@ -16,6 +16,10 @@
  *
  *   - a declared Content-Length over `maxBodyBytes` is refused without
  *     reading the body (and the connection is closed, so it is never read);
+ *   - a body without a declared length (Transfer-Encoding: chunked) is
+ *     counted as it arrives, and refused the moment it passes `maxBodyBytes`:
+ *     the parser never buffers more than the limit, and the connection is
+ *     closed rather than drained;
  *   - an error the body parsers raise is refused as what it is;
  *
  * and the function's own `refuse` writes the answer (JSON, its log line).
@@ -82,12 +86,20 @@ export function installBodyGuard(guard: () => BodyGuard): void {
     // A callback means a mounted sub-app, not a request from the server: leave it alone.
     if (callback || !current) return original.call(this, req, res, callback);
     const active = current();
-    const declared = Number(req.headers['content-length']);
-    if (active.maxBodyBytes !== undefined && Number.isFinite(declared) && declared > active.maxBodyBytes) {
-      res.setHeader('connection', 'close');
-      return active.refuse(req, res, 'body_too_large');
+    const max = active.maxBodyBytes;
+    let capped: { refused: boolean } | undefined;
+    if (max !== undefined) {
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > max) {
+        res.setHeader('connection', 'close');
+        return active.refuse(req, res, 'body_too_large');
+      }
+      // Node's parser holds a declared length to its word; only a body of unknown length needs counting.
+      if (req.headers['transfer-encoding'] !== undefined) capped = capBody(req, res, max, active);
     }
     return original.call(this, req, res, (err?: unknown) => {
+      // Already answered (the body passed the limit while it arrived): the connection is closing.
+      if (capped?.refused) return;
       const failure = parserFailure(err);
       if (failure) return active.refuse(req, res, failure, err);
       // Not ours (no route, an aborted upload): Express's own final handler, as without the guard.
@@ -95,6 +107,32 @@ export function installBodyGuard(guard: () => BodyGuard): void {
     });
   };
   state = 'installed';
+}
+
+/**
+ * Counts the body's bytes as the request stream emits them to whoever reads it
+ * (the framework's body parser). Past `max`, the request is refused at once,
+ * with `connection: close`, and no further chunk reaches the parser, which
+ * then ends with the closed connection (its error is not answered twice).
+ */
+function capBody(req: IncomingMessage, res: ServerResponse, max: number, guard: BodyGuard): { refused: boolean } {
+  const emit = req.emit;
+  const state = { refused: false };
+  let received = 0;
+  req.emit = function cappedEmit(this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data') {
+      if (state.refused) return false;
+      received += (args[0] as { length: number }).length;
+      if (received > max) {
+        state.refused = true;
+        res.setHeader('connection', 'close');
+        guard.refuse(req, res, 'body_too_large');
+        return false;
+      }
+    }
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  } as typeof req.emit;
+  return state;
 }
 
 function frameworkExpress(): { express: ExpressModule; finalhandler: FinalHandler } | undefined {

@@ -59,6 +59,12 @@ export interface EventsApiOptions {
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,200}$/;
+/**
+ * The largest request body accepted (413 above it, refused by the body guard
+ * before the framework buffers it). Bodies here are a replay filter or one
+ * internal event; the framework alone would buffer up to 1 GB.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 function workspace(params: Record<string, string>): string {
   const ws = params.ws ?? '';
@@ -221,6 +227,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
 
   // Bodies the framework's parsers refuse get this API's JSON error, not Express's HTML page (see shared/body-guard.ts).
   installBodyGuard(() => ({
+    maxBodyBytes: MAX_REQUEST_BODY_BYTES,
     refuse: (req, res, failure, error) => {
       const { status, message } = BODY_FAILURES[failure];
       log.info('request refused', { request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.url, status, error: failure, reason: error instanceof Error ? error.message : message });

@@ -85,6 +85,58 @@ it('refuses a declared oversize with 413 before the body is sent, and closes the
   expect(lines).toEqual([expect.objectContaining({ reason: 'body_too_large', status: 413, outcome: 'rejected' })]);
 });
 
+/** Writes `head` and then `chunks` (as HTTP chunks) on a raw socket, and returns what the server sent before closing. */
+function rawChunkedPost(head: string[], chunks: string[], end: boolean): Promise<string> {
+  const { port, hostname } = new URL(server.baseUrl);
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write([...head, 'Transfer-Encoding: chunked', '', ''].join('\r\n'));
+      for (const chunk of chunks) socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`);
+      if (end) socket.write('0\r\n\r\n');
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      // A kept-alive connection stays open after a complete answer: stop once one is in.
+      if (end && /\r\n\r\n[\s\S]*\}$/.test(text)) socket.end();
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', (err) => (text ? resolve(text) : reject(err)));
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer; got so far: ${JSON.stringify(text)}`));
+    });
+  });
+}
+
+it('refuses a chunked body once it passes the limit, without waiting for its end, and closes the connection', async () => {
+  const { hostname } = new URL(server.baseUrl);
+  // Three chunks that pass MAX_BODY together, and no final chunk: the upload is still going when the answer comes.
+  const chunk = `"${'x'.repeat(1000)}",`;
+  const raw = await rawChunkedPost(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'], ['{"pad":[', chunk, chunk, chunk], false);
+  const [head, body] = raw.split('\r\n\r\n');
+  expect(head).toMatch(/^HTTP\/1\.1 413 /);
+  expect(head).toMatch(/\r\nconnection: close/i);
+  expect(JSON.parse(body!)).toEqual({ error: 'body_too_large', message: expect.any(String) });
+  // One answer, one log line: the parser's end with the closed connection is not answered again.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(lines).toEqual([expect.objectContaining({ reason: 'body_too_large', status: 413, outcome: 'rejected' })]);
+  expect(published).toHaveLength(0);
+});
+
+it('accepts a chunked body within the limit', async () => {
+  const { hostname } = new URL(server.baseUrl);
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const signed = signedRequest('whatsapp', body, APP_SECRET);
+  const headers = Object.entries(signed.headers)
+    .filter(([name]) => name.toLowerCase() !== 'content-length')
+    .map(([name, value]) => `${name}: ${String(value)}`);
+  const raw = await rawChunkedPost(['POST / HTTP/1.1', `Host: ${hostname}`, ...headers], [body.slice(0, 20), body.slice(20)], true);
+  expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+  expect(published.map(String)).toEqual([body]);
+});
+
 it('leaves good requests to the pipeline', async () => {
   const body = '{"object":"whatsapp_business_account","entry":[]}';
   const res = await request(server.baseUrl, { method: 'POST', ...signedRequest('whatsapp', body, APP_SECRET) });

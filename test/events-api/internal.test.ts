@@ -8,6 +8,7 @@ import { collect, createTopic, listen, pushSubscription, type Running } from '..
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
+import { MAX_REQUEST_BODY_BYTES } from '../../shared/events-api/app';
 
 const ws = uniqueName('ws_internal');
 const topic = uniqueName('events-internal').replace(/_/g, '-');
@@ -91,6 +92,14 @@ describe('a body the framework cannot parse', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+    expect(published.messages.length).toBe(before);
+  });
+  it('refuses a body over MAX_REQUEST_BODY_BYTES with a JSON 413, and publishes nothing', async () => {
+    const before = published.messages.length;
+    const body = JSON.stringify({ type: 'crm.deal.created', data: { pad: 'x'.repeat(MAX_REQUEST_BODY_BYTES) } });
+    const res = await fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'body_too_large', message: expect.any(String) });
     expect(published.messages.length).toBe(before);
   });
 });
