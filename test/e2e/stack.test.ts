@@ -22,9 +22,6 @@ import { sampleRequest, type WebhookRequest } from '../../scripts/lib/samples';
 import { startStack, type Stack } from '../../scripts/lib/stack';
 import { until } from '../helpers/wait';
 
-// Off GCP: keeps the Google clients in this process from probing the metadata server.
-process.env.METADATA_SERVER_DETECTION ??= 'none';
-
 jest.setTimeout(120_000);
 
 /** The platform user of each `text` sample (scripts/samples/<platform>/text.json). */
