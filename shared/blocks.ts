@@ -3,11 +3,16 @@
  * per-Block secrets the edge verifies with. Routing always comes from here,
  * never from what a payload claims.
  *
- * Firestore layout:
- *   blocks/{block_id}                 the Block (no secrets)
- *   block_secrets/{block_id}          its secrets, kept apart so that nothing
- *                                     that lists Blocks can leak them
- *   block_accounts/{platform}:{key}   direct lookup: account id -> Block
+ * Firestore layout, in two databases (BlockStores):
+ *   (default)      blocks/{block_id}                the Block (no secrets)
+ *                  block_accounts/{platform}:{key}  direct lookup: account id -> Block
+ *   block-secrets  block_secrets/{block_id}         its secrets
+ *
+ * The secrets have a database of their own because Firestore IAM grants a
+ * whole database: in `(default)`, every function that keeps state there could
+ * read them. Only the functions that verify with them (webhook-line,
+ * webhook-telegram: `block_secrets: true` in topology.json) are granted the
+ * secrets database (terraform/iam.tf). Its name is BLOCK_SECRETS_DATABASE.
  *
  * Lookup keys: Meta page / Instagram account id, WhatsApp phone_number_id, LINE
  * bot user id (`destination`), and for Telegram `token:` + sha256 of each valid
@@ -15,7 +20,28 @@
  */
 import { createHash } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
+import { getFirestore } from './gcp';
 import type { Platform } from './platforms';
+
+/** The secrets database's name when BLOCK_SECRETS_DATABASE is unset; topology.json's `firestore.block_secrets_database` (a test ties the two). */
+export const DEFAULT_BLOCK_SECRETS_DATABASE = 'block-secrets';
+
+export function blockSecretsDatabase(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BLOCK_SECRETS_DATABASE || DEFAULT_BLOCK_SECRETS_DATABASE;
+}
+
+/** The two databases the registry spans. */
+export interface BlockStores {
+  /** `blocks` and `block_accounts`: readable by every function that routes. */
+  registry: Firestore;
+  /** `block_secrets`: readable only by the functions that verify with them. */
+  secrets: Firestore;
+}
+
+/** This process's clients for both (the emulator serves any database name). */
+export function blockStores(env: NodeJS.ProcessEnv = process.env): BlockStores {
+  return { registry: getFirestore(), secrets: getFirestore(blockSecretsDatabase(env)) };
+}
 
 export interface Block {
   block_id: string;
@@ -41,6 +67,9 @@ export interface BlockRegistry {
   byTelegramSecretToken(token: string): Promise<Block | undefined>;
   secrets(blockId: string): Promise<BlockSecrets | undefined>;
 }
+
+/** The collection of per-Block secrets, in the secrets database. */
+export const BLOCK_SECRETS = 'block_secrets';
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
@@ -72,9 +101,17 @@ class TtlCache<V> {
 
 export class FirestoreBlockRegistry implements BlockRegistry {
   private readonly cache: TtlCache<unknown>;
+  private readonly db: Firestore;
+  private readonly secretsDb: Firestore | undefined;
 
-  constructor(private readonly db: Firestore, ttlMs = Number(process.env.BLOCK_CACHE_TTL_MS ?? 60_000)) {
+  /**
+   * `stores.secrets` only for a function granted the secrets database; without
+   * it, `secrets()` fails (routing needs no secrets, and should not hold them).
+   */
+  constructor(stores: { registry: Firestore; secrets?: Firestore }, ttlMs = Number(process.env.BLOCK_CACHE_TTL_MS ?? 60_000)) {
     this.cache = new TtlCache(ttlMs);
+    this.db = stores.registry;
+    this.secretsDb = stores.secrets;
   }
 
   private async lookup(key: string): Promise<Block | undefined> {
@@ -96,8 +133,10 @@ export class FirestoreBlockRegistry implements BlockRegistry {
   }
 
   async secrets(blockId: string): Promise<BlockSecrets | undefined> {
+    const db = this.secretsDb;
+    if (!db) throw new Error('this Block registry was built without the secrets database (BlockStores.secrets)');
     return (await this.cache.get(`secrets:${blockId}`, async () => {
-      const doc = await this.db.collection('block_secrets').doc(blockId).get();
+      const doc = await db.collection(BLOCK_SECRETS).doc(blockId).get();
       return doc.exists ? (doc.data() as BlockSecrets) : undefined;
     })) as BlockSecrets | undefined;
   }
@@ -123,12 +162,15 @@ export class StaticBlockRegistry implements BlockRegistry {
 /**
  * Writes a Block, its secrets and its lookup documents. Used by the local
  * stack's seed and by tests; production Blocks are written by the Block
- * connection service with the same layout.
+ * connection service with the same layout. The secrets go first: no batch
+ * spans two databases, and a Block findable before its secrets exist would
+ * fail its first requests with `secret_not_configured`.
  */
-export async function saveBlock(db: Firestore, block: Block, secrets: BlockSecrets = {}): Promise<void> {
+export async function saveBlock(stores: BlockStores, block: Block, secrets: BlockSecrets = {}): Promise<void> {
+  await stores.secrets.collection(BLOCK_SECRETS).doc(block.block_id).set(secrets);
+  const db = stores.registry;
   const batch = db.batch();
   batch.set(db.collection('blocks').doc(block.block_id), block);
-  batch.set(db.collection('block_secrets').doc(block.block_id), secrets);
   const link = { block_id: block.block_id, workspace_id: block.workspace_id };
   batch.set(db.collection('block_accounts').doc(accountKey(block.platform, block.account_id)), link);
   for (const token of secrets.telegram_secret_tokens ?? []) {

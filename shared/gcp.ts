@@ -8,7 +8,9 @@ import type { Firestore } from '@google-cloud/firestore';
 import { envNumber, type Env } from './env';
 
 let pubsub: PubSub | undefined;
-let firestore: Firestore | undefined;
+/** Clients by database id: the registry and log in `(default)`, Block secrets in their own (blocks.ts). */
+const firestores = new Map<string, Firestore>();
+export const DEFAULT_DATABASE = '(default)';
 const topics = new Map<string, Topic>();
 
 export function projectId(): string | undefined {
@@ -25,11 +27,13 @@ export function getPubSub(): PubSub {
   return pubsub;
 }
 
-export function getFirestore(): Firestore {
+export function getFirestore(databaseId: string = DEFAULT_DATABASE): Firestore {
+  let firestore = firestores.get(databaseId);
   if (!firestore) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Firestore: Client } = require('@google-cloud/firestore') as typeof import('@google-cloud/firestore');
-    firestore = new Client({ projectId: projectId(), ignoreUndefinedProperties: true });
+    firestore = new Client({ projectId: projectId(), databaseId, ignoreUndefinedProperties: true });
+    firestores.set(databaseId, firestore);
   }
   return firestore;
 }

@@ -26,8 +26,13 @@ export interface FunctionSpec {
   public: boolean;
   /** Topics this function publishes to (its service account gets publisher on each). */
   publishes: string[];
-  /** Whether it reads or writes Firestore (its service account gets datastore.user). */
+  /** Whether it reads or writes Firestore (its service account gets datastore.user on the default database). */
   firestore: boolean;
+  /**
+   * Whether it reads per-Block secrets (datastore.user on the secrets database,
+   * FirestoreSpec.block_secrets_database; the function gets BLOCK_SECRETS_DATABASE).
+   */
+  block_secrets: boolean;
   env: Record<string, string>;
   /** Secret Manager secrets exposed as environment variables of the same name. */
   secrets: string[];
@@ -55,6 +60,8 @@ export interface IndexSpec {
 }
 
 export interface FirestoreSpec {
+  /** The database of `block_secrets` (shared/blocks.ts), apart so that only `block_secrets` functions can read it. */
+  block_secrets_database: string;
   ttl_fields: Array<{ collection_group: string; field: string }>;
   composite_indexes: IndexSpec[];
 }

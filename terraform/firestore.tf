@@ -15,6 +15,21 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.enabled]
 }
 
+# Per-Block secrets (LINE channel secrets, Telegram secret tokens) in a
+# database of their own: Firestore IAM grants whole databases, so only the
+# functions with `block_secrets: true` are granted this one (iam.tf).
+resource "google_firestore_database" "block_secrets" {
+  project     = var.project_id
+  name        = local.block_secrets_database
+  location_id = coalesce(var.firestore_location, var.region)
+  type        = "FIRESTORE_NATIVE"
+
+  delete_protection_state = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [google_project_service.enabled]
+}
+
 # TTL policies from topology.json (the event log's expire_at: entries are
 # deleted, typically within a day, after that time passes).
 resource "google_firestore_field" "ttl" {

@@ -1,6 +1,8 @@
 # Least privilege, derived from topology.json: each function has its own
 # service account holding only publisher on the topics in its `publishes`,
-# roles/datastore.user if `firestore` is true, and accessor on its own `secrets`.
+# roles/datastore.user on the default database if `firestore` is true and on
+# the Block secrets database if `block_secrets` is true, and accessor on its
+# own `secrets`.
 
 resource "google_service_account" "function" {
   for_each = local.functions
@@ -22,12 +24,34 @@ resource "google_pubsub_topic_iam_member" "function_publisher" {
   member  = google_service_account.function[each.value.function].member
 }
 
+# Firestore grants are project-level; the condition limits each to one
+# database, so a grant on the default database does not reach the secrets.
 resource "google_project_iam_member" "function_datastore_user" {
   for_each = local.firestore_functions
 
   project = var.project_id
   role    = "roles/datastore.user"
   member  = google_service_account.function[each.key].member
+
+  condition {
+    title       = "default-database-only"
+    description = "The pipeline's state; not the Block secrets database."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/(default)\""
+  }
+}
+
+resource "google_project_iam_member" "function_block_secrets_user" {
+  for_each = local.block_secrets_functions
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.function[each.key].member
+
+  condition {
+    title       = "block-secrets-database-only"
+    description = "Per-Block secrets, for the webhooks that verify with them."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.block_secrets_database}\""
+  }
 }
 
 resource "google_secret_manager_secret_iam_member" "function_secret_accessor" {

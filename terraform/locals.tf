@@ -80,6 +80,7 @@ locals {
         LOG_EXECUTION_ID = "true"
       },
       fn.env,
+      fn.block_secrets ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},
       can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
       ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }
       : {},
@@ -107,8 +108,11 @@ locals {
     }
   ]...)
 
-  # Functions with `firestore: true` get roles/datastore.user.
-  firestore_functions = toset([for name, fn in local.functions : name if fn.firestore])
+  # Functions with `firestore: true` get roles/datastore.user on the default
+  # database; those with `block_secrets: true` also on the secrets database.
+  firestore_functions     = toset([for name, fn in local.functions : name if fn.firestore])
+  block_secrets_functions = toset([for name, fn in local.functions : name if fn.block_secrets])
+  block_secrets_database  = local.topology.firestore.block_secrets_database
 
   # "<function>/<secret>" => accessor binding, one per entry in `secrets`.
   secret_bindings = merge([

@@ -3,10 +3,9 @@
 # and pin them with var.secret_versions. Terraform never holds a secret value.
 #
 # Per-Block secrets (LINE channel secrets, Telegram secret tokens) are not here:
-# they are written by the Block connection service to Firestore
-# block_secrets/{block_id} (shared/blocks.ts). Firestore IAM is database-wide,
-# so every service account with roles/datastore.user can read them, not only the
-# webhooks that verify with them (see the Deploy docs, known limitations).
+# the Block connection service writes them to block_secrets/{block_id} in the
+# Firestore database of their own (firestore.tf, shared/blocks.ts), which only
+# the functions with `block_secrets: true` in topology.json may read (iam.tf).
 resource "google_secret_manager_secret" "app" {
   for_each = local.app_secrets
 

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { saveBlock } from '../../shared/blocks';
+import { blockStores, saveBlock } from '../../shared/blocks';
 import { getFirestore } from '../../shared/gcp';
 import { buildFunction, ROOT } from '../build';
 import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
@@ -177,10 +177,10 @@ export async function run(): Promise<void> {
     process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
     process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
     process.env.METADATA_SERVER_DETECTION = 'none'; // no probe of the GCE metadata server from here
-    const db = getFirestore();
-    await saveBlock(db, { block_id: 'blk_bench_line', workspace_id: 'ws_bench', platform: 'line', account_id: LINE_BOT, status: 'connected' }, { line_channel_secrets: [LINE_SECRET] });
-    await saveBlock(db, { block_id: 'blk_bench_tg', workspace_id: 'ws_bench', platform: 'telegram', account_id: 'bench_bot', status: 'connected' }, { telegram_secret_tokens: [TG_TOKEN] });
-    await db.terminate();
+    const stores = blockStores();
+    await saveBlock(stores, { block_id: 'blk_bench_line', workspace_id: 'ws_bench', platform: 'line', account_id: LINE_BOT, status: 'connected' }, { line_channel_secrets: [LINE_SECRET] });
+    await saveBlock(stores, { block_id: 'blk_bench_tg', workspace_id: 'ws_bench', platform: 'telegram', account_id: 'bench_bot', status: 'connected' }, { telegram_secret_tokens: [TG_TOKEN] });
+    await Promise.all([stores.registry.terminate(), stores.secrets.terminate()]);
 
     const env = {
       PUBSUB_EMULATOR_HOST: pubsub.host,

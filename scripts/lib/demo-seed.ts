@@ -3,8 +3,7 @@
  * platform with its local secrets, and the demo Workflows. Idempotent: every
  * write is a set of a fixed document, so seeding twice leaves the same state.
  */
-import type { Firestore } from '@google-cloud/firestore';
-import { saveBlock } from '../../shared/blocks';
+import { saveBlock, type BlockStores } from '../../shared/blocks';
 import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from './demo';
 import { DEMO_WORKFLOWS } from './demo-workflows';
 
@@ -14,10 +13,11 @@ export interface SeedResult {
   workflowIds: string[];
 }
 
-export async function seedDemo(db: Firestore): Promise<SeedResult> {
+export async function seedDemo(stores: BlockStores): Promise<SeedResult> {
+  const db = stores.registry;
   const blockIds: string[] = [];
   for (const { block, secrets } of Object.values(DEMO_BLOCKS)) {
-    await saveBlock(db, block, secrets);
+    await saveBlock(stores, block, secrets);
     blockIds.push(block.block_id);
   }
   const workflows = db.collection('workspaces').doc(DEMO_WORKSPACE_ID).collection('workflows');

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
+import { blockSecretsDatabase } from '../../shared/blocks';
 import { topology as defaultTopology, type Topology } from '../../shared/topology';
 import { DEMO_ENV_SECRETS } from './demo';
 import { seedDemo, type SeedResult } from './demo-seed';
@@ -200,7 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const pubsub = new PubSub({ projectId, apiEndpoint: pubsubHost, emulatorMode: true });
     const firestore = new Firestore({ projectId, host: firestoreHost, ssl: false, ignoreUndefinedProperties: true });
 
-    const seed = options.seed === false ? undefined : await seedDemo(firestore);
+    const seed = options.seed === false ? undefined : await seedBlockSecretsToo(firestore, { projectId, host: firestoreHost });
 
     // Ports are fixed per function (topology order) so URLs stay the same from run to run.
     const names = Object.keys(topology.functions).filter((n) => !options.only || options.only.includes(n));
@@ -273,5 +274,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** Seeds the demo; the Block secrets go to their own database (shared/blocks.ts), through a client used only for that. */
+async function seedBlockSecretsToo(firestore: Firestore, at: { projectId: string; host: string }): Promise<SeedResult> {
+  const secrets = new Firestore({ ...at, databaseId: blockSecretsDatabase(), ssl: false, ignoreUndefinedProperties: true });
+  try {
+    return await seedDemo({ registry: firestore, secrets });
+  } finally {
+    await secrets.terminate();
   }
 }

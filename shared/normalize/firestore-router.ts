@@ -10,7 +10,8 @@ import { normalizerConfig } from './config';
 import { registryRouter, boundedRouter, type Router } from './router';
 
 export function firestoreRouter(db: Firestore = getFirestore(), timeoutMs = normalizerConfig().routingTimeoutMs): Router {
-  const registry = new FirestoreBlockRegistry(db);
+  // Routing reads the registry only: no secrets database here.
+  const registry = new FirestoreBlockRegistry({ registry: db });
   const router = registryRouter(registry, async (blockId) => {
     const doc = await db.collection('blocks').doc(blockId).get();
     return doc.exists ? (doc.data() as Block) : undefined;

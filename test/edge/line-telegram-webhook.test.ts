@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { saveBlock } from '../../shared/blocks';
+import { BLOCK_SECRETS, blockStores, saveBlock } from '../../shared/blocks';
 import { getFirestore } from '../../shared/gcp';
 import { request, listen } from '../helpers/http-client';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
@@ -21,6 +21,8 @@ const TG_PREVIOUS = `tg_previous_${run}`;
 const TG_REVOKED = `tg_revoked_${run}`;
 const line = { block_id: `blk_line_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: LINE_BOT, status: 'connected' as const };
 const lineNoSecret = { ...line, block_id: `blk_line_nosecret_${run}`, account_id: LINE_NO_SECRET_BOT };
+const MISPLACED_SECRET = `line-misplaced-${run}`;
+const lineMisplaced = { ...line, block_id: `blk_line_misplaced_${run}`, account_id: `U${run}2222222222222222222222222` };
 const telegram = { block_id: `blk_tg_${run}`, workspace_id: `ws_${run}`, platform: 'telegram' as const, account_id: `bot${run}`, status: 'connected' as const };
 
 let topic: TestTopic;
@@ -32,9 +34,12 @@ beforeAll(async () => {
   topic = await createTopicWithSubscription('edge-line-tg');
   process.env.RAW_TOPIC = topic.topic;
   const db = getFirestore();
-  await saveBlock(db, line, { line_channel_secrets: [LINE_SECRET, LINE_PREVIOUS] });
-  await saveBlock(db, lineNoSecret, {});
-  await saveBlock(db, telegram, { telegram_secret_tokens: [TG_TOKEN, TG_PREVIOUS] });
+  await saveBlock(blockStores(), line, { line_channel_secrets: [LINE_SECRET, LINE_PREVIOUS] });
+  await saveBlock(blockStores(), lineNoSecret, {});
+  // Its secret only in the default database, where every Firestore-using function could read it: the webhook must not look there.
+  await saveBlock(blockStores(), lineMisplaced, {});
+  await db.collection(BLOCK_SECRETS).doc(lineMisplaced.block_id).set({ line_channel_secrets: [MISPLACED_SECRET] });
+  await saveBlock(blockStores(), telegram, { telegram_secret_tokens: [TG_TOKEN, TG_PREVIOUS] });
   // A token once issued to the Block and since rotated out: its lookup document remains, its secret does not.
   await db.collection('block_accounts').doc(require('../../shared/blocks').telegramTokenKey(TG_REVOKED)).set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
 
@@ -83,6 +88,7 @@ describe('webhook-line', () => {
     ['no destination', () => signedRequest('line', JSON.stringify({ events: [] }), LINE_SECRET)],
     ['the wrong channel secret', () => signedRequest('line', lineBody(LINE_BOT), 'guess')],
     ['a Block with no channel secret', () => signedRequest('line', lineBody(LINE_NO_SECRET_BOT), '')],
+    ['a Block whose secret is in the default database, not the secrets one', () => signedRequest('line', lineBody(lineMisplaced.account_id), MISPLACED_SECRET)],
   ])('rejects %s with the same 401 (reveals nothing)', async (_name, make) => {
     const res = await request(lineUrl, { method: 'POST', ...make() });
     expect(res.status).toBe(401);

@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import * as functions from '@google-cloud/functions-framework';
 import type { DocumentSnapshot } from '@google-cloud/firestore';
 import type { Message } from '@google-cloud/pubsub';
-import { saveBlock } from '../../shared/blocks';
+import { blockStores, saveBlock } from '../../shared/blocks';
 import type { Envelope } from '../../shared/envelope';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { getFirestore } from '../../shared/gcp';
@@ -288,7 +288,7 @@ describe('POST /unrouted/{id}/replay', () => {
 
   it('once the Block is saved, publishes the envelopes of this item only, as the normalizer makes them, and marks the entry', async () => {
     const [first, second] = pair.rejections as [RejectedItem, RejectedItem];
-    await saveBlock(db(), { block_id: WA_BLOCK, workspace_id: ws, platform: 'whatsapp', account_id: PHONE, status: 'connected' });
+    await saveBlock(blockStores(), { block_id: WA_BLOCK, workspace_id: ws, platform: 'whatsapp', account_id: PHONE, status: 'connected' });
     const before = (await entry(first.id)).data();
     const secondBefore = await entry(second.id);
 
@@ -356,7 +356,7 @@ describe('POST /unrouted/{id}/replay', () => {
     expect(await refused.json()).toMatchObject({ error: 'still_unroutable', details: { reason: 'unroutable' } });
     await expectUnchanged(before);
 
-    await saveBlock(db(), { block_id: PAGE_BLOCK, workspace_id: ws, platform: 'messenger', account_id: PAGE, status: 'connected' });
+    await saveBlock(blockStores(), { block_id: PAGE_BLOCK, workspace_id: ws, platform: 'messenger', account_id: PAGE, status: 'connected' });
     const res = await replay(deadId);
     expect(res.status).toBe(202);
     const outcome = (await res.json()) as { event_ids: string[]; routed_to: unknown[] };
@@ -374,7 +374,7 @@ describe('POST /unrouted/{id}/replay', () => {
     const one = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R1'), 'one')], phone), later(1));
     const two = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R2'), 'two'), waMessage(uniqueName('wamid.R3'), 'three')], phone), later(2));
     const block = uniqueName('blk_late');
-    await saveBlock(db(), { block_id: block, workspace_id: ws, platform: 'whatsapp', account_id: phone, status: 'connected' });
+    await saveBlock(blockStores(), { block_id: block, workspace_id: ws, platform: 'whatsapp', account_id: phone, status: 'connected' });
 
     const ids = await listAll({ account: phone }, 2, false);
     expect(ids).toEqual([...two.rejections.map((r) => r.id).sort().reverse(), one.rejections[0]!.id]);

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { saveBlock } from '../../shared/blocks';
+import { blockStores, saveBlock } from '../../shared/blocks';
 import { getFirestore, getPubSub } from '../../shared/gcp';
 import { rawAttributes } from '../../shared/raw-message';
 import { validateEnvelope } from '../../shared/envelope';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   process.env.EVENTS_TOPIC = EVENTS;
   process.env.REJECTED_TOPIC = REJECTED;
   process.env.BLOCK_CACHE_TTL_MS = '0';
-  await saveBlock(getFirestore(), BLOCK);
+  await saveBlock(blockStores(), BLOCK);
   const pubsub = getPubSub();
   await Promise.all([RAW, EVENTS, REJECTED].map((t) => pubsub.createTopic(t)));
 

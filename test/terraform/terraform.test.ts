@@ -52,7 +52,8 @@ function expectedGrants(): Record<string, string[]> {
       name,
       sorted([
         ...fn.publishes.map((topic) => `roles/pubsub.publisher on topic ${topic}`),
-        ...(fn.firestore ? ['roles/datastore.user on project'] : []),
+        ...(fn.firestore ? ['roles/datastore.user on database (default)'] : []),
+        ...(fn.block_secrets ? [`roles/datastore.user on database ${topology.firestore.block_secrets_database}`] : []),
         ...fn.secrets.map((secret) => `roles/secretmanager.secretAccessor on secret ${secret}`),
       ]),
     ]),
@@ -177,9 +178,10 @@ describe('IAM', () => {
     for (const [address] of iamResources()) expect(address).toMatch(/_iam_member\./);
   });
 
-  test('function service accounts get exactly three kinds of grant, each built from the topology', () => {
+  test('function service accounts get exactly four kinds of grant, each built from the topology', () => {
     const grantsToFunctions = iamResources().filter(([, b]) => String(b.member).includes('google_service_account.function['));
     expect(sorted(grantsToFunctions.map(([a]) => a))).toEqual([
+      'google_project_iam_member.function_block_secrets_user',
       'google_project_iam_member.function_datastore_user',
       'google_pubsub_topic_iam_member.function_publisher',
       'google_secret_manager_secret_iam_member.function_secret_accessor',
@@ -192,12 +194,22 @@ describe('IAM', () => {
       topic: '${google_pubsub_topic.topic[each.value.topic].name}',
       member: '${google_service_account.function[each.value.function].member}',
     });
+    // datastore.user is a project role: each grant is held to its one database by a condition.
     const datastore = resource('google_project_iam_member', 'function_datastore_user');
     expect(datastore).toMatchObject({
       for_each: '${local.firestore_functions}',
       role: 'roles/datastore.user',
       member: '${google_service_account.function[each.key].member}',
     });
+    expect(only(datastore, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/(default)"');
+    const secretsDb = resource('google_project_iam_member', 'function_block_secrets_user');
+    expect(secretsDb).toMatchObject({
+      for_each: '${local.block_secrets_functions}',
+      role: 'roles/datastore.user',
+      member: '${google_service_account.function[each.key].member}',
+    });
+    expect(only(secretsDb, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/${local.block_secrets_database}"');
+    expect(resource('google_firestore_database', 'block_secrets').name).toBe('${local.block_secrets_database}');
     const accessor = resource('google_secret_manager_secret_iam_member', 'function_secret_accessor');
     expect(accessor).toMatchObject({
       for_each: '${local.secret_bindings}',
@@ -210,6 +222,8 @@ describe('IAM', () => {
   test('the binding locals are built from publishes, firestore and secrets', () => {
     expect(tf.locals.publisher_bindings).toMatch(/for topic in fn\.publishes/);
     expect(tf.locals.firestore_functions).toMatch(/if fn\.firestore/);
+    expect(tf.locals.block_secrets_functions).toMatch(/if fn\.block_secrets/);
+    expect(tf.locals.block_secrets_database).toBe('${local.topology.firestore.block_secrets_database}');
     expect(tf.locals.secret_bindings).toMatch(/for secret in fn\.secrets/);
   });
 
@@ -430,6 +444,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
   beforeAll(() => {
     locals = ev(
       `{ publisher_bindings = local.publisher_bindings, firestore_functions = local.firestore_functions,
+         block_secrets_functions = local.block_secrets_functions, block_secrets_database = local.block_secrets_database,
          secret_bindings = local.secret_bindings, public_functions = keys(local.public_functions),
          push_subscriptions = keys(local.push_subscriptions), pull_subscriptions = keys(local.pull_subscriptions),
          push_targets = local.push_targets, dead_letter_topics = local.dead_letter_topics,
@@ -447,12 +462,14 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     const publishers = Object.values(locals.publisher_bindings as Record<string, { function: string; topic: string }>);
     const secrets = Object.values(locals.secret_bindings as Record<string, { function: string; secret: string }>);
     const datastore = locals.firestore_functions as string[];
+    const secretsDb = locals.block_secrets_functions as string[];
     const actual = Object.fromEntries(
       fns.map(([name]) => [
         name,
         sorted([
           ...publishers.filter((b) => b.function === name).map((b) => `roles/pubsub.publisher on topic ${b.topic}`),
-          ...(datastore.includes(name) ? ['roles/datastore.user on project'] : []),
+          ...(datastore.includes(name) ? ['roles/datastore.user on database (default)'] : []),
+          ...(secretsDb.includes(name) ? [`roles/datastore.user on database ${String(locals.block_secrets_database)}`] : []),
           ...secrets.filter((b) => b.function === name).map((b) => `roles/secretmanager.secretAccessor on secret ${b.secret}`),
         ]),
       ]),
@@ -506,6 +523,9 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     const env = locals.function_env as Record<string, Record<string, string>>;
     for (const [name, fn] of fns) {
       expect(env[name]).toMatchObject({ ...fn.env, GOOGLE_CLOUD_PROJECT: VARS.project_id });
+      // The secrets database is named only to the functions granted it.
+      if (fn.block_secrets) expect(env[name]!.BLOCK_SECRETS_DATABASE).toBe(topology.firestore.block_secrets_database);
+      else expect(env[name]).not.toHaveProperty('BLOCK_SECRETS_DATABASE');
     }
     expect(locals.min).toEqual(Object.fromEntries(fns.map(([n, f]) => [n, f.min_instances])));
     expect(locals.max).toEqual(Object.fromEntries(fns.map(([n, f]) => [n, f.max_instances])));

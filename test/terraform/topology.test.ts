@@ -2,6 +2,7 @@
  * topology.json is read by Terraform (for_each) and by the local stack; a
  * dangling reference there breaks a deploy or silently drops a subscriber.
  */
+import { DEFAULT_BLOCK_SECRETS_DATABASE } from '../../shared/blocks';
 import { topology } from '../../shared/topology';
 
 const topics = new Set(Object.keys(topology.topics));
@@ -60,6 +61,13 @@ describe('topology.json is internally consistent', () => {
     for (const topic of deadLetterTopics) {
       expect(subscriptions.some(([, s]) => s.topic === topic)).toBe(true);
     }
+  });
+
+  test('the Block secrets database is the code\'s default, and only functions that also use Firestore are granted it', () => {
+    // A function granted the secrets needs the registry too (it finds the Block there first).
+    expect(topology.firestore.block_secrets_database).toBe(DEFAULT_BLOCK_SECRETS_DATABASE);
+    expect(topology.firestore.block_secrets_database).not.toBe('(default)');
+    for (const fn of Object.values(topology.functions)) if (fn.block_secrets) expect(fn.firestore).toBe(true);
   });
 
   test('only HTTP functions are public', () => {

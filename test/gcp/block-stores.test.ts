@@ -1,0 +1,43 @@
+/**
+ * The Block registry spans two Firestore databases (shared/blocks.ts): Blocks
+ * and lookups in `(default)`, their secrets in a database of their own, so
+ * that IAM can grant the secrets to the webhooks that verify with them alone.
+ * Against the Firestore emulator, which keeps named databases apart as
+ * production does.
+ */
+import { randomBytes } from 'node:crypto';
+import { BLOCK_SECRETS, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/blocks';
+
+const run = randomBytes(4).toString('hex');
+const block = { block_id: `blk_stores_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: `U${run}`, status: 'connected' as const };
+const secrets = { line_channel_secrets: [`secret-${run}`] };
+
+beforeAll(async () => {
+  await saveBlock(blockStores(), block, secrets);
+});
+
+it('writes the secrets to the secrets database only, and the Block and its lookup to the default one', async () => {
+  const { registry, secrets: secretsDb } = blockStores();
+  expect((await secretsDb.collection(BLOCK_SECRETS).doc(block.block_id).get()).data()).toEqual(secrets);
+  expect((await registry.collection(BLOCK_SECRETS).doc(block.block_id).get()).exists).toBe(false);
+  expect((await registry.collection('blocks').doc(block.block_id).get()).data()).toEqual(block);
+  expect((await secretsDb.collection('blocks').doc(block.block_id).get()).exists).toBe(false);
+});
+
+it('reads secrets through a registry given the secrets database, and refuses without it', async () => {
+  const stores = blockStores();
+  const withSecrets = new FirestoreBlockRegistry(stores, 0);
+  expect(await withSecrets.byAccount('line', block.account_id)).toEqual(block);
+  expect(await withSecrets.secrets(block.block_id)).toEqual(secrets);
+
+  // What the normalizer builds: routing works, secrets are out of reach.
+  const routingOnly = new FirestoreBlockRegistry({ registry: stores.registry }, 0);
+  expect(await routingOnly.byAccount('line', block.account_id)).toEqual(block);
+  await expect(routingOnly.secrets(block.block_id)).rejects.toThrow(/without the secrets database/);
+});
+
+it('names the secrets database BLOCK_SECRETS_DATABASE, block-secrets by default', () => {
+  expect(DEFAULT_BLOCK_SECRETS_DATABASE).toBe('block-secrets');
+  expect(blockSecretsDatabase({})).toBe('block-secrets');
+  expect(blockSecretsDatabase({ BLOCK_SECRETS_DATABASE: 'tenant-secrets' })).toBe('tenant-secrets');
+});
