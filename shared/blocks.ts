@@ -20,11 +20,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
+import { envNumber } from './env';
 import { getFirestore } from './gcp';
 import type { Platform } from './platforms';
 
 /** The secrets database's name when BLOCK_SECRETS_DATABASE is unset; topology.json's `firestore.block_secrets_database` (a test ties the two). */
 export const DEFAULT_BLOCK_SECRETS_DATABASE = 'block-secrets';
+
+/** BLOCK_CACHE_TTL_MS: how long lookups and secrets are cached, 60 s by default; a bad value fails at load. */
+export function blockCacheTtlMs(env: NodeJS.ProcessEnv = process.env): number {
+  return envNumber(env, 'BLOCK_CACHE_TTL_MS', 60_000, { integer: true, min: 0 });
+}
 
 export function blockSecretsDatabase(env: NodeJS.ProcessEnv = process.env): string {
   return env.BLOCK_SECRETS_DATABASE || DEFAULT_BLOCK_SECRETS_DATABASE;
@@ -83,6 +89,20 @@ export function telegramTokenKey(token: string): string {
   return `telegram:token:${sha256Hex(token)}`;
 }
 
+/** Firestore's document id rules: not `.`/`..`, no `/`, not `__…__`, at most 1500 bytes. */
+function isDocumentId(id: string): boolean {
+  return id.length > 0 && !id.includes('/') && id !== '.' && id !== '..' && !/^__.*__$/.test(id) && Buffer.byteLength(id) <= 1500;
+}
+
+/**
+ * The Block when it is connected on `platform`; undefined for no Block, another
+ * platform's, or a disconnected one (its lookups and secrets may linger, but it
+ * must neither authenticate requests nor receive events).
+ */
+export function connectedOn(block: Block | undefined, platform: Platform): Block | undefined {
+  return block && block.platform === platform && block.status !== 'disconnected' ? block : undefined;
+}
+
 /** Keeps answers (including "not found") for ttlMs so hot paths do not read Firestore per request. */
 class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
@@ -108,13 +128,15 @@ export class FirestoreBlockRegistry implements BlockRegistry {
    * `stores.secrets` only for a function granted the secrets database; without
    * it, `secrets()` fails (routing needs no secrets, and should not hold them).
    */
-  constructor(stores: { registry: Firestore; secrets?: Firestore }, ttlMs = Number(process.env.BLOCK_CACHE_TTL_MS ?? 60_000)) {
+  constructor(stores: { registry: Firestore; secrets?: Firestore }, ttlMs = blockCacheTtlMs()) {
     this.cache = new TtlCache(ttlMs);
     this.db = stores.registry;
     this.secretsDb = stores.secrets;
   }
 
   private async lookup(key: string): Promise<Block | undefined> {
+    // The account id comes from the payload: one that cannot be a document id (a `/` in it) names no Block.
+    if (!isDocumentId(key)) return undefined;
     return (await this.cache.get(`lookup:${key}`, async () => {
       const link = await this.db.collection('block_accounts').doc(key).get();
       const blockId = link.get('block_id') as string | undefined;
@@ -135,6 +157,7 @@ export class FirestoreBlockRegistry implements BlockRegistry {
   async secrets(blockId: string): Promise<BlockSecrets | undefined> {
     const db = this.secretsDb;
     if (!db) throw new Error('this Block registry was built without the secrets database (BlockStores.secrets)');
+    if (!isDocumentId(blockId)) return undefined;
     return (await this.cache.get(`secrets:${blockId}`, async () => {
       const doc = await db.collection(BLOCK_SECRETS).doc(blockId).get();
       return doc.exists ? (doc.data() as BlockSecrets) : undefined;

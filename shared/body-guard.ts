@@ -16,6 +16,8 @@
  *
  *   - a declared Content-Length over `maxBodyBytes` is refused without
  *     reading the body (and the connection is closed, so it is never read);
+ *   - a compressed body (any Content-Encoding but identity) is refused (415)
+ *     without reading it: the parsers would inflate it past any limit of ours;
  *   - a body without a declared length (Transfer-Encoding: chunked) is
  *     counted as it arrives, and refused the moment it passes `maxBodyBytes`:
  *     the parser never buffers more than the limit, and the connection is
@@ -86,6 +88,12 @@ export function installBodyGuard(guard: () => BodyGuard): void {
     // A callback means a mounted sub-app, not a request from the server: leave it alone.
     if (callback || !current) return original.call(this, req, res, callback);
     const active = current();
+    // The framework's parsers inflate gzip/deflate/br bodies up to their own 1 GB limit: a 1 MB
+    // upload could inflate to 1 GB before anything of ours runs. No platform compresses its webhooks.
+    if (isCompressed(req.headers['content-encoding'])) {
+      res.setHeader('connection', 'close');
+      return active.refuse(req, res, 'unsupported_media_type');
+    }
     const max = active.maxBodyBytes;
     let capped: { refused: boolean } | undefined;
     if (max !== undefined) {
@@ -107,6 +115,11 @@ export function installBodyGuard(guard: () => BodyGuard): void {
     });
   };
   state = 'installed';
+}
+
+/** Any Content-Encoding but `identity`: the parsers would decompress it, unbounded by our limit. */
+function isCompressed(encoding: string | undefined): boolean {
+  return encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity';
 }
 
 /**

@@ -90,12 +90,22 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
 /**
  * Cloud Run / Cloud Functions pass `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`
  * (and W3C `traceparent`); the trace id links our lines to the request in Cloud Logging.
+ * It becomes the request id, a Pub/Sub attribute and part of document ids, and a
+ * caller can send anything in these headers: only a short token of safe
+ * characters is taken (a real trace id is 32 hex digits), else undefined and
+ * the caller uses a UUID.
  */
 export function traceIdFrom(headers: Record<string, string | string[] | undefined>): string | undefined {
   const cloud = headers['x-cloud-trace-context'];
   const value = Array.isArray(cloud) ? cloud[0] : cloud;
-  if (value) return value.split('/')[0] || undefined;
+  if (value) return asTraceId(value.split('/')[0]);
   const parent = headers['traceparent'];
   const tp = Array.isArray(parent) ? parent[0] : parent;
-  return tp?.split('-')[1];
+  return asTraceId(tp?.split('-')[1]);
+}
+
+const TRACE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+function asTraceId(value: string | undefined): string | undefined {
+  return value !== undefined && TRACE_ID.test(value) ? value : undefined;
 }

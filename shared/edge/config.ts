@@ -9,6 +9,7 @@
  * | RAW_TOPIC                    | webhook-raw    | Pub/Sub topic verified requests are published to |
  * | EDGE_MAX_BODY_BYTES          | 1048576 (1 MiB)| largest body accepted; larger gets 413 |
  * | EDGE_PUBLISH_TIMEOUT_MS      | 10000          | how long a request waits for Pub/Sub before answering 503 |
+ * | EDGE_REGISTRY_TIMEOUT_MS     | 5000           | LINE, Telegram: how long a Block lookup may take before answering 503 |
  * | META_APP_SECRET              | (none)         | Meta app secret(s), comma-separated, current first |
  * | META_VERIFY_TOKEN            | (none)         | Meta webhook verify token(s), comma-separated, current first |
  * | <PLATFORM>_APP_SECRET        | (none)         | INSTAGRAM_/MESSENGER_/WHATSAPP_: overrides META_APP_SECRET for that function |
@@ -23,6 +24,8 @@ export interface EdgeConfig {
   rawTopic: string;
   maxBodyBytes: number;
   publishTimeoutMs: number;
+  /** LINE, Telegram: the deadline of each Block registry read (then 503 registry_unavailable). */
+  registryTimeoutMs: number;
   /** Meta only: app secrets, current first (several during a rotation). Empty: every POST is rejected. */
   appSecrets: string[];
   /** Meta only: verify tokens, current first. Empty: every handshake is rejected. */
@@ -32,6 +35,7 @@ export interface EdgeConfig {
 export const EDGE_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   publishTimeoutMs: 10_000,
+  registryTimeoutMs: 5_000,
 } as const;
 
 
@@ -64,6 +68,7 @@ export function loadEdgeConfig(platform: Platform, env: Env = process.env): Edge
     rawTopic,
     maxBodyBytes: envNumber(env, 'EDGE_MAX_BODY_BYTES', EDGE_DEFAULTS.maxBodyBytes, { integer: true, min: 1 }),
     publishTimeoutMs: envNumber(env, 'EDGE_PUBLISH_TIMEOUT_MS', EDGE_DEFAULTS.publishTimeoutMs, { integer: true, min: 1 }),
+    registryTimeoutMs: envNumber(env, 'EDGE_REGISTRY_TIMEOUT_MS', EDGE_DEFAULTS.registryTimeoutMs, { integer: true, min: 1 }),
     appSecrets: meta ? metaSecret(env, platform, 'APP_SECRET') : [],
     verifyTokens: meta ? metaSecret(env, platform, 'VERIFY_TOKEN') : [],
   };

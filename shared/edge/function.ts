@@ -9,6 +9,7 @@ import type { BlockRegistry } from '../blocks';
 import { createLogger, type Logger } from '../log';
 import type { Platform } from '../platforms';
 import { EDGE_ADAPTERS } from './adapters';
+import { boundedRegistry } from './bounded-registry';
 import { installBodyGuard, writeAnswer } from '../body-guard';
 import { loadEdgeConfig, type EdgeConfig } from './config';
 import { configErrorOnce } from './once';
@@ -40,7 +41,7 @@ export function createWebhookFunction(platform: Platform, options: WebhookFuncti
 
   let deps: EdgeDeps | undefined;
   const resolveDeps = (): EdgeDeps =>
-    (deps ??= { adapter, config, publish, log, registry: options.registry?.() });
+    (deps ??= { adapter, config, publish, log, registry: options.registry && boundedRegistry(options.registry(), config.registryTimeoutMs) });
   // Before the framework builds its app: our answers for bodies its parsers refuse (see shared/body-guard.ts).
   installBodyGuard(() => {
     const d = resolveDeps();

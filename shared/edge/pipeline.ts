@@ -128,7 +128,8 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
   }
   const contentType = singleHeader(req.headers, 'content-type');
   if (!isJsonContentType(contentType)) return reject('unsupported_media_type');
-  const json = asJsonObject(req, rawBody);
+  // An empty body parses as {} in the framework (req.body): it is no webhook.
+  const json = rawBody.length > 0 ? asJsonObject(req, rawBody) : undefined;
   if (!json) return reject('malformed_json');
 
   let auth: AuthOutcome;

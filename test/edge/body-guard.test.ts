@@ -61,6 +61,26 @@ it('answers a JSON body in a charset the parser refuses with 415 JSON', async ()
   expect(lines[0]).toMatchObject({ reason: 'unsupported_media_type' });
 });
 
+it('refuses a compressed body with 415 without inflating it, and closes the connection', async () => {
+  const { gzipSync } = await import('node:zlib');
+  // 2 KB of gzip that inflates to 10 MB: far past MAX_BODY once inflated, well under it as sent.
+  const bomb = gzipSync(Buffer.from(`{"pad":"${'x'.repeat(10_000_000)}"}`));
+  expect(bomb.length).toBeLessThan(MAX_BODY * 10);
+  const res = await request(server.baseUrl, { method: 'POST', body: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+  expect(res.status).toBe(415);
+  expect(res.headers.connection).toBe('close');
+  expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
+  expect(lines).toEqual([expect.objectContaining({ reason: 'unsupported_media_type', status: 415, outcome: 'rejected' })]);
+  expect(published).toHaveLength(0);
+});
+
+it('takes Content-Encoding: identity as uncompressed', async () => {
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const signed = signedRequest('whatsapp', body, APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': 'identity' } });
+  expect(res.status).toBe(200);
+});
+
 it('refuses a declared oversize with 413 before the body is sent, and closes the connection', async () => {
   const { port, hostname } = new URL(server.baseUrl);
   // Only the head and a few bytes of a 50 MB body: without the guard the server would wait for the rest.

@@ -10,6 +10,7 @@ describe('loadEdgeConfig', () => {
       rawTopic: TOPIC_SETTINGS.raw.default,
       maxBodyBytes: 1048576,
       publishTimeoutMs: 10000,
+      registryTimeoutMs: 5000,
       appSecrets: [],
       verifyTokens: [],
     });
@@ -34,6 +35,10 @@ describe('loadEdgeConfig', () => {
 
   it.each(['0', '-1', 'abc', '1.5'])('refuses EDGE_MAX_BODY_BYTES=%s at load', (value) => {
     expect(() => loadEdgeConfig('line', { EDGE_MAX_BODY_BYTES: value })).toThrow(ConfigError);
+  });
+
+  it.each(['0', 'abc', '2.5'])('refuses EDGE_REGISTRY_TIMEOUT_MS=%s at load', (value) => {
+    expect(() => loadEdgeConfig('line', { EDGE_REGISTRY_TIMEOUT_MS: value })).toThrow(ConfigError);
   });
 });
 

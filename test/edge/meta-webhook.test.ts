@@ -133,6 +133,9 @@ describe('rejections publish nothing', () => {
     ['form body', { method: 'POST', body: 'a=1', headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
     ['other path', { method: 'POST', path: '/admin', ...signed }, 404, 'not_found'],
     ['a JSON array', { method: 'POST', ...signedRequest('instagram', '[1,2]', APP_SECRET) }, 400, 'malformed_json'],
+    // The framework parses an empty JSON body as {}: signed or not, it is no webhook.
+    ['an empty signed body', { method: 'POST', ...signedRequest('instagram', '', APP_SECRET) }, 400, 'malformed_json'],
+    ['a compressed body', { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': 'gzip' } }, 415, 'unsupported_media_type'],
     // Refused by the functions-framework's own JSON parser before our handler runs; the body guard answers.
     ['malformed JSON', { method: 'POST', ...signedRequest('instagram', '{"object":', APP_SECRET) }, 400, 'malformed_json'],
   ];

@@ -6,6 +6,7 @@ import { StaticBlockRegistry, type BlockRegistry } from '../../shared/blocks';
 import { createLogger } from '../../shared/log';
 import { loadEdgeConfig } from '../../shared/edge/config';
 import { EDGE_ADAPTERS } from '../../shared/edge/adapters';
+import { boundedRegistry } from '../../shared/edge/bounded-registry';
 import { handleEdgeRequest, type EdgeDeps, type EdgeRequest } from '../../shared/edge/pipeline';
 import type { Platform } from '../../shared/platforms';
 import { signedRequest } from '../helpers/webhook-signing';
@@ -108,6 +109,36 @@ it('answers 503 (retry) when the Block registry is unavailable', async () => {
   const res = await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), deps);
   expect(res.status).toBe(503);
   expect(lines[0]).toMatchObject({ severity: 'ERROR', outcome: 'error', reason: 'registry_unavailable' });
+});
+
+it('answers 503 when a Block lookup outlasts EDGE_REGISTRY_TIMEOUT_MS, instead of waiting on Firestore', async () => {
+  // Firestore retries an unreachable backend for ~45 s: a lookup that never answers stands for it.
+  const hanging: BlockRegistry = {
+    byAccount: () => new Promise(() => {}),
+    byTelegramSecretToken: () => new Promise(() => {}),
+    secrets: () => new Promise(() => {}),
+  };
+  const { deps, lines } = setup('line', { registry: boundedRegistry(hanging, 50) });
+  const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'x');
+  const res = await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), deps);
+  expect(res.status).toBe(503);
+  expect(lines[0]).toMatchObject({ outcome: 'error', reason: 'registry_unavailable', error: { message: expect.stringMatching(/within 50 ms/) } });
+});
+
+it('treats a disconnected Block as unknown: its lingering lookups and secrets authenticate nothing', async () => {
+  const registry = new StaticBlockRegistry([
+    { block_id: 'blk_l', workspace_id: 'ws_1', platform: 'line', account_id: 'U1', status: 'disconnected', secrets: { line_channel_secrets: ['cs'] } },
+    { block_id: 'blk_t', workspace_id: 'ws_1', platform: 'telegram', account_id: 'bot', status: 'disconnected', secrets: { telegram_secret_tokens: ['tok_1'] } },
+  ]);
+  const line = setup('line', { registry });
+  const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'cs');
+  expect((await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), line.deps)).status).toBe(401);
+  expect(line.lines[0]).toMatchObject({ reason: 'unknown_destination' });
+  const telegram = setup('telegram', { registry });
+  const update = signedRequest('telegram', '{"update_id":1}', 'tok_1');
+  expect((await handleEdgeRequest(post('{"update_id":1}', update.headers), telegram.deps)).status).toBe(401);
+  expect(telegram.lines[0]).toMatchObject({ reason: 'unknown_secret_token' });
+  expect([...line.published, ...telegram.published]).toHaveLength(0);
 });
 
 it('answers 503 with outcome error when the publish is not acknowledged', async () => {

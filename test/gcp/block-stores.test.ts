@@ -6,7 +6,8 @@
  * production does.
  */
 import { randomBytes } from 'node:crypto';
-import { BLOCK_SECRETS, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/blocks';
+import { BLOCK_SECRETS, blockCacheTtlMs, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/blocks';
+import { ConfigError } from '../../shared/env';
 
 const run = randomBytes(4).toString('hex');
 const block = { block_id: `blk_stores_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: `U${run}`, status: 'connected' as const };
@@ -34,6 +35,21 @@ it('reads secrets through a registry given the secrets database, and refuses wit
   const routingOnly = new FirestoreBlockRegistry({ registry: stores.registry }, 0);
   expect(await routingOnly.byAccount('line', block.account_id)).toEqual(block);
   await expect(routingOnly.secrets(block.block_id)).rejects.toThrow(/without the secrets database/);
+});
+
+it('finds no Block for an account id that cannot be a document id, rather than failing the lookup', async () => {
+  // Account ids come from payloads: `Uabc/def` would otherwise be a path and the read would throw (a 503, or a batch retried).
+  const registry = new FirestoreBlockRegistry(blockStores(), 0);
+  for (const id of ['Uabc/def', '..', '__x__', 'x'.repeat(1600)]) {
+    expect(await registry.byAccount('line', id)).toBeUndefined();
+  }
+  expect(await registry.secrets('a/b')).toBeUndefined();
+});
+
+it('reads BLOCK_CACHE_TTL_MS, 60 s by default, and refuses a bad value', () => {
+  expect(blockCacheTtlMs({})).toBe(60_000);
+  expect(blockCacheTtlMs({ BLOCK_CACHE_TTL_MS: '0' })).toBe(0);
+  for (const value of ['abc', '-1', '1.5']) expect(() => blockCacheTtlMs({ BLOCK_CACHE_TTL_MS: value })).toThrow(ConfigError);
 });
 
 it('names the secrets database BLOCK_SECRETS_DATABASE, block-secrets by default', () => {

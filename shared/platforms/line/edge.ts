@@ -8,6 +8,7 @@
  * it goes through the same path and is published like any delivery (one message
  * per request, kind 'webhook'); the normalizer sees an empty `events` array.
  */
+import { connectedOn } from '../../blocks';
 import { configErrorOnce } from '../../edge/once';
 import { singleHeader } from '../../edge/headers';
 import type { EdgeAdapter } from '../../edge/types';
@@ -23,8 +24,8 @@ export const lineEdge: EdgeAdapter = {
     if (typeof destination !== 'string' || destination === '' || !registry) {
       return { ok: false, reason: 'unknown_destination' };
     }
-    const block = await registry.byAccount('line', destination);
-    if (!block || block.platform !== 'line') return { ok: false, reason: 'unknown_destination' };
+    const block = connectedOn(await registry.byAccount('line', destination), 'line');
+    if (!block) return { ok: false, reason: 'unknown_destination' };
     const secrets = (await registry.secrets(block.block_id))?.line_channel_secrets ?? [];
     if (secrets.length === 0) {
       configErrorOnce(log, `line-secret:${block.block_id}`, 'LINE Block has no channel secret: its webhooks are rejected', {

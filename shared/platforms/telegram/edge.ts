@@ -5,6 +5,7 @@
  * so the token is then compared (constant time) with them: a token rotated out
  * of the Block's secrets stops working even if its lookup document lingers.
  */
+import { connectedOn } from '../../blocks';
 import { configErrorOnce } from '../../edge/once';
 import type { EdgeAdapter } from '../../edge/types';
 import { singleHeader } from '../../edge/headers';
@@ -17,8 +18,8 @@ export const telegramEdge: EdgeAdapter = {
     if (!singleHeader(headers, TELEGRAM_SECRET_HEADER)) return { ok: false, reason: 'missing_signature' };
     const token = telegramSecretToken(headers);
     if (!token) return { ok: false, reason: 'bad_signature' };
-    const block = registry ? await registry.byTelegramSecretToken(token) : undefined;
-    if (!block || block.platform !== 'telegram') return { ok: false, reason: 'unknown_secret_token' };
+    const block = connectedOn(registry ? await registry.byTelegramSecretToken(token) : undefined, 'telegram');
+    if (!block) return { ok: false, reason: 'unknown_secret_token' };
     const tokens = (await registry?.secrets(block.block_id))?.telegram_secret_tokens ?? [];
     if (tokens.length === 0) {
       configErrorOnce(log, `telegram-secret:${block.block_id}`, 'Telegram Block has no secret token: its webhooks are rejected', {
