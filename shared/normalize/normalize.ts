@@ -279,23 +279,61 @@ class ItemContext implements MapContext {
 }
 
 /**
- * Event ids: eventId(platform, Block, type, raw id, discriminator). Platforms
- * whose ids repeat inside one batch (LINE sends several events under one
- * webhookEventId, and two identical items are possible anywhere) would yield
- * one id for distinct events; only those colliding ids also hash the item's
- * place in the batch, which keeps them distinct and still stable across
- * redeliveries of the same batch, while every other id stays position-free.
+ * Event ids: eventId(platform, Block, type, raw id, discriminator). Two events
+ * of one batch can share an id:
+ *   - exact duplicates (a platform repeating one item in a body: same id and
+ *     the same content): one event, so only the first is kept, with the plain
+ *     id it gets when delivered alone (the rest are dropped from `placed`);
+ *   - different events under one platform id (LINE sends several events under
+ *     one webhookEventId): only those also hash the item's place in the batch,
+ *     which keeps them distinct and still stable across redeliveries of the
+ *     same batch.
+ * Every other id stays position-free. Returns the ids of `placed` as it is
+ * afterwards (in place, so the common no-collision path allocates nothing more).
  */
 function assignIds(platform: Platform, placed: Placed[]): string[] {
   const ids = placed.map((p) => idOf(platform, p));
   // A collision needs two envelopes, and is rare even then: count only when there can be one.
   if (ids.length < 2 || new Set(ids).size === ids.length) return ids;
-  const seen = new Map<string, number>();
-  for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
-  return ids.map((id, i) => {
+  return resolveCollisions(platform, placed, ids);
+}
+
+/** The rare path of assignIds: collapses exact duplicates (in `placed`), then places the ids still shared. */
+function resolveCollisions(platform: Platform, placed: Placed[], ids: string[]): string[] {
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < ids.length; i++) {
+    const group = groups.get(ids[i] as string);
+    if (group) group.push(i);
+    else groups.set(ids[i] as string, [i]);
+  }
+  const duplicate = new Set<number>();
+  const shared = new Set<string>();
+  for (const [id, members] of groups) {
+    if (members.length < 2) continue;
+    const contents = new Set<string>();
+    for (const i of members) {
+      const content = contentOf((placed[i] as Placed).draft);
+      if (contents.has(content)) duplicate.add(i);
+      else contents.add(content);
+    }
+    if (contents.size > 1) shared.add(id);
+  }
+  const out: string[] = [];
+  let kept = 0;
+  for (let i = 0; i < placed.length; i++) {
+    if (duplicate.has(i)) continue;
     const p = placed[i] as Placed;
-    return (seen.get(id) ?? 0) > 1 ? idOf(platform, p, ['at', p.item.path, p.index]) : id;
-  });
+    const id = ids[i] as string;
+    placed[kept++] = p;
+    out.push(shared.has(id) ? idOf(platform, p, ['at', p.item.path, p.index]) : id);
+  }
+  placed.length = kept;
+  return out;
+}
+
+/** What an envelope would carry besides its id and where it came from (type, raw id and discriminator are in the id). */
+function contentOf(draft: Draft): string {
+  return JSON.stringify([draft.timestamp, draft.kind, draft.data, draft.detail ?? null]);
 }
 
 /** Module-level rather than a closure per batch: tsx/esbuild's keepNames wraps every named closure in a defineProperty call. */

@@ -48,6 +48,12 @@ const cases: Case[] = [
     expected: [{ type: 'messaging.comment.created', rawId: '17860000000000001', timestamp: '2024-03-31T10:16:10.000Z', rawPath: 'entry[0].changes[0]', data: { contact_id: ids.contact(IG_USER), contact: { platform_user_id: IG_USER, username: 'ana.lima' }, comment: { id: '17860000000000001', text: 'Price?', post_id: '17890000000000001', media_type: 'FEED' } } }],
   },
   { name: 'reply to a comment names its parent', body: instagram.commentReply, expected: [{ type: 'messaging.comment.created', data: { comment: { id: '17860000000000002', parent_id: '17860000000000001', post_id: '17890000000000001' } } }] },
+  {
+    name: 'a comment the account itself wrote → unsupported, kept (never a comment.created with the account as contact)',
+    body: instagram.ownComment,
+    expected: [],
+    rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: `changes.comments written by the account itself (from.id ${IG_ACCOUNT} is the entry's account): not a contact's comment, so no messaging.comment.created` }],
+  },
   { name: 'mentions → unsupported', body: instagram.mention, expected: [], rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: /changes\.mentions/ }] },
 ];
 
@@ -62,6 +68,18 @@ describe('instagram normalize', () => {
       const { envelopes, rejections } = await run('instagram', instagram.routedByRecipient, {}, router);
       expect(rejections).toEqual([]);
       expect(envelopes).toMatchObject([{ type: 'messaging.message.received', workspace_id: WS, block_id: BLK }]);
+    });
+
+    it('never routes by the sender of a non-echo: our account DMing an account we do not serve is unroutable', async () => {
+      const { envelopes, rejections } = await run('instagram', instagram.dmToOtherAccount, {}, router);
+      expect(envelopes).toEqual([]);
+      expect(rejections).toMatchObject([{ reason: 'unroutable', path: 'entry[0].messaging[0]', accounts: ['17841488888888888'] }]);
+    });
+
+    it('routes an echo by its sender (our account) when entry.id is not ours', async () => {
+      const { envelopes, rejections } = await run('instagram', instagram.echoRoutedBySender, {}, router);
+      expect(rejections).toEqual([]);
+      expect(envelopes).toMatchObject([{ type: 'messaging.message.sent', workspace_id: WS, block_id: BLK, data: { contact: { platform_user_id: IG_USER } } }]);
     });
 
     it('rejects an unknown account as unroutable, keeping the item', async () => {

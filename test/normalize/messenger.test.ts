@@ -1,4 +1,4 @@
-import { messenger, PAGE, USER } from '../fixtures/normalize/messenger';
+import { messenger, OTHER_USER, page, PAGE, USER } from '../fixtures/normalize/messenger';
 import { check, expectedEventId, ids, run, type Case } from './support';
 
 const thread = { contact_id: ids.contact(USER), conversation_id: ids.conversation(USER), contact: { platform_user_id: USER }, conversation: { platform_conversation_id: USER, kind: 'direct' } };
@@ -71,6 +71,17 @@ const cases: Case[] = [
     expected: [received('m_ok', 'text')],
     rejected: [{ reason: 'invalid', path: 'entry[0].messaging[1]', detail: 'entry[0].messaging[1].sender.id is missing' }],
   },
+  {
+    name: 'a comment the Page itself wrote → unsupported, kept (never a comment.created with the Page as contact)',
+    body: messenger.ownFeedComment,
+    expected: [],
+    rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: `changes.feed.comment.add written by the account itself (from.id ${PAGE} is the entry's account): not a contact's comment, so no messaging.comment.created` }],
+  },
+  {
+    name: 'the same item twice in one body → one envelope',
+    body: messenger.duplicateInBatch,
+    expected: [{ ...received('m_dup', 'text', { text: 'twice' }), rawPath: 'entry[0].messaging[0]' }],
+  },
   { name: 'numbers as strings and ids as numbers', body: messenger.stringy, expected: [{ ...received('m_str', 'text'), timestamp: '2024-03-31T10:15:30.999Z' }] },
 ];
 
@@ -80,6 +91,39 @@ describe('messenger normalize', () => {
   it('derives the event id from platform, Block, type and mid', async () => {
     const { envelopes } = await run('messenger', messenger.text);
     expect(envelopes[0]?.id).toBe(expectedEventId('messenger', 'messaging.message.received', 'm_text1'));
+  });
+
+  it('watermark-only receipts of two users with one watermark get distinct ids, naming the user', async () => {
+    for (const [mine, theirs, type] of [[messenger.read, messenger.readByOther, 'messaging.message.read'], [messenger.deliveryWatermark, messenger.deliveryWatermarkByOther, 'messaging.message.delivered']] as const) {
+      const [a] = (await run('messenger', mine)).envelopes;
+      const [b] = (await run('messenger', theirs)).envelopes;
+      expect([a?.type, b?.type]).toEqual([type, type]);
+      expect(a?.data).toMatchObject({ contact: { platform_user_id: USER }, messages: [] });
+      expect(b?.data).toMatchObject({ contact: { platform_user_id: OTHER_USER }, messages: [] });
+      expect(a?.id).not.toBe(b?.id);
+      expect(a?.metadata.raw_platform_event_id).toBe(`watermark:${USER}:${type === 'messaging.message.read' ? 1711880129500 : 1711880129000}`);
+      expect(b?.metadata.raw_platform_event_id).toBe(`watermark:${OTHER_USER}:${type === 'messaging.message.read' ? 1711880129500 : 1711880129000}`);
+    }
+  });
+
+  it('an item repeated in one body keeps the id it gets when delivered alone', async () => {
+    const twice = await run('messenger', messenger.duplicateInBatch);
+    const alone = await run('messenger', page({ id: PAGE, time: 1711880130000, messaging: [(messenger.duplicateInBatch.entry[0] as { messaging: unknown[] }).messaging[0]] }));
+    expect(twice.envelopes.map((e) => e.id)).toEqual([expectedEventId('messenger', 'messaging.message.received', 'm_dup')]);
+    expect(alone.envelopes.map((e) => e.id)).toEqual(twice.envelopes.map((e) => e.id));
+    expect(twice.rejections).toEqual([]);
+  });
+
+  it('one mid on different content in one body: both kept, told apart by position; an exact repeat among them collapses', async () => {
+    const item = (text: string) => ({ sender: { id: USER }, recipient: { id: PAGE }, timestamp: 1711880130123, message: { mid: 'm_same', text } });
+    const body = page({ id: PAGE, time: 1711880130000, messaging: [item('one'), item('one'), item('two')] });
+    const { envelopes } = await run('messenger', body);
+    expect(envelopes.map((e) => [e.metadata.raw_path, (e.data as { message: { text: string } }).message.text])).toEqual([['entry[0].messaging[0]', 'one'], ['entry[0].messaging[2]', 'two']]);
+    expect(envelopes.map((e) => e.id)).toEqual([
+      expectedEventId('messenger', 'messaging.message.received', 'm_same', ['at', 'entry[0].messaging[0]', 0]),
+      expectedEventId('messenger', 'messaging.message.received', 'm_same', ['at', 'entry[0].messaging[2]', 0]),
+    ]);
+    expect((await run('messenger', body)).envelopes.map((e) => e.id)).toEqual(envelopes.map((e) => e.id));
   });
 
   it('routes by page id through the router', async () => {

@@ -1,9 +1,12 @@
-import { telegramBodies as tg, TG_USER } from '../fixtures/normalize/telegram';
+import { telegramBodies as tg, TG_OWNER, TG_USER } from '../fixtures/normalize/telegram';
 import { check, expectedEventId, ids, run, RECEIVED_AT, type Case } from './support';
 
 const USER = String(TG_USER.id);
 const contact = { platform_user_id: USER, display_name: 'Mia Tan', first_name: 'Mia', last_name: 'Tan', username: 'miatan', language_code: 'en', is_bot: false };
 const thread = { contact_id: ids.contact(USER), conversation_id: ids.conversation(USER), contact, conversation: { platform_conversation_id: USER, kind: 'direct', title: 'Mia Tan' } };
+/** The contact of a message the business side sent: the private chat's user, as the chat describes them. */
+const chatContact = { platform_user_id: USER, display_name: 'Mia Tan', first_name: 'Mia', last_name: 'Tan', username: 'miatan' };
+const chatThread = { contact_id: ids.contact(USER), conversation_id: ids.conversation(USER), contact: chatContact, conversation: thread.conversation };
 const msgId = (n: number, chat = USER) => `${chat}:${n}`;
 const received = (n: number, type: string, extra: Record<string, unknown> = {}) => ({
   type: 'messaging.message.received', data: { ...thread, message: { id: ids.message(msgId(n)), platform_message_id: msgId(n), direction: 'inbound', type, ...extra } },
@@ -39,6 +42,28 @@ const cases: Case[] = [
   { name: 'new_chat_members → member.joined', body: tg.newMembers, expected: [{ type: 'messaging.member.joined', data: { members: [{ platform_user_id: '555', first_name: 'Ken' }] } }] },
   { name: 'inline_query → unsupported', body: tg.inlineQuery, expected: [], rejected: [{ reason: 'unsupported', path: '', detail: /inline_query/ }] },
   { name: 'message without from', body: tg.missingFrom, expected: [], rejected: [{ reason: 'invalid', path: '', detail: 'message.from is missing' }] },
+  {
+    name: 'business_message from the customer → received, the customer is the contact',
+    body: tg.businessFromCustomer,
+    expected: [{ ...received(30, 'text', { text: 'How much?' }), kind: 'business_message.text' }],
+  },
+  {
+    name: 'business_message from the owner (from.id ≠ chat.id) → sent, the chat\'s user is the contact',
+    body: tg.businessFromOwner,
+    expected: [{ type: 'messaging.message.sent', rawId: '900000021', kind: 'business_message.text', data: { ...chatThread, message: { id: ids.message(msgId(31)), platform_message_id: msgId(31), direction: 'outbound', type: 'text', text: 'It is 10', attachments: [] } } }],
+  },
+  {
+    name: 'business_message a bot sent on the owner\'s behalf (sender_business_bot) → sent, the chat\'s user is the contact',
+    body: tg.businessFromBot,
+    expected: [{ type: 'messaging.message.sent', data: { ...chatThread, message: { platform_message_id: msgId(32), direction: 'outbound', text: 'Auto-reply: we open at 9' } } }],
+  },
+  { name: 'edited_business_message from the customer → edited', body: tg.editedBusinessFromCustomer, expected: [{ type: 'messaging.message.edited', data: { ...thread, message: { platform_message_id: msgId(30), direction: 'inbound', text: 'How much is it?' } } }] },
+  {
+    name: 'edited_business_message from the owner → unsupported, kept',
+    body: tg.editedBusinessFromOwner,
+    expected: [],
+    rejected: [{ reason: 'unsupported', path: '', detail: /^edited_business_message\.text sent by the business \(from\.id 999000111, chat\.id 111222333\)/ }],
+  },
   { name: 'ids as strings', body: tg.stringy, expected: [{ ...received(24, 'text'), rawId: '900000019' }] },
 ];
 
@@ -51,6 +76,16 @@ describe('telegram normalize', () => {
       expectedEventId('telegram', 'messaging.reaction.added', '900000010', ['added', 'emoji:❤']),
       expectedEventId('telegram', 'messaging.reaction.removed', '900000010', ['removed', 'emoji:👍']),
     ]);
+  });
+
+  it('a business message sent by the business side never names the owner or bot as the contact', async () => {
+    for (const body of [tg.businessFromOwner, tg.businessFromBot]) {
+      const { envelopes } = await run('telegram', body);
+      expect(envelopes).toHaveLength(1);
+      expect((envelopes[0]?.data as { contact: unknown }).contact).toEqual(chatContact);
+      expect(envelopes[0]?.metadata.platform_detail).toMatchObject({ business_connection_id: 'bc_1', sender_user_id: String(TG_OWNER.id) });
+    }
+    expect((await run('telegram', tg.businessFromBot)).envelopes[0]?.metadata.platform_detail).toMatchObject({ sender_business_bot_id: '7000000001' });
   });
 
   it('routes only by the edge attribute: a registry router without it rejects as unroutable', async () => {

@@ -6,7 +6,7 @@
  */
 import { normalize } from '../../shared/normalize/normalize';
 import type { Router } from '../../shared/normalize/router';
-import { IG_ACCOUNT, IG_USER, instagram } from '../fixtures/normalize/instagram';
+import { IG_ACCOUNT, instagram } from '../fixtures/normalize/instagram';
 import { lineBodies } from '../fixtures/normalize/line';
 import { PAGE, page } from '../fixtures/normalize/messenger';
 import { telegramBodies } from '../fixtures/normalize/telegram';
@@ -27,12 +27,14 @@ describe('unroutable rejections carry the accounts the item named', () => {
     expect(rejections).toEqual([expect.objectContaining({ reason: 'unroutable', path: 'entry[0].changes[0].value.messages[0]', accounts: [PHONE_ID] })]);
   });
 
-  it('Instagram: every id the registry was asked about, entry id first', async () => {
+  it('Instagram: every id the registry was asked about, entry id first (the sender only for an echo)', async () => {
     const { rejections } = await run('instagram', instagram.routedByRecipient, {}, noBlocks);
-    expect(rejections).toEqual([expect.objectContaining({ reason: 'unroutable', accounts: ['0', IG_ACCOUNT, IG_USER] })]);
+    expect(rejections).toEqual([expect.objectContaining({ reason: 'unroutable', accounts: ['0', IG_ACCOUNT] })]);
     // The same id named twice (entry id and recipient) is listed once.
     const lost = await run('instagram', instagram.unknownAccount, {}, noBlocks);
-    expect(lost.rejections.map((r) => r.accounts)).toEqual([['17841499999999999', IG_USER]]);
+    expect(lost.rejections.map((r) => r.accounts)).toEqual([['17841499999999999']]);
+    const echo = await run('instagram', instagram.echoRoutedBySender, {}, noBlocks);
+    expect(echo.rejections.map((r) => r.accounts)).toEqual([['0', IG_ACCOUNT]]);
   });
 
   it('LINE: the destination', async () => {

@@ -70,6 +70,17 @@ describe('whatsapp normalize', () => {
     expect(envelopes[1]?.id).toBe(expectedEventId('whatsapp', 'messaging.message.delivered', 'wamid.OUT1', ['delivered']));
   });
 
+  it('a change-level error reported again hours later is a new event; within the hour it dedupes', async () => {
+    const at = async (receivedAt: string) => (await run('whatsapp', whatsapp.errors, { receivedAt })).envelopes.map((e) => e.id);
+    const first = await at('2024-03-31T10:15:31.000Z');
+    expect(first).toHaveLength(1);
+    // A redelivery in the same hour keeps the id.
+    expect(await at('2024-03-31T10:59:59.999Z')).toEqual(first);
+    // The same error three hours later (and a redelivery across the hour boundary: the documented trade-off) is another event.
+    expect(await at('2024-03-31T13:15:31.000Z')).not.toEqual(first);
+    expect(await at('2024-03-31T11:00:00.000Z')).not.toEqual(first);
+  });
+
   it('routes by metadata.phone_number_id', async () => {
     const seen: string[][] = [];
     await run('whatsapp', whatsapp.text, {}, { byAccounts: async (_p, a) => (seen.push([...a]), undefined), byBlockId: async () => undefined });

@@ -2,16 +2,31 @@
  * One Meta `changes[]` item → drafts. Comments are the mapped kind:
  *   Instagram field `comments`               → messaging.comment.created
  *   Page field `feed`, item=comment, verb=add → messaging.comment.created
+ *   ... unless written by the account itself (from.id = entry.id) → unsupported
  * Some apps receive Instagram messaging as `changes` (field `messages` with a
  * messaging item as value): those go through the messaging mapper. Every
  * other field (mentions, feed posts and reactions, edits and removals...) is
  * unsupported and kept.
  */
 import { compact, isObj, optId, optText, reqId, type Json } from '../../normalize/fields';
-import { missing, unsupported } from '../../normalize/problems';
+import { ItemProblem, missing, unsupported } from '../../normalize/problems';
 import { epochToIso, eventTime } from '../../normalize/time';
 import type { Draft, MapContext } from '../../normalize/types';
 import { mapMessaging } from './normalize-messaging';
+
+/**
+ * A comment whose author is the account itself (the Instagram account or the
+ * Page: `from.id` equals `entry.id`) is the business replying, not a contact:
+ * as a messaging.comment.created it would make the business its own contact
+ * and let a comment-reply workflow answer its own reply, forever. It is kept
+ * as an `unsupported` rejection instead (the event log lists it).
+ */
+function rejectOwnComment(kind: string, authorId: string, entry: Json): void {
+  const accountId = optId(entry, 'id');
+  if (accountId !== undefined && authorId === accountId) {
+    throw new ItemProblem('unsupported', `${kind} written by the account itself (from.id ${authorId} is the entry's account): not a contact's comment, so no messaging.comment.created`);
+  }
+}
 
 export function mapChange(change: Json, base: string, ctx: MapContext, entry: Json): Draft[] {
   const field = optText(change, 'field');
@@ -25,6 +40,7 @@ export function mapChange(change: Json, base: string, ctx: MapContext, entry: Js
   if (field === 'comments') {
     const commentId = reqId(value, 'id', vbase);
     const userId = reqId(value, 'from.id', vbase);
+    rejectOwnComment('changes.comments', userId, entry);
     const mediaId = reqId(value, 'media.id', vbase);
     const parentId = optId(value, 'parent_id');
     return [{
@@ -46,6 +62,7 @@ export function mapChange(change: Json, base: string, ctx: MapContext, entry: Js
     if (item !== 'comment' || verb !== 'add') throw unsupported(`changes.feed.${item}.${verb}`);
     const commentId = reqId(value, 'comment_id', vbase);
     const userId = reqId(value, 'from.id', vbase);
+    rejectOwnComment('changes.feed.comment.add', userId, entry);
     const postId = reqId(value, 'post_id', vbase);
     const parentId = optId(value, 'parent_id');
     return [{

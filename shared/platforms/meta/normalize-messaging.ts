@@ -94,12 +94,15 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
     const mids = [...arr(receipt.mids).map(str), optId(receipt, 'mid')].filter((m): m is string => !!m);
     const watermark = epochToIso(receipt.watermark, 'auto');
     if (mids.length === 0 && !watermark) throw missing(`${base}.${kind}`, 'mids');
+    const thread = userThread(ctx, ev, base, 'sender');
     return [{
       type: kind === 'delivery' ? 'messaging.message.delivered' : 'messaging.message.read',
       timestamp, kind: `messaging.${kind}`, detail,
-      rawId: mids[0] ?? `watermark:${String(receipt.watermark)}`,
+      // A mid names one message of one thread; a watermark alone is only a time, which
+      // every user of the page can share: the reader is part of its identity.
+      rawId: mids[0] ?? `watermark:${thread.contact.platform_user_id}:${String(receipt.watermark)}`,
       discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
-      data: compact(merge(userThread(ctx, ev, base, 'sender'), { messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark })),
+      data: compact(merge(thread, { messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark })),
     }];
   }
 

@@ -19,12 +19,18 @@ const LISTS = ['messaging', 'standby', 'changes'] as const;
 export function createMetaAdapter(platform: Extract<Platform, 'instagram' | 'messenger'>): PlatformAdapter {
   /**
    * The entry id is the page (Messenger) or Instagram account id. Instagram
-   * messaging items also name the account as recipient (inbound) or sender
-   * (echo), which routes them when the entry id is an app-scoped one.
+   * messaging items also name the account as recipient (inbound) or, for an
+   * echo only, as sender, which routes them when the entry id is an
+   * app-scoped one. The sender of anything else is the contact: routing by it
+   * would hand a DM that business account B sent to an account we do not
+   * serve to B's workspace, as an inbound message from B itself.
+   * Messenger routes by the entry id alone: it is always the page.
    */
-  const accountsOf = (entry: Json, item: unknown, list: MetaItemContext['list']): string[] => {
+  const accountsOf = (entry: Json, item: Json, list: MetaItemContext['list']): string[] => {
     const ids = [optId(entry, 'id')];
-    if (platform === 'instagram' && list !== 'changes') ids.push(optId(item, 'recipient.id'), optId(item, 'sender.id'));
+    if (platform === 'instagram' && list !== 'changes') {
+      ids.push(isObj(item.message) && item.message.is_echo === true ? optId(item, 'sender.id') : optId(item, 'recipient.id'));
+    }
     return [...new Set(ids.filter((id): id is string => !!id))];
   };
 

@@ -5,6 +5,8 @@
  * Block attribute (resolved from the secret token) routes them.
  *
  *   message, business_message → received; edited_message, edited_business_message → edited (ext)
+ *     business_message sent by the business side (owner or sender_business_bot) → sent;
+ *     edited_business_message sent by the business side → unsupported
  *     new_chat_members / left_chat_member service messages → member.joined / member.left (ext)
  *   message_reaction → reaction.added / reaction.removed
  *   callback_query → postback
@@ -13,11 +15,11 @@
  *   channel posts, inline queries, payments, polls, boosts, other service messages → unsupported
  */
 import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
-import { missing, unsupported } from '../../normalize/problems';
+import { ItemProblem, missing, unsupported } from '../../normalize/problems';
 import { directThread, inThread, messageRef } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
 import type { Draft, MapContext, PlatformAdapter, SplitResult } from '../../normalize/types';
-import { tgChatAsContact, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser } from './normalize-message';
+import { tgChatAsContact, tgChatAsUser, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser } from './normalize-message';
 
 const IN = new Set(['member', 'administrator', 'creator', 'restricted']);
 const OUT = new Set(['left', 'kicked']);
@@ -60,9 +62,36 @@ function mapMessageUpdate(key: string, msg: Json, base: string, ctx: MapContext,
     const service = Object.keys(msg).find((k) => !['message_id', 'from', 'sender_chat', 'chat', 'date', 'message_thread_id', 'is_topic_message'].includes(k));
     throw unsupported(`${key}.${service ?? '(empty)'}`);
   }
+  if (key.includes('business') && sentByBusiness(msg)) {
+    // The owner (or a bot on their behalf) wrote it: the customer — the private chat — is the contact.
+    const from = optId(msg, 'from.id');
+    const bot = optId(msg, 'sender_business_bot.id');
+    if (edited) {
+      throw new ItemProblem('unsupported', `${key}.${content} sent by the business (from.id ${from ?? '?'}${bot ? `, sender_business_bot ${bot}` : ''}, chat.id ${optId(msg, 'chat.id') ?? '?'}): messaging.message.edited is a contact's edit (counted as inbound activity), and there is no type for an edit of our own message`);
+    }
+    if (from !== undefined) detail.sender_user_id = from;
+    if (bot !== undefined) detail.sender_business_bot_id = bot;
+    const conversation = tgConversation(msg.chat, `${base}.chat`);
+    const thread = inThread(ctx, tgChatAsUser(msg.chat, `${base}.chat`), conversation);
+    const message = tgMessage(ctx, msg, base, content, 'outbound');
+    return [{ type: 'messaging.message.sent', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
+  }
+
   const thread = tgThread(ctx, msg, base);
   const message = tgMessage(ctx, msg, base, content, 'inbound');
   return [{ type: edited ? 'messaging.message.edited' : 'messaging.message.received', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
+}
+
+/**
+ * A business message the business side sent: one a bot sent on the owner's
+ * behalf (`sender_business_bot`), or one in the private chat — whose id is the
+ * customer's user id — from someone other than that customer (the owner).
+ */
+function sentByBusiness(msg: Json): boolean {
+  if (isObj(msg.sender_business_bot)) return true;
+  if (optText(msg, 'chat.type') !== 'private') return false;
+  const from = optId(msg, 'from.id');
+  return from !== undefined && from !== optId(msg, 'chat.id');
 }
 
 function eventTimeOrUndefined(msg: Json): string | undefined {

@@ -64,7 +64,17 @@ export function mapChangeError(e: Json, base: string, ctx: MapContext, phoneNumb
     // errors[] carry no time of their own.
     timestamp: ctx.receivedAt,
     rawId: `errors:${error.code}`,
-    discriminator: [phoneNumberId, JSON.stringify(e)],
+    // Nor an id: the same error reported again hours later is a new event, but
+    // without a time in its identity it would share the first one's id and be
+    // deduplicated for the whole retention period. The receive hour (ISO up to
+    // the hour, `2024-03-31T10`) is the coarse time. A Pub/Sub redelivery keeps
+    // the edge's received_at, so it always dedupes; Meta retrying the request
+    // is received anew and dedupes only within the same hour. Trade-off: a
+    // redelivery that crosses an hour boundary (or one without received_at,
+    // which falls back to the normalizer's clock) gets a new id and shows up
+    // twice, and one error repeated within the hour is shown once; a finer
+    // bucket duplicates more redeliveries, a coarser one swallows more repeats.
+    discriminator: [phoneNumberId, ctx.receivedAt.slice(0, 13), JSON.stringify(e)],
     kind: 'errors', detail,
     data: { error, account_id: phoneNumberId },
   }];
