@@ -6,7 +6,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { PLATFORMS, INTERNAL_SOURCE } from '../platforms';
 import { EVENT_TYPES, EVENT_TYPE_NAMES, type EventType } from './event-types';
-import { DateTime, EventId, NonEmpty, Opt } from './parts';
+import { DateTime, EventId, NonEmpty, Opt, PrefixedId } from './parts';
 
 export const ENVELOPE_SCHEMA_ID = 'https://schemas.convotic.com/events/envelope.json';
 
@@ -26,17 +26,41 @@ export const CausationChain = Type.Array(Type.String({ minLength: 1 }), {
   description: 'Workflow ids of the executions that led to this event, oldest first, the direct cause last. A workflow in the chain is never started by the event.',
 });
 
+/**
+ * An event-log entry a replay can be made from: an event (`evt_`), a batch
+ * item the normalizer rejected (`rej_`), or a webhook body it gave up on (`raw_`).
+ */
+export const LogEntryId = PrefixedId(
+  '(?:evt|rej|raw)',
+  'The event-log entry this replay was made from: an event (`evt_`, also in `replay_of`), a rejected batch item (`rej_`) or a webhook body the normalizer gave up on (`raw_`). Set on every replay.',
+);
+
+/** The sources an event is first published from; `replay` publishes one of these again. */
+const ORIGINAL_SOURCES = ['webhook', 'derived', 'internal'] as const;
+
+/**
+ * Where the event a replay replays first came from (its `source`, followed
+ * through replays of replays). The event log ties a replay to the webhook
+ * body its `request_id` names only when this is `webhook`: any other event's
+ * request_id was never checked against a webhook.
+ */
+export const ReplayOrigin = Type.Union(ORIGINAL_SOURCES.map((s) => Type.Literal(s)), {
+  description: 'Set on every replay: the source of the event it replays (for a replay of a replay, that one\'s origin). Only `webhook` replays refer to a stored webhook body.',
+});
+
 export const EnvelopeMetadata = Type.Object(
   {
     raw_platform_event_id: NonEmpty('The source\'s own id for the event (mid, wamid, webhookEventId, update_id, order id...).'),
     received_at: Opt(DateTime),
     request_id: Opt(Type.String({ description: 'The webhook request that carried the event.' })),
     source: Opt(
-      Type.Union([Type.Literal('webhook'), Type.Literal('derived'), Type.Literal('internal'), Type.Literal('replay')], {
-        description: 'webhook: normalized from a platform webhook; derived: emitted by a consumer (contacts, triggers); internal: posted by another Convotic service.',
+      Type.Union([...ORIGINAL_SOURCES, 'replay' as const].map((s) => Type.Literal(s)), {
+        description: 'webhook: normalized from a platform webhook; derived: emitted by a consumer (contacts, triggers); internal: posted by another Convotic service; replay: one of those published again by the events-api.',
       }),
     ),
-    replay_of: Opt(EventId),
+    replay_of: Opt(PrefixedId('evt', 'The event this replay publishes again. Absent when the replay was made from a rejected item or a failed webhook body (see `replay_of_entry`).')),
+    replay_of_entry: Opt(LogEntryId),
+    replay_origin: Opt(ReplayOrigin),
     caused_by_event_id: Opt(EventId),
     caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself. The last of `caused_by_workflow_ids` when both are set.' })),
     caused_by_workflow_ids: Opt(CausationChain),
@@ -78,6 +102,18 @@ export const ENVELOPE_SCHEMAS = Object.fromEntries(EVENT_TYPE_NAMES.map((t) => [
 export type EventData<K extends EventType> = Static<(typeof EVENT_TYPES)[K]['data']>;
 export type EnvelopeMetadata = Static<typeof EnvelopeMetadata>;
 export type CausationChain = Static<typeof CausationChain>;
+export type ReplayOrigin = Static<typeof ReplayOrigin>;
+
+/**
+ * Where the event an envelope carries first came from: its `source`, or for a
+ * replay the `replay_origin` it records. Undefined for a replay that records
+ * none (published before replays recorded it), so nothing vouches for what its
+ * `request_id` names. An envelope without `source` counts as a webhook's, as
+ * the normalizer is the one publisher that does not go through an API.
+ */
+export function originOf(metadata: EnvelopeMetadata): ReplayOrigin | undefined {
+  return metadata.source === 'replay' ? metadata.replay_origin : metadata.source ?? 'webhook';
+}
 export type EnvelopeOf<K extends EventType> = Static<typeof EnvelopeBase> & { type: K; data: EventData<K> };
 /** Any envelope; narrowing on `type` narrows `data`. */
 export type Envelope = { [K in EventType]: EnvelopeOf<K> }[EventType];

@@ -14,12 +14,16 @@
  *   logged_at         when the log writer first wrote the entry
  *   expire_at         timestamp + retention days (Firestore TTL deletes it)
  *   platform, type, type_domain ("messaging"), type_entity ("messaging.message"),
- *   block_id, contact_id, source, request_id, raw_platform_event_id, replay_of
+ *   block_id, contact_id, source, request_id, raw_platform_event_id
  *                     flat copies for equality filters and display; null when absent
+ *   replay_of         the entry a replay was made from (metadata.replay_of_entry:
+ *                     an event, a rejected item or a failed body; older replays:
+ *                     metadata.replay_of); null when the event is no replay
  *   envelope_json     the envelope as JSON text (text, because platform_detail
  *                     may hold nested arrays Firestore cannot store); null with
  *                     envelope_omitted=true when it would not fit the 1 MiB doc
- *   raw_ref           id of the stored webhook body in `raw_messages` (replay input)
+ *   raw_ref           id of the stored webhook body in `raw_messages` (replay input);
+ *                     on an event only when it came from a webhook (originOf)
  *   raw_json          the rejected item / failed body itself, as JSON text,
  *                     cut at MAX_INLINE_RAW_BYTES with raw_truncated=true
  *   rejection         { reason, detail, path } for kind 'rejected'
@@ -32,7 +36,7 @@
  * `unrouted_events` entries replayed_at / routed_to (events-api unrouted-replay.ts).
  */
 import { Timestamp } from '@google-cloud/firestore';
-import type { Envelope } from '../envelope';
+import { originOf, type Envelope } from '../envelope';
 import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../rejection';
 import type { RawMessageAttributes } from '../raw-message';
 import { entryAccounts } from './accounts';
@@ -108,9 +112,6 @@ function jsonText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
 }
 
-/** Sources whose envelopes came out of a stored webhook body (a replay keeps its original's request id). */
-const RAW_BACKED_SOURCES = new Set(['webhook', 'replay']);
-
 export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDays: number }): EntryFields {
   const at = dateOr(envelope.timestamp, opts.now);
   const json = JSON.stringify(envelope);
@@ -134,11 +135,14 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
     source: meta.source ?? null,
     request_id: requestId,
     raw_platform_event_id: meta.raw_platform_event_id,
-    replay_of: meta.replay_of ?? null,
+    // The entry replayed: an event, or a rejected item / failed body that a replay turned into events.
+    replay_of: meta.replay_of_entry ?? meta.replay_of ?? null,
     envelope_json: fits ? json : null,
     ...(fits ? {} : { envelope_omitted: true }),
-    // Webhook bodies are stored once per request by the raw store; internal and derived events have none.
-    raw_ref: requestId && envelope.platform !== 'convotic' && RAW_BACKED_SOURCES.has(meta.source ?? 'webhook')
+    // Webhook bodies are stored once per request by the raw store; internal and derived events have none. A replay
+    // keeps its original's request id, and names the body only if the original came from that webhook: any other
+    // event's request_id is just a claim, and the body it names may hold another workspace's items.
+    raw_ref: requestId && envelope.platform !== 'convotic' && originOf(meta) === 'webhook'
       ? rawMessageId(envelope.platform, requestId)
       : null,
     raw_json: null,

@@ -157,7 +157,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     {
       method: 'POST',
       pattern: '/workspaces/:ws/replays',
-      async handle(req, res, params) {
+      async handle(req, res, params, reqLog) {
         const ws = workspace(params);
         const body = jsonBody(req);
         const unknown = Object.keys(body).filter((k) => k !== 'filter' && k !== 'max_events');
@@ -170,7 +170,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
           throw badRequest('invalid_parameter', `max_events must be an integer from 1 to ${MAX_REPLAY_EVENTS}`);
         }
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
-        const { job, created } = await runReplayJob(deps(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() });
+        const { job, created } = await runReplayJob(deps(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() }, reqLog);
         res.status(created ? 201 : 200).set('Location', `/workspaces/${ws}/replays/${job.job_id}`).json(presentJob(job));
       },
     },

@@ -5,7 +5,7 @@
  * consumer, and is refused with 400.
  */
 import { randomUUID } from 'node:crypto';
-import { validateEnvelope, type Envelope, type EventType } from '../envelope';
+import { validateEnvelope, type Envelope, type EnvelopeMetadata, type EventType } from '../envelope';
 import { hashId } from '../envelope/ids';
 import { INTERNAL_SOURCE } from '../platforms';
 import { badRequest } from './http';
@@ -32,12 +32,34 @@ export const INTERNAL_EVENT_TYPES = [
 
 const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
 
+/**
+ * Metadata a posted event may not set: each ties an event to a webhook
+ * request or to another event, which only the normalizer and replay may
+ * claim. The log shows the webhook item `request_id` and `raw_path` name,
+ * so a caller setting them could read a body of another workspace.
+ */
+export const RESERVED_METADATA = ['request_id', 'raw_path', 'replay_of', 'replay_of_entry', 'replay_origin'] as const satisfies readonly (keyof EnvelopeMetadata)[];
+
+/**
+ * The fields of a posted body the API refuses, named as the caller wrote
+ * them. `id` is the API's to give (idempotency key or random): a caller's own
+ * id could take an existing or future event's.
+ */
+function reservedFields(fields: Record<string, unknown>, metadata: Record<string, unknown>): string[] {
+  return [
+    ...('id' in fields ? ['id'] : []),
+    ...RESERVED_METADATA.filter((k) => k in metadata).map((k) => `metadata.${k}`),
+  ];
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The envelope for a posted internal event: workspace from the path, id from
  * the idempotency key (the same key twice is the same event) or random,
- * platform `convotic` unless given, metadata.source `internal`.
+ * platform `convotic` unless given, metadata.source `internal`. A body that
+ * sets `id` or RESERVED_METADATA is refused (400 reserved_field) rather than
+ * silently changed, so the caller learns its value was not used.
  */
 export function internalEnvelope(workspaceId: string, body: unknown, headerKey: string | undefined, now: Date): Envelope {
   if (!isObject(body)) throw badRequest('invalid_body', 'the body must be a JSON object (an event envelope)');
@@ -57,7 +79,15 @@ export function internalEnvelope(workspaceId: string, body: unknown, headerKey: 
   if (metadata.source !== undefined && metadata.source !== 'internal') {
     throw badRequest('invalid_body', `metadata.source must be "internal" (or absent) for posted events, got ${JSON.stringify(metadata.source)}`);
   }
-  const id = fields.id ?? hashId('evt', ['internal', workspaceId, key ?? randomUUID()]);
+  const reserved = reservedFields(fields, metadata);
+  if (reserved.length) {
+    throw badRequest(
+      'reserved_field',
+      `${reserved.join(', ')} cannot be posted: the API gives the id (from the Idempotency-Key or idempotency_key, else random), and the webhook and replay fields (metadata.${RESERVED_METADATA.join(', metadata.')}) are set only by the normalizer and by replay`,
+      reserved,
+    );
+  }
+  const id = hashId('evt', ['internal', workspaceId, key ?? randomUUID()]);
   const candidate = {
     ...fields,
     id,

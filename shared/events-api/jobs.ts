@@ -5,16 +5,22 @@
  * goes, so GET /replays/{job} shows where it is and how it ended.
  *
  * The matching ids are fixed when the job starts (replays that arrive during
- * the job are not replayed again). A job interrupted by a crash or timeout
- * stays `running`; posting again with the same Idempotency-Key resumes it,
+ * the job are not replayed again). Whatever goes wrong with one entry (it
+ * cannot be replayed, its publish failed) is that entry's result, with the
+ * reason, and the job goes on: one entry never stops the others. A job
+ * interrupted by a crash, a timeout or a failure to save its progress stays
+ * `running`; posting again with the same Idempotency-Key resumes it,
  * skipping entries already done, and republishing nothing twice (replay ids
- * derive from the job id; consumers dedupe).
+ * derive from the job id; consumers dedupe). Two requests with
+ * one key at once are one job: the second finds it and runs it too, to the
+ * same replay ids.
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { hashId } from '../envelope/ids';
 import { eventLogRef } from '../event-log/outcomes';
 import { expiryAfter } from '../event-log/config';
+import type { Logger } from '../log';
 import { describeFilter, type ListFilter } from './filters';
 import { ApiError, badRequest } from './http';
 import { listPage, MAX_LIMIT } from './query';
@@ -36,11 +42,23 @@ export interface ReplayJob {
   replayed: number;
   failed: number;
   /** event id -> the new event ids, or why it could not be replayed. */
-  results: Record<string, { event_ids?: string[]; mode?: string; error?: string }>;
+  results: Record<string, EntryResult>;
   created_at: string;
   updated_at: string;
   expire_at: Timestamp;
 }
+
+/**
+ * One entry's outcome. `reason` is the API error code (not_found,
+ * not_replayable, not_publishable) or REPLAY_FAILED for anything else (a
+ * Pub/Sub or Firestore error on this entry); replaying that entry alone
+ * (POST /events/{id}/replay) is the retry.
+ */
+export type EntryResult =
+  | { event_ids: string[]; mode: ReplayOutcome['mode'] }
+  | { error: string; reason: string };
+
+export const REPLAY_FAILED = 'replay_failed';
 
 export function jobRef(db: Firestore, workspaceId: string, jobId: string) {
   return db.collection('workspaces').doc(workspaceId).collection('replay_jobs').doc(jobId);
@@ -70,39 +88,62 @@ export interface StartJob {
   now: Date;
 }
 
-/** Creates (or resumes) the job and runs it to the end; returns the final job. */
-export async function runReplayJob(deps: ReplayDeps, start: StartJob): Promise<{ job: ReplayJob; created: boolean }> {
-  const { db } = deps;
+/** Firestore's ALREADY_EXISTS: another request created the document first. */
+const ALREADY_EXISTS = 6;
+
+/** The job as stored, created from `start` unless it exists; `created` says whether this call created it. */
+async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob; created: boolean }> {
   const ref = jobRef(db, start.workspaceId, start.jobId);
   const existing = await ref.get();
-  let job: ReplayJob;
-  let created = false;
-  if (existing.exists) {
-    job = existing.data() as ReplayJob;
-    if (job.status !== 'running') return { job, created };
-  } else {
-    const ids = await matchingIds(db, start.workspaceId, start.filter, start.max);
-    if (ids.length > start.max) {
-      throw badRequest('too_many_events', `more than ${start.max} events match; narrow the filter (e.g. a shorter from/to range) and replay in parts`);
-    }
-    job = {
-      job_id: start.jobId,
-      workspace_id: start.workspaceId,
-      filter: describeFilter(start.filter),
-      status: 'running',
-      total: ids.length,
-      event_ids: ids,
-      done: 0,
-      replayed: 0,
-      failed: 0,
-      results: {},
-      created_at: start.now.toISOString(),
-      updated_at: start.now.toISOString(),
-      expire_at: Timestamp.fromDate(expiryAfter(start.now, start.retentionDays)),
-    };
-    await ref.create(job);
-    created = true;
+  if (existing.exists) return { job: existing.data() as ReplayJob, created: false };
+  const ids = await matchingIds(db, start.workspaceId, start.filter, start.max);
+  if (ids.length > start.max) {
+    throw badRequest('too_many_events', `more than ${start.max} events match; narrow the filter (e.g. a shorter from/to range) and replay in parts`);
   }
+  const job: ReplayJob = {
+    job_id: start.jobId,
+    workspace_id: start.workspaceId,
+    filter: describeFilter(start.filter),
+    status: 'running',
+    total: ids.length,
+    event_ids: ids,
+    done: 0,
+    replayed: 0,
+    failed: 0,
+    results: {},
+    created_at: start.now.toISOString(),
+    updated_at: start.now.toISOString(),
+    expire_at: Timestamp.fromDate(expiryAfter(start.now, start.retentionDays)),
+  };
+  try {
+    await ref.create(job);
+    return { job, created: true };
+  } catch (err) {
+    // The same key posted twice at once: the other request created the job (with its own matching ids, which win).
+    if ((err as { code?: unknown }).code !== ALREADY_EXISTS) throw err;
+    const winner = await ref.get();
+    return { job: winner.data() as ReplayJob, created: false };
+  }
+}
+
+async function replayOne(deps: ReplayDeps, workspaceId: string, id: string, jobId: string, log?: Logger): Promise<EntryResult> {
+  try {
+    const doc = await eventLogRef(deps.db, workspaceId, id).get();
+    if (!doc.exists) throw new ApiError(404, 'not_found', 'the event has expired or was removed');
+    const outcome = await replayEntry(deps, workspaceId, doc, jobId);
+    return { event_ids: outcome.event_ids, mode: outcome.mode };
+  } catch (err) {
+    if (err instanceof ApiError) return { error: err.message, reason: err.code };
+    log?.error('replay of a job entry failed', { job_id: jobId, event_id: id, error: err });
+    return { error: err instanceof Error ? err.message : String(err), reason: REPLAY_FAILED };
+  }
+}
+
+/** Creates (or resumes) the job and runs it to the end; returns the final job. */
+export async function runReplayJob(deps: ReplayDeps, start: StartJob, log?: Logger): Promise<{ job: ReplayJob; created: boolean }> {
+  const ref = jobRef(deps.db, start.workspaceId, start.jobId);
+  const { job, created } = await openJob(deps.db, start);
+  if (job.status !== 'running') return { job, created };
 
   const save = async () => {
     job.updated_at = new Date().toISOString();
@@ -110,22 +151,9 @@ export async function runReplayJob(deps: ReplayDeps, start: StartJob): Promise<{
   };
   for (const id of job.event_ids) {
     if (job.results[id]) continue;
-    let result: ReplayJob['results'][string];
-    try {
-      const doc = await eventLogRef(db, start.workspaceId, id).get();
-      if (!doc.exists) throw new ApiError(404, 'not_found', 'the event has expired or was removed');
-      const outcome: ReplayOutcome = await replayEntry(deps, start.workspaceId, doc, start.jobId);
-      result = { event_ids: outcome.event_ids, mode: outcome.mode };
-      job.replayed += 1;
-    } catch (err) {
-      // An entry that cannot be replayed is reported, not fatal; anything else (Pub/Sub, Firestore down) stops the job, resumable.
-      if (!(err instanceof ApiError)) {
-        await save();
-        throw err;
-      }
-      result = { error: err.message };
-      job.failed += 1;
-    }
+    const result = await replayOne(deps, start.workspaceId, id, start.jobId, log);
+    if ('error' in result) job.failed += 1;
+    else job.replayed += 1;
     job.results[id] = result;
     job.done += 1;
     if (job.done % PROGRESS_EVERY === 0) await save();

@@ -22,6 +22,7 @@ import type { EnvelopePublisher } from '../envelope/publish';
 import { loadRawMessage, rawBody } from '../event-log/raw-store';
 import { RoutingUnavailableError } from '../normalize/router';
 import type { RejectedItem } from '../rejection';
+import { itemPath, ofItem } from './entry-item';
 import { ApiError } from './http';
 import type { Renormalize } from './replay';
 
@@ -65,13 +66,6 @@ const refuse = (refusal: Refusal, message: string = REFUSALS[refusal], rejection
   ...(rejection ? { rejection: { reason: rejection.reason, detail: rejection.detail, path: rejection.path } } : {}),
 });
 
-/** The batch path of the entry's item; "" for a whole body; undefined when the entry came from no webhook body. */
-function itemPath(d: Record<string, unknown>): string | undefined {
-  if (d.kind === 'raw') return '';
-  const path = (d.rejection as { path?: unknown } | null | undefined)?.path;
-  return d.kind === 'rejected' && typeof path === 'string' ? path : undefined;
-}
-
 const distinctRoutes = (envelopes: Envelope[]): RoutedTo[] => {
   const seen = new Map<string, RoutedTo>();
   for (const e of envelopes) seen.set(`${e.workspace_id}\u0000${e.block_id ?? ''}`, { workspace_id: e.workspace_id, block_id: e.block_id });
@@ -94,9 +88,7 @@ export async function replayUnrouted(deps: UnroutedReplayDeps, doc: DocumentSnap
     if (err instanceof RoutingUnavailableError) throw new ApiError(503, 'routing_unavailable', `${err.message}; it is safe to retry`);
     throw err;
   }
-  const mine = (itemAt: string) => path === '' || itemAt === path;
-  const envelopes = out.envelopes.filter((e) => mine(e.metadata.raw_path ?? ''));
-  const rejections = out.rejections.filter((r) => mine(r.path));
+  const { envelopes, rejections } = ofItem({ kind: 'item', path }, out);
   if (envelopes.length === 0) {
     const first = rejections[0];
     if (!first) return refuse('no_event');

@@ -76,12 +76,30 @@ describe('POST /workspaces/{ws}/events', () => {
     ['no type', { data: {} }, 'invalid_body'],
     ['a JSON array', [1, 2], 'invalid_body'],
     ['a non-internal source', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { source: 'webhook' } }, 'invalid_body'],
+    // The API gives the id (from the idempotency key, or random): a caller cannot claim another event's id.
+    ['an id', { type: 'ptm.notification.sent', id: 'evt_someone_elses_event', data: { notification_id: 'n' } }, 'reserved_field'],
+    // Only the normalizer and replay tie an event to a webhook request or another event.
+    ['a webhook request id', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { request_id: 'req-of-another-workspace' } }, 'reserved_field'],
+    ['a webhook batch path', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { raw_path: 'entry[0].messaging[0]' } }, 'reserved_field'],
+    ['a replay link', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { replay_of: 'evt_abc' } }, 'reserved_field'],
   ])('refuses %s with 400 and the reason', async (_name, body, code) => {
     const res = await post(body);
     expect(res.status).toBe(400);
     const answer = (await res.json()) as { error: string; message: string };
     expect(answer.error).toBe(code);
     expect(answer.message.length).toBeGreaterThan(10);
+  });
+});
+
+describe('reserved fields of a posted event', () => {
+  it('names each one it refuses, and publishes nothing', async () => {
+    const before = published.messages.length;
+    const res = await post({ type: 'crm.deal.created', id: 'evt_x', data: { deal: { id: 'd', stage: 'lead' } }, metadata: { request_id: 'r', raw_path: '', replay_of: 'evt_y' } });
+    expect(res.status).toBe(400);
+    const { error, message } = (await res.json()) as { error: string; message: string };
+    expect(error).toBe('reserved_field');
+    for (const field of ['id', 'metadata.request_id', 'metadata.raw_path', 'metadata.replay_of']) expect(message).toContain(field);
+    expect(published.messages.length).toBe(before);
   });
 });
 

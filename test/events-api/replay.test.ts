@@ -93,7 +93,7 @@ describe('replay', () => {
     expect(newId).not.toBe(original.id);
 
     const replayed = await publishedEnvelope(newId);
-    expect(replayed.metadata).toMatchObject({ source: 'replay', replay_of: original.id, raw_platform_event_id: original.metadata.raw_platform_event_id });
+    expect(replayed.metadata).toMatchObject({ source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'webhook', raw_platform_event_id: original.metadata.raw_platform_event_id });
     expect((replayed.data as { message: { text: string } }).message.text).toBe('hello');
 
     const logged = await settled(ws, newId);
@@ -118,7 +118,10 @@ describe('replay', () => {
     expect(res.status).toBe(202);
     expect(outcome.mode).toBe('envelope');
     const replayed = await publishedEnvelope(outcome.event_ids[0] as string);
-    expect({ ...replayed, id: original.id, metadata: { ...replayed.metadata, source: 'internal', replay_of: undefined } }).toEqual({ ...original, metadata: { ...original.metadata, replay_of: undefined } });
+    expect(replayed.metadata).toMatchObject({ source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'internal' });
+    // Otherwise the very envelope that was published.
+    const { replay_of: _of, replay_of_entry: _entry, replay_origin: _origin, ...metadata } = replayed.metadata;
+    expect({ ...replayed, id: original.id, metadata: { ...metadata, source: 'internal' } }).toEqual(original);
     // The same Idempotency-Key is the same replay: same id, consumers dedupe.
     const again = (await (await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, { method: 'POST', headers: { 'Idempotency-Key': 'same' } })).json()) as { event_ids: string[] };
     expect(again.event_ids).toEqual(outcome.event_ids);

@@ -1,0 +1,35 @@
+/**
+ * The log entry of a replayed event: linked to the entry it replays (an
+ * event, a rejected item or a failed body), and tied to a stored webhook
+ * body only when what it replays came from a webhook, so its detail never
+ * shows a body some other event's metadata named.
+ */
+import type { Envelope } from '../../shared/envelope';
+import { fromEnvelope } from '../../shared/event-log/entry';
+import { rawMessageId } from '../../shared/event-log/raw-store';
+import { messageEnvelope } from './support';
+
+const opts = { now: new Date('2026-04-01T00:00:00.000Z'), retentionDays: 30 };
+const webhookEvent = messageEnvelope({ workspaceId: 'ws_entry', platform: 'messenger', rawId: 'm_1', at: '2026-04-01T00:00:00.000Z', metadata: { request_id: 'req_1', raw_path: 'entry[0].messaging[0]' } });
+const replayOf = (e: Envelope, metadata: Record<string, unknown>) => ({ ...e, id: 'evt_replay', metadata: { ...e.metadata, source: 'replay', ...metadata } }) as Envelope;
+
+describe('fromEnvelope for a replay', () => {
+  it('ties a replay to the webhook body its request names only when the replayed event came from that webhook', () => {
+    const body = rawMessageId('messenger', 'req_1');
+    expect(fromEnvelope(webhookEvent, opts).raw_ref).toBe(body);
+    const link = { replay_of: webhookEvent.id, replay_of_entry: webhookEvent.id };
+    expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'webhook' }), opts)).toMatchObject({ source: 'replay', replay_of: webhookEvent.id, raw_ref: body });
+    // An internal or derived event's request_id is only a claim: the body it names may be another workspace's.
+    expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'internal' }), opts).raw_ref).toBeNull();
+    expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'derived' }), opts).raw_ref).toBeNull();
+  });
+
+  it('ties a replay that does not say where its original came from to no webhook body', () => {
+    expect(fromEnvelope(replayOf(webhookEvent, { replay_of: webhookEvent.id }), opts).raw_ref).toBeNull();
+  });
+
+  it('links a replay of a rejected item to the rejected entry', () => {
+    const entry = fromEnvelope(replayOf(webhookEvent, { replay_of_entry: 'rej_abc', replay_origin: 'webhook' }), opts);
+    expect(entry.replay_of).toBe('rej_abc');
+  });
+});
