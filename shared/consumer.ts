@@ -1,16 +1,55 @@
 /**
  * Turns an envelope handler into an HTTP function for a Pub/Sub push
  * subscription on `events`: decode, validate, run, report the outcome to the
- * event log, and ack (2xx) or nack (500) so Pub/Sub retries with backoff and
- * finally dead-letters. Handlers must be idempotent: delivery is at least once.
+ * event log, and ack (2xx) or nack (non-2xx) so Pub/Sub retries with backoff
+ * and finally dead-letters. Handlers must be idempotent: delivery is at least once.
+ *
+ * What is acked without processing is only what can never succeed: bytes that
+ * are not JSON, or JSON without the identity every envelope has (`id`, `type`,
+ * `workspace_id`). An envelope that fails this bundle's schema is nacked: during
+ * a rollout the normalizer may already emit a field or type this (older) bundle
+ * rejects, and a retry after the rollout succeeds; if it never does, the retry
+ * policy and the dead-letter topic bound it and the event log shows it failed.
  */
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
-import { validateEnvelope, type Envelope } from './envelope';
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { EnvelopeBase, validateEnvelope, type Envelope } from './envelope';
+import { NonEmpty } from './envelope/parts';
 import { getFirestore } from './gcp';
 import { createLogger, type Logger } from './log';
 import { reportOutcome } from './event-log/outcomes';
 import { isPushBody, parsePushBody, type PushMessage } from './pubsub-push';
+
+/** The identity every envelope has, whatever its type or version: what makes a message an envelope at all. */
+const EnvelopeIdentity = Type.Object({ id: EnvelopeBase.properties.id, type: NonEmpty(), workspace_id: EnvelopeBase.properties.workspace_id });
+type EnvelopeIdentity = Static<typeof EnvelopeIdentity>;
+const isEnvelopeIdentity = TypeCompiler.Compile(EnvelopeIdentity);
+
+/** What a message's bytes turned out to be. */
+export type DecodedMessage =
+  | { kind: 'envelope'; envelope: Envelope }
+  /** Can never succeed, in this bundle or any other: acked. */
+  | { kind: 'unusable'; reason: 'not_json' | 'not_an_envelope'; error: string }
+  /** An envelope this bundle's schema rejects; a newer bundle may accept it: nacked. */
+  | { kind: 'schema_violation'; identity: EnvelopeIdentity; error: string };
+
+export function decodeMessage(data: Buffer): DecodedMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    return { kind: 'unusable', reason: 'not_json', error: err instanceof Error ? err.message : String(err) };
+  }
+  if (!isEnvelopeIdentity.Check(value)) {
+    return { kind: 'unusable', reason: 'not_an_envelope', error: 'not an object with a valid `id`, `type` and `workspace_id`' };
+  }
+  const result = validateEnvelope(value);
+  if (result.ok) return { kind: 'envelope', envelope: result.envelope };
+  const { id, type, workspace_id } = value;
+  return { kind: 'schema_violation', identity: { id, type, workspace_id }, error: result.violations.map((v) => `${v.path} ${v.message}`).join('; ') };
+}
 
 export interface ConsumerContext {
   log: Logger;
@@ -41,33 +80,46 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
       return;
     }
     const message = parsePushBody(req.body);
-    let envelope: Envelope;
-    try {
-      const result = validateEnvelope(JSON.parse(message.data.toString('utf8')));
-      if (!result.ok) throw new Error(result.violations.map((v) => `${v.path} ${v.message}`).join('; '));
-      envelope = result.envelope;
-    } catch (err) {
-      // Retrying cannot fix a malformed envelope: ack it and say so loudly.
-      baseLog.error('undecodable envelope acknowledged without processing', {
+    const decoded = decodeMessage(message.data);
+    if (decoded.kind === 'unusable') {
+      // Retrying cannot turn these bytes into an envelope: ack, and say so loudly.
+      baseLog.error('message is not an envelope: acknowledged without processing', {
         outcome: 'rejected',
-        reason: 'invalid_envelope',
+        reason: decoded.reason,
         message_id: message.messageId,
-        error: err,
+        error: decoded.error,
       });
       res.status(204).end();
       return;
     }
 
-    const log = baseLog.child({ event_id: envelope.id, type: envelope.type, workspace_id: envelope.workspace_id, attempt: message.deliveryAttempt });
+    const identity = decoded.kind === 'envelope' ? decoded.envelope : decoded.identity;
+    const log = baseLog.child({ event_id: identity.id, type: identity.type, workspace_id: identity.workspace_id, attempt: message.deliveryAttempt });
     const report = (status: 'success' | 'retrying', extra: { error?: string; execution_ids?: string[] } = {}) =>
       reportOutcome(db(), {
-        workspace_id: envelope.workspace_id,
-        event_id: envelope.id,
+        workspace_id: identity.workspace_id,
+        event_id: identity.id,
         consumer: name,
         status,
         attempt: message.deliveryAttempt,
         ...extra,
       });
+
+    if (decoded.kind === 'schema_violation') {
+      // Nack: a bundle deployed after this one may accept it (a rollout); if none
+      // does, the retry policy and the dead-letter topic bound it.
+      const error = `schema violation: ${decoded.error}`;
+      log.warn('envelope fails this version\'s schema; Pub/Sub will retry, then dead-letter it', {
+        outcome: 'retrying',
+        reason: 'schema_violation',
+        message_id: message.messageId,
+        error,
+      });
+      await report('retrying', { error }).catch((reportErr) => log.error('could not report the failure to the event log', { error: reportErr }));
+      res.status(422).json({ error: 'schema_violation', message: error });
+      return;
+    }
+    const envelope = decoded.envelope;
 
     try {
       const result = (await handle(envelope, { log, message })) ?? {};

@@ -3,7 +3,8 @@
  * deterministic in the source event (eventId with the source event id as the
  * raw id), and their content depends only on what the source event changed,
  * so a re-publish after a crash is byte-for-byte the same message and every
- * downstream consumer dedupes it by id.
+ * downstream consumer dedupes it by id. They carry the source event's
+ * causation chain (causation.ts), so loop prevention sees through contacts.
  */
 import { eventId, type Envelope, type EnvelopeOf } from '../envelope';
 import type { ContactRecord } from '../envelope/parts';
@@ -21,7 +22,7 @@ function derivedEnvelope<K extends Envelope['type']>(obs: Observation, type: K, 
     // The time of what caused it: deterministic, so a re-publish is identical.
     timestamp: obs.timestamp,
     data,
-    metadata: { raw_platform_event_id: obs.event_id, source: 'derived', caused_by_event_id: obs.event_id },
+    metadata: { raw_platform_event_id: obs.event_id, source: 'derived', caused_by_event_id: obs.event_id, ...obs.causation },
   } as EnvelopeOf<K>;
 }
 

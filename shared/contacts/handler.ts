@@ -36,7 +36,7 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
       const config = { ...contactsConfig(), ...deps.config };
       resolved = {
         config,
-        store: contactsStore(deps.db ?? getFirestore()),
+        store: contactsStore(deps.db ?? getFirestore(), config.retentionDays),
         publisher: deps.publisher ?? createEnvelopePublisher(config.eventsTopic),
       };
     }

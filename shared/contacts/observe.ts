@@ -7,6 +7,7 @@
 import type { Envelope, EventType } from '../envelope';
 import type { ChannelContact, ChannelConversation } from '../envelope/parts';
 import { isPlatform, type Platform } from '../platforms';
+import { causationOf, type Causation } from './causation';
 import { PROFILE_FIELDS, type ProfileField } from './model';
 
 export type Activity = 'inbound' | 'outbound' | 'seen' | 'none';
@@ -38,6 +39,8 @@ export interface Observation {
   /** The event's platform time, in ms and as given. */
   at: number;
   timestamp: string;
+  /** The event's causation chain, handed on to what it derives. */
+  causation: Causation;
   contact?: ContactObservation;
   conversation?: ConversationObservation;
 }
@@ -82,7 +85,7 @@ export function observe(envelope: Envelope): Observation | undefined {
   const activity = ACTIVITY[envelope.type];
   if (activity === undefined) return undefined;
   const at = Date.parse(envelope.timestamp);
-  const base = { event_id: envelope.id, workspace_id: envelope.workspace_id, at, timestamp: envelope.timestamp };
+  const base = { event_id: envelope.id, workspace_id: envelope.workspace_id, at, timestamp: envelope.timestamp, causation: causationOf(envelope.metadata) };
 
   if (envelope.type === 'messaging.conversation.closed') {
     // Closing comes from an agent or a service: no Block need be named.

@@ -12,10 +12,19 @@
  *   - meaningful (creation, profile, subscription, status, first-seen moving
  *     back): always written;
  *   - timestamp-only (last seen / inbound / outbound moving forward, a
- *     profile value re-confirmed by a newer event): written only when one of
- *     them moves forward by at least the coalescing window, or together with
- *     a meaningful change. Stored activity times therefore lag by less than
- *     the window.
+ *     profile value or a conversation title re-confirmed by a newer event):
+ *     written only when one of them moves forward by at least the coalescing
+ *     window, or together with a meaningful change. Stored activity times
+ *     therefore lag by less than the window.
+ *
+ * The price of coalescing re-confirmations: a stored `profile_at.<field>` /
+ * `title_at` may be up to the window older than the latest event that
+ * re-confirmed the value, so a different value set inside that gap and
+ * delivered after the re-confirmation wins although it is older (A at t0,
+ * A at t30, late B from t20: B). Writing every re-confirmation instead would
+ * write the contact on every WhatsApp or Telegram message (they carry the
+ * profile each time), which is what coalescing exists to avoid. With
+ * coalescing off every re-confirmation is written and the result is exact.
  */
 import type { ContactDoc, ConversationDoc, ProfileField } from './model';
 import { PROFILE_FIELDS } from './model';
@@ -233,7 +242,12 @@ export function reduceConversation(current: ConversationDoc | undefined, obs: Ob
     changes.meaningful = true;
   }
   const title = seen.identity?.title;
-  if (title !== undefined && title !== current.title && newer(obs.at, ms(current.title_at), title, current.title)) {
+  if (title !== undefined && title === current.title) {
+    // Re-confirmed by a newer event: remember its time (coalesced, as a profile
+    // value's), so an older different title arriving late still loses.
+    const next = changes.activity(current.title_at, obs.at);
+    if (next) doc.title_at = next;
+  } else if (title !== undefined && newer(obs.at, ms(current.title_at), title, current.title)) {
     doc.title = title;
     doc.title_at = at;
     changes.meaningful = true;

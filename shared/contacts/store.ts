@@ -19,7 +19,7 @@
  * Events that derive nothing write no outbox entry (most messages).
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
-import { expiryAfter, retentionDays } from '../event-log/config';
+import { expiryAfter } from '../event-log/config';
 import type { Envelope } from '../envelope';
 import type { ContactDoc, ConversationDoc } from './model';
 
@@ -52,7 +52,8 @@ export interface Plan {
   derived: Envelope[];
 }
 
-export function contactsStore(db: Firestore) {
+/** `retentionDays`: how long outbox entries are kept (the event log's retention). */
+export function contactsStore(db: Firestore, retentionDays: number) {
   const counts: WriteCounts = { contacts: 0, conversations: 0, outbox: 0 };
   const workspace = (ws: string) => db.collection('workspaces').doc(ws);
 
@@ -94,12 +95,13 @@ export function contactsStore(db: Firestore) {
         write(refs.contact, plan.contact);
         write(refs.conversation, plan.conversation);
         if (plan.derived.length > 0) {
+          const now = new Date();
           const entry: OutboxEntry = {
             source_event_id: refs.outbox.id,
             envelopes: JSON.stringify(plan.derived),
             published: false,
-            created_at: new Date().toISOString(),
-            expire_at: Timestamp.fromDate(expiryAfter(new Date(), retentionDays())),
+            created_at: now.toISOString(),
+            expire_at: Timestamp.fromDate(expiryAfter(now, retentionDays)),
           };
           tx.create(refs.outbox, entry);
         }

@@ -1,5 +1,6 @@
 import { topicName } from '../topics';
 import { envNumber, type Env } from '../env';
+import { retentionDays } from '../event-log/config';
 import { MAX_CAUSATION_CHAIN } from '../envelope/envelope';
 
 /** Configuration of the triggers subscriber, from the environment. */
@@ -15,6 +16,8 @@ export interface TriggersConfig {
    * chain already names this many workflows starts nothing (see loops.ts).
    */
   maxChainDepth: number;
+  /** Days a trigger run is kept (EVENT_LOG_RETENTION_DAYS): it expires with the log entry of its event. */
+  retentionDays: number;
 }
 
 /** Deep enough for real cascades (order -> tag -> notify -> ...), short enough to stop a runaway one fast. */
@@ -29,5 +32,6 @@ export function triggersConfig(env: Env = process.env): TriggersConfig {
     executionsTopic: topicName('executions', env),
     maxWorkspaces,
     maxChainDepth,
+    retentionDays: retentionDays(env),
   };
 }

@@ -48,7 +48,7 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
       const db = deps.db ?? getFirestore();
       resolved = {
         config,
-        store: triggersStore(db),
+        store: triggersStore(db, config.retentionDays),
         cache: workflowIndexCache(db, log, config.maxWorkspaces),
         events: deps.events ?? createEnvelopePublisher(config.eventsTopic),
         executions: deps.executions ?? getTopic(config.executionsTopic),

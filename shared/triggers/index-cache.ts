@@ -19,7 +19,16 @@ interface Entry {
   index: WorkspaceIndex | undefined;
   /** Snapshots applied so far (tests wait on it to see a change land). */
   version: number;
-  unsubscribe: () => void;
+  /** Stops the listener and rejects `ready` if no snapshot came (a no-op on a settled `ready`). */
+  close: (reason: Error) => void;
+}
+
+/** Why a `get()` failed: its workspace's listener was dropped before the first snapshot. */
+export class WorkflowListenerDropped extends Error {
+  override readonly name = 'WorkflowListenerDropped';
+  constructor(readonly workspaceId: string, why: string) {
+    super(`the workflow listener of ${workspaceId} was ${why} before its first snapshot`);
+  }
 }
 
 export interface WorkflowIndexCache {
@@ -32,18 +41,19 @@ export interface WorkflowIndexCache {
 export function workflowIndexCache(db: Firestore, log: Logger, maxWorkspaces = 1000): WorkflowIndexCache {
   const entries = new Map<string, Entry>();
 
-  const drop = (workspaceId: string) => {
+  const drop = (workspaceId: string, why: string) => {
     const entry = entries.get(workspaceId);
     entries.delete(workspaceId);
-    entry?.unsubscribe();
+    // Without a snapshot its `ready` would never settle: whoever awaits it fails now (the event is nacked and retried).
+    entry?.close(new WorkflowListenerDropped(workspaceId, why));
   };
 
   function subscribe(workspaceId: string): Entry {
     let resolve!: (index: WorkspaceIndex) => void;
     let reject!: (err: Error) => void;
     const ready = new Promise<WorkspaceIndex>((res, rej) => ((resolve = res), (reject = rej)));
-    const entry: Entry = { ready, index: undefined, version: 0, unsubscribe: () => {} };
-    entry.unsubscribe = db
+    const entry: Entry = { ready, index: undefined, version: 0, close: () => {} };
+    const unsubscribe = db
       .collection('workspaces').doc(workspaceId).collection('workflows')
       .where('status', '==', 'active')
       .onSnapshot(
@@ -67,6 +77,10 @@ export function workflowIndexCache(db: Firestore, log: Logger, maxWorkspaces = 1
           reject(err);
         },
       );
+    entry.close = (reason) => {
+      unsubscribe();
+      reject(reason);
+    };
     ready.catch(() => {});
     return entry;
   }
@@ -81,13 +95,13 @@ export function workflowIndexCache(db: Firestore, log: Logger, maxWorkspaces = 1
       } else {
         entry = subscribe(workspaceId);
         entries.set(workspaceId, entry);
-        while (entries.size > maxWorkspaces) drop(entries.keys().next().value as string);
+        while (entries.size > maxWorkspaces) drop(entries.keys().next().value as string, 'evicted (least recently used)');
       }
       return entry.index ?? entry.ready;
     },
     version: (workspaceId) => entries.get(workspaceId)?.version ?? 0,
     close() {
-      for (const id of [...entries.keys()]) drop(id);
+      for (const id of [...entries.keys()]) drop(id, 'closed');
     },
   };
 }

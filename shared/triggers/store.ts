@@ -19,7 +19,7 @@
  * concurrent reply's transaction then sees it is no longer waiting.
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
-import { expiryAfter, retentionDays } from '../event-log/config';
+import { expiryAfter } from '../event-log/config';
 import { executionId, hashId, type Envelope } from '../envelope';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
 import { chainAfter } from './loops';
@@ -59,6 +59,20 @@ export interface WaitingExecution {
   waiting_for: WaitingFor;
 }
 
+/**
+ * The Wait-for-Reply lookup: executions waiting for this contact's reply. It
+ * keys on `waiting_for.contact_id`, the contact the wait names, never on the
+ * execution's own `contact_id`: that one is the contact of the trigger event,
+ * which may be none (an order, a deal, a scheduled event) or someone else (a
+ * group message). Both are equality filters; topology.json declares their
+ * composite index, and a test holds the two together.
+ */
+export const WAITING_FOR_REPLY_QUERY = {
+  collection: 'executions',
+  contactField: 'waiting_for.contact_id',
+  statusField: 'status',
+} as const;
+
 /** The resume request id: one per (execution, reply). */
 export function resumeId(workspaceId: string, executionIdValue: string, eventId: string): string {
   return hashId('rsm', [workspaceId, executionIdValue, eventId]);
@@ -72,7 +86,8 @@ export function threadOf(envelope: Envelope): { contact_id: string | null; conve
   };
 }
 
-export function triggersStore(db: Firestore) {
+/** `retentionDays`: how long trigger runs are kept (the event log's retention). */
+export function triggersStore(db: Firestore, retentionDays: number) {
   const workspace = (ws: string) => db.collection('workspaces').doc(ws);
   const executionRef = (ws: string, id: string) => workspace(ws).collection('executions').doc(id);
   const runRef = (ws: string, eventId: string) => workspace(ws).collection('trigger_runs').doc(eventId);
@@ -81,13 +96,14 @@ export function triggersStore(db: Firestore) {
     executionRef,
     runRef,
 
-    /** Executions of this contact waiting for a reply in this conversation: one equality query (contact_id, status). */
+    /** Executions waiting for this contact's reply in this conversation (or in any, when the wait names no conversation): one query. */
     async waitingFor(envelope: Envelope): Promise<WaitingExecution[]> {
       const { contact_id, conversation_id } = threadOf(envelope);
       if (!contact_id) return [];
-      const snapshot = await workspace(envelope.workspace_id).collection('executions')
-        .where('contact_id', '==', contact_id)
-        .where('status', '==', 'waiting')
+      const q = WAITING_FOR_REPLY_QUERY;
+      const snapshot = await workspace(envelope.workspace_id).collection(q.collection)
+        .where(q.contactField, '==', contact_id)
+        .where(q.statusField, '==', 'waiting')
         .get();
       return snapshot.docs
         .map((d) => d.data() as ExecutionDoc)
@@ -113,7 +129,8 @@ export function triggersStore(db: Firestore) {
      */
     async commit(envelope: Envelope, starts: readonly Start[], waiting: readonly WaitingExecution[], chain: readonly string[]): Promise<TriggerRun | undefined> {
       const ws = envelope.workspace_id;
-      const now = new Date().toISOString();
+      const committedAt = new Date();
+      const now = committedAt.toISOString();
       const thread = threadOf(envelope);
       const planned = starts.map((s) => ({
         ...s,
@@ -169,7 +186,7 @@ export function triggersStore(db: Firestore) {
           resumes: plannedResumes,
           published: false,
           created_at: now,
-          expire_at: Timestamp.fromDate(expiryAfter(new Date(), retentionDays())),
+          expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
         };
         tx.create(run, record);
         return record;

@@ -16,6 +16,12 @@ export const ExecutionStatus = Type.Union([
 
 export const WaitingFor = Type.Object({
   kind: Type.Union([Type.Literal('reply'), Type.Literal('time'), Type.Literal('event')]),
+  /**
+   * For `reply`: the contact whose reply resumes the execution. Required for a
+   * reply wait: the triggers subscriber finds waiting executions by this field
+   * alone, because the execution's own `contact_id` is its trigger event's
+   * contact (none for an order or a deal, someone else in a group).
+   */
   contact_id: Type.Optional(Type.String()),
   conversation_id: Type.Optional(Type.String()),
   step_id: Type.String(),

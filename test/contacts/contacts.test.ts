@@ -6,10 +6,12 @@
  */
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/consumer';
-import { createContactsService } from '../../shared/contacts';
+import type { Timestamp } from '@google-cloud/firestore';
+import { contactsConfig, createContactsService } from '../../shared/contacts';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/envelope/publish';
 import { getFirestore } from '../../shared/gcp';
 import type { Envelope } from '../../shared/envelope';
+import { causedBy } from '../../shared/triggers/loops';
 import { testEnvelopes } from '../helpers/envelopes';
 import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
 import { uniqueName } from '../helpers/names';
@@ -20,6 +22,7 @@ process.env.EVENTS_TOPIC = EVENTS;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require('../../functions/contacts');
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 const t = (seconds: number) => new Date(Date.UTC(2026, 2, 31, 10, 0, 0) + seconds * 1000).toISOString();
 const db = () => getFirestore();
 const workspace = (ws: string) => db().collection('workspaces').doc(ws);
@@ -30,6 +33,11 @@ const forWorkspace = (ws: string, messages: { data: Envelope }[]) => messages.ma
 const bookkeeping = (doc: Record<string, unknown> | undefined) => {
   const { created_by_event_id: _e, created_at: _c, updated_at: _u, ...rest } = doc ?? {};
   return rest;
+};
+
+const causedByStamps = (e: Envelope) => {
+  const { caused_by_workflow_ids, caused_by_workflow_id, caused_by_execution_id } = e.metadata;
+  return JSON.parse(JSON.stringify({ caused_by_workflow_ids, caused_by_workflow_id, caused_by_execution_id })) as Partial<Envelope['metadata']>;
 };
 
 let tap: TopicTap;
@@ -74,7 +82,11 @@ describe('contacts: at-least-once delivery', () => {
     expect(statuses).toEqual([204, 204, 204]);
     expect(await count(ws, 'contacts')).toBe(1);
     const derived = forWorkspace(ws, await tap.drain());
-    expect(derived.map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    // Concurrent deliveries may each publish the pending outbox (at-least-once, as documented): the copies
+    // carry the same ids, so consumers dedupe them. What must hold: two derived events, each with one id.
+    const byId = new Map(derived.map((e) => [e.id, e]));
+    expect([...byId.values()].map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    for (const e of derived) expect(e).toEqual(byId.get(e.id));
   });
 
   it('emits crm.contact.updated with the changed fields, and nothing for a mere last-seen bump', async () => {
@@ -88,6 +100,37 @@ describe('contacts: at-least-once delivery', () => {
     const types = forWorkspace(ws, await tap.drain()).filter((e) => e.type === 'crm.contact.updated');
     expect(types.map((e) => (e.type === 'crm.contact.updated' ? e.data.changed_fields : []))).toEqual([['language_code'], ['subscribed']]);
     expect(await contactOf(ws, b.contactId('7'))).toMatchObject({ last_seen_at: t(600), subscribed: false, language_code: 'pt-br' });
+  });
+
+  it('hands the causation chain of a workflow\'s event on to every event it derives, so loop limits see through contacts', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const chain = { caused_by_workflow_ids: ['wf_order', 'wf_greet'], caused_by_workflow_id: 'wf_greet', caused_by_execution_id: 'exe_greet1' };
+    // A contact's message caused by an older execution stamp (the chain is read from the execution) creates
+    // the contact; a workflow's outbound message, delivered late and twice, sets its username (updated).
+    const greet = b.sent({ user: '99', at: t(0), text: 'welcome', profile: { username: 'bea99' }, metadata: chain });
+    const rename = b.message({ user: '99', at: t(300), profile: { first_name: 'Bea' }, metadata: { caused_by_execution_id: 'exe_legacy' } });
+    for (const e of [rename, greet, greet, rename]) expect(await contacts.deliver(e)).toBe(204);
+
+    const derived = forWorkspace(ws, await tap.drain());
+    const byCause = (source: Envelope) => derived.filter((e) => e.metadata.caused_by_event_id === source.id);
+    expect(byCause(greet).map((e) => e.type)).toEqual(['crm.contact.updated']);
+    expect(byCause(rename).map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    for (const source of [greet, rename]) {
+      for (const e of byCause(source)) {
+        expect(e.metadata).toMatchObject({ source: 'derived', ...causedByStamps(source) });
+        expect(causedBy(e)).toEqual(causedBy(source));
+      }
+    }
+  });
+
+  it('stamps no causation on what an event no workflow caused derives', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    await contacts.deliver(b.message({ user: '98', at: t(0), text: 'hi' }));
+    const derived = forWorkspace(ws, await tap.drain());
+    expect(derived).toHaveLength(2);
+    for (const e of derived) expect(Object.keys(e.metadata).filter((k) => k.startsWith('caused_by_workflow') || k === 'caused_by_execution_id')).toEqual([]);
   });
 
   it('ignores types it does not handle, its own crm.contact.* events included', async () => {
@@ -172,6 +215,38 @@ describe('contacts: order tolerance', () => {
   });
 });
 
+describe('contacts: re-confirmed titles', () => {
+  it('keeps a group title re-confirmed after a different one, whatever the delivery order (coalescing off)', async () => {
+    http('contacts-exact-titles', envelopeConsumer('contacts', createContactsService({ config: { coalesceMs: 0 } }).handle));
+    const exact = await serve('contacts-exact-titles', 'contacts');
+    try {
+      const sequenceFor = (ws: string) => {
+        const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+        const group = (title: string) => ({ platform_conversation_id: '-100777', kind: 'group' as const, title });
+        return {
+          b,
+          // Renamed to B at t20 and back to A at t30 (which re-confirms A).
+          a0: b.message({ user: 'U1', at: t(0), rawId: 'a0', conversation: group('A') }),
+          b20: b.message({ user: 'U2', at: t(20), rawId: 'b20', conversation: group('B') }),
+          a30: b.message({ user: 'U3', at: t(30), rawId: 'a30', conversation: group('A') }),
+        };
+      };
+      const ordered = sequenceFor(uniqueName('ws'));
+      const late = sequenceFor(uniqueName('ws'));
+      for (const e of [ordered.a0, ordered.b20, ordered.a30]) expect(await exact.deliver(e)).toBe(204);
+      // B arrives last, and the re-confirmation twice.
+      for (const e of [late.a0, late.a30, late.a30, late.b20]) expect(await exact.deliver(e)).toBe(204);
+
+      for (const s of [ordered, late]) {
+        expect(await conversationOf(s.b.scope.workspaceId, s.b.conversationId('-100777'))).toMatchObject({ title: 'A', title_at: t(30) });
+      }
+      await tap.drain();
+    } finally {
+      await exact.close();
+    }
+  });
+});
+
 describe('contacts: write budget', () => {
   it('writes a contact and its conversation once for a burst of 40 messages within the coalescing window', async () => {
     const service = createContactsService({ config: { coalesceMs: 60_000 } });
@@ -232,6 +307,26 @@ describe('contacts: crash between commit and publish', () => {
       for (const e of derived) expect(e).toEqual(byId.get(e.id));
     } finally {
       await flakyServer.close();
+    }
+  });
+});
+
+describe('contacts: retention', () => {
+  it('keeps outbox entries for EVENT_LOG_RETENTION_DAYS, as long as the log entry of their event', async () => {
+    const config = contactsConfig({ EVENT_LOG_RETENTION_DAYS: '7', EVENTS_TOPIC: EVENTS });
+    expect(config.retentionDays).toBe(7);
+    http('contacts-retention', envelopeConsumer('contacts', createContactsService({ config }).handle));
+    const server = await serve('contacts-retention', 'contacts');
+    try {
+      const ws = uniqueName('ws');
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
+      const hello = b.message({ user: '5511777', at: t(0), text: 'oi' });
+      expect(await server.deliver(hello)).toBe(204);
+      const outbox = (await workspace(ws).collection('contact_outbox').doc(hello.id).get()).data();
+      expect((outbox?.expire_at as Timestamp).toMillis() - Date.parse(outbox?.created_at)).toBe(7 * DAY_MS);
+      await tap.drain();
+    } finally {
+      await server.close();
     }
   });
 });

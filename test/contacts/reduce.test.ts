@@ -129,3 +129,59 @@ describe('order tolerance', () => {
     expect(ordered.conversation).toMatchObject({ status: 'closed', closed_at: t(95), last_inbound_at: t(90) });
   });
 });
+
+/** Every order of `items` (a few events: n! stays small). */
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+describe('re-confirmed values and late older ones', () => {
+  const group = (title: string) => ({ platform_conversation_id: 'G1', kind: 'group' as const, title });
+  // A at t0, A again at t30, B at t20: ordered, the re-confirmation at t30 is the latest word (A).
+  const titles = [
+    b.message({ user: 'U1', at: t(0), rawId: 'g0', conversation: group('A') }),
+    b.message({ user: 'U2', at: t(30), rawId: 'g30', conversation: group('A') }),
+    b.message({ user: 'U3', at: t(20), rawId: 'g20', conversation: group('B') }),
+  ];
+
+  it.each(permutations(titles).map((order) => [order.map((e) => e.metadata.raw_platform_event_id).join(' '), order]))(
+    'gives a group the title of its latest event in delivery order %s, duplicates included (no coalescing)',
+    (_order, order) => {
+      const ordered = fold([...titles].sort((x, y) => Date.parse(x.timestamp) - Date.parse(y.timestamp)), 0).conversation;
+      const delivered = fold(order.flatMap((e) => [e, e]), 0).conversation;
+      expect(ordered).toMatchObject({ title: 'A', title_at: t(30) });
+      expect(state(delivered)).toEqual(state(ordered));
+    },
+  );
+
+  it('coalesces a title re-confirmed inside the window like any timestamp-only change', () => {
+    const first = fold([titles[0]!]).conversation!;
+    expect(reduceConversation(first, obs(b.message({ user: 'U2', at: t(30), conversation: group('A') })), opts())?.write).toBe('none');
+    expect(reduceConversation(first, obs(b.message({ user: 'U2', at: t(90), conversation: group('A') })), opts())).toMatchObject({ write: 'update', doc: { title: 'A', title_at: t(90) } });
+  });
+
+  const names = [
+    b.message({ user: 'U1', at: t(0), rawId: 'p0', profile: { display_name: 'A' } }),
+    b.message({ user: 'U1', at: t(30), rawId: 'p30', profile: { display_name: 'A' } }),
+    b.message({ user: 'U1', at: t(20), rawId: 'p20', profile: { display_name: 'B' } }),
+  ];
+
+  it.each(permutations(names).map((order) => [order.map((e) => e.metadata.raw_platform_event_id).join(' '), order]))(
+    'gives a contact the profile of its latest event in delivery order %s, duplicates included (no coalescing)',
+    (_order, order) => {
+      expect(fold(order.flatMap((e) => [e, e]), 0).contact).toMatchObject({ display_name: 'A', profile_at: { display_name: t(30) } });
+    },
+  );
+
+  it('with coalescing, lets a late older value win only inside the window before a coalesced re-confirmation (the documented limit)', () => {
+    // Re-confirmed 90 s later: past the window, so written; a late B from t20 loses.
+    const written = [names[0]!, b.message({ user: 'U1', at: t(90), profile: { display_name: 'A' } }), names[2]!];
+    expect(fold(written).contact).toMatchObject({ display_name: 'A', profile_at: { display_name: t(90) } });
+    // Re-confirmed 30 s later: inside the window, not written; the late B from t20 wins until the next event carrying the name.
+    const coalesced = fold(names).contact!;
+    expect(coalesced).toMatchObject({ display_name: 'B', profile_at: { display_name: t(20) } });
+    const healed = reduceContact(coalesced, obs(b.message({ user: 'U1', at: t(40), profile: { display_name: 'A' } })), opts());
+    expect(healed).toMatchObject({ write: 'update', changedFields: ['display_name'], doc: { display_name: 'A' } });
+  });
+});

@@ -87,6 +87,14 @@ describe('topology.json is internally consistent', () => {
     },
   );
 
+  test('every function writing records that expire with the event log reads its retention from the topology, so Terraform\'s event_log_retention_days reaches it', () => {
+    // event-log: entries and raw bodies; events-api: replay jobs and idempotency records;
+    // contacts and triggers: contact_outbox, trigger_runs, and the provisional entries their outcome reports create.
+    const retention = Object.fromEntries(['event-log', 'events-api', 'contacts', 'triggers'].map((name) => [name, topology.functions[name]?.env.EVENT_LOG_RETENTION_DAYS]));
+    expect(new Set(Object.values(retention))).toEqual(new Set([topology.functions['event-log']!.env.EVENT_LOG_RETENTION_DAYS]));
+    expect(retention['event-log']).toMatch(/^[1-9]\d*$/);
+  });
+
   test('the event log has its TTL field and an index per offered filter', () => {
     expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'event_log', field: 'expire_at' });
     const eventLog = topology.firestore.composite_indexes.filter((i) => i.collection_group === 'event_log');

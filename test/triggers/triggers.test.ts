@@ -7,7 +7,8 @@
  */
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/consumer';
-import { createTriggersService } from '../../shared/triggers';
+import type { Timestamp } from '@google-cloud/firestore';
+import { createTriggersService, triggersConfig } from '../../shared/triggers';
 import { executionId, type Envelope } from '../../shared/envelope';
 import { getFirestore, getTopic } from '../../shared/gcp';
 import { createLogger } from '../../shared/log';
@@ -15,6 +16,8 @@ import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/exec
 import type { Workflow } from '../../shared/workflows/model';
 import { testEnvelopes } from '../helpers/envelopes';
 import { serve, tapTopic, type Served, type TopicTap } from '../contacts/harness';
+import { WAITING_FOR_REPLY_QUERY } from '../../shared/triggers/store';
+import { topology } from '../../shared/topology';
 import { uniqueName } from '../helpers/names';
 import { until } from '../helpers/wait';
 
@@ -25,6 +28,7 @@ process.env.EXECUTIONS_TOPIC = EXECUTIONS;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const entry = require('../../functions/triggers') as typeof import('../../functions/triggers');
 
+const DAY_MS = 24 * 60 * 60 * 1000;
 const at = (s: number) => new Date(Date.UTC(2026, 2, 31, 10, 0, 0) + s * 1000).toISOString();
 const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
 const putWorkflow = (ws: string, id: string, wf: Workflow | Record<string, unknown>) => workspace(ws).collection('workflows').doc(id).set(wf);
@@ -147,6 +151,66 @@ describe('triggers: Wait for Reply', () => {
     const out = await drain(ws);
     expect(out.requests.map((r) => `${r.kind}:${r.workflow_id}`).sort()).toEqual(['resume:wf_survey', 'start:wf_kw']);
     expect(out.requests.find((r) => r.kind === 'resume')?.execution_id).toBe(waiting);
+  });
+});
+
+describe('triggers: Wait for Reply keyed on the contact the wait names', () => {
+  /** An execution waiting for `waitFor`'s reply, started by an event about `startedBy` (null: no contact at all). */
+  async function waitingFor(ws: string, workflowId: string, startedBy: { contact: string | null; conversation: string | null }, waitFor: { contact: string; conversation: string }): Promise<string> {
+    const id = executionId(ws, workflowId, `evt_start_${workflowId}`);
+    const doc: ExecutionDoc = {
+      execution_id: id, workflow_id: workflowId, workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: `evt_start_${workflowId}`,
+      trigger_event_type: 'commerce.order.created', contact_id: startedBy.contact, conversation_id: startedBy.conversation, start_published: true,
+      waiting_for: { kind: 'reply', contact_id: waitFor.contact, conversation_id: waitFor.conversation, step_id: 'ask_address', intercept: true },
+      created_at: at(0), updated_at: at(0),
+    };
+    await workspace(ws).collection('executions').doc(id).set(doc);
+    return id;
+  }
+  const statusOf = async (ws: string, id: string) => (await workspace(ws).collection('executions').doc(id).get()).get('status');
+
+  it('resumes an execution an event with no contact started (an order) when the contact it waits for replies', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
+    const waiting = await waitingFor(ws, 'wf_order_followup', { contact: null, conversation: null }, { contact: b.contactId('5511'), conversation: b.conversationId('5511') });
+    const reply = b.message({ user: '5511', at: at(10), text: 'Rua Augusta 100' });
+
+    // Duplicates, concurrently: one claim, one resume request id.
+    expect(await Promise.all([1, 2].map((i) => triggers.deliver(reply, i)))).toEqual([204, 204]);
+
+    expect(await statusOf(ws, waiting)).toBe('resuming');
+    const out = await drain(ws);
+    expect(new Set(out.requests.map((r) => `${r.kind}:${r.execution_id}`))).toEqual(new Set([`resume:${waiting}`]));
+    expect((await workspace(ws).collection('event_log').doc(reply.id).get()).get('execution_ids')).toEqual([waiting]);
+  });
+
+  it('is resumed by the contact it waits for, not by the contact whose event started it', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
+    const group = { platform_conversation_id: 'C-team', kind: 'group' as const };
+    // Ana's message in the group started a workflow that now asks Bia.
+    const waiting = await waitingFor(
+      ws, 'wf_ask_bia',
+      { contact: b.contactId('U-ana'), conversation: b.conversationId('C-team') },
+      { contact: b.contactId('U-bia'), conversation: b.conversationId('C-team') },
+    );
+
+    expect(await triggers.deliver(b.message({ user: 'U-ana', at: at(10), text: 'any news?', conversation: group }))).toBe(204);
+    expect(await statusOf(ws, waiting)).toBe('waiting');
+    expect((await drain(ws)).requests).toEqual([]);
+
+    const bia = b.message({ user: 'U-bia', at: at(20), text: 'on it', conversation: group });
+    expect(await triggers.deliver(bia)).toBe(204);
+    expect(await statusOf(ws, waiting)).toBe('resuming');
+    expect((await drain(ws)).requests.map((r) => `${r.kind}:${r.execution_id}`)).toEqual([`resume:${waiting}`]);
+  });
+
+  it('has a composite index in topology.json for its query', () => {
+    const q = WAITING_FOR_REPLY_QUERY;
+    const indexed = topology.firestore.composite_indexes
+      .filter((i) => i.collection_group === q.collection && i.query_scope === 'COLLECTION')
+      .map((i) => i.fields.map((f) => `${f.field_path}:${f.order}`));
+    expect(indexed).toContainEqual([`${q.contactField}:ASCENDING`, `${q.statusField}:ASCENDING`]);
   });
 });
 
@@ -298,3 +362,26 @@ describe('triggers: workflow documents', () => {
   });
 });
 
+
+describe('triggers: retention', () => {
+  it('keeps trigger runs for EVENT_LOG_RETENTION_DAYS, as long as the log entry of their event', async () => {
+    const config = triggersConfig({ EVENT_LOG_RETENTION_DAYS: '7', EVENTS_TOPIC: EVENTS, EXECUTIONS_TOPIC: EXECUTIONS });
+    expect(config.retentionDays).toBe(7);
+    const service = createTriggersService({ config });
+    http('triggers-retention', envelopeConsumer('triggers', service.handle));
+    const server = await serve('triggers-retention', 'triggers');
+    try {
+      const ws = uniqueName('ws');
+      await putWorkflow(ws, 'wf_hi', keyword('hi'));
+      const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+      const hi = b.message({ user: 'u', at: at(0), text: 'hi' });
+      expect(await server.deliver(hi)).toBe(204);
+      const run = (await workspace(ws).collection('trigger_runs').doc(hi.id).get()).data();
+      expect((run?.expire_at as Timestamp).toMillis() - Date.parse(run?.created_at)).toBe(7 * DAY_MS);
+      await drain(ws);
+    } finally {
+      await server.close();
+      service.close();
+    }
+  });
+});
