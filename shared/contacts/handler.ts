@@ -4,12 +4,18 @@
  * updated, messaging.conversation.created). See store.ts for the
  * transaction and the outbox that makes derived events crash-safe, and
  * reduce.ts for the ordering and write-budget rules.
+ *
+ * A replay of an event (events-api, `metadata.replay_of`) first publishes
+ * what that event's own delivery committed and never published: when every
+ * delivery of it failed to publish, the replay is the only way out for those
+ * envelopes (see store.ts).
  */
-import type { Firestore } from '@google-cloud/firestore';
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import type { EnvelopeHandler } from '../consumer';
 import type { Envelope } from '../envelope';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { getFirestore } from '../gcp';
+import type { Logger } from '../log';
 import { contactsConfig, type ContactsConfig } from './config';
 import { contactCreated, contactUpdated, conversationCreated } from './derived';
 import { observe } from './observe';
@@ -43,11 +49,39 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
     return resolved;
   };
 
+  /**
+   * Publishes an outbox entry's pending envelopes, then marks the entry: the
+   * one way derived events go out, for a first delivery, a redelivery and a replay.
+   */
+  const publishPending = async (pending: Envelope[], outbox: DocumentReference, log: Logger): Promise<void> => {
+    const { store, publisher } = resolve();
+    // Each id is deterministic: a re-publish after a crash dedupes downstream.
+    await Promise.all(pending.map((e) => publisher.publish(e)));
+    await store.markPublished(outbox);
+    log.info('derived events published', { source_event_id: outbox.id, derived: pending.map((e) => ({ id: e.id, type: e.type })) });
+  };
+
+  /**
+   * For a replay: what the replayed event's delivery committed but never
+   * published, published now as its redelivery would have. Only replays pay the read.
+   */
+  const publishReplayedOutbox = async (envelope: Envelope, log: Logger): Promise<void> => {
+    const replayedId = envelope.metadata.replay_of;
+    if (!replayedId) return;
+    const { store } = resolve();
+    const outbox = store.outboxRef(envelope.workspace_id, replayedId);
+    const pending = await store.unpublished(outbox);
+    if (pending.length > 0) await publishPending(pending, outbox, log);
+  };
+
   const handle: EnvelopeHandler = async (envelope, { log }) => {
+    // Before the type check: a replay made by the current normalizer may have
+    // another type than the event it replays, whose outbox still counts.
+    await publishReplayedOutbox(envelope, log);
     const obs = observe(envelope);
     // Not ours (including our own crm.contact.* events: no loop).
     if (!obs) return;
-    const { store, publisher, config } = resolve();
+    const { store, config } = resolve();
     const ws = obs.workspace_id;
     const now = new Date().toISOString();
     const options = { coalesceMs: config.coalesceMs, now };
@@ -70,12 +104,7 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
       },
     );
 
-    if (applied.pending.length > 0 && applied.outbox) {
-      // Each id is deterministic: a re-publish after a crash dedupes downstream.
-      await Promise.all(applied.pending.map((e) => publisher.publish(e)));
-      await store.markPublished(applied.outbox);
-      log.info('derived events published', { derived: applied.pending.map((e) => ({ id: e.id, type: e.type })) });
-    }
+    if (applied.pending.length > 0 && applied.outbox) await publishPending(applied.pending, applied.outbox, log);
   };
 
   return { handle, store: () => resolve().store };

@@ -16,6 +16,13 @@
  *   delivery 2: tx sees the outbox entry -> the event was applied already, so
  *               nothing is re-applied -> re-publish if not yet published
  *
+ * When every delivery fails to publish (a long Pub/Sub outage), the message
+ * dead-letters and there is no delivery 2. The operator's recovery is a
+ * replay (events-api): a new event whose `metadata.replay_of` names this one.
+ * Its handling reads this entry with `unpublished` and re-publishes it just
+ * as delivery 2 would (handler.ts), since the replay itself derives nothing
+ * from a contact that already exists.
+ *
  * Events that derive nothing write no outbox entry (most messages).
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
@@ -52,6 +59,11 @@ export interface Plan {
   derived: Envelope[];
 }
 
+/** What an outbox entry still has to publish: its envelopes until they were all published, then nothing. */
+function pendingOf(entry: OutboxEntry): Envelope[] {
+  return entry.published ? [] : (JSON.parse(entry.envelopes) as Envelope[]);
+}
+
 /** `retentionDays`: how long outbox entries are kept (the event log's retention). */
 export function contactsStore(db: Firestore, retentionDays: number) {
   const counts: WriteCounts = { contacts: 0, conversations: 0, outbox: 0 };
@@ -80,10 +92,7 @@ export function contactsStore(db: Firestore, retentionDays: number) {
         const snapshots = await tx.getAll(...wanted);
         const byPath = new Map(snapshots.map((s) => [s.ref.path, s]));
         const outbox = byPath.get(refs.outbox.path);
-        if (outbox?.exists) {
-          const entry = outbox.data() as OutboxEntry;
-          return { pending: entry.published ? [] : (JSON.parse(entry.envelopes) as Envelope[]), outbox: refs.outbox };
-        }
+        if (outbox?.exists) return { pending: pendingOf(outbox.data() as OutboxEntry), outbox: refs.outbox };
         const contact = refs.contact ? (byPath.get(refs.contact.path)?.data() as ContactDoc | undefined) : undefined;
         const conversation = refs.conversation ? (byPath.get(refs.conversation.path)?.data() as ConversationDoc | undefined) : undefined;
         const plan = decide(contact, conversation);
@@ -116,6 +125,16 @@ export function contactsStore(db: Firestore, retentionDays: number) {
         if (plan.derived.length > 0) counts.outbox++;
       }
       return result;
+    },
+
+    /**
+     * The envelopes an event's outbox entry holds and has not marked published;
+     * none when the event derived nothing or they all went out. A plain read, no
+     * transaction: it changes nothing, and publishing twice is harmless (same ids).
+     */
+    async unpublished(outbox: DocumentReference): Promise<Envelope[]> {
+      const snapshot = await outbox.get();
+      return snapshot.exists ? pendingOf(snapshot.data() as OutboxEntry) : [];
     },
 
     async markPublished(outbox: DocumentReference): Promise<void> {

@@ -4,6 +4,11 @@
  * (loops.ts), find executions waiting for this contact's reply,
  * commit the decision once (store.ts), publish it, and return the execution
  * ids so the event log links them to the event.
+ *
+ * A replay of an event (events-api, `metadata.replay_of`) first publishes the
+ * run that event's own delivery committed and never published: when every
+ * delivery of it failed to publish, the replay is the only way out for those
+ * start and resume requests (see store.ts).
  */
 import type { Topic } from '@google-cloud/pubsub';
 import type { Firestore } from '@google-cloud/firestore';
@@ -16,7 +21,13 @@ import { triggersConfig, type TriggersConfig } from './config';
 import { workflowIndexCache, type WorkflowIndexCache } from './index-cache';
 import { causedBy, guardedMatch, logRefusal } from './loops';
 import { publishRun } from './publish';
-import { triggersStore, type TriggersStore, type WaitingExecution } from './store';
+import { replayedEvent } from './replayed';
+import { triggersStore, type TriggerRun, type TriggersStore, type WaitingExecution } from './store';
+
+/** The executions a run started and resumed, which the event log links to the event. */
+function executionIdsOf(run: TriggerRun): string[] {
+  return [...run.starts.map((s) => s.execution_id), ...run.resumes.map((r) => r.execution_id)];
+}
 
 export interface TriggersDeps {
   db?: Firestore;
@@ -57,8 +68,49 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
     return resolved;
   };
 
+  /**
+   * Publishes a committed run for the event it was committed for, then marks
+   * it: the one way a run goes out, for a first delivery, a redelivery and a replay.
+   */
+  const publishAndMark = async (envelope: Envelope, run: TriggerRun, eventLog: Logger): Promise<void> => {
+    const { store, events, executions } = resolve();
+    await publishRun(envelope, run, { executions, events });
+    await store.markPublished(envelope.workspace_id, run);
+    eventLog.info('workflow executions requested', {
+      trigger_event_id: envelope.id,
+      started: run.starts.map((s) => s.workflow_id),
+      resumed: run.resumes.map((r) => r.execution_id),
+    });
+  };
+
+  /**
+   * For a replay: the run the replayed event's delivery committed but never
+   * published, published now as its redelivery would have. That run IS the
+   * replay's effect: the replay's own run is claimed as empty first
+   * (claimRecovery), so no delivery of the replay starts the same workflows a
+   * second time under its own ids. Returns the recovered run, or undefined when
+   * there is none to recover and the replay is decided as any event. Only
+   * replays pay the read (more when there is such a run).
+   */
+  const recoverReplayedRun = async (envelope: Envelope, eventLog: Logger): Promise<TriggerRun | undefined> => {
+    const replayedId = envelope.metadata.replay_of;
+    if (!replayedId) return undefined;
+    const { store } = resolve();
+    const ws = envelope.workspace_id;
+    const run = await store.unpublishedRun(ws, replayedId);
+    if (!run) return undefined;
+    const own = await store.claimRecovery(envelope, replayedId);
+    // An earlier delivery of the replay decided for itself (it found nothing stranded then): keep that decision.
+    if (own.recovered_event_id !== replayedId) return undefined;
+    const replayed = replayedEvent(envelope, replayedId, await store.loggedEnvelope(ws, replayedId));
+    await publishAndMark(replayed, run, eventLog);
+    return run;
+  };
+
   const handle: EnvelopeHandler = async (envelope, { log: eventLog, message }) => {
-    const { config, store, cache, events, executions } = resolve();
+    const { config, store, cache } = resolve();
+    const recovered = await recoverReplayedRun(envelope, eventLog);
+    if (recovered) return { execution_ids: executionIdsOf(recovered) };
     const ws = envelope.workspace_id;
     const index = await cache.get(ws);
 
@@ -83,15 +135,8 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
 
     const run = await store.commit(envelope, starts, waiting, chain);
     if (!run) return {};
-    if (!run.published) {
-      await publishRun(envelope, run, { executions, events });
-      await store.markPublished(ws, run);
-      eventLog.info('workflow executions requested', {
-        started: run.starts.map((s) => s.workflow_id),
-        resumed: run.resumes.map((r) => r.execution_id),
-      });
-    }
-    return { execution_ids: [...run.starts.map((s) => s.execution_id), ...run.resumes.map((r) => r.execution_id)] };
+    if (!run.published) await publishAndMark(envelope, run, eventLog);
+    return { execution_ids: executionIdsOf(run) };
   };
 
   return {

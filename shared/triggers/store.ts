@@ -12,6 +12,14 @@
  *               workflows or the waiting executions changed meanwhile) ->
  *               re-publish when not yet published (same request ids, the engine dedupes)
  *
+ * When every delivery fails to publish (a long Pub/Sub outage), the message
+ * dead-letters and there is no delivery 2: executions stay `starting` with
+ * `start_published: false`, and a claimed execution stays `resuming`, which no
+ * later reply will claim again. The operator's recovery is a replay
+ * (events-api): a new event whose `metadata.replay_of` names this one. Its
+ * handling reads this run with `unpublishedRun` and re-publishes it just as
+ * delivery 2 would (handler.ts), before deciding for the replay itself.
+ *
  * Executions are created exactly once per (event, workflow): their id is
  * executionId(ws, workflow, event) and they are created with a precondition
  * (an existing one is left alone). A waiting execution is claimed by exactly
@@ -20,6 +28,7 @@
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { expiryAfter } from '../event-log/config';
+import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
 import { chainAfter } from './loops';
@@ -51,6 +60,12 @@ export interface TriggerRun {
   created_at: string;
   /** Firestore TTL deletes the record after the event log's retention: long past any redelivery. */
   expire_at: Timestamp;
+  /**
+   * On a replay's run: the replayed event whose stranded run this replay
+   * published instead of deciding for itself (claimRecovery). Such a run starts
+   * and resumes nothing, so the replay's workflows run once, not twice.
+   */
+  recovered_event_id?: string;
 }
 
 export interface WaitingExecution {
@@ -191,6 +206,50 @@ export function triggersStore(db: Firestore, retentionDays: number) {
         tx.create(run, record);
         return record;
       });
+    },
+
+    /**
+     * The run committed for an event whose messages were never all published;
+     * undefined when it started nothing or went out. A plain read, no
+     * transaction: it changes nothing, and publishing twice is harmless (same ids).
+     */
+    async unpublishedRun(ws: string, eventId: string): Promise<TriggerRun | undefined> {
+      const run = (await runRef(ws, eventId).get()).data() as TriggerRun | undefined;
+      return run && !run.published ? run : undefined;
+    },
+
+    /**
+     * Makes the recovery of `recoveredEventId`'s stranded run the replay's own
+     * decision: an empty, published run under the replay's id, written before
+     * the recovered run is published. Every later delivery of the replay then
+     * finds this run (commit returns it) and starts nothing of its own. Returns
+     * the replay's run as it stands: an earlier delivery may have written it.
+     */
+    async claimRecovery(replay: Envelope, recoveredEventId: string): Promise<TriggerRun> {
+      const ws = replay.workspace_id;
+      const ref = runRef(ws, replay.id);
+      const committedAt = new Date();
+      return db.runTransaction(async (tx) => {
+        const existing = await tx.get(ref);
+        if (existing.exists) return existing.data() as TriggerRun;
+        const record: TriggerRun = {
+          event_id: replay.id,
+          starts: [],
+          resumes: [],
+          published: true,
+          created_at: committedAt.toISOString(),
+          expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
+          recovered_event_id: recoveredEventId,
+        };
+        tx.create(ref, record);
+        return record;
+      });
+    },
+
+    /** An event's envelope as the event log keeps it for replays; undefined when it has none. */
+    async loggedEnvelope(ws: string, eventId: string): Promise<Envelope | undefined> {
+      const json: unknown = (await eventLogRef(db, ws, eventId).get()).get('envelope_json');
+      return typeof json === 'string' ? (JSON.parse(json) as Envelope) : undefined;
     },
 
     /** Records that every message of the run went out (one batched commit). */

@@ -1,8 +1,9 @@
 /**
  * The contacts subscriber on the emulators, through its HTTP function with
  * Pub/Sub push bodies: duplicates, shuffled deliveries, the follow/unfollow
- * race, the write budget of a burst, and derived events that survive a crash
- * between commit and publish.
+ * race, the write budget of a burst, derived events that survive a crash
+ * between commit and publish, and those a replay recovers after every
+ * delivery failed to publish them.
  */
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/consumer';
@@ -13,7 +14,7 @@ import { getFirestore } from '../../shared/gcp';
 import type { Envelope } from '../../shared/envelope';
 import { causedBy } from '../../shared/triggers/loops';
 import { testEnvelopes } from '../helpers/envelopes';
-import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
+import { replayOf, serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('contacts-events');
@@ -308,6 +309,83 @@ describe('contacts: crash between commit and publish', () => {
     } finally {
       await flakyServer.close();
     }
+  });
+});
+
+describe('contacts: replay of an event whose derived events were never published', () => {
+  // Pub/Sub down for every delivery attempt of the original: it commits, then dead-letters.
+  const outagePublisher: EnvelopePublisher = {
+    publish: async () => {
+      throw new Error('simulated Pub/Sub outage');
+    },
+  };
+  let outage: Served;
+  beforeAll(async () => {
+    http('contacts-outage', envelopeConsumer('contacts', createContactsService({ publisher: outagePublisher }).handle));
+    outage = await serve('contacts-outage', 'contacts');
+  });
+  afterAll(async () => {
+    await outage?.close();
+  });
+
+  const outboxOf = async (ws: string, eventId: string) => (await workspace(ws).collection('contact_outbox').doc(eventId).get()).data();
+
+  /** Every attempt fails to publish (the policy's count does not matter): the effects are committed, the message dead-letters. */
+  async function strand(event: Envelope): Promise<string[]> {
+    for (let attempt = 1; attempt <= 3; attempt++) expect(await outage.deliver(event, attempt)).toBe(500);
+    const outbox = await outboxOf(event.workspace_id, event.id);
+    expect(outbox).toMatchObject({ published: false });
+    return (JSON.parse(outbox?.envelopes) as Envelope[]).map((e) => e.id).sort();
+  }
+
+  it('publishes what the first delivery committed once, marks it, and a replay delivered again changes nothing', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+    const hello = b.message({ user: 'IG-out', at: t(0), text: 'hi', profile: { username: 'ana.o' } });
+    const strandedIds = await strand(hello);
+    expect(await count(ws, 'contacts')).toBe(1);
+    expect(forWorkspace(ws, await tap.drain())).toEqual([]);
+
+    const replay = await replayOf(hello);
+    expect(replay.metadata).toMatchObject({ source: 'replay', replay_of: hello.id });
+    expect(await contacts.deliver(replay)).toBe(204);
+
+    const derived = forWorkspace(ws, await tap.drain());
+    expect(derived.map((e) => e.id).sort()).toEqual(strandedIds);
+    expect(derived.map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    for (const e of derived) expect(e.metadata).toMatchObject({ source: 'derived', caused_by_event_id: hello.id });
+    expect(await outboxOf(ws, hello.id)).toMatchObject({ published: true });
+    // The replay itself found the contact and conversation as the original left them: it derives nothing.
+    expect(await outboxOf(ws, replay.id)).toBeUndefined();
+    const contactAfterReplay = await contactOf(ws, b.contactId('IG-out'));
+    expect(contactAfterReplay).toMatchObject({ created_by_event_id: hello.id, username: 'ana.o' });
+
+    // Pub/Sub redelivers the replay, one after another and concurrently.
+    expect(await contacts.deliver(replay, 2)).toBe(204);
+    expect(await Promise.all([3, 4, 5].map((i) => contacts.deliver(replay, i)))).toEqual([204, 204, 204]);
+    expect(forWorkspace(ws, await tap.drain())).toEqual([]);
+    expect(await contactOf(ws, b.contactId('IG-out'))).toEqual(contactAfterReplay);
+    expect(await count(ws, 'contacts')).toBe(1);
+    expect(await count(ws, 'conversations')).toBe(1);
+  });
+
+  it('publishes each stranded event under its one id when the first deliveries of the replay are concurrent', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const hello = b.message({ user: 'TG-out', at: t(0), text: '/start' });
+    const strandedIds = await strand(hello);
+
+    const replay = await replayOf(hello);
+    expect(await Promise.all([1, 2, 3].map((i) => contacts.deliver(replay, i)))).toEqual([204, 204, 204]);
+
+    // Concurrent deliveries may each publish the pending entry, as concurrent redeliveries of the
+    // original would: the copies carry the same ids and content, which consumers dedupe.
+    const derived = forWorkspace(ws, await tap.drain());
+    const byId = new Map(derived.map((e) => [e.id, e]));
+    expect([...byId.keys()].sort()).toEqual(strandedIds);
+    for (const e of derived) expect(e).toEqual(byId.get(e.id));
+    expect(await outboxOf(ws, hello.id)).toMatchObject({ published: true });
+    expect(await count(ws, 'contacts')).toBe(1);
   });
 });
 

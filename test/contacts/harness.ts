@@ -1,13 +1,19 @@
 /**
  * Emulator harness for subscriber tests (contacts and triggers): serve a
  * registered HTTP function on a real port through the functions-framework,
- * deliver envelopes as Pub/Sub push bodies, and read what a topic received
- * through a pull subscription on the emulator (its REST API).
+ * deliver envelopes as Pub/Sub push bodies, read what a topic received
+ * through a pull subscription on the emulator (its REST API), and make the
+ * envelope an operator's replay of an event publishes.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Envelope } from '../../shared/envelope';
+import { fromEnvelope } from '../../shared/event-log/entry';
+import { eventLogRef } from '../../shared/event-log/outcomes';
+import { writeEntry } from '../../shared/event-log/writer';
+import { replayEntry } from '../../shared/events-api/replay';
+import { getFirestore } from '../../shared/gcp';
 import { toPushBody } from '../../shared/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
 
@@ -78,6 +84,23 @@ export async function tapTopic(topic: string): Promise<TopicTap> {
       }
     },
   };
+}
+
+/**
+ * What `POST /workspaces/{ws}/events/{id}/replay` publishes for `original`:
+ * its log entry is written as the event-log function writes it (with the
+ * envelope), then the events-api's replay runs on it and its publisher keeps
+ * the replay instead of publishing it, for the test to deliver.
+ */
+export async function replayOf(original: Envelope, idempotencyKey = 'test-replay'): Promise<Envelope> {
+  const db = getFirestore();
+  await writeEntry(db, fromEnvelope(original, { now: new Date(), retentionDays: 30 }));
+  const entry = await eventLogRef(db, original.workspace_id, original.id).get();
+  const replays: Envelope[] = [];
+  const keep = { publish: async (e: Envelope) => { replays.push(e); return 'kept'; } };
+  await replayEntry({ db, publisher: keep }, original.workspace_id, entry, idempotencyKey);
+  if (replays.length !== 1) throw new Error(`expected one replay of ${original.id}, got ${replays.length}`);
+  return replays[0] as Envelope;
 }
 
 /** Fisher-Yates with a seeded generator: a "random" order that reproduces. */

@@ -2,21 +2,23 @@
  * The triggers subscriber on the emulators, through its HTTP function with
  * Pub/Sub push bodies: exactly one execution per (event, workflow) under
  * redelivery, Wait for Reply resumes, loop prevention (within and across
- * workflows, and the chain depth limit), crash safety, and
- * workflow changes reaching the in-memory index.
+ * workflows, and the chain depth limit), crash safety, runs a replay
+ * recovers after every delivery failed to publish them, and workflow changes
+ * reaching the in-memory index.
  */
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/consumer';
 import type { Timestamp } from '@google-cloud/firestore';
 import { createTriggersService, triggersConfig } from '../../shared/triggers';
-import { executionId, type Envelope } from '../../shared/envelope';
+import { executionId, hashId, type Envelope } from '../../shared/envelope';
+import type { EnvelopePublisher } from '../../shared/envelope/publish';
 import { getFirestore, getTopic } from '../../shared/gcp';
 import { createLogger } from '../../shared/log';
 import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
 import type { Workflow } from '../../shared/workflows/model';
 import { testEnvelopes } from '../helpers/envelopes';
-import { serve, tapTopic, type Served, type TopicTap } from '../contacts/harness';
-import { WAITING_FOR_REPLY_QUERY } from '../../shared/triggers/store';
+import { replayOf, serve, tapTopic, type Served, type TopicTap } from '../contacts/harness';
+import { resumeId, WAITING_FOR_REPLY_QUERY } from '../../shared/triggers/store';
 import { topology } from '../../shared/topology';
 import { uniqueName } from '../helpers/names';
 import { until } from '../helpers/wait';
@@ -341,6 +343,124 @@ describe('triggers: crash between commit and publish', () => {
       await server.close();
       service.close();
     }
+  });
+});
+
+describe('triggers: replay of an event whose run was never published', () => {
+  // Pub/Sub down for every delivery attempt of the original, on both topics: it commits, then dead-letters.
+  const outage = () => Promise.reject(new Error('simulated Pub/Sub outage'));
+  let outageService: ReturnType<typeof createTriggersService>;
+  let outageServer: Served;
+  beforeAll(async () => {
+    const downExecutions = Object.create(getTopic(EXECUTIONS)) as ReturnType<typeof getTopic>;
+    downExecutions.publishMessage = outage as typeof downExecutions.publishMessage;
+    const downEvents: EnvelopePublisher = { publish: outage };
+    outageService = createTriggersService({ executions: downExecutions, events: downEvents });
+    http('triggers-outage', envelopeConsumer('triggers', outageService.handle));
+    outageServer = await serve('triggers-outage', 'triggers');
+  });
+  afterAll(async () => {
+    await outageServer?.close();
+    outageService?.close();
+  });
+
+  const runOf = async (ws: string, eventId: string) => (await workspace(ws).collection('trigger_runs').doc(eventId).get()).data();
+  const executionOf = async (ws: string, id: string) => (await workspace(ws).collection('executions').doc(id).get()).data() as ExecutionDoc | undefined;
+
+  /** Every attempt fails to publish (the policy's count does not matter): the run is committed, the message dead-letters. */
+  async function strand(event: Envelope): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) expect(await outageServer.deliver(event, attempt)).toBe(500);
+    expect(await runOf(event.workspace_id, event.id)).toMatchObject({ published: false });
+    expect(await drain(event.workspace_id)).toEqual({ requests: [], events: [] });
+  }
+
+  /** A replay whose event the log could not keep (an envelope over its size limit): what events-api's replay would publish from the webhook body. */
+  const replayWithoutLoggedEnvelope = (original: Envelope): Envelope => ({
+    ...original,
+    id: hashId('evt', ['replay', 'test-key', original.id]),
+    metadata: { ...original.metadata, source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'webhook' },
+  }) as Envelope;
+
+  it('publishes the start the first delivery committed once, marks it, starts nothing else, and a replay delivered again changes nothing', async () => {
+    const ws = uniqueName('ws');
+    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
+    const buy = b.postback({ user: 'P-out', at: at(0), payload: 'BUY' });
+    const stranded = executionId(ws, 'wf_buy', buy.id);
+    await strand(buy);
+    expect(await executionOf(ws, stranded)).toMatchObject({ status: 'starting', start_published: false });
+
+    const replay = await replayOf(buy);
+    expect(await triggers.deliver(replay)).toBe(204);
+
+    const out = await drain(ws);
+    const strandedStarts = out.requests.filter((r) => r.execution_id === stranded);
+    expect(strandedStarts).toHaveLength(1);
+    // As the original's redelivery would send it: triggered by the original event, as the log kept it.
+    expect(strandedStarts[0]).toMatchObject({ kind: 'start', request_id: stranded, workflow_id: 'wf_buy', trigger_event: buy });
+    const strandedStarted = out.events.filter((e) => e.type === 'automation.workflow.started' && e.data.execution_id === stranded);
+    expect(strandedStarted).toHaveLength(1);
+    expect(strandedStarted[0]).toMatchObject({ data: { trigger_event_id: buy.id }, metadata: { caused_by_event_id: buy.id } });
+    expect(await runOf(ws, buy.id)).toMatchObject({ published: true });
+    expect(await executionOf(ws, stranded)).toMatchObject({ status: 'starting', start_published: true, trigger_event_id: buy.id });
+    // The recovered start is the replay's effect: the workflow runs once, not again under the replay's own id.
+    expect(out.requests.map((r) => r.execution_id)).toEqual([stranded]);
+    expect(out.events).toHaveLength(1);
+    expect(await runOf(ws, replay.id)).toMatchObject({ starts: [], resumes: [], published: true, recovered_event_id: buy.id });
+
+    // Pub/Sub redelivers the replay, one after another and concurrently: still nothing of its own.
+    expect(await triggers.deliver(replay, 2)).toBe(204);
+    expect(await Promise.all([3, 4, 5].map((i) => triggers.deliver(replay, i)))).toEqual([204, 204, 204]);
+    expect(await drain(ws)).toEqual({ requests: [], events: [] });
+    expect((await executions(ws)).map((x) => x.execution_id)).toEqual([stranded]);
+  });
+
+  it('decides a replay as any event when its original has nothing stranded: workflows may run again', async () => {
+    const ws = uniqueName('ws');
+    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
+    const buy = b.postback({ user: 'P-again', at: at(0), payload: 'BUY' });
+    expect(await triggers.deliver(buy)).toBe(204);
+    await drain(ws);
+    const replay = await replayOf(buy);
+    expect(await triggers.deliver(replay)).toBe(204);
+    expect((await drain(ws)).requests.map((r) => r.execution_id)).toEqual([executionId(ws, 'wf_buy', replay.id)]);
+  });
+
+  it('publishes a claimed resume once under concurrent first deliveries of the replay, which claims nothing more', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
+    const waiting = executionId(ws, 'wf_survey', 'evt_earlier');
+    await workspace(ws).collection('executions').doc(waiting).set({
+      execution_id: waiting, workflow_id: 'wf_survey', workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: 'evt_earlier',
+      trigger_event_type: 'messaging.message.received', contact_id: b.contactId('U8'), conversation_id: b.conversationId('U8'), start_published: true,
+      waiting_for: { kind: 'reply', contact_id: b.contactId('U8'), conversation_id: b.conversationId('U8'), step_id: 'ask_rating', intercept: true },
+      created_at: at(0), updated_at: at(0),
+    } satisfies ExecutionDoc);
+    const reply = b.message({ user: 'U8', at: at(10), text: '5' });
+    await strand(reply);
+    const claimed = { status: 'resuming', resumed_by_event_id: reply.id, resume_id: resumeId(ws, waiting, reply.id) };
+    expect(await executionOf(ws, waiting)).toMatchObject(claimed);
+
+    // The entry the consumers' failure reports made, without the envelope the log writer would add.
+    expect((await workspace(ws).collection('event_log').doc(reply.id).get()).get('envelope_json')).toBeUndefined();
+    const replay = replayWithoutLoggedEnvelope(reply);
+    expect(await Promise.all([1, 2, 3].map((i) => triggers.deliver(replay, i)))).toEqual([204, 204, 204]);
+
+    // Concurrent deliveries may each publish the unpublished run, as concurrent redeliveries of the
+    // original would: one request id, identical copies, which the engine dedupes.
+    const out = await drain(ws);
+    expect(new Set(out.requests.map((r) => r.request_id))).toEqual(new Set([claimed.resume_id]));
+    for (const request of out.requests) expect(request).toEqual(out.requests[0]);
+    // Without the logged envelope, the replay under the original's id and source is the trigger event.
+    expect(out.requests[0]).toMatchObject({ kind: 'resume', execution_id: waiting, step_id: 'ask_rating', trigger_event: reply });
+    expect(out.events).toEqual([]);
+    expect(await runOf(ws, reply.id)).toMatchObject({ published: true });
+    expect(await executionOf(ws, waiting)).toMatchObject(claimed);
+    expect(await runOf(ws, replay.id)).toMatchObject({ starts: [], resumes: [], recovered_event_id: reply.id });
+
+    expect(await triggers.deliver(replay, 4)).toBe(204);
+    expect(await drain(ws)).toEqual({ requests: [], events: [] });
   });
 });
 
