@@ -29,6 +29,34 @@ export async function listen(name: string): Promise<Running> {
   };
 }
 
+/** What serveApiWithLog runs: the events-api, the event log, and everything published on the topic. */
+export interface ApiWithLog {
+  api: Running;
+  eventLog: Running;
+  published: Collected;
+}
+
+/**
+ * Serves the events-api registered as `apiTarget` and the event-log function,
+ * pushes `topic` to the log, and collects every message published on it: what
+ * an events-api test needs to see its events logged. Registers its own
+ * beforeAll/afterAll; read the fields inside tests.
+ */
+export function serveApiWithLog(apiTarget: string, topic: string): ApiWithLog {
+  const stack = {} as ApiWithLog;
+  beforeAll(async () => {
+    [stack.eventLog, stack.api] = await Promise.all([listen('eventLog'), listen(apiTarget)]);
+    await createTopic(topic);
+    await pushSubscription(`${topic}-log`, topic, stack.eventLog.url);
+    stack.published = await collect(topic, `${topic}-watch`);
+  });
+  afterAll(async () => {
+    await stack.published.stop();
+    await Promise.all([stack.eventLog.close(), stack.api.close()]);
+  });
+  return stack;
+}
+
 let client: PubSub | undefined;
 export const pubsub = () => (client ??= new PubSub({ projectId: process.env.GOOGLE_CLOUD_PROJECT }));
 
@@ -52,7 +80,12 @@ export async function pushSubscription(
 }
 
 /** Collects every message of a pull subscription as it arrives. */
-export async function collect(topic: string, name: string): Promise<{ messages: Message[]; stop(): Promise<void> }> {
+export interface Collected {
+  messages: Message[];
+  stop(): Promise<void>;
+}
+
+export async function collect(topic: string, name: string): Promise<Collected> {
   const [sub] = await pubsub().topic(topic).createSubscription(name);
   const messages: Message[] = [];
   sub.on('message', (m: Message) => {

@@ -4,7 +4,7 @@
  * reaches the log. Platform-webhook types and foreign workspaces are refused.
  */
 import type { Envelope } from '../../shared/envelope';
-import { collect, createTopic, listen, pushSubscription, type Running } from '../event-log/support';
+import { serveApiWithLog } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
@@ -16,23 +16,10 @@ process.env.EVENTS_TOPIC = topic;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require('../../functions/events-api');
 
-let eventLog: Running;
-let api: Running;
-let published: Awaited<ReturnType<typeof collect>>;
-
-beforeAll(async () => {
-  [eventLog, api] = await Promise.all([listen('eventLog'), listen('eventsApi')]);
-  await createTopic(topic);
-  await pushSubscription(`${topic}-log`, topic, eventLog.url);
-  published = await collect(topic, `${topic}-watch`);
-});
-afterAll(async () => {
-  await published.stop();
-  await Promise.all([eventLog.close(), api.close()]);
-});
+const stack = serveApiWithLog('eventsApi', topic);
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 describe('POST /workspaces/{ws}/events', () => {
   it.each<[string, Record<string, unknown>]>([
@@ -47,13 +34,13 @@ describe('POST /workspaces/{ws}/events', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     const envelope = await waitFor('the event on the topic', async () => {
-      const m = published.messages.find((msg) => msg.attributes.event_id === id);
+      const m = stack.published.messages.find((msg) => msg.attributes.event_id === id);
       return m ? (JSON.parse(m.data.toString()) as Envelope) : undefined;
     });
     expect(envelope).toMatchObject({ ...body, id, workspace_id: ws, metadata: { source: 'internal' } });
     expect(envelope.platform).toBe(body.platform ?? 'convotic');
     const logged = await waitFor('the log entry', async () => {
-      const r = await fetch(`${api.url}/workspaces/${ws}/events/${id}`);
+      const r = await fetch(`${stack.api.url}/workspaces/${ws}/events/${id}`);
       return r.status === 200 ? ((await r.json()) as Record<string, unknown>) : undefined;
     });
     expect(logged).toMatchObject({ id, type: body.type, source: 'internal', envelope });
@@ -93,31 +80,31 @@ describe('POST /workspaces/{ws}/events', () => {
 
 describe('reserved fields of a posted event', () => {
   it('names each one it refuses, and publishes nothing', async () => {
-    const before = published.messages.length;
+    const before = stack.published.messages.length;
     const res = await post({ type: 'crm.deal.created', id: 'evt_x', data: { deal: { id: 'd', stage: 'lead' } }, metadata: { request_id: 'r', raw_path: '', replay_of: 'evt_y' } });
     expect(res.status).toBe(400);
     const { error, message } = (await res.json()) as { error: string; message: string };
     expect(error).toBe('reserved_field');
     for (const field of ['id', 'metadata.request_id', 'metadata.raw_path', 'metadata.replay_of']) expect(message).toContain(field);
-    expect(published.messages.length).toBe(before);
+    expect(stack.published.messages.length).toBe(before);
   });
 });
 
 describe('a body the framework cannot parse', () => {
   it('gets this API\'s JSON 400, not Express\'s HTML page, and publishes nothing', async () => {
-    const before = published.messages.length;
-    const res = await fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "crm.deal' });
+    const before = stack.published.messages.length;
+    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "crm.deal' });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
-    expect(published.messages.length).toBe(before);
+    expect(stack.published.messages.length).toBe(before);
   });
   it('refuses a body over MAX_REQUEST_BODY_BYTES with a JSON 413, and publishes nothing', async () => {
-    const before = published.messages.length;
+    const before = stack.published.messages.length;
     const body = JSON.stringify({ type: 'crm.deal.created', data: { pad: 'x'.repeat(MAX_REQUEST_BODY_BYTES) } });
-    const res = await fetch(`${api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ error: 'body_too_large', message: expect.any(String) });
-    expect(published.messages.length).toBe(before);
+    expect(stack.published.messages.length).toBe(before);
   });
 });

@@ -19,7 +19,7 @@ import { normalize } from '../../shared/normalize/normalize';
 import { staticRouter } from '../../shared/normalize/router';
 import { rawAttributes } from '../../shared/raw-message';
 import type { RejectedItem } from '../../shared/rejection';
-import { collect, createTopic, envelopeAttributes, listen, push, pushSubscription, type Running } from '../event-log/support';
+import { envelopeAttributes, push, serveApiWithLog } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
@@ -34,31 +34,18 @@ functions.http('replayItemsApi', createEventsApi({
   renormalize: renormalizeWith(() => staticRouter(route)),
 }));
 
-let eventLog: Running;
-let api: Running;
-let published: Awaited<ReturnType<typeof collect>>;
-
-beforeAll(async () => {
-  [eventLog, api] = await Promise.all([listen('eventLog'), listen('replayItemsApi')]);
-  await createTopic(topic);
-  await pushSubscription(`${topic}-log`, topic, eventLog.url);
-  published = await collect(topic, `${topic}-watch`);
-});
-afterAll(async () => {
-  await published.stop();
-  await Promise.all([eventLog.close(), api.close()]);
-});
+const stack = serveApiWithLog('replayItemsApi', topic);
 
 const db = () => getFirestore();
 const entry = async (w: string, id: string) => (await eventLogRef(db(), w, id).get()).data();
 const logged = (w: string, id: string) => waitFor(`entry ${id} logged`, async () => ((await entry(w, id))?.kind ? entry(w, id) : undefined));
 const publishedEnvelope = (id: string) =>
   waitFor(`event ${id} on the topic`, async () => {
-    const m = published.messages.find((msg) => msg.attributes.event_id === id);
+    const m = stack.published.messages.find((msg) => msg.attributes.event_id === id);
     return m ? (JSON.parse(m.data.toString()) as Envelope) : undefined;
   });
 const replay = async (w: string, id: string) => {
-  const res = await fetch(`${api.url}/workspaces/${w}/events/${id}/replay`, { method: 'POST' });
+  const res = await fetch(`${stack.api.url}/workspaces/${w}/events/${id}/replay`, { method: 'POST' });
   return { status: res.status, body: (await res.json()) as { mode?: string; event_ids: string[]; error?: string; message?: string } };
 };
 
@@ -68,7 +55,7 @@ async function storeTelegram(update: Record<string, unknown>) {
     platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'),
     content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg',
   });
-  expect((await push(eventLog.url, { data: JSON.stringify(update), attributes }, 'event-log-raw')).status).toBe(204);
+  expect((await push(stack.eventLog.url, { data: JSON.stringify(update), attributes }, 'event-log-raw')).status).toBe(204);
   return attributes;
 }
 
@@ -87,7 +74,7 @@ describe('replaying a rejected item or a failed webhook body', () => {
       path: '', raw: update, workspace_id: ws, block_id: 'blk_tg', request_id: attributes.request_id,
       received_at: attributes.received_at, rejected_at: attributes.received_at as string,
     };
-    expect((await push(eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'telegram' } }, 'event-log-rejected')).status).toBe(204);
+    expect((await push(stack.eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'telegram' } }, 'event-log-rejected')).status).toBe(204);
     await logged(ws, item.id);
 
     const { status, body } = await replay(ws, item.id);
@@ -100,7 +87,7 @@ describe('replaying a rejected item or a failed webhook body', () => {
     expect(replayed.metadata.replay_of).toBeUndefined();
 
     const shown = await waitFor('the replay in the log', async () => {
-      const res = await fetch(`${api.url}/workspaces/${ws}/events/${replayed.id}`);
+      const res = await fetch(`${stack.api.url}/workspaces/${ws}/events/${replayed.id}`);
       return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
     });
     expect(shown).toMatchObject({ replay_of: item.id, source: 'replay' });
@@ -112,7 +99,7 @@ describe('replaying a rejected item or a failed webhook body', () => {
     const update = textUpdate('body once failed');
     const attributes = await storeTelegram(update);
     const deadLetter = { ...attributes, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '10' };
-    expect((await push(eventLog.url, { data: JSON.stringify(update), attributes: deadLetter }, 'event-log-raw-dead-letter')).status).toBe(204);
+    expect((await push(stack.eventLog.url, { data: JSON.stringify(update), attributes: deadLetter }, 'event-log-raw-dead-letter')).status).toBe(204);
     const rawId = rawMessageId('telegram', attributes.request_id as string);
     expect(await logged(ws, rawId)).toMatchObject({ kind: 'raw', status: 'failed' });
 
@@ -142,7 +129,7 @@ describe('replaying one of several events of one webhook item', () => {
     );
     expect(envelopes.map((e) => e.type).sort()).toEqual(['messaging.reaction.added', 'messaging.reaction.added', 'messaging.reaction.removed']);
     for (const e of envelopes) {
-      expect((await push(eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log')).status).toBe(204);
+      expect((await push(stack.eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log')).status).toBe(204);
       await logged(ws, e.id);
     }
     const emoji = (e: Envelope) => (e.data as { reaction: { emoji?: string } }).reaction.emoji;
@@ -166,7 +153,7 @@ describe('the raw payload of a replayed event', () => {
     const requestId = uniqueName('req');
     const body = { object: 'page', entry: [{ id: '1100000000000009', time: 1775000000000, messaging: [{ sender: { id: 'u9' }, recipient: { id: '1100000000000009' }, timestamp: 1775000000123, message: { mid: uniqueName('m'), text: secret } }] }] };
     const attributes = rawAttributes({ platform: 'messenger', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: requestId, content_type: 'application/json' });
-    expect((await push(eventLog.url, { data: JSON.stringify(body), attributes }, 'event-log-raw')).status).toBe(204);
+    expect((await push(stack.eventLog.url, { data: JSON.stringify(body), attributes }, 'event-log-raw')).status).toBe(204);
 
     // An internal event naming that request (as the API accepted them before it refused webhook metadata).
     const original = {
@@ -181,7 +168,7 @@ describe('the raw payload of a replayed event', () => {
     expect(status).toBe(202);
     const replayId = outcome.event_ids[0] as string;
     const shown = await waitFor('the replay in the log', async () => {
-      const res = await fetch(`${api.url}/workspaces/${callerWs}/events/${replayId}`);
+      const res = await fetch(`${stack.api.url}/workspaces/${callerWs}/events/${replayId}`);
       return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
     });
     expect(shown).toMatchObject({ replay_of: original.id, source: 'replay', raw: { available: false } });
