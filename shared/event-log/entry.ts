@@ -12,7 +12,8 @@
  *   timestamp         Firestore Timestamp of the event time; lists order by it
  *   received_at       when the edge received the webhook (null if unknown)
  *   logged_at         when the log writer first wrote the entry
- *   expire_at         timestamp + retention days (Firestore TTL deletes it)
+ *   expire_at         timestamp + retention days (Firestore TTL deletes it);
+ *                     for a replay, the later of timestamp and logging time
  *   platform, type, type_domain ("messaging"), type_entity ("messaging.message"),
  *   block_id, contact_id, source, request_id, raw_platform_event_id
  *                     flat copies for equality filters and display; null when absent
@@ -118,6 +119,9 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
   const fits = Buffer.byteLength(json, 'utf8') <= MAX_ENVELOPE_BYTES;
   const data = envelope.data as { contact_id?: unknown };
   const meta = envelope.metadata;
+  // A replay keeps its original's event time, which may be weeks old: it is kept
+  // for the retention from when it was made, or a replay on day 29 would expire the next day.
+  const keptFrom = meta.source === 'replay' && opts.now > at ? opts.now : at;
   const requestId = meta.request_id ?? null;
   return {
     kind: 'event',
@@ -126,7 +130,7 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
     timestamp: ts(at),
     received_at: meta.received_at ? ts(dateOr(meta.received_at, opts.now)) : null,
     logged_at: ts(opts.now),
-    expire_at: ts(expiryAfter(at, opts.retentionDays)),
+    expire_at: ts(expiryAfter(keptFrom, opts.retentionDays)),
     platform: envelope.platform,
     type: envelope.type,
     ...typeParts(envelope.type),

@@ -33,3 +33,17 @@ describe('fromEnvelope for a replay', () => {
     expect(entry.replay_of).toBe('rej_abc');
   });
 });
+
+describe('fromEnvelope: how long an entry is kept', () => {
+  const DAY = 86_400_000;
+  const old = messageEnvelope({ workspaceId: 'ws_entry', platform: 'messenger', rawId: 'm_old', at: '2026-03-03T00:00:00.000Z' });
+
+  it('keeps an event for the retention from its event time', () => {
+    expect(fromEnvelope(old, opts).expire_at.toMillis()).toBe(Date.parse('2026-03-03T00:00:00.000Z') + 30 * DAY);
+  });
+
+  it('keeps a replay of a 29-day-old event for the retention from when it was replayed, not one more day', () => {
+    const replay = replayOf(old, { replay_of: old.id, replay_of_entry: old.id, replay_origin: 'webhook' });
+    expect(fromEnvelope(replay, opts).expire_at.toMillis()).toBe(opts.now.getTime() + 30 * DAY);
+  });
+});
