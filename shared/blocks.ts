@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
+import { isDocumentId } from './doc-id';
 import { envNumber } from './env';
 import { getFirestore } from './gcp';
 import type { Platform } from './platforms';
@@ -89,18 +90,17 @@ export function telegramTokenKey(token: string): string {
   return `telegram:token:${sha256Hex(token)}`;
 }
 
-/** Firestore's document id rules: not `.`/`..`, no `/`, not `__…__`, at most 1500 bytes. */
-function isDocumentId(id: string): boolean {
-  return id.length > 0 && !id.includes('/') && id !== '.' && id !== '..' && !/^__.*__$/.test(id) && Buffer.byteLength(id) <= 1500;
+/**
+ * Whether a Block may authenticate requests and receive events: a
+ * disconnected one may not, though its lookups and secrets may linger.
+ */
+export function isConnected(block: Block | undefined): block is Block {
+  return block !== undefined && block.status !== 'disconnected';
 }
 
-/**
- * The Block when it is connected on `platform`; undefined for no Block, another
- * platform's, or a disconnected one (its lookups and secrets may linger, but it
- * must neither authenticate requests nor receive events).
- */
+/** The Block when it is connected on `platform`; undefined for no Block, another platform's, or a disconnected one. */
 export function connectedOn(block: Block | undefined, platform: Platform): Block | undefined {
-  return block && block.platform === platform && block.status !== 'disconnected' ? block : undefined;
+  return isConnected(block) && block.platform === platform ? block : undefined;
 }
 
 /** Keeps answers (including "not found") for ttlMs so hot paths do not read Firestore per request. */

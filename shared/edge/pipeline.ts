@@ -101,6 +101,8 @@ function declaredLength(headers: Headers): number | undefined {
 }
 
 function asJsonObject(req: EdgeRequest, rawBody: Buffer): Record<string, unknown> | undefined {
+  // The framework parses an empty body as {} (req.body): it is no webhook.
+  if (rawBody.length === 0) return undefined;
   let value = req.parsedBody;
   if (value === undefined || Buffer.isBuffer(value) || typeof value === 'string') {
     try {
@@ -128,8 +130,7 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
   }
   const contentType = singleHeader(req.headers, 'content-type');
   if (!isJsonContentType(contentType)) return reject('unsupported_media_type');
-  // An empty body parses as {} in the framework (req.body): it is no webhook.
-  const json = rawBody.length > 0 ? asJsonObject(req, rawBody) : undefined;
+  const json = asJsonObject(req, rawBody);
   if (!json) return reject('malformed_json');
 
   let auth: AuthOutcome;

@@ -13,6 +13,7 @@
  * as is: see extractItem.
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { isAlreadyExists } from '../firestore-codes';
 import { hashId } from '../envelope/ids';
 import type { RawMessageAttributes } from '../raw-message';
 import { expiryAfter } from './config';
@@ -71,7 +72,7 @@ export async function storeRawMessage(db: Firestore, record: StoredRawMessage): 
     await db.collection(RAW_MESSAGES).doc(rawMessageId(record.platform, record.request_id)).create(record);
     return 'created';
   } catch (err) {
-    if ((err as { code?: number }).code === 6 /* ALREADY_EXISTS */) return 'exists';
+    if (isAlreadyExists(err)) return 'exists';
     throw err;
   }
 }

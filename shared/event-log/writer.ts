@@ -10,6 +10,7 @@
  *   - keeps the earliest `logged_at`.
  */
 import type { Firestore, DocumentReference } from '@google-cloud/firestore';
+import { isDocumentId } from '../doc-id';
 import type { EntryFields } from './entry';
 import { readModifyWrite } from './optimistic';
 import { eventLogRef, overallStatus, type ConsumerReport } from './outcomes';
@@ -22,9 +23,9 @@ export function entryRef(db: Firestore, fields: Pick<EntryFields, 'workspace_id'
   return fields.workspace_id ? eventLogRef(db, fields.workspace_id, id) : db.collection(UNROUTED_EVENTS).doc(id);
 }
 
-/** Whether `id` can be a document id as it is: no `/`, not `.`/`..`, at most 700 characters. */
+/** Whether `id` can be a log entry's document id as it is (safeDocId's base64 fallback is cut at 700 characters too). */
 export function isDocId(id: string): boolean {
-  return /^[^/]{1,700}$/.test(id) && id !== '.' && id !== '..';
+  return id.length <= 700 && isDocumentId(id);
 }
 
 /** Ours are always document ids, but a rejection id comes from another team. */

@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { isAlreadyExists } from '../firestore-codes';
 import { hashId } from '../envelope/ids';
 import { eventLogRef } from '../event-log/outcomes';
 import { expiryAfter } from '../event-log/config';
@@ -50,9 +51,9 @@ export interface ReplayJob {
 
 /**
  * One entry's outcome. `reason` is the API error code (not_found,
- * not_replayable, not_publishable) or REPLAY_FAILED for anything else (a
- * Pub/Sub or Firestore error on this entry); replaying that entry alone
- * (POST /events/{id}/replay) is the retry.
+ * not_replayable, not_publishable: final) or REPLAY_FAILED for anything else
+ * (a Pub/Sub or Firestore error on this entry: it may pass, so posting the job
+ * again with the same Idempotency-Key retries those entries; see runReplayJob).
  */
 export type EntryResult =
   | { event_ids: string[]; mode: ReplayOutcome['mode'] }
@@ -88,9 +89,6 @@ export interface StartJob {
   now: Date;
 }
 
-/** Firestore's ALREADY_EXISTS: another request created the document first. */
-const ALREADY_EXISTS = 6;
-
 /** The job as stored, created from `start` unless it exists; `created` says whether this call created it. */
 async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob; created: boolean }> {
   const ref = jobRef(db, start.workspaceId, start.jobId);
@@ -120,7 +118,7 @@ async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob
     return { job, created: true };
   } catch (err) {
     // The same key posted twice at once: the other request created the job (with its own matching ids, which win).
-    if ((err as { code?: unknown }).code !== ALREADY_EXISTS) throw err;
+    if (!isAlreadyExists(err)) throw err;
     const winner = await ref.get();
     return { job: winner.data() as ReplayJob, created: false };
   }
@@ -139,11 +137,28 @@ async function replayOne(deps: ReplayDeps, workspaceId: string, id: string, jobI
   }
 }
 
-/** Creates (or resumes) the job and runs it to the end; returns the final job. */
+/** An entry whose replay failed for a reason that may pass (Pub/Sub or Firestore unavailable). */
+function retryable(result: EntryResult | undefined): boolean {
+  return result !== undefined && 'reason' in result && result.reason === REPLAY_FAILED;
+}
+
+/**
+ * Creates (or resumes) the job and runs it to the end; returns the final job.
+ * A finished job posted again retries its REPLAY_FAILED entries, so replaying
+ * after an outage is "post the same job again" until nothing transient is
+ * left; its final results (replayed, not_found, not_publishable...) stand.
+ */
 export async function runReplayJob(deps: ReplayDeps, start: StartJob, log?: Logger): Promise<{ job: ReplayJob; created: boolean }> {
   const ref = jobRef(deps.db, start.workspaceId, start.jobId);
   const { job, created } = await openJob(deps.db, start);
-  if (job.status !== 'running') return { job, created };
+  const retry = job.event_ids.filter((id) => retryable(job.results[id]));
+  if (job.status !== 'running' && retry.length === 0) return { job, created };
+  for (const id of retry) {
+    delete job.results[id];
+    job.failed -= 1;
+    job.done -= 1;
+  }
+  job.status = 'running';
 
   const save = async () => {
     job.updated_at = new Date().toISOString();

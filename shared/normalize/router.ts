@@ -4,7 +4,7 @@
  * the Block registry (Firestore); the CLI, tests and the benchmark route every
  * event to one Block with a static router.
  */
-import type { Block, BlockRegistry } from '../blocks';
+import { isConnected, type Block, type BlockRegistry } from '../blocks';
 import { withDeadline } from '../deadline';
 import type { Platform } from '../platforms';
 import type { Route } from './types';
@@ -26,7 +26,7 @@ export function staticRouter(route: Route): Router {
 }
 
 const toRoute = (block: Block | undefined): Route | undefined =>
-  block && block.status !== 'disconnected' ? { workspaceId: block.workspace_id, blockId: block.block_id } : undefined;
+  isConnected(block) ? { workspaceId: block.workspace_id, blockId: block.block_id } : undefined;
 
 /**
  * Routes by the Block registry. A disconnected Block routes nothing: its events

@@ -27,6 +27,7 @@
  * concurrent reply's transaction then sees it is no longer waiting.
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { isAlreadyExists } from '../firestore-codes';
 import { expiryAfter } from '../event-log/config';
 import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
@@ -226,24 +227,25 @@ export function triggersStore(db: Firestore, retentionDays: number) {
      * the replay's run as it stands: an earlier delivery may have written it.
      */
     async claimRecovery(replay: Envelope, recoveredEventId: string): Promise<TriggerRun> {
-      const ws = replay.workspace_id;
-      const ref = runRef(ws, replay.id);
+      const ref = runRef(replay.workspace_id, replay.id);
       const committedAt = new Date();
-      return db.runTransaction(async (tx) => {
-        const existing = await tx.get(ref);
-        if (existing.exists) return existing.data() as TriggerRun;
-        const record: TriggerRun = {
-          event_id: replay.id,
-          starts: [],
-          resumes: [],
-          published: true,
-          created_at: committedAt.toISOString(),
-          expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
-          recovered_event_id: recoveredEventId,
-        };
-        tx.create(ref, record);
+      const record: TriggerRun = {
+        event_id: replay.id,
+        starts: [],
+        resumes: [],
+        published: true,
+        created_at: committedAt.toISOString(),
+        expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
+        recovered_event_id: recoveredEventId,
+      };
+      // Create-if-absent, no transaction: a record, once written, never changes here.
+      try {
+        await ref.create(record);
         return record;
-      });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        return (await ref.get()).data() as TriggerRun;
+      }
     },
 
     /** An event's envelope as the event log keeps it for replays; undefined when it has none. */

@@ -1,7 +1,8 @@
 /**
  * Bulk replay jobs: whatever goes wrong with one entry is that entry's
- * result, and the job still runs to the end; the same Idempotency-Key posted
- * twice at once is one job.
+ * result, and the job still runs to the end; a transient failure is retried
+ * when the job is posted again; the same Idempotency-Key posted twice at once
+ * is one job.
  */
 import * as functions from '@google-cloud/functions-framework';
 import type { Envelope } from '../../shared/envelope';
@@ -24,6 +25,7 @@ import '../../functions/event-log';
 
 const ws = uniqueName('ws_jobs');
 const concurrentWs = uniqueName('ws_jobs_conc');
+const outageWs = uniqueName('ws_jobs_outage');
 const topic = uniqueName('events-jobs').replace(/_/g, '-');
 
 functions.http('replayJobsApi', createEventsApi({
@@ -31,16 +33,32 @@ functions.http('replayJobsApi', createEventsApi({
   renormalize: renormalizeWith(() => staticRouter({ workspaceId: ws, blockId: 'blk_tg' })),
 }));
 
+/** The same API whose Pub/Sub is down while `pubsubDown` is set: what an outage looks like to a job. */
+let pubsubDown = false;
+functions.http('replayJobsOutageApi', createEventsApi({
+  publisher: () => {
+    const real = createEnvelopePublisher(topic);
+    return {
+      publish: async (e) => {
+        if (pubsubDown) throw new Error('14 UNAVAILABLE: pubsub is down');
+        return real.publish(e);
+      },
+    };
+  },
+  renormalize: renormalizeWith(() => staticRouter({ workspaceId: outageWs, blockId: 'blk_tg' })),
+}));
+
 let eventLog: Running;
 let api: Running;
+let outageApi: Running;
 
 beforeAll(async () => {
-  [eventLog, api] = await Promise.all([listen('eventLog'), listen('replayJobsApi')]);
+  [eventLog, api, outageApi] = await Promise.all([listen('eventLog'), listen('replayJobsApi'), listen('replayJobsOutageApi')]);
   await createTopic(topic);
   await pushSubscription(`${topic}-log`, topic, eventLog.url);
 });
 afterAll(async () => {
-  await Promise.all([eventLog.close(), api.close()]);
+  await Promise.all([eventLog.close(), api.close(), outageApi.close()]);
 });
 
 const db = () => getFirestore();
@@ -92,6 +110,34 @@ describe('a bulk replay job', () => {
     const again = await postJob(ws, key);
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(job);
+  }, 60_000);
+
+  it('retries the entries that failed for a transient reason when the same job is posted again', async () => {
+    const deals = [1, 2].map((n) => internalEnvelope(outageWs, { type: 'crm.deal.created', data: { deal: { id: `o${n}`, stage: 'lead' } } }, `outage-${n}`, new Date()));
+    for (const e of deals) await createEnvelopePublisher(topic).publish(e);
+    await Promise.all(deals.map((e) => logged(outageWs, e.id)));
+    const post = (key: string) =>
+      fetch(`${outageApi.url}/workspaces/${outageWs}/replays`, { method: 'POST', headers: { 'content-type': 'application/json', 'Idempotency-Key': key }, body: JSON.stringify({ filter: {} }) });
+
+    const key = uniqueName('outage');
+    pubsubDown = true;
+    const during = (await (await post(key)).json()) as JobView;
+    expect(during).toMatchObject({ status: 'completed_with_errors', total: 2, done: 2, replayed: 0, failed: 2 });
+    for (const e of deals) expect(during.results[e.id]).toMatchObject({ reason: 'replay_failed' });
+
+    // Pub/Sub is back: the same job posted again replays what failed, once.
+    pubsubDown = false;
+    const after = await post(key);
+    expect(after.status).toBe(200);
+    const job = (await after.json()) as JobView;
+    expect(job).toMatchObject({ job_id: during.job_id, status: 'completed', total: 2, done: 2, replayed: 2, failed: 0 });
+    for (const e of deals) {
+      expect(job.results[e.id]?.event_ids).toHaveLength(1);
+      await waitFor(`replay of ${e.id} linked`, async () => ((await entry(outageWs, e.id))?.replays?.length ? true : undefined));
+      expect((await entry(outageWs, e.id))?.replays).toEqual(job.results[e.id]?.event_ids);
+    }
+    // Nothing transient left: posting it once more replays nothing again.
+    expect(await (await post(key)).json()).toEqual(job);
   }, 60_000);
 
   it('is one job when the same Idempotency-Key is posted several times at once', async () => {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BLOCK_SECRETS, blockCacheTtlMs, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/blocks';
+import { isDocumentId } from '../../shared/doc-id';
 import { ConfigError } from '../../shared/env';
 
 const run = randomBytes(4).toString('hex');
@@ -37,13 +38,19 @@ it('reads secrets through a registry given the secrets database, and refuses wit
   await expect(routingOnly.secrets(block.block_id)).rejects.toThrow(/without the secrets database/);
 });
 
-it('finds no Block for an account id that cannot be a document id, rather than failing the lookup', async () => {
+it('finds no Block for an account id that cannot be part of a document id, rather than failing the lookup', async () => {
   // Account ids come from payloads: `Uabc/def` would otherwise be a path and the read would throw (a 503, or a batch retried).
   const registry = new FirestoreBlockRegistry(blockStores(), 0);
-  for (const id of ['Uabc/def', '..', '__x__', 'x'.repeat(1600)]) {
+  for (const id of ['Uabc/def', 'x'.repeat(1600)]) {
     expect(await registry.byAccount('line', id)).toBeUndefined();
   }
   expect(await registry.secrets('a/b')).toBeUndefined();
+  expect(await registry.secrets('..')).toBeUndefined();
+});
+
+it('knows Firestore\'s document id rules', () => {
+  for (const id of ['blk_1', 'line:U1', 'a.b', '_x_']) expect(isDocumentId(id)).toBe(true);
+  for (const id of ['', '.', '..', 'a/b', '__x__', 'é'.repeat(751)]) expect(isDocumentId(id)).toBe(false);
 });
 
 it('reads BLOCK_CACHE_TTL_MS, 60 s by default, and refuses a bad value', () => {
@@ -53,7 +60,6 @@ it('reads BLOCK_CACHE_TTL_MS, 60 s by default, and refuses a bad value', () => {
 });
 
 it('names the secrets database BLOCK_SECRETS_DATABASE, block-secrets by default', () => {
-  expect(DEFAULT_BLOCK_SECRETS_DATABASE).toBe('block-secrets');
-  expect(blockSecretsDatabase({})).toBe('block-secrets');
+  expect(blockSecretsDatabase({})).toBe(DEFAULT_BLOCK_SECRETS_DATABASE);
   expect(blockSecretsDatabase({ BLOCK_SECRETS_DATABASE: 'tenant-secrets' })).toBe('tenant-secrets');
 });

@@ -154,10 +154,10 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
       const hwid = reqId(event, 'beacon.hwid', base);
       const thread = threadOf(ctx, event, base, detail);
       const beaconType = optText(event, 'beacon.type') ?? 'unknown';
-      return [{
-        ...common(timestamp, kind, detail, [hwid, beaconType]), type: 'messaging.beacon.detected', rawId: eventIdOf(event, type, undefined),
+      return [merge(common(timestamp, kind, detail, [hwid, beaconType]), {
+        type: 'messaging.beacon.detected' as const, rawId: eventIdOf(event, type, undefined),
         data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
-      }];
+      })];
     }
     case 'unsend': {
       const messageId = reqId(event, 'unsend.messageId', base);

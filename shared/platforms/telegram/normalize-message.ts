@@ -30,18 +30,6 @@ export function tgChatAsContact(raw: unknown, base: string): ChannelContact {
   return compact({ platform_user_id: reqId(raw, 'id', base), display_name: optText(raw, 'title'), username: optText(raw, 'username') });
 }
 
-/** The other party of a private chat, from the chat itself (its id is the user's id). */
-export function tgChatAsUser(chat: unknown, base: string): ChannelContact {
-  const first = optText(chat, 'first_name');
-  const last = optText(chat, 'last_name');
-  return compact({
-    platform_user_id: reqId(chat, 'id', base),
-    display_name: [first, last].filter(Boolean).join(' ') || undefined,
-    first_name: first,
-    last_name: last,
-    username: optText(chat, 'username'),
-  });
-}
 
 export function tgConversation(chat: unknown, base: string): ChannelConversation {
   const id = reqId(chat, 'id', base);

@@ -19,7 +19,7 @@ import { ItemProblem, missing, unsupported } from '../../normalize/problems';
 import { directThread, inThread, messageRef } from '../../normalize/thread';
 import { eventTime } from '../../normalize/time';
 import type { Draft, MapContext, PlatformAdapter, SplitResult } from '../../normalize/types';
-import { tgChatAsContact, tgChatAsUser, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser } from './normalize-message';
+import { tgChatAsContact, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser } from './normalize-message';
 
 const IN = new Set(['member', 'administrator', 'creator', 'restricted']);
 const OUT = new Set(['left', 'kicked']);
@@ -72,7 +72,8 @@ function mapMessageUpdate(key: string, msg: Json, base: string, ctx: MapContext,
     if (from !== undefined) detail.sender_user_id = from;
     if (bot !== undefined) detail.sender_business_bot_id = bot;
     const conversation = tgConversation(msg.chat, `${base}.chat`);
-    const thread = inThread(ctx, tgChatAsUser(msg.chat, `${base}.chat`), conversation);
+    // The other party of a private chat, from the chat itself: its id is the user's, and it has the user's name fields.
+    const thread = inThread(ctx, tgUser(msg.chat, `${base}.chat`), conversation);
     const message = tgMessage(ctx, msg, base, content, 'outbound');
     return [{ type: 'messaging.message.sent', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
   }
