@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { blockStores, saveBlock } from '../../shared/blocks';
-import { getFirestore } from '../../shared/gcp';
 import { buildFunction, ROOT } from '../build';
 import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
 

@@ -113,6 +113,12 @@ function jsonText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
 }
 
+/** The envelope a log entry keeps (`envelope_json`), as stored; undefined when it kept none (too large, or no event). */
+export function entryEnvelope(data: Record<string, unknown> | undefined): Envelope | undefined {
+  const json = data?.envelope_json;
+  return typeof json === 'string' ? (JSON.parse(json) as Envelope) : undefined;
+}
+
 export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDays: number }): EntryFields {
   const at = dateOr(envelope.timestamp, opts.now);
   const json = JSON.stringify(envelope);

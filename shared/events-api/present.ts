@@ -6,6 +6,7 @@
  * edge tied the body to this workspace (LINE, Telegram).
  */
 import type { DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
+import { entryEnvelope } from '../event-log/entry';
 import { extractItem, loadRawMessage, rawBody } from '../event-log/raw-store';
 
 /** A Firestore Timestamp as ISO 8601; null when absent. */
@@ -71,7 +72,7 @@ async function rawView(db: Firestore, workspaceId: string, d: Record<string, unk
 
 export async function detail(db: Firestore, workspaceId: string, doc: DocumentSnapshot): Promise<Record<string, unknown>> {
   const d = doc.data() ?? {};
-  const envelope = parseJson(d.envelope_json) as { metadata?: { raw_path?: unknown } } | null;
+  const envelope = entryEnvelope(d) ?? null;
   return {
     ...summary(doc),
     logged_at: iso(d.logged_at),

@@ -24,6 +24,7 @@ import { originOf, validateEnvelope, type Envelope } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
 import type { RejectedItem } from '../rejection';
+import { entryEnvelope } from '../event-log/entry';
 import { loadRawMessage, rawBody } from '../event-log/raw-store';
 import { entryItem, ofItem, type EntryItem } from './entry-item';
 import { ApiError } from './http';
@@ -91,9 +92,6 @@ function publishable(replays: Envelope[], entryId: string): Envelope[] {
   return replays;
 }
 
-function storedEnvelope(d: Record<string, unknown>): Envelope | undefined {
-  return typeof d.envelope_json === 'string' ? (JSON.parse(d.envelope_json) as Envelope) : undefined;
-}
 
 /** The events the current normalizer makes of this entry's webhook body, for this workspace and this entry's item. */
 async function renormalized(deps: ReplayDeps, workspaceId: string, item: EntryItem | undefined, d: Record<string, unknown>): Promise<{ envelopes: Envelope[]; why?: string } | undefined> {
@@ -111,7 +109,7 @@ async function renormalized(deps: ReplayDeps, workspaceId: string, item: EntryIt
 
 export async function replayEntry(deps: ReplayDeps, workspaceId: string, doc: DocumentSnapshot, key: string): Promise<ReplayOutcome> {
   const d = doc.data() ?? {};
-  const stored = storedEnvelope(d);
+  const stored = entryEnvelope(d);
   let mode: ReplayOutcome['mode'] = 'envelope';
   let note: string | undefined;
   let sources: Envelope[] = [];

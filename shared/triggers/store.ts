@@ -28,6 +28,7 @@
  */
 import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { isAlreadyExists } from '../firestore-codes';
+import { entryEnvelope } from '../event-log/entry';
 import { expiryAfter } from '../event-log/config';
 import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
@@ -250,8 +251,7 @@ export function triggersStore(db: Firestore, retentionDays: number) {
 
     /** An event's envelope as the event log keeps it for replays; undefined when it has none. */
     async loggedEnvelope(ws: string, eventId: string): Promise<Envelope | undefined> {
-      const json: unknown = (await eventLogRef(db, ws, eventId).get()).get('envelope_json');
-      return typeof json === 'string' ? (JSON.parse(json) as Envelope) : undefined;
+      return entryEnvelope((await eventLogRef(db, ws, eventId).get()).data());
     },
 
     /** Records that every message of the run went out (one batched commit). */

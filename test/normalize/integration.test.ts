@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { blockStores, saveBlock } from '../../shared/blocks';
-import { getFirestore, getPubSub } from '../../shared/gcp';
+import { getPubSub } from '../../shared/gcp';
 import { rawAttributes } from '../../shared/raw-message';
 import { validateEnvelope } from '../../shared/envelope';
 import { wa } from '../fixtures/normalize/whatsapp';
