@@ -28,14 +28,14 @@ type EnvelopeIdentity = Static<typeof EnvelopeIdentity>;
 const isEnvelopeIdentity = TypeCompiler.Compile(EnvelopeIdentity);
 
 /** What a message's bytes turned out to be. */
-export type DecodedMessage =
+type DecodedMessage =
   | { kind: 'envelope'; envelope: Envelope }
   /** Can never succeed, in this bundle or any other: acked. */
   | { kind: 'unusable'; reason: 'not_json' | 'not_an_envelope'; error: string }
   /** An envelope this bundle's schema rejects; a newer bundle may accept it: nacked. */
   | { kind: 'schema_violation'; identity: EnvelopeIdentity; error: string };
 
-export function decodeMessage(data: Buffer): DecodedMessage {
+function decodeMessage(data: Buffer): DecodedMessage {
   let value: unknown;
   try {
     value = JSON.parse(data.toString('utf8'));

@@ -10,7 +10,7 @@ import { envNumber, type Env } from './env';
 let pubsub: PubSub | undefined;
 /** Clients by database id: the registry and log in `(default)`, Block secrets in their own (blocks.ts). */
 const firestores = new Map<string, Firestore>();
-export const DEFAULT_DATABASE = '(default)';
+const DEFAULT_DATABASE = '(default)';
 const topics = new Map<string, Topic>();
 
 export function projectId(): string | undefined {

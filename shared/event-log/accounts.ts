@@ -18,7 +18,7 @@ export const ACCOUNTS_FIELD = 'accounts' satisfies keyof EntryFields;
 /** An account id's length bounds, the same for what is stored and what the filter accepts. */
 export const MAX_ACCOUNT_ID_LENGTH = 200;
 /** Items name one or two accounts (an Instagram entry, then its recipient, or its sender for an echo); more is not a webhook item. */
-export const MAX_ACCOUNTS = 10;
+const MAX_ACCOUNTS = 10;
 
 export function isAccountId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ACCOUNT_ID_LENGTH;

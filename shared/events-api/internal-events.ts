@@ -38,7 +38,7 @@ const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
  * claim. The log shows the webhook item `request_id` and `raw_path` name,
  * so a caller setting them could read a body of another workspace.
  */
-export const RESERVED_METADATA = ['request_id', 'raw_path', 'replay_of', 'replay_of_entry', 'replay_origin'] as const satisfies readonly (keyof EnvelopeMetadata)[];
+const RESERVED_METADATA = ['request_id', 'raw_path', 'replay_of', 'replay_of_entry', 'replay_origin'] as const satisfies readonly (keyof EnvelopeMetadata)[];
 
 /**
  * The fields of a posted body the API refuses, named as the caller wrote

@@ -59,7 +59,7 @@ export type EntryResult =
   | { event_ids: string[]; mode: ReplayOutcome['mode'] }
   | { error: string; reason: string };
 
-export const REPLAY_FAILED = 'replay_failed';
+const REPLAY_FAILED = 'replay_failed';
 
 export function jobRef(db: Firestore, workspaceId: string, jobId: string) {
   return db.collection('workspaces').doc(workspaceId).collection('replay_jobs').doc(jobId);

@@ -86,7 +86,7 @@ export function unroutedRef(db: Firestore, id: string): DocumentReference | unde
   return isDocId(id) ? db.collection(UNROUTED_EVENTS).doc(id) : undefined;
 }
 
-export function unroutedQuery(db: Firestore, filter: UnroutedFilter): Query {
+function unroutedQuery(db: Firestore, filter: UnroutedFilter): Query {
   let base: Query = db.collection(UNROUTED_EVENTS);
   if (filter.account !== undefined) base = base.where(ACCOUNT_FILTER.field, 'array-contains', filter.account);
   return newestFirst(base, filter.equals, filter);
