@@ -133,8 +133,10 @@ function capBody(req: IncomingMessage, res: ServerResponse, max: number, guard: 
   const state = { refused: false };
   let received = 0;
   req.emit = function cappedEmit(this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    // Once refused, the parser gets nothing more, not even the end of what it has: it must not hand a
+    // cut body to the function (which would answer a second time); it ends with the closed connection.
+    if (state.refused && (event === 'data' || event === 'end')) return false;
     if (event === 'data') {
-      if (state.refused) return false;
       received += (args[0] as { length: number }).length;
       if (received > max) {
         state.refused = true;

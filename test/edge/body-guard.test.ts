@@ -145,6 +145,16 @@ it('refuses a chunked body once it passes the limit, without waiting for its end
   expect(published).toHaveLength(0);
 });
 
+it('answers a complete chunked body over the limit once: the function never sees the cut body', async () => {
+  const { hostname } = new URL(server.baseUrl);
+  // One chunk past the limit, then the end of the body: the parser must not get that end and call the function.
+  const raw = await rawChunkedPost(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'], [`{"pad":"${'x'.repeat(MAX_BODY)}"}`], true);
+  expect(raw).toMatch(/^HTTP\/1\.1 413 /);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(lines).toEqual([expect.objectContaining({ reason: 'body_too_large', status: 413 })]);
+  expect(published).toHaveLength(0);
+});
+
 it('accepts a chunked body within the limit', async () => {
   const { hostname } = new URL(server.baseUrl);
   const body = '{"object":"whatsapp_business_account","entry":[]}';
