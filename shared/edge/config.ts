@@ -38,8 +38,6 @@ export const EDGE_DEFAULTS = {
   registryTimeoutMs: 5_000,
 } as const;
 
-
-
 /** Comma-separated list; blanks dropped so that "a, ,b" and trailing commas do not yield an empty secret. */
 export function secretList(raw: string | undefined): string[] {
   return (raw ?? '')
@@ -48,13 +46,21 @@ export function secretList(raw: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** The platform's own variable when it is set (even to a list), else the Meta-wide one. */
-function metaSecret(env: Env, platform: Platform, suffix: 'APP_SECRET' | 'VERIFY_TOKEN'): string[] {
-  const own = secretList(env[`${platform.toUpperCase()}_${suffix}`]);
-  return own.length > 0 ? own : secretList(env[`META_${suffix}`]);
+type MetaSecret = 'APP_SECRET' | 'VERIFY_TOKEN';
+
+/** The variables a Meta secret is read from, in order: the platform's own, then the Meta-wide one. */
+export function metaSecretVariables(platform: Platform, suffix: MetaSecret): readonly [string, string] {
+  return [`${platform.toUpperCase()}_${suffix}`, `META_${suffix}`];
 }
 
-const META_PLATFORMS: ReadonlySet<Platform> = new Set(['instagram', 'messenger', 'whatsapp']);
+/** The platform's own variable when it is set (even to a list), else the Meta-wide one. */
+function metaSecret(env: Env, platform: Platform, suffix: MetaSecret): string[] {
+  const [ownVariable, metaVariable] = metaSecretVariables(platform, suffix);
+  const own = secretList(env[ownVariable]);
+  return own.length > 0 ? own : secretList(env[metaVariable]);
+}
+
+export const META_PLATFORMS: ReadonlySet<Platform> = new Set(['instagram', 'messenger', 'whatsapp']);
 
 export function isMetaPlatform(platform: Platform): boolean {
   return META_PLATFORMS.has(platform);

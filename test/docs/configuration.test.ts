@@ -1,0 +1,86 @@
+/**
+ * The README's Configuration section is what ops set when they deploy: every
+ * variable a function reads must be there, and everything there must still be
+ * read by something. Reads are found in the source (shared/, functions/ and the
+ * local stack's scripts), so a new setting added without its row fails here.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { META_PLATFORMS, metaSecretVariables } from '../../shared/edge/config';
+import { TOPIC_SETTINGS } from '../../shared/topics';
+import { topology } from '../../shared/topology';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Variable names read with a literal name: envNumber(env, 'X', …), intEnv('X') (npm start), process.env.X, env.X, env['X']. */
+function literalReads(files: string[]): Map<string, string> {
+  const patterns = [
+    /envNumber\(\s*\w+\s*,\s*'([A-Z][A-Z0-9_]*)'/g,
+    /\bintEnv\(\s*'([A-Z][A-Z0-9_]*)'/g,
+    /\bprocess\.env\.([A-Z][A-Z0-9_]*)/g,
+    /\benv\.([A-Z][A-Z0-9_]*)/g,
+    /\benv\[\s*'([A-Z][A-Z0-9_]*)'\s*\]/g,
+  ];
+  const reads = new Map<string, string>();
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const pattern of patterns) {
+      for (const match of text.matchAll(pattern)) reads.set(match[1] as string, path.relative(ROOT, file));
+    }
+  }
+  return reads;
+}
+
+/** What the deployed functions read: literal reads in their code, plus the names built from tables. */
+function functionSettings(): Map<string, string> {
+  const reads = literalReads([...sourceFiles(path.join(ROOT, 'shared')), ...sourceFiles(path.join(ROOT, 'functions'))]);
+  for (const { variable } of Object.values(TOPIC_SETTINGS)) reads.set(variable, 'shared/topics.ts');
+  for (const platform of META_PLATFORMS) {
+    for (const suffix of ['APP_SECRET', 'VERIFY_TOKEN'] as const) {
+      for (const variable of metaSecretVariables(platform, suffix)) reads.set(variable, 'shared/edge/config.ts');
+    }
+  }
+  return reads;
+}
+
+/** Every `UPPER_CASE` name in backticks in the README's Configuration section (log levels too: the tests pick what they need). */
+function documented(): Set<string> {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Configuration\n');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end === -1 ? undefined : end);
+  return new Set([...section.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})`/g)].map((m) => m[1] as string));
+}
+
+/** Read by the Google client libraries or Express, not by our code. */
+const READ_BY_LIBRARIES = ['PUBSUB_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST', 'NODE_ENV'];
+
+describe("the README's Configuration section", () => {
+  const docs = documented();
+
+  it('documents every variable the functions read', () => {
+    const undocumented = [...functionSettings()].filter(([name]) => !docs.has(name)).map(([name, file]) => `${name} (read in ${file})`);
+    expect(undocumented).toEqual([]);
+  });
+
+  it('documents every variable and secret topology.json gives a function', () => {
+    const given = Object.values(topology.functions).flatMap((fn) => [...Object.keys(fn.env ?? {}), ...(fn.secrets ?? [])]);
+    expect([...new Set(given)].filter((name) => !docs.has(name))).toEqual([]);
+  });
+
+  it('documents nothing that no longer exists', () => {
+    const localStack = literalReads([path.join(ROOT, 'scripts', 'start.ts'), ...sourceFiles(path.join(ROOT, 'scripts', 'lib'))]);
+    const known = new Set([...functionSettings().keys(), ...localStack.keys(), ...READ_BY_LIBRARIES, ...Object.values(topology.functions).flatMap((fn) => Object.keys(fn.env ?? {}))]);
+    const variables = [...docs].filter((name) => name.includes('_'));
+    expect(variables.filter((name) => !known.has(name))).toEqual([]);
+  });
+});
