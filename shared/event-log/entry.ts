@@ -33,8 +33,10 @@
  *                     so `GET /unrouted?account=` can find them
  *
  * Written by others, never by the builders here: status, consumers,
- * execution_ids, last_error (outcomes.ts), replays (events-api), and on
- * `unrouted_events` entries replayed_at / routed_to (events-api unrouted-replay.ts).
+ * execution_ids, last_error (outcomes.ts), replays (events-api), replayed
+ * (the log writer sets it from `replays` when it writes the entry, a replay
+ * sets it true: the `replayed` filter), and on `unrouted_events` entries
+ * replayed_at / routed_to (events-api unrouted-replay.ts).
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { originOf, type Envelope } from '../envelope';

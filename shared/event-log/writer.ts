@@ -45,6 +45,8 @@ export async function writeEntry(db: Firestore, fields: EntryFields, initialStat
   return readModifyWrite<WriteResult>(ref, (snap) => {
     if (snap.exists && snap.get('kind') !== undefined) return { result: 'unchanged' };
     const update: Record<string, unknown> = { ...fields };
+    // Filterable (`replayed=false` lists what a recovery has not replayed yet), so every entry has it; a replay sets it true.
+    update.replayed = ((snap.get('replays') as unknown[] | undefined) ?? []).length > 0;
     if (initialStatus) {
       update.status = initialStatus;
     } else if (snap.get('status') === undefined) {

@@ -13,7 +13,7 @@ import { typeParts } from '../event-log/entry';
 import { badRequest, single } from './http';
 
 /** The log's equality-filterable fields. */
-export const FILTER_FIELDS = ['platform', 'type', 'type_domain', 'type_entity', 'status', 'contact_id', 'block_id'] as const;
+export const FILTER_FIELDS = ['platform', 'type', 'type_domain', 'type_entity', 'status', 'contact_id', 'block_id', 'replayed'] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 export const ORDER_FIELD = 'timestamp';
 
@@ -25,6 +25,7 @@ export const FILTER_PARAMS: Record<string, readonly (FilterField | typeof ORDER_
   status: ['status'],
   contact_id: ['contact_id'],
   block_id: ['block_id'],
+  replayed: ['replayed'],
   from: [ORDER_FIELD],
   to: [ORDER_FIELD],
 };
@@ -37,8 +38,11 @@ export interface TimeRange {
   to?: Date;
 }
 
+/** A filter value as the log stores it: strings, and `replayed` as a boolean. */
+export type FilterValue = string | boolean;
+
 export interface ListFilter extends TimeRange {
-  equals: Partial<Record<FilterField, string>>;
+  equals: Partial<Record<FilterField, FilterValue>>;
 }
 
 /** The values `platform` may take: the webhook platforms and the internal source. */
@@ -47,7 +51,7 @@ const DOMAINS = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_domain));
 const ENTITIES = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_entity).filter((e): e is string => !!e));
 
 /** `messaging`, `messaging.*`, `messaging.message`, `messaging.message.*` → the field and value to match. */
-function prefixFilter(param: string, raw: string): Partial<Record<FilterField, string>> {
+function prefixFilter(param: string, raw: string): Partial<Record<FilterField, FilterValue>> {
   const prefix = raw.endsWith('.*') ? raw.slice(0, -2) : raw;
   if (DOMAINS.has(prefix)) return { type_domain: prefix };
   if (ENTITIES.has(prefix)) return { type_entity: prefix };
@@ -98,7 +102,17 @@ export function parseFilter(input: Record<string, unknown>, others: readonly str
   if (contact !== undefined) eq.contact_id = id('contact_id', contact);
   const block = get('block_id');
   if (block !== undefined) eq.block_id = id('block_id', block);
+  const replayed = flag('replayed', input.replayed);
+  if (replayed !== undefined) eq.replayed = replayed;
   return { ...filter, ...parseTimeRange(input) };
+}
+
+/** A yes/no parameter: `true` / `false` in a query string, or a JSON boolean. */
+function flag(param: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  const raw = single(param, value);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw badRequest('invalid_parameter', `${param} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 /** The `from` / `to` parameters of `input` (ISO 8601 times), checked to make a non-empty range. */
@@ -114,7 +128,8 @@ export function parseTimeRange(input: Record<string, unknown>): TimeRange {
 
 /** The filter as the parameters that express it (stored on replay jobs, echoed to callers). */
 export function describeFilter(filter: ListFilter): Record<string, string> {
-  const out: Record<string, string> = { ...filter.equals };
+  const out: Record<string, string> = {};
+  for (const [field, value] of Object.entries(filter.equals)) if (value !== undefined) out[field] = String(value);
   if (filter.from) out.from = filter.from.toISOString();
   if (filter.to) out.to = filter.to.toISOString();
   return out;

@@ -7,7 +7,7 @@
  */
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { eventLogCollection } from '../event-log/outcomes';
-import { ORDER_FIELD, type ListFilter, type TimeRange } from './filters';
+import { ORDER_FIELD, type FilterValue, type ListFilter, type TimeRange } from './filters';
 import { badRequest, single } from './http';
 
 export const DEFAULT_LIMIT = 50;
@@ -44,7 +44,7 @@ export function parseLimit(value: unknown): number {
 }
 
 /** `base` narrowed to entries whose fields equal `equals` and whose event time is in `range`, newest first. */
-export function newestFirst(base: Query, equals: Readonly<Record<string, string | undefined>>, range: TimeRange): Query {
+export function newestFirst(base: Query, equals: Readonly<Record<string, FilterValue | undefined>>, range: TimeRange): Query {
   let query = base;
   for (const [field, value] of Object.entries(equals)) if (value !== undefined) query = query.where(field, '==', value);
   if (range.from) query = query.where(ORDER_FIELD, '>=', Timestamp.fromDate(range.from));

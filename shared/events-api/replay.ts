@@ -134,6 +134,6 @@ export async function replayEntry(deps: ReplayDeps, workspaceId: string, doc: Do
   const replays = publishable(sources.map((e) => asReplay(e, { id: doc.id, kind: d.kind }, key)), doc.id);
   for (const envelope of replays) await deps.publisher.publish(envelope);
   // Linked after publishing: a link never points at an event that was not published.
-  await doc.ref.set({ replays: FieldValue.arrayUnion(...replays.map((e) => e.id)) }, { merge: true });
+  await doc.ref.set({ replays: FieldValue.arrayUnion(...replays.map((e) => e.id)), replayed: true }, { merge: true });
   return { replay_of: doc.id, mode, event_ids: replays.map((e) => e.id), ...(note ? { note } : {}) };
 }

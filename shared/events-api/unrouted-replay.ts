@@ -102,6 +102,7 @@ export async function replayUnrouted(deps: UnroutedReplayDeps, doc: DocumentSnap
   // second replay (same ids) from adding anything; update, not set, never recreates an entry the TTL removed.
   await doc.ref.update({
     replays: FieldValue.arrayUnion(...ids),
+    replayed: true,
     routed_to: FieldValue.arrayUnion(...routes),
     replayed_at: Timestamp.fromDate(deps.now),
   });

@@ -11,10 +11,15 @@ import { FILTER_PARAMS, ORDER_FIELD } from '../../shared/events-api/filters';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
 import { ACCOUNT_FILTER, UNROUTED_FILTERS } from '../../shared/events-api/unrouted-list';
 import { topology } from '../../shared/topology';
-import { envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
+import { createTopic, envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import '../../functions/event-log';
-import '../../functions/events-api';
+
+// Replays of seeded entries are published here (nothing pushes them to this log).
+const topic = uniqueName('events-list').replace(/_/g, '-');
+process.env.EVENTS_TOPIC = topic;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('../../functions/events-api');
 
 const ws = uniqueName('ws_list');
 const other = uniqueName('ws_other');
@@ -26,6 +31,7 @@ interface Seed {
   platform: string;
   type: string;
   status: string;
+  replayed: boolean;
   contact_id: string | null;
   block_id: string | null;
   timestamp: string;
@@ -37,6 +43,7 @@ const PLATFORMS = ['instagram', 'line', 'messenger'] as const;
 
 beforeAll(async () => {
   [eventLog, api] = await Promise.all([listen('eventLog'), listen('eventsApi')]);
+  await createTopic(topic);
   const envelopes: Envelope[] = [];
   for (let i = 0; i < 30; i++) {
     // Pairs of events share a timestamp, so ties must be broken by id.
@@ -69,10 +76,17 @@ beforeAll(async () => {
       platform: e.platform,
       type: e.type,
       status,
+      replayed: false,
       contact_id: (e.data as { contact_id?: string }).contact_id ?? null,
       block_id: e.block_id,
       timestamp: e.timestamp,
     });
+  }
+  // Some entries were replayed.
+  for (const s of seed.filter((_, i) => i % 4 === 1)) {
+    const res = await fetch(`${api.url}/workspaces/${ws}/events/${s.id}/replay`, { method: 'POST' });
+    if (res.status !== 202) throw new Error(`seed replay failed: ${res.status} ${await res.text()}`);
+    s.replayed = true;
   }
 });
 afterAll(async () => {
@@ -117,6 +131,9 @@ describe('GET /workspaces/{ws}/events', () => {
     ['status retrying', { status: 'retrying' }, (s) => s.status === 'retrying'],
     ['status processing', { status: 'processing' }, (s) => s.status === 'processing'],
     ['block', { block_id: 'blk_messenger' }, (s) => s.block_id === 'blk_messenger'],
+    ['not replayed', { replayed: 'false' }, (s) => !s.replayed],
+    ['replayed', { replayed: 'true' }, (s) => s.replayed],
+    ['status + not replayed', { status: 'processing', replayed: 'false' }, (s) => s.status === 'processing' && !s.replayed],
     ['contact', { contact_id: contactId(ws, 'blk_line', 'u1') }, (s) => s.contact_id === contactId(ws, 'blk_line', 'u1')],
     ['time range', { from: '2026-04-01T00:03:00.000Z', to: '2026-04-01T00:09:00.000Z' }, (s) => s.timestamp >= '2026-04-01T00:03:00.000Z' && s.timestamp < '2026-04-01T00:09:00.000Z'],
     ['platform + status + range', { platform: 'instagram', status: 'success', from: '2026-04-01T00:02:00.000Z' }, (s) => s.platform === 'instagram' && s.status === 'success' && s.timestamp >= '2026-04-01T00:02:00.000Z'],
@@ -142,6 +159,7 @@ describe('GET /workspaces/{ws}/events', () => {
     ['type=nope.*', 'nope'],
     ['type=messaging.*&type_prefix=messaging', 'not both'],
     ['status=done', 'status'],
+    ['replayed=yes', 'replayed'],
     ['from=yesterday', 'from'],
     ['from=2026-04-02T00:00:00Z&to=2026-04-01T00:00:00Z', 'before'],
     ['cursor=xyz', 'cursor'],

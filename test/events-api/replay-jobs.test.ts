@@ -2,7 +2,8 @@
  * Bulk replay jobs: whatever goes wrong with one entry is that entry's
  * result, and the job still runs to the end; a transient failure is retried
  * when the job is posted again; the same Idempotency-Key posted twice at once
- * is one job.
+ * is one job; a recovery in rounds (`replayed: false`) never replays an entry
+ * twice.
  */
 import * as functions from '@google-cloud/functions-framework';
 import type { Envelope } from '../../shared/envelope';
@@ -10,7 +11,7 @@ import { hashId } from '../../shared/envelope/ids';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { getFirestore } from '../../shared/gcp';
 import { fromEnvelope } from '../../shared/event-log/entry';
-import { eventLogRef } from '../../shared/event-log/outcomes';
+import { eventLogRef, reportOutcome } from '../../shared/event-log/outcomes';
 import { writeEntry } from '../../shared/event-log/writer';
 import { createEventsApi } from '../../shared/events-api/app';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
@@ -26,6 +27,7 @@ import '../../functions/event-log';
 const ws = uniqueName('ws_jobs');
 const concurrentWs = uniqueName('ws_jobs_conc');
 const outageWs = uniqueName('ws_jobs_outage');
+const recoveryWs = uniqueName('ws_jobs_recovery');
 const topic = uniqueName('events-jobs').replace(/_/g, '-');
 
 functions.http('replayJobsApi', createEventsApi({
@@ -157,5 +159,29 @@ describe('a bulk replay job', () => {
     expect(read).toMatchObject({ status: 'completed', total: 3, replayed: 3, failed: 0 });
     // However many requests ran it, each event was replayed once (one replay id per job and event).
     for (const e of deals) expect((await entry(concurrentWs, e.id))?.replays).toEqual(read.results[e.id]?.event_ids);
+  }, 60_000);
+
+  it('recovers failed entries in rounds without replaying any twice (filter replayed: false)', async () => {
+    // Three events that failed in an outage, the third later than the others.
+    const times = ['2026-04-01T00:00:00.000Z', '2026-04-01T00:01:00.000Z', '2026-04-01T00:05:00.000Z'];
+    const deals = times.map((timestamp, n) => internalEnvelope(recoveryWs, { type: 'crm.deal.created', timestamp, data: { deal: { id: `r${n}`, stage: 'lead' } } }, `recovery-${n}`, new Date()));
+    for (const e of deals) await createEnvelopePublisher(topic).publish(e);
+    await Promise.all(deals.map((e) => logged(recoveryWs, e.id)));
+    for (const e of deals) await reportOutcome(db(), { workspace_id: recoveryWs, event_id: e.id, consumer: 'triggers', status: 'failed', attempt: 10, error: 'pubsub down' });
+    const [first, second, third] = deals as [Envelope, Envelope, Envelope];
+    for (const e of deals) expect(await entry(recoveryWs, e.id)).toMatchObject({ status: 'failed', replayed: false });
+
+    // Round one covers the first two; their replays are logged in the same workspace as new entries.
+    const one = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false, to: '2026-04-01T00:03:00.000Z' } })).json()) as JobView;
+    expect(one).toMatchObject({ status: 'completed', total: 2, replayed: 2 });
+    for (const e of [first, second]) expect(await entry(recoveryWs, e.id)).toMatchObject({ status: 'failed', replayed: true });
+    await Promise.all(Object.values(one.results).flatMap((r) => r.event_ids ?? []).map((id) => logged(recoveryWs, id)));
+
+    // Round two, over everything: only the entry no round replayed yet (the originals still read failed).
+    const two = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })).json()) as JobView;
+    expect(two).toMatchObject({ status: 'completed', total: 1, replayed: 1, filter: { status: 'failed', replayed: 'false' } });
+    expect(Object.keys(two.results)).toEqual([third.id]);
+    const three = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })).json()) as JobView;
+    expect(three).toMatchObject({ status: 'completed', total: 0 });
   }, 60_000);
 });
