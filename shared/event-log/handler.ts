@@ -5,7 +5,9 @@
  *
  *   envelope                 -> workspace log entry (status from consumer reports)
  *   envelope dead letter     -> entry (if missing) + consumer of the source
- *                               subscription marked failed => status failed
+ *                               subscription marked failed => status failed;
+ *                               the log's own subscription only writes the
+ *                               entry (the event's processing did not fail)
  *   rejected batch item      -> workspace log entry, status rejected; or
  *                               unrouted_events when no workspace is known
  *   webhook body             -> raw_messages (replay input)
@@ -23,7 +25,7 @@ import { isPushBody, parsePushBody, type PushMessage } from '../pubsub-push';
 import { classify, type DeadLetterInfo } from './classify';
 import { retentionDays as readRetention } from './config';
 import { fromEnvelope, fromRawDeadLetter, fromRejected, fromUnknown } from './entry';
-import { consumerForSubscription, reportOutcome } from './outcomes';
+import { consumerForSubscription, EVENT_LOG_CONSUMER, reportOutcome } from './outcomes';
 import { rawRecord, storeRawMessage } from './raw-store';
 import { writeEntry } from './writer';
 
@@ -57,6 +59,12 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
         if (what.deadLetter) {
           const consumer = consumerForSubscription(what.deadLetter.sourceSubscription, options.subscriptionConsumers);
           const attempts = what.deadLetter.deliveryCount ?? message.deliveryAttempt;
+          if (consumer === EVENT_LOG_CONSUMER) {
+            // The log could not write the entry in time, and just did. Contacts and triggers report for themselves:
+            // a `failed` here would show a processed event as failed, and invite a replay that runs its workflows again.
+            log.warn('the event log\'s own delivery was dead-lettered; the entry is written now', { event_id: envelope.id, workspace_id: envelope.workspace_id, attempt: attempts });
+            return { entry: 'event', event_id: envelope.id, written, dead_letter: consumer };
+          }
           await reportOutcome(db(), {
             workspace_id: envelope.workspace_id,
             event_id: envelope.id,

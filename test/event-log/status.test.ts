@@ -138,6 +138,26 @@ describe('event log status', () => {
     expect(d?.consumers.contacts).toMatchObject({ status: 'failed', attempt: 10 });
   });
 
+  it("writes the entry of a dead letter from the log's own subscription without marking the event failed", async () => {
+    const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-03T10:00:00.000Z' });
+    // Both consumers processed the event; only the log's own delivery kept failing.
+    await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'contacts', status: 'success', attempt: 1 });
+    await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'triggers', status: 'success', attempt: 1 });
+    const res = await push(eventLog.url, {
+      data: JSON.stringify(envelope),
+      attributes: {
+        ...envelopeAttributes(envelope),
+        CloudPubSubDeadLetterSourceSubscription: 'event-log',
+        CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
+        CloudPubSubDeadLetterSourceDeliveryCount: '10',
+      },
+    }, 'event-log-events-dead-letter');
+    expect(res.status).toBe(204);
+    const d = await entry(envelope.id);
+    expect(d).toMatchObject({ status: 'success', kind: 'event', type: 'messaging.message.received' });
+    expect(Object.keys(d?.consumers ?? {}).sort()).toEqual(['contacts', 'triggers']);
+  });
+
   it('never clobbers consumer reports that arrived before the entry, and a redelivery rewrites nothing', async () => {
     const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-04T09:00:00.000Z' });
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'triggers', status: 'success', attempt: 1, execution_ids: ['exe_early'] });
