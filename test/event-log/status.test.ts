@@ -8,7 +8,7 @@ import * as functions from '@google-cloud/functions-framework';
 import { Timestamp } from '@google-cloud/firestore';
 import { envelopeConsumer } from '../../shared/consumer';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
-import { executionId } from '../../shared/envelope';
+import { executionId, type Envelope } from '../../shared/envelope';
 import { getFirestore } from '../../shared/gcp';
 import { createEventLogHandler } from '../../shared/event-log/handler';
 import { eventLogRef, reportOutcome } from '../../shared/event-log/outcomes';
@@ -44,6 +44,18 @@ afterAll(async () => {
 });
 
 const entry = async (id: string) => (await eventLogRef(db(), ws, id).get()).data();
+
+/** `envelope` forwarded to the log as Pub/Sub forwards a dead letter from `sourceSubscription` after 10 attempts. */
+const pushDeadLetter = (envelope: Envelope, sourceSubscription: string) =>
+  push(eventLog.url, {
+    data: JSON.stringify(envelope),
+    attributes: {
+      ...envelopeAttributes(envelope),
+      CloudPubSubDeadLetterSourceSubscription: sourceSubscription,
+      CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
+      CloudPubSubDeadLetterSourceDeliveryCount: '10',
+    },
+  }, 'event-log-events-dead-letter');
 
 describe('event log status', () => {
   it('reads success with the Workflow execution linked once every consumer succeeded, and expires 30 days after the event', async () => {
@@ -123,15 +135,7 @@ describe('event log status', () => {
 
   it('marks the consumer of the source subscription failed for a dead letter forwarded as Pub/Sub does, even before the entry existed', async () => {
     const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-03T09:00:00.000Z' });
-    const res = await push(eventLog.url, {
-      data: JSON.stringify(envelope),
-      attributes: {
-        ...envelopeAttributes(envelope),
-        CloudPubSubDeadLetterSourceSubscription: 'contacts',
-        CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
-        CloudPubSubDeadLetterSourceDeliveryCount: '10',
-      },
-    }, 'event-log-events-dead-letter');
+    const res = await pushDeadLetter(envelope, 'contacts');
     expect(res.status).toBe(204);
     const d = await entry(envelope.id);
     expect(d).toMatchObject({ status: 'failed', kind: 'event', type: 'messaging.message.received' });
@@ -143,15 +147,7 @@ describe('event log status', () => {
     // Both consumers processed the event; only the log's own delivery kept failing.
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'contacts', status: 'success', attempt: 1 });
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'triggers', status: 'success', attempt: 1 });
-    const res = await push(eventLog.url, {
-      data: JSON.stringify(envelope),
-      attributes: {
-        ...envelopeAttributes(envelope),
-        CloudPubSubDeadLetterSourceSubscription: 'event-log',
-        CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
-        CloudPubSubDeadLetterSourceDeliveryCount: '10',
-      },
-    }, 'event-log-events-dead-letter');
+    const res = await pushDeadLetter(envelope, 'event-log');
     expect(res.status).toBe(204);
     const d = await entry(envelope.id);
     expect(d).toMatchObject({ status: 'success', kind: 'event', type: 'messaging.message.received' });
