@@ -20,9 +20,14 @@ import { whatsapp } from '../../test/fixtures/normalize/whatsapp';
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const router = staticRouter({ workspaceId: 'ws_bench', blockId: 'blk_bench' });
+const RECEIVED_FROM = Date.parse('2024-03-31T10:15:31.000Z');
 
-/** Mostly inbound text and statuses, as production traffic is; every kind appears. */
-function mix(): Array<{ platform: Platform; body: Buffer }> {
+/**
+ * Mostly inbound text and statuses, as production traffic is; every kind
+ * appears. Each body is its own request, received at its own time, as in
+ * production: nothing per request is shared across bodies.
+ */
+function mix(): Array<{ platform: Platform; body: Buffer; receivedAt: string; requestId: string }> {
   const weighted: Array<[Platform, unknown, number]> = [
     ['whatsapp', whatsapp.text, 8], ['whatsapp', whatsapp.statuses, 6], ['whatsapp', whatsapp.media, 1], ['whatsapp', whatsapp.reaction, 1],
     ['whatsapp', whatsapp.buttonReply, 1], ['whatsapp', whatsapp.order, 1],
@@ -31,11 +36,11 @@ function mix(): Array<{ platform: Platform; body: Buffer }> {
     ['line', lineBodies.text, 4], ['line', lineBodies.media, 1], ['line', lineBodies.followUnfollow, 1], ['line', lineBodies.postback, 1],
     ['telegram', telegramBodies.text, 4], ['telegram', telegramBodies.callback, 1], ['telegram', telegramBodies.reactionChanged, 1], ['telegram', telegramBodies.photo, 1],
   ];
-  return weighted.flatMap(([platform, body, n]) => Array.from({ length: n }, () => ({ platform, body: Buffer.from(JSON.stringify(body)) })));
+  const bodies = weighted.flatMap(([platform, body, n]) => Array.from({ length: n }, () => ({ platform, body: Buffer.from(JSON.stringify(body)) })));
+  return bodies.map((b, i) => ({ ...b, receivedAt: new Date(RECEIVED_FROM + i * 1_007).toISOString(), requestId: `bench-${i}` }));
 }
 
 type Mix = ReturnType<typeof mix>;
-const RECEIVED_AT = '2024-03-31T10:15:31.000Z';
 
 /** Ours: everything the normalizer does to a raw message, ending with the bytes it publishes. */
 async function oursOnce(items: Mix, rounds: number): Promise<{ envelopes: number; ms: number }> {
@@ -43,8 +48,8 @@ async function oursOnce(items: Mix, rounds: number): Promise<{ envelopes: number
   let bytes = 0;
   const start = performance.now();
   for (let r = 0; r < rounds; r++) {
-    for (const { platform, body } of items) {
-      const result = await normalize({ platform, kind: 'webhook', body, receivedAt: RECEIVED_AT, requestId: 'bench' }, router);
+    for (const { platform, body, receivedAt, requestId } of items) {
+      const result = await normalize({ platform, kind: 'webhook', body, receivedAt, requestId }, router);
       for (const e of result.envelopes) bytes += JSON.stringify(e).length;
       envelopes += result.envelopes.length;
     }
@@ -103,8 +108,8 @@ export async function measure(): Promise<NormalizerBenchResult> {
   const items = mix();
   compileAllValidators();
   const outputs: object[][] = [];
-  for (const { platform, body } of items) {
-    outputs.push((await normalize({ platform, kind: 'webhook', body, receivedAt: RECEIVED_AT, requestId: 'bench' }, router)).envelopes);
+  for (const { platform, body, receivedAt, requestId } of items) {
+    outputs.push((await normalize({ platform, kind: 'webhook', body, receivedAt, requestId }, router)).envelopes);
   }
   // Warm-up on the whole mix, every side, so none is measured while the JIT is still compiling it.
   for (let i = 0; i < 3; i++) {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { contactId, conversationId, eventId, executionId, hashId, messageId } from '../../shared/envelope';
 
 describe('deterministic ids', () => {
@@ -38,6 +40,23 @@ describe('deterministic ids', () => {
     expect(contactId('ws_a', 'blk', 'u')).not.toBe(contactId('ws_b', 'blk', 'u'));
     expect(contactId('ws', 'blk_a', 'u')).not.toBe(contactId('ws', 'blk_b', 'u'));
     expect(conversationId('ws', 'blk', 'u').slice(5)).not.toBe(contactId('ws', 'blk', 'u').slice(3));
+  });
+
+  it('is the first 128 bits of SHA-256 over the prefix and parts, in lowercase Crockford base32', () => {
+    // An independent derivation (digest bytes, one big integer) of what the fast one computes from a base64url digest.
+    const reference = (prefix: string, parts: Array<string | number>): string => {
+      const input = [prefix, ...parts.map(String)].map((s) => s + '\u0000').join('');
+      const bits = BigInt('0x' + createHash('sha256').update(input, 'utf8').digest('hex').slice(0, 32)) << 2n; // 130 bits
+      let out = '';
+      for (let shift = 125n; shift >= 0n; shift -= 5n) out += '0123456789abcdefghjkmnpqrstvwxyz'[Number((bits >> shift) & 31n)];
+      return `${prefix}_${out}`;
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.integer())), (prefix, parts) => {
+        expect(hashId(prefix, parts)).toBe(reference(prefix, parts));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('is stable across releases', () => {
