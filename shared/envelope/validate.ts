@@ -6,6 +6,7 @@
 import Ajv, { _, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
+import { hasIsoUtcShape, isCalendarDate } from '../iso-utc';
 import { EVENT_TYPE_NAMES, isEventType, type EventType } from './event-types';
 import { ENVELOPE_SCHEMAS, type Envelope } from './envelope';
 
@@ -22,14 +23,6 @@ const fullAjv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }
 addFormats(fullAjv, ['date-time']);
 
 const fullDateTime = fullFormats['date-time'] as { validate: (s: string) => boolean };
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$/;
-const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-/** The number the ASCII digits at [from, to) spell (the regex already checked they are digits): no substring per field. */
-function digits(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
-  return n;
-}
 
 /**
  * RFC 3339 date-time, exactly as ajv-formats' full check decides, but the shape
@@ -38,12 +31,7 @@ function digits(s: string, from: number, to: number): number {
  * shape (offsets, leap seconds, lowercase) goes to ajv-formats itself.
  */
 function dateTime(value: string): boolean {
-  if (!ISO_UTC.test(value)) return fullDateTime.validate(value);
-  const year = digits(value, 0, 4);
-  const month = digits(value, 5, 7);
-  const day = digits(value, 8, 10);
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && leap ? 29 : (DAYS[month] as number));
+  return hasIsoUtcShape(value) ? isCalendarDate(value) : fullDateTime.validate(value);
 }
 fastAjv.addFormat('date-time', { type: 'string', validate: dateTime });
 

@@ -4,6 +4,7 @@
  * seconds on some objects and milliseconds on others, so `epochToIso` tells
  * them apart by size (1e11 s is the year 5138; 1e11 ms is 1973).
  */
+import { isCanonicalIso } from '../iso-utc';
 import { num } from './fields';
 import { malformed, missing } from './problems';
 
@@ -54,9 +55,12 @@ export function epochToIso(value: unknown, unit: EpochUnit): string | undefined 
   return toIso(ms);
 }
 
-/** ISO from a string that already is a date (Meta feed `created_time` may be ISO). */
+/** ISO from a string that already is a date (Meta feed `created_time` may be ISO; the edge's receive times are). */
 export function dateToIso(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined;
+  if (typeof value !== 'string') return undefined;
+  // Already what the rest would write: the edge's receive time of every batch.
+  if (isCanonicalIso(value)) return value;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : toIso(ms);
 }

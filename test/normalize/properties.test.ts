@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { validateEnvelope } from '../../shared/envelope';
-import { epochToIso } from '../../shared/normalize/time';
+import { dateToIso, epochToIso } from '../../shared/normalize/time';
 import { PLATFORMS, type Platform } from '../../shared/platforms';
 import { instagram } from '../fixtures/normalize/instagram';
 import { lineBodies } from '../fixtures/normalize/line';
@@ -97,6 +97,16 @@ describe('normalizer properties', () => {
       const result = await run(p, body);
       expect(result.envelopes.length + result.rejections.length).toBeGreaterThan(0);
     }
+  });
+
+  it('reads ISO times exactly as Date.parse then Date#toISOString would (rolling February 30th over to March)', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const iso = fc.tuple(fc.integer({ min: 0, max: 9999 }), two(13), two(32), two(24), two(60), two(60), fc.constantFrom('', '.5', '.123', '.1234'), fc.constantFrom('Z', '+02:00', ''))
+      .map(([y, mo, d, h, mi, s, frac, zone]) => `${String(y).padStart(4, '0')}-${mo}-${d}T${h}:${mi}:${s}${frac}${zone}`);
+    fc.assert(fc.property(iso, (value) => {
+      const ms = Date.parse(value);
+      expect(dateToIso(value)).toBe(Number.isNaN(ms) ? undefined : new Date(ms).toISOString());
+    }), { numRuns: 3000 });
   });
 
   it('writes epoch times exactly as Date#toISOString does', () => {
