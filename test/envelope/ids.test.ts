@@ -59,9 +59,37 @@ describe('deterministic ids', () => {
     );
   });
 
+  it.each<[string, (change: string) => string]>([
+    ['contact by workspace', (x) => contactId(x, 'blk', 'u')],
+    ['contact by Block', (x) => contactId('ws', x, 'u')],
+    ['contact by platform user', (x) => contactId('ws', 'blk', x)],
+    ['conversation by workspace', (x) => conversationId(x, 'blk', 't')],
+    ['conversation by Block', (x) => conversationId('ws', x, 't')],
+    ['conversation by platform thread', (x) => conversationId('ws', 'blk', x)],
+    ['message by Block', (x) => messageId(x, 'mid')],
+    ['message by platform message id', (x) => messageId('blk', x)],
+    ['execution by workspace', (x) => executionId(x, 'wf', 'evt_x')],
+    ['execution by workflow', (x) => executionId('ws', x, 'evt_x')],
+    ['execution by event', (x) => executionId('ws', 'wf', x)],
+  ])('tells apart each %s', (_name, idOf) => {
+    expect(idOf('a')).not.toBe(idOf('b'));
+    expect(idOf('a')).toBe(idOf('a'));
+  });
+
+  it('gives events no Block produced the id of an empty Block', () => {
+    expect(eventId({ ...base, blockId: null })).toBe(eventId({ ...base, blockId: '' }));
+    expect(eventId({ ...base, blockId: null })).not.toBe(eventId(base));
+  });
+
   it('is stable across releases', () => {
     // Ids are stored and deduplicated on: a changed derivation would make every
-    // redelivery after a deploy look like a new event. This value must never change.
+    // redelivery after a deploy look like a new event, a new contact or a second
+    // execution of a workflow. These values must never change.
     expect(eventId(base)).toBe('evt_hxvyrxtn766cz6yhxatt4yahqw');
+    expect(eventId({ ...base, blockId: null })).toBe('evt_1zz4116pe6jyg04ths28ha86dr');
+    expect(contactId('ws_1', 'blk_1', 'u1')).toBe('ct_mzvmgys1t17rdn59asr2b2naym');
+    expect(conversationId('ws_1', 'blk_1', 't1')).toBe('conv_wsfn93a0p2nv2v256c0ypth07g');
+    expect(messageId('blk_1', 'mid.1')).toBe('msg_wgyj7vj0zzmhbmkqv2cv7jdy9w');
+    expect(executionId('ws_1', 'wf_1', 'evt_x')).toBe('exe_qhzjkmrtzhcryqsxvhh7834kc4');
   });
 });

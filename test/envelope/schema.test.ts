@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import {
   EVENT_TYPE_NAMES, EXTENSION_EVENT_TYPES, SPEC_EVENT_TYPES, assertEnvelope, contactId, conversationId,
-  envelopeJsonSchema, eventId, messageId, validateEnvelope, MAX_CAUSATION_CHAIN, type Envelope,
+  envelopeJsonSchema, eventId, messageId, validateEnvelope, EnvelopeValidationError, MAX_CAUSATION_CHAIN, type Envelope,
 } from '../../shared/envelope';
 import { outdated } from '../../scripts/write-schema';
 import fc from 'fast-check';
@@ -82,7 +82,46 @@ describe('envelope validation', () => {
     if (!result.ok) expect(result.violations.map((v) => v.path)).toContain(path);
   });
 
+  it('says what is wrong in words a reader of the rejection can act on', () => {
+    const extra = received() as any;
+    extra.data.mid = 'x';
+    expect(validateEnvelope(extra)).toEqual({ ok: false, type: 'messaging.message.received', violations: [{ path: '/data', message: 'must NOT have additional properties (mid)' }] });
+    const platform = received() as any;
+    platform.platform = 'myspace';
+    const result = validateEnvelope(platform);
+    expect(result.ok).toBe(false);
+    // Every allowed value is named (the published schema's union, branch by branch).
+    if (!result.ok) {
+      expect(result.violations.filter((v) => v.path === '/platform').map((v) => v.message)).toEqual(expect.arrayContaining([
+        'must be equal to constant ({"allowedValue":"instagram"})', 'must be equal to constant ({"allowedValue":"telegram"})', 'must match a schema in anyOf',
+      ]));
+    }
+  });
+
+  it.each<[string, unknown, string | undefined]>([
+    ['null', null, undefined],
+    ['a number as type', { type: 42 }, undefined],
+    ['an unknown type', { ...received(), type: 'messaging.message.exploded' }, 'messaging.message.exploded'],
+  ])('answers %s with the type list, never a throw', (_name, value, type) => {
+    expect(validateEnvelope(value)).toEqual({ ok: false, type, violations: [{ path: '/type', message: `must be one of the ${EVENT_TYPE_NAMES.length} event types` }] });
+  });
+
+  it('throws from assertEnvelope, naming the type and each violation', () => {
+    expect(assertEnvelope(received())).toMatchObject({ type: 'messaging.message.received' });
+    const envelope = received();
+    envelope.timestamp = 'yesterday';
+    expect(() => assertEnvelope(envelope)).toThrow(EnvelopeValidationError);
+    expect(() => assertEnvelope(envelope)).toThrow(/^invalid messaging\.message\.received envelope: \/timestamp must match format "date-time"$/);
+  });
+
   it.each([
+    ['2024-01-31T10:15:30.000Z', true],
+    ['2024-12-31T10:15:30.000Z', true],
+    ['2024-04-01T10:15:30.000Z', true],
+    ['2024-03-00T10:15:30.000Z', false],
+    ['2024-00-10T10:15:30.000Z', false],
+    ['2100-02-29T10:15:30.000Z', false],
+    ['2000-02-29T10:15:30.000Z', true],
     ['2024-02-29T10:15:30.000Z', true],
     ['2023-02-29T10:15:30.000Z', false],
     ['2024-04-31T10:15:30.000Z', false],

@@ -48,7 +48,10 @@ function mutate(body: unknown, path: Path, op: 'delete' | 'replace', replacement
 
 async function expectWellBehaved(platform: Platform, body: string | unknown): Promise<string[]> {
   const result = await run(platform, body);
-  for (const env of result.envelopes) expect(validateEnvelope(env)).toMatchObject({ ok: true });
+  for (const env of result.envelopes) {
+    expect(validateEnvelope(env)).toMatchObject({ ok: true });
+    expect(JSON.parse(JSON.stringify(env))).toStrictEqual(env); // no undefined-valued keys: what is published is what was validated
+  }
   for (const r of result.rejections) expect(['unroutable', 'unsupported', 'invalid', 'unparseable']).toContain(r.reason);
   return result.envelopes.map((e) => e.id);
 }

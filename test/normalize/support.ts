@@ -53,6 +53,8 @@ export async function check(platform: Platform, c: Case): Promise<Envelope[]> {
   result.envelopes.forEach((env, i) => {
     const want = c.expected[i] as ExpectedEnvelope;
     expect(validateEnvelope(env)).toMatchObject({ ok: true });
+    // What consumers read is what was published: no undefined-valued keys, nothing JSON cannot carry.
+    expect(JSON.parse(JSON.stringify(env))).toStrictEqual(env);
     expect(env).toMatchObject({ workspace_id: WS, block_id: BLK, platform, metadata: { source: 'webhook', received_at: RECEIVED_AT, request_id: 'req-1' } });
     if (want.rawId) {
       expect(env.metadata.raw_platform_event_id).toBe(want.rawId);

@@ -70,7 +70,7 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
       const storyId = reqId(story, 'id', `${mbase}.reply_to.story`);
       return [{
         type: 'messaging.story_reply.received', timestamp, rawId, kind: 'messaging.message.story_reply', detail,
-        data: merge(thread, { message: merge(m, { reply_to: undefined }), story: compact({ id: storyId, url: optText(story, 'url') }) }),
+        data: merge(thread, { message: compact(merge(m, { reply_to: undefined })), story: compact({ id: storyId, url: optText(story, 'url') }) }),
       }];
     }
     return [{ type: 'messaging.message.received', timestamp, rawId, kind: 'messaging.message', detail, data: merge(thread, { message: m }) }];

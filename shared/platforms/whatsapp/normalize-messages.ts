@@ -94,7 +94,7 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       const editedType = optText(edited, 'type') ?? '(none)';
       if (!CONTENT_TYPES.has(editedType)) throw unsupported(`messages.edit.${editedType}`);
       const message = waMessage(ctx, original, editedType, edited, 'inbound');
-      return [{ type: 'messaging.message.edited', timestamp, rawId: id, kind, detail, data: merge(t, { message: merge(message, { reply_to: undefined }) }) }];
+      return [{ type: 'messaging.message.edited', timestamp, rawId: id, kind, detail, data: merge(t, { message: compact(merge(message, { reply_to: undefined })) }) }];
     }
     case 'revoke': {
       const original = reqId(msg, 'revoke.original_message_id', base);
