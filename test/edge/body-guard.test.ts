@@ -174,3 +174,52 @@ it('leaves good requests to the pipeline', async () => {
   expect(published.map(String)).toEqual([body]);
   expect(lines).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
 });
+
+it('accepts a signed body sent with its Content-Length, as every platform sends it, up to exactly the limit', async () => {
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const signed = signedRequest('whatsapp', body, APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-length': String(signed.body.length) } });
+  expect(res.status).toBe(200);
+  expect(published.map(String)).toEqual([body]);
+
+  const prefix = '{"object":"whatsapp_business_account","pad":"';
+  const atLimit = prefix + 'x'.repeat(MAX_BODY - prefix.length - 2) + '"}';
+  expect(Buffer.byteLength(atLimit)).toBe(MAX_BODY);
+  const full = signedRequest('whatsapp', atLimit, APP_SECRET);
+  const resFull = await request(server.baseUrl, { method: 'POST', body: full.body, headers: { ...full.headers, 'content-length': String(MAX_BODY) } });
+  expect(resFull.status).toBe(200);
+  expect(published).toHaveLength(2);
+});
+
+it('answers malformed JSON sent with its Content-Length with the edge JSON 400 and one log line', async () => {
+  const signed = signedRequest('whatsapp', '{"object":', APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-length': String(signed.body.length) } });
+  expect(res.status).toBe(400);
+  expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+  expect(lines).toEqual([expect.objectContaining({ reason: 'malformed_json', status: 400 })]);
+  expect(published).toHaveLength(0);
+});
+
+it('takes an empty Content-Encoding as no encoding', async () => {
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const signed = signedRequest('whatsapp', body, APP_SECRET);
+  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': '' } });
+  expect(res.status).toBe(200);
+});
+
+it('survives an upload its client abandons mid-body, and answers the next request', async () => {
+  const { port, hostname } = new URL(server.baseUrl);
+  await new Promise<void>((resolve) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 100', '', '{"pad":"'].join('\r\n'));
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 100);
+    });
+  });
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const res = await request(server.baseUrl, { method: 'POST', ...signedRequest('whatsapp', body, APP_SECRET) });
+  expect(res.status).toBe(200);
+  expect(published.map(String)).toEqual([body]);
+});

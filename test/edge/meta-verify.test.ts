@@ -22,6 +22,13 @@ describe('verifyMetaSignature', () => {
     expect(verifyMetaSignature(body, headers, [SECRET])).toEqual({ ok: false, reason: 'missing_signature' });
   });
 
+  it('takes an empty X-Hub-Signature-256 as missing, and tolerates whitespace around a good one', () => {
+    const { body, headers } = valid();
+    const good = headers['x-hub-signature-256'] as string;
+    expect(verifyMetaSignature(body, { ...headers, 'x-hub-signature-256': '' }, [SECRET])).toEqual({ ok: false, reason: 'missing_signature' });
+    expect(verifyMetaSignature(body, { ...headers, 'x-hub-signature-256': ` ${good} ` }, [SECRET])).toEqual({ ok: true });
+  });
+
   it('refuses the legacy sha1 X-Hub-Signature header even when its HMAC is right', () => {
     const { body, headers } = valid();
     delete headers['x-hub-signature-256'];

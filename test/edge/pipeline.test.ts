@@ -171,3 +171,56 @@ it('logs the Block on LINE requests it resolved', async () => {
   expect(lines[0]).toMatchObject({ block_id: 'blk_1', workspace_id: 'ws_1', outcome: 'accepted' });
   expect(published[0]!.attributes).toMatchObject({ block_id: 'blk_1', workspace_id: 'ws_1' });
 });
+
+it.each(['null', '[]', '1', '"x"'])('answers validly signed JSON that is not an object (%s) with 400, publishing nothing', async (body) => {
+  const { deps, published } = setup('whatsapp');
+  const signed = signedRequest('whatsapp', body, SECRET);
+  expect((await handleEdgeRequest(post(body, signed.headers), deps)).status).toBe(400);
+  expect(published).toHaveLength(0);
+});
+
+it('enforces its own body limit (should the host\'s guard not be installed): measured and declared sizes', async () => {
+  const body = '{"object":"whatsapp_business_account"}';
+  const signed = signedRequest('whatsapp', body, SECRET);
+  const withLimit = (maxBodyBytes: number) => {
+    const s = setup('whatsapp');
+    return { ...s, deps: { ...s.deps, config: { ...s.deps.config, maxBodyBytes } } };
+  };
+  const over = withLimit(body.length - 1);
+  expect((await handleEdgeRequest(post(body, signed.headers), over.deps)).status).toBe(413);
+  expect(over.published).toHaveLength(0);
+  const exact = withLimit(body.length);
+  expect((await handleEdgeRequest(post(body, { ...signed.headers, 'content-length': String(body.length) }), exact.deps)).status).toBe(200);
+  const declared = withLimit(body.length);
+  expect((await handleEdgeRequest(post(body, { ...signed.headers, 'content-length': String(body.length + 1) }), declared.deps)).status).toBe(413);
+  expect(declared.published).toHaveLength(0);
+});
+
+it('answers a POST without Content-Type with 415, not an internal error', async () => {
+  const { deps, lines } = setup('whatsapp');
+  const body = '{"object":"whatsapp_business_account"}';
+  const { 'content-type': _type, ...headers } = signedRequest('whatsapp', body, SECRET).headers;
+  expect((await handleEdgeRequest(post(body, headers), deps)).status).toBe(415);
+  expect(lines[0]).toMatchObject({ severity: 'WARNING', status: 415 });
+});
+
+it('sends nosniff and no-store on every answer (a handshake echoes a caller-chosen challenge)', async () => {
+  const { deps } = setup('whatsapp');
+  const body = '{"object":"whatsapp_business_account"}';
+  const signed = signedRequest('whatsapp', body, SECRET);
+  const accepted = await handleEdgeRequest(post(body, signed.headers), deps);
+  const refused = await handleEdgeRequest(post(body, { ...signed.headers, 'x-hub-signature-256': 'sha256=00' }), deps);
+  const handshake = await handleEdgeRequest({ method: 'GET', url: '/?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=<b>1</b>', headers: {}, rawBody: undefined }, deps);
+  expect([accepted.status, refused.status, handshake.status]).toEqual([200, 401, 200]);
+  for (const res of [accepted, refused, handshake]) expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+});
+
+it('routes /webhooks/<platform>/ and absolute-form targets with a query to the platform', async () => {
+  const body = '{"object":"whatsapp_business_account"}';
+  const signed = signedRequest('whatsapp', body, SECRET);
+  const at = async (url: string) => (await handleEdgeRequest({ ...post(body, signed.headers), url }, setup('whatsapp').deps)).status;
+  expect(await at('/webhooks/whatsapp/')).toBe(200);
+  expect(await at('/webhooks/whatsapp?x=1')).toBe(200);
+  expect(await at('http://example.com/webhooks/whatsapp?x=1')).toBe(200);
+  expect(await at('//webhooks/whatsapp')).toBe(404);
+});
