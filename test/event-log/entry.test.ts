@@ -7,6 +7,7 @@
 import type { Envelope } from '../../shared/envelope';
 import { fromEnvelope } from '../../shared/event-log/entry';
 import { rawMessageId } from '../../shared/event-log/raw-store';
+import { testEnvelopes } from '../helpers/envelopes';
 import { messageEnvelope } from './support';
 
 const opts = { now: new Date('2026-04-01T00:00:00.000Z'), retentionDays: 30 };
@@ -45,5 +46,25 @@ describe('fromEnvelope: how long an entry is kept', () => {
   it('keeps a replay of a 29-day-old event for the retention from when it was replayed, not one more day', () => {
     const replay = replayOf(old, { replay_of: old.id, replay_of_entry: old.id, replay_origin: 'webhook' });
     expect(fromEnvelope(replay, opts).expire_at.toMillis()).toBe(opts.now.getTime() + 30 * DAY);
+  });
+});
+
+describe('fromEnvelope: the fields the log lists and filters by', () => {
+  const e = messageEnvelope({ workspaceId: 'ws', platform: 'messenger', rawId: 'm1', at: '2026-04-01T00:00:00.000Z' });
+  it('kind, type parts, contact, raw flags', () => {
+    expect(fromEnvelope(e, opts)).toMatchObject({ kind: 'event', type_domain: 'messaging', type_entity: 'messaging.message', contact_id: (e.data as { contact_id: string }).contact_id, raw_truncated: false });
+    const o = testEnvelopes({ workspaceId: 'ws', blockId: 'blk_ig', platform: 'instagram' }).orderCreated({ at: '2026-04-01T00:00:00.000Z', orderId: 'o9' });
+    expect(fromEnvelope(o, opts)).toMatchObject({ type_domain: 'commerce', type_entity: 'commerce.order', contact_id: null });
+  });
+  it('no request id -> no raw_ref; an internal convotic event -> no raw_ref', () => {
+    expect(fromEnvelope(e, opts).raw_ref).toBeNull();
+    const c = { ...e, platform: 'convotic', metadata: { ...e.metadata, request_id: 'req_9' } } as Envelope;
+    expect(fromEnvelope(c, opts).raw_ref).toBeNull();
+  });
+  it('an envelope too large for a Firestore doc is omitted and flagged', () => {
+    const big = { ...e, data: { ...e.data, message: { ...(e.data as { message: object }).message, text: 'x'.repeat(400_001) } } } as Envelope;
+    expect(fromEnvelope(big, opts)).toMatchObject({ envelope_json: null, envelope_omitted: true });
+    expect(fromEnvelope(e, opts).envelope_json).toBe(JSON.stringify(e));
+    expect(fromEnvelope(e, opts)).not.toHaveProperty('envelope_omitted');
   });
 });

@@ -171,3 +171,16 @@ describe('logRefusal', () => {
     expect(lines).toEqual([expect.objectContaining({ severity: 'INFO', event_id: 'evt_1', reason: 'in_causation_chain', workflow_ids: ['wf_a'] })]);
   });
 });
+
+describe('causedBy at its edges', () => {
+  it('an empty direct-cause stamp is no cause; the execution is looked up', () => {
+    const m = b.message({ user: 'u', at, text: 'x' });
+    const e = { ...m, metadata: { ...m.metadata, caused_by_workflow_id: '', caused_by_execution_id: 'exe_1' } } as Envelope;
+    expect(causedBy(e)).toEqual({ chain: [], executionId: 'exe_1' });
+  });
+  it('data.workflow_id counts only on automation.* events', () => {
+    const o = b.orderCreated({ at, orderId: 'o1' });
+    const e = { ...o, data: { ...o.data, workflow_id: 'wf_a' } } as unknown as Envelope;
+    expect(causedBy(e).chain).toEqual([]);
+  });
+});
