@@ -11,6 +11,7 @@ import { validateEnvelope, type Envelope } from '../envelope';
 import type { Platform } from '../platforms';
 import type { RejectedItem } from '../rejection';
 import { adapterFor } from './adapters';
+import { compact } from './fields';
 import { checkHandshake, handshakeBlockId, mapHandshake } from './handshake';
 import { ItemProblem } from './problems';
 import { rejection, type RejectionInput } from './rejections';
@@ -117,7 +118,11 @@ export async function normalize(input: NormalizeInput, router: Router, options: 
     };
     if (receivedAt) metadata.received_at = receivedAt;
     if (input.requestId) metadata.request_id = input.requestId;
-    if (draft.detail && hasKeys(draft.detail)) metadata.platform_detail = draft.detail;
+    if (draft.detail && hasKeys(draft.detail)) {
+      // Mappers copy optional platform fields as they find them: absent ones must not travel as undefined.
+      const detail = compact(draft.detail);
+      if (hasKeys(detail)) metadata.platform_detail = detail;
+    }
     const candidate = {
       id,
       type: draft.type,
