@@ -34,6 +34,13 @@ function dateTime(value: string): boolean {
   return hasIsoUtcShape(value) ? isCalendarDate(value) : fullDateTime.validate(value);
 }
 fastAjv.addFormat('date-time', { type: 'string', validate: dateTime });
+/** A string's `minLength: 1` in the fast form (see fastForm): one length test. */
+fastAjv.addKeyword({
+  keyword: 'nonEmpty',
+  type: 'string',
+  schemaType: 'boolean',
+  code: (cxt: KeywordCxt) => cxt.fail(_`${cxt.data}.length === 0`),
+});
 
 /**
  * A schema that accepts exactly what `schema` accepts, in a form ajv checks
@@ -59,17 +66,11 @@ function fastForm(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) out[key] = fastForm(value);
   if (out.type === 'string' && out.minLength === 1) {
-    delete out.minLength;
-    out.nonEmpty = true;
+    const { minLength: _one, ...nonEmpty } = out;
+    return { ...nonEmpty, nonEmpty: true };
   }
   return out;
 }
-fastAjv.addKeyword({
-  keyword: 'nonEmpty',
-  type: 'string',
-  schemaType: 'boolean',
-  code: (cxt: KeywordCxt) => cxt.fail(_`${cxt.data}.length === 0`),
-});
 
 const fastValidators = new Map<EventType, ValidateFunction>();
 const fullValidators = new Map<EventType, ValidateFunction>();

@@ -6,13 +6,7 @@ import {
 } from '../../shared/envelope';
 import { outdated } from '../../scripts/write-schema';
 import fc from 'fast-check';
-import type { Platform } from '../../shared/platforms';
-import { instagram } from '../fixtures/normalize/instagram';
-import { lineBodies } from '../fixtures/normalize/line';
-import { messenger } from '../fixtures/normalize/messenger';
-import { telegramBodies } from '../fixtures/normalize/telegram';
-import { whatsapp } from '../fixtures/normalize/whatsapp';
-import { run } from '../normalize/support';
+import { FIXTURES, mutate, paths, run } from '../normalize/support';
 
 /** The 35 types of the product docs (spec/webhook-events.md), by domain. */
 const SPEC_TYPES = [
@@ -185,35 +179,19 @@ describe('published JSON Schema', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: false });
     addFormats(ajv, ['date-time']);
     const published = ajv.compile(envelopeJsonSchema());
-    const bodies: Array<[Platform, Record<string, unknown>]> = [
-      ...Object.values(messenger).map((b) => ['messenger', b] as [Platform, Record<string, unknown>]),
-      ...Object.values(instagram).map((b) => ['instagram', b] as [Platform, Record<string, unknown>]),
-      ...Object.values(whatsapp).map((b) => ['whatsapp', b] as [Platform, Record<string, unknown>]),
-      ...Object.values(lineBodies).map((b) => ['line', b] as [Platform, Record<string, unknown>]),
-      ...Object.values(telegramBodies).map((b) => ['telegram', b] as [Platform, Record<string, unknown>]),
-    ];
     const envelopes: unknown[] = [received()];
-    for (const [platform, body] of bodies) envelopes.push(...(await run(platform, body)).envelopes);
+    for (const [platform, body] of FIXTURES) envelopes.push(...(await run(platform, body)).envelopes);
 
-    const leaves = (value: unknown, path: Array<string | number> = []): Array<Array<string | number>> =>
-      typeof value !== 'object' || value === null
-        ? [path]
-        : [path, ...Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, Array.isArray(value) ? Number(k) : k]))];
     const replacement = fc.constantFrom<unknown>(
       undefined, '', ' ', 'x', '\u{1F600}', 0, -1, 1.5, null, true, [], {}, [''], 'evt_abc', 'ct_', 'msg_x', 'inbound', 'text', 'whatsapp',
       '2024-02-29T10:15:30.000Z', '2023-02-29T10:15:30.000Z', '2024-03-31T24:00:00Z', '2016-12-31T23:59:60Z', '2024-03-31T12:15:30+02:00',
     );
     const mutation = fc.nat({ max: envelopes.length - 1 }).chain((i) =>
-      fc.tuple(fc.constant(envelopes[i]), fc.constantFrom(...leaves(envelopes[i]).filter((p) => p.length > 0)), replacement));
+      fc.tuple(fc.constant(envelopes[i]), fc.constantFrom(...paths(envelopes[i]).filter((p) => p.length > 0)), replacement));
 
     let rejected = 0;
     fc.assert(fc.property(mutation, ([envelope, path, value]) => {
-      const copy = structuredClone(envelope) as Record<string | number, unknown>;
-      let parent = copy;
-      for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-      const last = path[path.length - 1] as string | number;
-      if (value === undefined) delete parent[last];
-      else parent[last] = value;
+      const copy = mutate(envelope, path, value === undefined ? 'delete' : 'replace', value);
       const ours = validateEnvelope(copy).ok;
       if (!ours) rejected++;
       expect(ours).toBe(published(copy));

@@ -5,15 +5,7 @@
  */
 import { at, compact, count, merge, num, optId, optText, reqId, str, stringMap } from '../../shared/normalize/fields';
 import { ItemProblem } from '../../shared/normalize/problems';
-
-function problemOf(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an ItemProblem');
-}
+import { thrownBy } from './support';
 
 describe('field readers', () => {
   it('reads dotted paths, and undefined through anything that is not an object', () => {
@@ -34,11 +26,11 @@ describe('field readers', () => {
   it('requires an id: a string or number, not empty, and says which item and field when it is not', () => {
     expect(reqId({ sender: { id: 42 } }, 'sender.id', 'entry[0].messaging[0]')).toBe('42');
     for (const id of [undefined, null, '']) {
-      const problem = problemOf(() => reqId({ sender: { id } }, 'sender.id', 'entry[0].messaging[0]'));
+      const problem = thrownBy(() => reqId({ sender: { id } }, 'sender.id', 'entry[0].messaging[0]'));
       expect(problem).toBeInstanceOf(ItemProblem);
       expect(problem).toMatchObject({ reason: 'invalid', detail: 'entry[0].messaging[0].sender.id is missing' });
     }
-    expect(problemOf(() => reqId({ sender: { id: true } }, 'sender.id', 'entry[0].messaging[0]')))
+    expect(thrownBy(() => reqId({ sender: { id: true } }, 'sender.id', 'entry[0].messaging[0]')))
       .toMatchObject({ reason: 'invalid', detail: 'entry[0].messaging[0].sender.id is not a string or number' });
   });
 

@@ -7,44 +7,7 @@ import fc from 'fast-check';
 import { validateEnvelope } from '../../shared/envelope';
 import { dateToIso, epochToIso } from '../../shared/normalize/time';
 import { PLATFORMS, type Platform } from '../../shared/platforms';
-import { instagram } from '../fixtures/normalize/instagram';
-import { lineBodies } from '../fixtures/normalize/line';
-import { messenger } from '../fixtures/normalize/messenger';
-import { telegramBodies } from '../fixtures/normalize/telegram';
-import { whatsapp } from '../fixtures/normalize/whatsapp';
-import { run } from './support';
-
-const FIXTURES: Array<[Platform, unknown]> = [
-  ...Object.values(messenger).map((b) => ['messenger', b] as [Platform, unknown]),
-  ...Object.values(instagram).map((b) => ['instagram', b] as [Platform, unknown]),
-  ...Object.values(whatsapp).map((b) => ['whatsapp', b] as [Platform, unknown]),
-  ...Object.values(lineBodies).map((b) => ['line', b] as [Platform, unknown]),
-  ...Object.values(telegramBodies).map((b) => ['telegram', b] as [Platform, unknown]),
-];
-
-type Path = Array<string | number>;
-
-function paths(value: unknown, prefix: Path = []): Path[] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  const keys: Array<string | number> = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
-  return [prefix, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...prefix, k]))];
-}
-
-/** A copy of body with the value at path deleted or replaced. */
-function mutate(body: unknown, path: Path, op: 'delete' | 'replace', replacement: unknown): unknown {
-  if (path.length === 0) return op === 'delete' ? {} : replacement;
-  const copy = structuredClone(body) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path[path.length - 1] as string | number;
-  if (op === 'delete') {
-    if (Array.isArray(parent)) parent.splice(last as number, 1);
-    else delete parent[last];
-  } else {
-    parent[last] = replacement;
-  }
-  return copy;
-}
+import { FIXTURES, mutate, paths, run } from './support';
 
 async function expectWellBehaved(platform: Platform, body: string | unknown): Promise<string[]> {
   const result = await run(platform, body);

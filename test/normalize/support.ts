@@ -6,6 +6,11 @@ import { staticRouter, type Router } from '../../shared/normalize/router';
 import type { NormalizeResult } from '../../shared/normalize/types';
 import type { Platform } from '../../shared/platforms';
 import type { RejectionReason } from '../../shared/rejection';
+import { instagram } from '../fixtures/normalize/instagram';
+import { lineBodies } from '../fixtures/normalize/line';
+import { messenger } from '../fixtures/normalize/messenger';
+import { telegramBodies } from '../fixtures/normalize/telegram';
+import { whatsapp } from '../fixtures/normalize/whatsapp';
 
 export const WS = 'ws_test';
 export const BLK = 'blk_test';
@@ -18,6 +23,50 @@ export const ids = {
   message: (platformMessageId: string) => messageId(BLK, platformMessageId),
   ref: (platformMessageId: string) => ({ id: messageId(BLK, platformMessageId), platform_message_id: platformMessageId }),
 };
+
+/** Every project fixture body, with its platform: the corpus the property tests mutate. */
+export const FIXTURES: Array<[Platform, Record<string, unknown>]> = [
+  ...Object.values(messenger).map((b) => ['messenger', b] as [Platform, Record<string, unknown>]),
+  ...Object.values(instagram).map((b) => ['instagram', b] as [Platform, Record<string, unknown>]),
+  ...Object.values(whatsapp).map((b) => ['whatsapp', b] as [Platform, Record<string, unknown>]),
+  ...Object.values(lineBodies).map((b) => ['line', b] as [Platform, Record<string, unknown>]),
+  ...Object.values(telegramBodies).map((b) => ['telegram', b] as [Platform, Record<string, unknown>]),
+];
+
+export type Path = Array<string | number>;
+
+/** Every path into a JSON value, the value itself ([]) first. */
+export function paths(value: unknown, prefix: Path = []): Path[] {
+  if (typeof value !== 'object' || value === null) return [prefix];
+  const keys: Array<string | number> = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  return [prefix, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...prefix, k]))];
+}
+
+/** A copy of body with the value at path deleted or replaced. */
+export function mutate(body: unknown, path: Path, op: 'delete' | 'replace', replacement: unknown): unknown {
+  if (path.length === 0) return op === 'delete' ? {} : replacement;
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  if (op === 'delete') {
+    if (Array.isArray(parent)) parent.splice(last as number, 1);
+    else delete parent[last];
+  } else {
+    parent[last] = replacement;
+  }
+  return copy;
+}
+
+/** What `f` threw (an ItemProblem, to check its reason and detail); fails when it returns. */
+export function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
 
 export function run(platform: Platform, body: unknown, extra: Partial<NormalizeInput> = {}, r: Router = router): Promise<NormalizeResult> {
   return normalize({ platform, kind: 'webhook', body: JSON.stringify(body), receivedAt: RECEIVED_AT, requestId: 'req-1', ...extra }, r);

@@ -6,6 +6,7 @@
  */
 import { ItemProblem } from '../../shared/normalize/problems';
 import { dateToIso, epochToIso, eventTime } from '../../shared/normalize/time';
+import { thrownBy } from './support';
 
 describe('epochToIso', () => {
   it.each<[number | string, 's' | 'ms' | 'auto', string | undefined]>([
@@ -68,17 +69,9 @@ describe('eventTime', () => {
   });
 
   it('names the item and field when the time is missing or not a time and nothing falls back', () => {
-    const problem = (f: () => unknown) => {
-      try {
-        f();
-      } catch (err) {
-        return err;
-      }
-      throw new Error('expected an ItemProblem');
-    };
-    const absent = problem(() => eventTime({}, 'date', 'events[2].message', 's'));
+    const absent = thrownBy(() => eventTime({}, 'date', 'events[2].message', 's'));
     expect(absent).toBeInstanceOf(ItemProblem);
     expect(absent).toMatchObject({ reason: 'invalid', detail: 'events[2].message.date is missing' });
-    expect(problem(() => eventTime({ date: 'soon' }, 'date', 'm', 's', [() => undefined]))).toMatchObject({ reason: 'invalid', detail: 'm.date is not an epoch time' });
+    expect(thrownBy(() => eventTime({ date: 'soon' }, 'date', 'm', 's', [() => undefined]))).toMatchObject({ reason: 'invalid', detail: 'm.date is not an epoch time' });
   });
 });
