@@ -11,7 +11,7 @@
  * The secrets have a database of their own because Firestore IAM grants a
  * whole database: in `(default)`, every function that keeps state there could
  * read them. Only the functions that verify with them (webhook-line,
- * webhook-telegram: `block_secrets: true` in topology.json) are granted the
+ * webhook-telegram: `firestore.block_secrets` in topology.json) are granted the
  * secrets database (terraform/iam.tf). Its name is BLOCK_SECRETS_DATABASE.
  *
  * Lookup keys: Meta page / Instagram account id, WhatsApp phone_number_id, LINE

@@ -6,7 +6,14 @@ import raw from '../topology.json';
 
 export interface TopicSpec {
   description: string;
+  /** Topic retention: lets a subscription created later seek back to messages published before it existed. */
+  message_retention_duration?: string;
 }
+
+/** The Firestore databases a function may be granted: `(default)` and `FirestoreSpec.block_secrets_database`. */
+export type FirestoreDatabaseKey = 'default' | 'block_secrets';
+/** `read` becomes roles/datastore.viewer, `read_write` roles/datastore.user, each held to its database. */
+export type FirestoreAccess = 'read' | 'read_write';
 
 export interface SubscriptionSpec {
   topic: string;
@@ -26,13 +33,12 @@ export interface FunctionSpec {
   public: boolean;
   /** Topics this function publishes to (its service account gets publisher on each). */
   publishes: string[];
-  /** Whether it reads or writes Firestore (its service account gets datastore.user on the default database). */
-  firestore: boolean;
   /**
-   * Whether it reads per-Block secrets (datastore.user on the secrets database,
-   * FirestoreSpec.block_secrets_database; the function gets BLOCK_SECRETS_DATABASE).
+   * Its access to each Firestore database it uses, and nothing for the others.
+   * Terraform derives the grants from it; a function with `block_secrets`
+   * also gets BLOCK_SECRETS_DATABASE.
    */
-  block_secrets: boolean;
+  firestore: Partial<Record<FirestoreDatabaseKey, FirestoreAccess>>;
   env: Record<string, string>;
   /** Secret Manager secrets exposed as environment variables of the same name. */
   secrets: string[];
@@ -60,7 +66,7 @@ export interface IndexSpec {
 }
 
 export interface FirestoreSpec {
-  /** The database of `block_secrets` (shared/blocks.ts), apart so that only `block_secrets` functions can read it. */
+  /** The database of `block_secrets` (shared/blocks.ts), apart so that only functions with `firestore.block_secrets` can read it. */
   block_secrets_database: string;
   ttl_fields: Array<{ collection_group: string; field: string }>;
   composite_indexes: IndexSpec[];

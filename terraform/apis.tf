@@ -26,3 +26,13 @@ resource "google_project_service" "enabled" {
   disable_on_destroy         = false
   disable_dependent_services = false
 }
+
+# An API answers "not enabled" (or "has not been used in project") for a while
+# after enablement returns; everything that calls one waits for this instead.
+resource "time_sleep" "apis_ready" {
+  create_duration = var.propagation_wait
+
+  triggers = {
+    apis = join(",", sort([for s in google_project_service.enabled : s.service]))
+  }
+}

@@ -7,27 +7,44 @@ resource "google_firestore_database" "main" {
   location_id = coalesce(var.firestore_location, var.region)
   type        = "FIRESTORE_NATIVE"
 
-  app_engine_integration_mode = "DISABLED"
-  delete_protection_state     = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
   # terraform destroy leaves the data alone; deleting a database is a human decision.
   deletion_policy = "ABANDON"
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Per-Block secrets (LINE channel secrets, Telegram secret tokens) in a
 # database of their own: Firestore IAM grants whole databases, so only the
-# functions with `block_secrets: true` are granted this one (iam.tf).
+# functions with `firestore.block_secrets` are granted this one (iam.tf).
 resource "google_firestore_database" "block_secrets" {
   project     = var.project_id
   name        = local.block_secrets_database
   location_id = coalesce(var.firestore_location, var.region)
   type        = "FIRESTORE_NATIVE"
 
-  delete_protection_state = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
-  deletion_policy         = "ABANDON"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  deletion_policy                   = "ABANDON"
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
+}
+
+# Recovery: point-in-time recovery (above) reads any minute of the last 7 days;
+# a daily backup of each database keeps var.firestore_backup_retention_days.
+resource "google_firestore_backup_schedule" "daily" {
+  for_each = {
+    default       = google_firestore_database.main.name
+    block_secrets = google_firestore_database.block_secrets.name
+  }
+
+  project   = var.project_id
+  database  = each.value
+  retention = "${var.firestore_backup_retention_days * 86400}s"
+
+  daily_recurrence {}
 }
 
 # TTL policies from topology.json (the event log's expire_at: entries are
@@ -67,4 +84,9 @@ resource "google_firestore_index" "composite" {
       array_config = try(fields.value.array_config, null)
     }
   }
+
+  # A TTL policy rewrites the single-field index settings of its collection;
+  # building composite indexes on the same collections at the same time gets
+  # 409s from Firestore. Fields first, then indexes.
+  depends_on = [google_firestore_field.ttl]
 }

@@ -1,5 +1,8 @@
 # One gen2 function per entry in topology.json `functions`. Source comes from
-# `npm run build`, which writes dist/<function>/ (bundled index.js + package.json).
+# `npm run build`, which writes dist/<function>.zip: the bundle, its
+# package.json and a package-lock.json for the one package left external, in an
+# archive with fixed timestamps and modes, so one commit gives the same bytes
+# (and so the same object name) on any machine, and Cloud Build resolves nothing.
 
 resource "google_storage_bucket" "function_source" {
   project  = var.project_id
@@ -9,22 +12,7 @@ resource "google_storage_bucket" "function_source" {
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
 
-  depends_on = [google_project_service.enabled]
-}
-
-data "archive_file" "function" {
-  for_each = local.functions
-
-  type        = "zip"
-  source_dir  = "${path.module}/../dist/${each.key}"
-  output_path = "${path.module}/.build/${each.key}.zip"
-
-  lifecycle {
-    precondition {
-      condition     = fileexists("${path.module}/../dist/${each.key}/index.js") && fileexists("${path.module}/../dist/${each.key}/package.json")
-      error_message = "dist/${each.key}/ is missing or incomplete: run `npm run build` in the repository root before terraform plan/apply."
-    }
-  }
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_storage_bucket_object" "function_source" {
@@ -32,10 +20,44 @@ resource "google_storage_bucket_object" "function_source" {
 
   bucket       = google_storage_bucket.function_source.name
   content_type = "application/zip"
-  source       = data.archive_file.function[each.key].output_path
+  source       = local.function_archives[each.key]
   # The content hash in the name makes a code change a new object, and a new
   # object redeploys the function; an unchanged build deploys nothing.
-  name = "${each.key}/${data.archive_file.function[each.key].output_sha256}.zip"
+  name = "${each.key}/${fileexists(local.function_archives[each.key]) ? filesha256(local.function_archives[each.key]) : "missing"}.zip"
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.function_archives[each.key])
+      error_message = "dist/${each.key}.zip is missing: run `npm ci && npm run build` in the repository root before terraform plan/apply."
+    }
+  }
+}
+
+# The function images, in a repository of our own so the builder can be granted
+# this one repository, and old images do not pile up.
+resource "google_artifact_registry_repository" "functions" {
+  project       = var.project_id
+  location      = var.region
+  repository_id = "${var.name_prefix}-functions"
+  description   = "Images Cloud Build makes of the Convotic pipeline's functions."
+  format        = "DOCKER"
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 10
+    }
+  }
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_cloudfunctions2_function" "fn" {
@@ -52,9 +74,10 @@ resource "google_cloudfunctions2_function" "fn" {
   }
 
   build_config {
-    runtime         = local.runtime
-    entry_point     = each.value.entry_point
-    service_account = google_service_account.builder.id
+    runtime           = local.runtime
+    entry_point       = each.value.entry_point
+    service_account   = google_service_account.builder.id
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -100,11 +123,7 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
 
-  depends_on = [
-    google_project_service.enabled,
-    # A revision that cannot read its secrets or its source fails to deploy.
-    google_secret_manager_secret_iam_member.function_secret_accessor,
-    google_project_iam_member.builder,
-    google_storage_bucket_iam_member.builder_reads_source,
-  ]
+  # A build without its grants, or a revision that cannot read its secrets,
+  # fails: iam_ready waits until those grants have propagated.
+  depends_on = [time_sleep.iam_ready]
 }

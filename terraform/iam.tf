@@ -1,8 +1,7 @@
 # Least privilege, derived from topology.json: each function has its own
-# service account holding only publisher on the topics in its `publishes`,
-# roles/datastore.user on the default database if `firestore` is true and on
-# the Block secrets database if `block_secrets` is true, and accessor on its
-# own `secrets`.
+# service account holding only publisher on the topics in its `publishes`, the
+# Firestore role its `firestore` access names on each database it lists, and
+# accessor on its own `secrets`.
 
 resource "google_service_account" "function" {
   for_each = local.functions
@@ -12,7 +11,7 @@ resource "google_service_account" "function" {
   display_name = "Convotic ${each.key} function"
   description  = "Runtime identity of the ${local.function_names[each.key]} function; roles come from topology.json."
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_pubsub_topic_iam_member" "function_publisher" {
@@ -24,33 +23,20 @@ resource "google_pubsub_topic_iam_member" "function_publisher" {
   member  = google_service_account.function[each.value.function].member
 }
 
-# Firestore grants are project-level; the condition limits each to one
-# database, so a grant on the default database does not reach the secrets.
-resource "google_project_iam_member" "function_datastore_user" {
-  for_each = local.firestore_functions
+# Firestore grants are project-level; the condition holds each to one database,
+# so a grant on (default) does not reach the Block secrets. Readers get
+# roles/datastore.viewer, writers roles/datastore.user (topology.json says which).
+resource "google_project_iam_member" "function_firestore" {
+  for_each = local.firestore_grants
 
   project = var.project_id
-  role    = "roles/datastore.user"
-  member  = google_service_account.function[each.key].member
+  role    = each.value.role
+  member  = google_service_account.function[each.value.function].member
 
   condition {
-    title       = "default-database-only"
-    description = "The pipeline's state; not the Block secrets database."
-    expression  = "resource.name == \"projects/${var.project_id}/databases/(default)\""
-  }
-}
-
-resource "google_project_iam_member" "function_block_secrets_user" {
-  for_each = local.block_secrets_functions
-
-  project = var.project_id
-  role    = "roles/datastore.user"
-  member  = google_service_account.function[each.key].member
-
-  condition {
-    title       = "block-secrets-database-only"
-    description = "Per-Block secrets, for the webhooks that verify with them."
-    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.block_secrets_database}\""
+    title       = "database-${each.value.database == "(default)" ? "default" : each.value.database}-only"
+    description = "${each.value.function}: ${each.value.role} on the ${each.value.database} database only."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${each.value.database}\""
   }
 }
 
@@ -85,7 +71,7 @@ resource "google_service_account" "push_invoker" {
   display_name = "Convotic Pub/Sub push invoker"
   description  = "Pub/Sub push subscriptions authenticate to the subscriber functions as this account."
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_cloud_run_service_iam_member" "push_invoker" {
@@ -125,7 +111,7 @@ resource "google_project_service_identity" "pubsub" {
   project = var.project_id
   service = "pubsub.googleapis.com"
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Mints the OIDC tokens for push (required for projects created before
@@ -159,24 +145,72 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
 # --- Cloud Build ----------------------------------------------------------------
 # A dedicated build identity: new projects no longer grant the default compute
 # account the roles builds need, and that account is far too broad anyway.
+# It holds exactly what a function build does: write its log, push the image to
+# our repository, read the source (ours, and the copy Cloud Functions stages).
 resource "google_service_account" "builder" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-builder"
   display_name = "Convotic function builder"
   description  = "Cloud Build identity that builds the function images."
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
-# Cloud Run Builder: write build logs and the function images.
-resource "google_project_iam_member" "builder" {
+resource "google_project_iam_member" "builder_writes_logs" {
   project = var.project_id
-  role    = "roles/run.builder"
+  role    = "roles/logging.logWriter"
   member  = google_service_account.builder.member
 }
 
-resource "google_storage_bucket_iam_member" "builder_reads_source" {
-  bucket = google_storage_bucket.function_source.name
-  role   = "roles/storage.objectViewer"
-  member = google_service_account.builder.member
+resource "google_artifact_registry_repository_iam_member" "builder_pushes_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.builder.member
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  gcf_sources_bucket = "gcf-v2-sources-${data.google_project.this.number}-${var.region}"
+}
+
+# Object read on two buckets only, not on every bucket of the project: our
+# source bucket, and the one Cloud Functions copies each source into before the
+# build (gcf-v2-sources-<project number>-<region>, created by the first deploy,
+# so it is named in a condition rather than bound on the bucket).
+resource "google_project_iam_member" "builder_reads_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = google_service_account.builder.member
+
+  condition {
+    title       = "function-source-buckets-only"
+    description = "The function source bucket and Cloud Functions' staging copy of it."
+    expression = join(" || ", flatten([
+      for bucket in [google_storage_bucket.function_source.name, local.gcf_sources_bucket] : [
+        "resource.name == \"projects/_/buckets/${bucket}\"",
+        "resource.name.startsWith(\"projects/_/buckets/${bucket}/\")",
+      ]
+    ]))
+  }
+}
+
+# --- Waiting for IAM ------------------------------------------------------------
+# IAM changes take up to a few minutes to reach every Google service; a build or
+# revision started at once can still be refused. Functions wait for this.
+resource "time_sleep" "iam_ready" {
+  create_duration = var.propagation_wait
+
+  triggers = {
+    grants = sha256(jsonencode([
+      google_project_iam_member.builder_writes_logs.id,
+      google_artifact_registry_repository_iam_member.builder_pushes_images.id,
+      google_project_iam_member.builder_reads_sources.id,
+      [for b in google_secret_manager_secret_iam_member.function_secret_accessor : b.id],
+    ]))
+  }
 }

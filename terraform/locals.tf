@@ -10,8 +10,9 @@ locals {
   topics    = local.topology.topics
   functions = local.topology.functions
 
-  # Matches package.json "engines" (node >= 20).
-  runtime = "nodejs20"
+  # The Node major of package.json "engines", the esbuild target and the tests
+  # (test/toolchain.test.ts holds them together). Deprecated 2028-04-30.
+  runtime = "nodejs24"
 
   # --- Pub/Sub ---------------------------------------------------------------
 
@@ -48,6 +49,9 @@ locals {
 
   function_names = { for name in keys(local.functions) : name => "${var.name_prefix}-${name}" }
 
+  # Written by `npm run build` (scripts/build.ts).
+  function_archives = { for name in keys(local.functions) : name => "${path.module}/../dist/${name}.zip" }
+
   # Service account ids are limited to 30 characters: readable when
   # "<prefix>-<function>" fits, otherwise truncated plus a hash for uniqueness.
   service_account_ids = {
@@ -80,7 +84,7 @@ locals {
         LOG_EXECUTION_ID = "true"
       },
       fn.env,
-      fn.block_secrets ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},
+      can(fn.firestore.block_secrets) ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},
       can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
       ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }
       : {},
@@ -108,11 +112,21 @@ locals {
     }
   ]...)
 
-  # Functions with `firestore: true` get roles/datastore.user on the default
-  # database; those with `block_secrets: true` also on the secrets database.
-  firestore_functions     = toset([for name, fn in local.functions : name if fn.firestore])
-  block_secrets_functions = toset([for name, fn in local.functions : name if fn.block_secrets])
-  block_secrets_database  = local.topology.firestore.block_secrets_database
+  # Firestore: each function's `firestore` in topology.json names the databases
+  # it uses and its access to each; every pair is one role held to that one
+  # database by an IAM condition. "<function>/<database key>" => grant.
+  block_secrets_database = local.topology.firestore.block_secrets_database
+  firestore_databases    = { default = "(default)", block_secrets = local.block_secrets_database }
+  firestore_roles        = { read = "roles/datastore.viewer", read_write = "roles/datastore.user" }
+  firestore_grants = merge([
+    for name, fn in local.functions : {
+      for key, access in fn.firestore : "${name}/${key}" => {
+        function = name
+        database = local.firestore_databases[key]
+        role     = local.firestore_roles[access]
+      }
+    }
+  ]...)
 
   # "<function>/<secret>" => accessor binding, one per entry in `secrets`.
   secret_bindings = merge([

@@ -13,6 +13,7 @@ locals {
   webhook_services_metric_filter   = "one_of(${join(", ", [for s in local.webhook_services : "\"${s}\""])})"
   dead_letter_backlog_filter       = "one_of(${join(", ", [for s in local.dead_letter_backlog_subscriptions : "\"${s}\""])})"
   dead_lettered_subscriptions_list = "one_of(${join(", ", [for s in sort(keys(local.dead_lettered_subscriptions)) : "\"${s}\""])})"
+  push_subscriptions_filter        = "one_of(${join(", ", [for s in sort(keys(local.push_subscriptions)) : "\"${s}\""])})"
 
   # Every reason the edge answers as bad_signature or missing_signature
   # (shared/edge/reasons.ts); the log keeps the precise one.
@@ -36,90 +37,70 @@ resource "google_monitoring_notification_channel" "email" {
     email_address = var.alert_email
   }
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # --- Log-based metrics --------------------------------------------------------
 
-resource "google_logging_metric" "webhook_signature_failures" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/webhook_signature_failures"
-  description = "Webhook requests that failed authentication, by platform and reason."
-  filter      = <<-EOT
-    resource.type="cloud_run_revision"
-    resource.labels.service_name=${local.webhook_services_log_filter}
-    jsonPayload.outcome="rejected"
-    jsonPayload.reason=(${local.signature_failure_reasons})
-  EOT
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key        = "platform"
-      value_type = "STRING"
+locals {
+  log_metrics = {
+    webhook_signature_failures = {
+      description = "Webhook requests that failed authentication, by platform and reason."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        resource.labels.service_name=${local.webhook_services_log_filter}
+        jsonPayload.outcome="rejected"
+        jsonPayload.reason=(${local.signature_failure_reasons})
+      EOT
+      labels      = ["platform", "reason"]
     }
-    labels {
-      key        = "reason"
-      value_type = "STRING"
+    webhook_5xx = {
+      description = "Webhook requests our code answered with a 5xx (the platform will retry), by platform."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        resource.labels.service_name=${local.webhook_services_log_filter}
+        jsonPayload.status>=500
+      EOT
+      labels      = ["platform"]
+    }
+    normalizer_errors = {
+      description = "Errors the normalizer logged (each one fails the delivery, which Pub/Sub retries)."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        severity>=ERROR
+        jsonPayload.component="normalizer"
+      EOT
+      labels      = []
     }
   }
-
-  label_extractors = {
-    platform = "EXTRACT(jsonPayload.platform)"
-    reason   = "EXTRACT(jsonPayload.reason)"
-  }
-
-  depends_on = [google_project_service.enabled]
 }
 
-resource "google_logging_metric" "webhook_5xx" {
+# Each label is read from the jsonPayload field of the same name.
+resource "google_logging_metric" "log" {
+  for_each = local.log_metrics
+
   project     = var.project_id
-  name        = "${var.name_prefix}/webhook_5xx"
-  description = "Webhook requests our code answered with a 5xx (the platform will retry), by platform."
-  filter      = <<-EOT
-    resource.type="cloud_run_revision"
-    resource.labels.service_name=${local.webhook_services_log_filter}
-    jsonPayload.status>=500
-  EOT
+  name        = "${var.name_prefix}/${each.key}"
+  description = each.value.description
+  filter      = each.value.filter
 
   metric_descriptor {
     metric_kind = "DELTA"
     value_type  = "INT64"
     unit        = "1"
 
-    labels {
-      key        = "platform"
-      value_type = "STRING"
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key        = labels.value
+        value_type = "STRING"
+      }
     }
   }
 
-  label_extractors = {
-    platform = "EXTRACT(jsonPayload.platform)"
-  }
+  label_extractors = { for label in each.value.labels : label => "EXTRACT(jsonPayload.${label})" }
 
-  depends_on = [google_project_service.enabled]
-}
-
-resource "google_logging_metric" "normalizer_errors" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/normalizer_errors"
-  description = "Errors the normalizer logged (each one fails the delivery, which Pub/Sub retries)."
-  filter      = <<-EOT
-    resource.type="cloud_run_revision"
-    severity>=ERROR
-    jsonPayload.component="normalizer"
-  EOT
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-  }
-
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # A new log-based metric takes a while to become visible to alert policies
@@ -129,132 +110,183 @@ resource "time_sleep" "log_metrics_visible" {
   create_duration = "90s"
 
   triggers = {
-    metrics = join(",", [
-      google_logging_metric.webhook_signature_failures.id,
-      google_logging_metric.webhook_5xx.id,
-      google_logging_metric.normalizer_errors.id,
-    ])
+    metrics = join(",", sort([for m in google_logging_metric.log : m.id]))
   }
 }
 
 # --- Alert policies -----------------------------------------------------------
+# One entry per alert. A condition is a threshold on `filter`, summed (or maxed)
+# per `group_by` over `period`; it fires when the value stays above `threshold`
+# for `duration`.
 
-resource "google_monitoring_alert_policy" "dead_letter_backlog" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: dead letters waiting"
-  combiner              = "OR"
-  severity              = "ERROR"
-  notification_channels = [google_monitoring_notification_channel.email.name]
+locals {
+  log_metric_filter = { for name, m in google_logging_metric.log : name => "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${m.name}\"" }
 
-  conditions {
-    display_name = "Undelivered messages on a dead-letter subscription for 10 minutes"
-
-    condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.labels.subscription_id = ${local.dead_letter_backlog_filter}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.dead_letter_backlog_messages
-      duration        = "600s"
-
-      aggregations {
-        alignment_period     = "60s"
-        per_series_aligner   = "ALIGN_MAX"
-        cross_series_reducer = "REDUCE_MAX"
-        group_by_fields      = ["resource.label.subscription_id"]
-      }
-
-      trigger {
-        count = 1
-      }
+  alerts = {
+    dead_letters = {
+      display_name = "dead letters waiting"
+      severity     = "ERROR"
+      conditions = [
+        {
+          display_name = "Undelivered messages on a dead-letter subscription for 10 minutes"
+          filter       = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.labels.subscription_id = ${local.dead_letter_backlog_filter}"
+          threshold    = var.alert_thresholds.dead_letter_backlog_messages
+          duration     = "600s"
+          period       = "60s"
+          aligner      = "ALIGN_MAX"
+          reducer      = "REDUCE_MAX"
+          group_by     = ["resource.label.subscription_id"]
+        },
+        {
+          display_name = "Messages dead-lettered after every retry"
+          filter       = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/dead_letter_message_count\" AND resource.labels.subscription_id = ${local.dead_lettered_subscriptions_list}"
+          threshold    = 0
+          duration     = "0s"
+          period       = "300s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["resource.label.subscription_id"]
+        },
+      ]
+      documentation = <<-EOT
+        A consumer failed on messages after every retry, or dead letters are piling up unrecorded.
+        Dead-lettered events are marked failed in the event log; a backlog on an
+        event-log dead-letter subscription means the event log itself is failing, and
+        anything on `dead-letter-parking` waits for manual inspection.
+      EOT
     }
-  }
 
-  conditions {
-    display_name = "Messages dead-lettered after every retry"
-
-    condition_threshold {
-      filter          = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/dead_letter_message_count\" AND resource.labels.subscription_id = ${local.dead_lettered_subscriptions_list}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["resource.label.subscription_id"]
-      }
-
-      trigger {
-        count = 1
-      }
+    # A push subscription whose oldest message keeps ageing is not being
+    # consumed: the function is down, refusing, or too slow for the load.
+    push_backlog = {
+      display_name = "push subscription falling behind"
+      severity     = "ERROR"
+      conditions = [
+        {
+          display_name = "Oldest unacknowledged message older than the threshold, per push subscription"
+          filter       = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND resource.labels.subscription_id = ${local.push_subscriptions_filter}"
+          threshold    = var.alert_thresholds.oldest_unacked_seconds
+          duration     = "300s"
+          period       = "60s"
+          aligner      = "ALIGN_MAX"
+          reducer      = "REDUCE_MAX"
+          group_by     = ["resource.label.subscription_id"]
+        },
+      ]
+      documentation = <<-EOT
+        A push subscription has a message it has not delivered for longer than the
+        threshold: its function is failing, unreachable, or cannot keep up. Events are
+        not lost (Pub/Sub retries, then dead-letters) but they are late.
+      EOT
     }
-  }
 
-  alert_strategy {
-    auto_close = "1800s"
-  }
+    webhook_5xx = {
+      display_name = "webhook 5xx"
+      severity     = "CRITICAL"
+      conditions = [
+        {
+          display_name = "Webhook 5xx logged by our code, per platform"
+          filter       = local.log_metric_filter.webhook_5xx
+          threshold    = var.alert_thresholds.webhook_5xx_per_5m
+          duration     = "0s"
+          period       = "300s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["metric.label.platform"]
+        },
+        # Crashes, timeouts and cold-start failures never reach our logger; Cloud
+        # Run's own request metric still counts them.
+        {
+          display_name = "Webhook 5xx served by Cloud Run, per function"
+          filter       = "resource.type = \"cloud_run_revision\" AND metric.type = \"run.googleapis.com/request_count\" AND metric.labels.response_code_class = \"5xx\" AND resource.labels.service_name = ${local.webhook_services_metric_filter}"
+          threshold    = var.alert_thresholds.webhook_5xx_per_5m
+          duration     = "0s"
+          period       = "300s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["resource.label.service_name"]
+        },
+      ]
+      documentation = <<-EOT
+        A webhook is answering 5xx: it could not publish to `webhook-raw` (or crashed).
+        Platforms retry, but LINE only redelivers when redelivery is enabled for the channel.
+      EOT
+    }
 
-  documentation {
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      A consumer failed on messages after every retry, or dead letters are piling up unrecorded.
-      Dead-lettered events are marked failed in the event log; a backlog on an
-      event-log dead-letter subscription means the event log itself is failing, and
-      anything on `dead-letter-parking` waits for manual inspection.
-      ${local.alert_docs_link}
-    EOT
+    signature_failures = {
+      display_name = "webhook signature failures"
+      severity     = "WARNING"
+      conditions = [
+        {
+          display_name = "Rejected signatures per platform in 5 minutes"
+          filter       = local.log_metric_filter.webhook_signature_failures
+          threshold    = var.alert_thresholds.signature_failures_per_5m
+          duration     = "0s"
+          period       = "300s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["metric.label.platform", "metric.label.reason"]
+        },
+      ]
+      documentation = <<-EOT
+        Many webhook requests fail signature checks: a secret was rotated on one side
+        only, or someone is probing the public endpoints.
+      EOT
+    }
+
+    normalizer_errors = {
+      display_name = "normalizer errors"
+      severity     = "ERROR"
+      conditions = [
+        {
+          display_name = "Normalizer errors in 5 minutes"
+          filter       = local.log_metric_filter.normalizer_errors
+          threshold    = var.alert_thresholds.normalizer_errors_per_5m
+          duration     = "0s"
+          period       = "300s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = []
+        },
+      ]
+      documentation = <<-EOT
+        The normalizer is failing on raw webhook messages. Pub/Sub retries them with
+        backoff; after max_delivery_attempts they go to `webhook-raw-dead-letter`.
+      EOT
+    }
   }
 }
 
-resource "google_monitoring_alert_policy" "webhook_5xx" {
+resource "google_monitoring_alert_policy" "alert" {
+  for_each = local.alerts
+
   project               = var.project_id
-  display_name          = "${var.name_prefix}: webhook 5xx"
+  display_name          = "${var.name_prefix}: ${each.value.display_name}"
   combiner              = "OR"
-  severity              = "CRITICAL"
+  severity              = each.value.severity
   notification_channels = [google_monitoring_notification_channel.email.name]
 
-  conditions {
-    display_name = "Webhook 5xx logged by our code, per platform"
+  dynamic "conditions" {
+    for_each = each.value.conditions
+    content {
+      display_name = conditions.value.display_name
 
-    condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.webhook_5xx.name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.webhook_5xx_per_5m
-      duration        = "0s"
+      condition_threshold {
+        filter          = conditions.value.filter
+        comparison      = "COMPARISON_GT"
+        threshold_value = conditions.value.threshold
+        duration        = conditions.value.duration
 
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["metric.label.platform"]
-      }
+        aggregations {
+          alignment_period     = conditions.value.period
+          per_series_aligner   = conditions.value.aligner
+          cross_series_reducer = conditions.value.reducer
+          group_by_fields      = conditions.value.group_by
+        }
 
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  # Crashes, timeouts and cold-start failures never reach our logger; Cloud
-  # Run's own request metric still counts them.
-  conditions {
-    display_name = "Webhook 5xx served by Cloud Run, per function"
-
-    condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"run.googleapis.com/request_count\" AND metric.labels.response_code_class = \"5xx\" AND resource.labels.service_name = ${local.webhook_services_metric_filter}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.webhook_5xx_per_5m
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["resource.label.service_name"]
-      }
-
-      trigger {
-        count = 1
+        trigger {
+          count = 1
+        }
       }
     }
   }
@@ -265,101 +297,9 @@ resource "google_monitoring_alert_policy" "webhook_5xx" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = <<-EOT
-      A webhook is answering 5xx: it could not publish to `webhook-raw` (or crashed).
-      Platforms retry, but LINE only redelivers when redelivery is enabled for the channel.
-      ${local.alert_docs_link}
-    EOT
+    content   = "${trimspace(each.value.documentation)}\n${local.alert_docs_link}"
   }
 
-  depends_on = [time_sleep.log_metrics_visible]
-}
-
-resource "google_monitoring_alert_policy" "signature_failures" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: webhook signature failures"
-  combiner              = "OR"
-  severity              = "WARNING"
-  notification_channels = [google_monitoring_notification_channel.email.name]
-
-  conditions {
-    display_name = "Rejected signatures per platform in 5 minutes"
-
-    condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.webhook_signature_failures.name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.signature_failures_per_5m
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["metric.label.platform", "metric.label.reason"]
-      }
-
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  alert_strategy {
-    auto_close = "1800s"
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      Many webhook requests fail signature checks: a secret was rotated on one side
-      only, or someone is probing the public endpoints.
-      ${local.alert_docs_link}
-    EOT
-  }
-
-  depends_on = [time_sleep.log_metrics_visible]
-}
-
-resource "google_monitoring_alert_policy" "normalizer_errors" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: normalizer errors"
-  combiner              = "OR"
-  severity              = "ERROR"
-  notification_channels = [google_monitoring_notification_channel.email.name]
-
-  conditions {
-    display_name = "Normalizer errors in 5 minutes"
-
-    condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.normalizer_errors.name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.normalizer_errors_per_5m
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  alert_strategy {
-    auto_close = "1800s"
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      The normalizer is failing on raw webhook messages. Pub/Sub retries them with
-      backoff; after max_delivery_attempts they go to `webhook-raw-dead-letter`.
-      ${local.alert_docs_link}
-    EOT
-  }
-
+  # Conditions on log-based metrics fail until the metrics are visible.
   depends_on = [time_sleep.log_metrics_visible]
 }

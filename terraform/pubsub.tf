@@ -6,7 +6,11 @@ resource "google_pubsub_topic" "topic" {
   # such as RAW_TOPIC = "webhook-raw", and the local stack uses the same names.
   name = each.key
 
-  depends_on = [google_project_service.enabled]
+  # Set in topology.json where a consumer may subscribe late (workflow-executions:
+  # the engine's subscription can seek back to what was published before it).
+  message_retention_duration = try(each.value.message_retention_duration, null)
+
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Subscriptions we own (not Eventarc's), because Eventarc-made subscriptions

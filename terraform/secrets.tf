@@ -5,7 +5,7 @@
 # Per-Block secrets (LINE channel secrets, Telegram secret tokens) are not here:
 # the Block connection service writes them to block_secrets/{block_id} in the
 # Firestore database of their own (firestore.tf, shared/blocks.ts), which only
-# the functions with `block_secrets: true` in topology.json may read (iam.tf).
+# the functions with `firestore.block_secrets` in topology.json may read (iam.tf).
 resource "google_secret_manager_secret" "app" {
   for_each = local.app_secrets
 
@@ -20,5 +20,5 @@ resource "google_secret_manager_secret" "app" {
     auto {}
   }
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [time_sleep.apis_ready]
 }

@@ -123,6 +123,7 @@ variable "alert_thresholds" {
     signature_failures_per_5m    = optional(number, 50)
     normalizer_errors_per_5m     = optional(number, 10)
     dead_letter_backlog_messages = optional(number, 0)
+    oldest_unacked_seconds       = optional(number, 900)
   })
   default = {}
 
@@ -138,4 +139,26 @@ variable "firestore_delete_protection" {
   description = "Keep Firestore delete protection on. Terraform never deletes the database (deletion_policy ABANDON); this also stops deletion from the console or gcloud."
   type        = bool
   default     = true
+}
+
+variable "propagation_wait" {
+  description = "How long apply waits after enabling APIs and after the IAM grants that builds and revisions need, before using them (Google propagates both asynchronously). Raise it if a first apply still fails with a propagation error."
+  type        = string
+  default     = "90s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.propagation_wait))
+    error_message = "propagation_wait must be a number of seconds such as \"90s\"."
+  }
+}
+
+variable "firestore_backup_retention_days" {
+  description = "Days each daily Firestore backup (both databases) is kept. Point-in-time recovery covers the last 7 days on top."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = try(var.firestore_backup_retention_days >= 1 && var.firestore_backup_retention_days <= 98 && floor(var.firestore_backup_retention_days) == var.firestore_backup_retention_days, false)
+    error_message = "firestore_backup_retention_days must be a whole number of days between 1 and 98 (14 weeks, Firestore's limit)."
+  }
 }

@@ -12,10 +12,6 @@ terraform {
       source  = "hashicorp/google-beta"
       version = "~> 6.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = "~> 2.4"
-    }
     time = {
       source  = "hashicorp/time"
       version = "~> 0.12"

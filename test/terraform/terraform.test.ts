@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { REASONS } from '../../shared/edge/reasons';
-import { topology } from '../../shared/topology';
+import { type FirestoreAccess, type FirestoreDatabaseKey, topology } from '../../shared/topology';
 import { type Block, type TfConfig, TF_DIR, evaluate, hasTerraform, loadConfig, only, plan, strings } from './hcl';
 
 const TERRAFORM = hasTerraform();
@@ -45,6 +45,9 @@ function resource(type: string, name: string): Block {
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
+const FIRESTORE_ROLE: Record<FirestoreAccess, string> = { read: 'roles/datastore.viewer', read_write: 'roles/datastore.user' };
+const FIRESTORE_DB: Record<FirestoreDatabaseKey, string> = { default: '(default)', block_secrets: topology.firestore.block_secrets_database };
+
 /** What each function's service account must hold, derived from topology.json alone. */
 function expectedGrants(): Record<string, string[]> {
   return Object.fromEntries(
@@ -52,8 +55,7 @@ function expectedGrants(): Record<string, string[]> {
       name,
       sorted([
         ...fn.publishes.map((topic) => `roles/pubsub.publisher on topic ${topic}`),
-        ...(fn.firestore ? ['roles/datastore.user on database (default)'] : []),
-        ...(fn.block_secrets ? [`roles/datastore.user on database ${topology.firestore.block_secrets_database}`] : []),
+        ...Object.entries(fn.firestore).map(([db, access]) => `${FIRESTORE_ROLE[access]} on database ${FIRESTORE_DB[db as FirestoreDatabaseKey]}`),
         ...fn.secrets.map((secret) => `roles/secretmanager.secretAccessor on secret ${secret}`),
       ]),
     ]),
@@ -150,13 +152,12 @@ describe('functions', () => {
     expect(resource('google_secret_manager_secret', 'app').for_each).toBe('${local.app_secrets}');
   });
 
-  test('source is zipped from dist/<function> and uploaded under its content hash', () => {
-    const archive = tf.data.archive_file?.function;
-    expect(archive?.for_each).toBe('${local.functions}');
-    expect(archive?.source_dir).toBe('${path.module}/../dist/${each.key}');
+  test('source is the build\'s dist/<function>.zip, uploaded under its content hash', () => {
+    expect(tf.locals.function_archives).toContain('${path.module}/../dist/${name}.zip');
     const object = resource('google_storage_bucket_object', 'function_source');
     expect(object.for_each).toBe('${local.functions}');
-    expect(object.name).toMatch(/data\.archive_file\.function\[each\.key\]\.output_(sha256|md5|base64sha256)/);
+    expect(object.source).toBe('${local.function_archives[each.key]}');
+    expect(object.name).toContain('filesha256(local.function_archives[each.key])');
   });
 
   test('each function has its own service account', () => {
@@ -181,8 +182,7 @@ describe('IAM', () => {
   test('function service accounts get exactly four kinds of grant, each built from the topology', () => {
     const grantsToFunctions = iamResources().filter(([, b]) => String(b.member).includes('google_service_account.function['));
     expect(sorted(grantsToFunctions.map(([a]) => a))).toEqual([
-      'google_project_iam_member.function_block_secrets_user',
-      'google_project_iam_member.function_datastore_user',
+      'google_project_iam_member.function_firestore',
       'google_pubsub_topic_iam_member.function_publisher',
       'google_secret_manager_secret_iam_member.function_secret_accessor',
     ]);
@@ -194,21 +194,14 @@ describe('IAM', () => {
       topic: '${google_pubsub_topic.topic[each.value.topic].name}',
       member: '${google_service_account.function[each.value.function].member}',
     });
-    // datastore.user is a project role: each grant is held to its one database by a condition.
-    const datastore = resource('google_project_iam_member', 'function_datastore_user');
-    expect(datastore).toMatchObject({
-      for_each: '${local.firestore_functions}',
-      role: 'roles/datastore.user',
-      member: '${google_service_account.function[each.key].member}',
+    // Firestore roles are project roles: each grant is held to its one database by a condition.
+    const firestore = resource('google_project_iam_member', 'function_firestore');
+    expect(firestore).toMatchObject({
+      for_each: '${local.firestore_grants}',
+      role: '${each.value.role}',
+      member: '${google_service_account.function[each.value.function].member}',
     });
-    expect(only(datastore, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/(default)"');
-    const secretsDb = resource('google_project_iam_member', 'function_block_secrets_user');
-    expect(secretsDb).toMatchObject({
-      for_each: '${local.block_secrets_functions}',
-      role: 'roles/datastore.user',
-      member: '${google_service_account.function[each.key].member}',
-    });
-    expect(only(secretsDb, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/${local.block_secrets_database}"');
+    expect(only(firestore, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/${each.value.database}"');
     expect(resource('google_firestore_database', 'block_secrets').name).toBe('${local.block_secrets_database}');
     const accessor = resource('google_secret_manager_secret_iam_member', 'function_secret_accessor');
     expect(accessor).toMatchObject({
@@ -221,8 +214,7 @@ describe('IAM', () => {
 
   test('the binding locals are built from publishes, firestore and secrets', () => {
     expect(tf.locals.publisher_bindings).toMatch(/for topic in fn\.publishes/);
-    expect(tf.locals.firestore_functions).toMatch(/if fn\.firestore/);
-    expect(tf.locals.block_secrets_functions).toMatch(/if fn\.block_secrets/);
+    expect(tf.locals.firestore_grants).toMatch(/for key, access in fn\.firestore/);
     expect(tf.locals.block_secrets_database).toBe('${local.topology.firestore.block_secrets_database}');
     expect(tf.locals.secret_bindings).toMatch(/for secret in fn\.secrets/);
   });
@@ -348,8 +340,18 @@ describe('Firestore', () => {
 });
 
 describe('monitoring', () => {
-  test('log-based metrics filter on the fields the functions log', () => {
-    const signatures = resource('google_logging_metric', 'webhook_signature_failures');
+  /** The HCL of one entry of a locals map (log_metrics, alerts), as hcl2json gives it. */
+  const entry = (local: string, key: string): Block => {
+    const map = tf.locals[local] as Record<string, Block> | undefined;
+    if (!map?.[key]) throw new Error(`local.${local}.${key} is not declared`);
+    return map[key]!;
+  };
+
+  test('log-based metrics filter on the fields the functions log, one resource for all', () => {
+    const metric = resource('google_logging_metric', 'log');
+    expect(metric.for_each).toBe('${local.log_metrics}');
+    expect(metric.label_extractors).toContain('EXTRACT(jsonPayload.${label})');
+    const signatures = entry('log_metrics', 'webhook_signature_failures');
     expect(signatures.filter).toContain('jsonPayload.outcome="rejected"');
     expect(signatures.filter).toContain('jsonPayload.reason=(${local.signature_failure_reasons})');
     // Every log reason the caller sees as a signature failure (reasons.ts: "alerts are built on them").
@@ -360,37 +362,37 @@ describe('monitoring', () => {
     const listed = [...String(tf.locals.signature_failure_reasons).matchAll(/"(\w+)"/g)].map((m) => m[1]);
     expect(sorted(listed as string[])).toEqual(sorted(authReasons));
     expect(signatures.filter).toContain('resource.labels.service_name=${local.webhook_services_log_filter}');
-    expect(signatures.label_extractors).toMatchObject({ platform: 'EXTRACT(jsonPayload.platform)' });
+    expect(signatures.labels).toEqual(['platform', 'reason']);
 
-    const fivexx = resource('google_logging_metric', 'webhook_5xx');
+    const fivexx = entry('log_metrics', 'webhook_5xx');
     expect(fivexx.filter).toContain('jsonPayload.status>=500');
     expect(fivexx.filter).toContain('resource.labels.service_name=${local.webhook_services_log_filter}');
 
-    const normalizer = resource('google_logging_metric', 'normalizer_errors');
+    const normalizer = entry('log_metrics', 'normalizer_errors');
     expect(normalizer.filter).toContain('severity>=ERROR');
     expect(normalizer.filter).toContain('jsonPayload.component="normalizer"');
   });
 
   test('every alert policy notifies the alert email channel', () => {
     expect(resource('google_monitoring_notification_channel', 'email').labels).toEqual({ email_address: '${var.alert_email}' });
-    const policies = Object.values(tf.resources.google_monitoring_alert_policy ?? {});
-    expect(policies.length).toBeGreaterThanOrEqual(4);
-    for (const policy of policies) {
-      expect(policy.notification_channels).toEqual(['${google_monitoring_notification_channel.email.name}']);
-    }
+    const policies = Object.entries(tf.resources.google_monitoring_alert_policy ?? {});
+    expect(policies.map(([name]) => name)).toEqual(['alert']);
+    expect(policies[0]![1].for_each).toBe('${local.alerts}');
+    expect(policies[0]![1].notification_channels).toEqual(['${google_monitoring_notification_channel.email.name}']);
   });
 
-  test('alerts watch dead-letter backlog, webhook 5xx, signature failures and normalizer errors', () => {
-    const filters = (name: string): string[] =>
-      (resource('google_monitoring_alert_policy', name).conditions as Block[]).map((c) => only(c, 'condition_threshold').filter as string);
-    expect(filters('dead_letter_backlog').join('\n')).toContain(
+  test('alerts watch dead letters, push backlogs, webhook 5xx, signature failures and normalizer errors', () => {
+    const filters = (name: string): string =>
+      (entry('alerts', name).conditions as Block[]).map((c) => c.filter as string).join('\n');
+    expect(filters('dead_letters')).toContain(
       'pubsub.googleapis.com/subscription/num_undelivered_messages" AND resource.labels.subscription_id = ${local.dead_letter_backlog_filter}',
     );
-    expect(filters('webhook_5xx').join('\n')).toContain('logging.googleapis.com/user/${google_logging_metric.webhook_5xx.name}');
-    expect(filters('signature_failures').join('\n')).toContain(
-      'logging.googleapis.com/user/${google_logging_metric.webhook_signature_failures.name}',
+    expect(filters('push_backlog')).toContain(
+      'pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND resource.labels.subscription_id = ${local.push_subscriptions_filter}',
     );
-    expect(filters('normalizer_errors').join('\n')).toContain('logging.googleapis.com/user/${google_logging_metric.normalizer_errors.name}');
+    expect(filters('webhook_5xx')).toContain('${local.log_metric_filter.webhook_5xx}');
+    expect(filters('signature_failures')).toContain('${local.log_metric_filter.webhook_signature_failures}');
+    expect(filters('normalizer_errors')).toContain('${local.log_metric_filter.normalizer_errors}');
   });
 });
 
@@ -443,8 +445,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
   let locals: Record<string, unknown>;
   beforeAll(() => {
     locals = ev(
-      `{ publisher_bindings = local.publisher_bindings, firestore_functions = local.firestore_functions,
-         block_secrets_functions = local.block_secrets_functions, block_secrets_database = local.block_secrets_database,
+      `{ publisher_bindings = local.publisher_bindings, firestore_grants = local.firestore_grants,
          secret_bindings = local.secret_bindings, public_functions = keys(local.public_functions),
          push_subscriptions = keys(local.push_subscriptions), pull_subscriptions = keys(local.pull_subscriptions),
          push_targets = local.push_targets, dead_letter_topics = local.dead_letter_topics,
@@ -461,15 +462,13 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
   test('each function service account gets exactly the grants its topology entry implies', () => {
     const publishers = Object.values(locals.publisher_bindings as Record<string, { function: string; topic: string }>);
     const secrets = Object.values(locals.secret_bindings as Record<string, { function: string; secret: string }>);
-    const datastore = locals.firestore_functions as string[];
-    const secretsDb = locals.block_secrets_functions as string[];
+    const firestore = Object.values(locals.firestore_grants as Record<string, { function: string; database: string; role: string }>);
     const actual = Object.fromEntries(
       fns.map(([name]) => [
         name,
         sorted([
           ...publishers.filter((b) => b.function === name).map((b) => `roles/pubsub.publisher on topic ${b.topic}`),
-          ...(datastore.includes(name) ? ['roles/datastore.user on database (default)'] : []),
-          ...(secretsDb.includes(name) ? [`roles/datastore.user on database ${String(locals.block_secrets_database)}`] : []),
+          ...firestore.filter((g) => g.function === name).map((g) => `${g.role} on database ${g.database}`),
           ...secrets.filter((b) => b.function === name).map((b) => `roles/secretmanager.secretAccessor on secret ${b.secret}`),
         ]),
       ]),
@@ -524,7 +523,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     for (const [name, fn] of fns) {
       expect(env[name]).toMatchObject({ ...fn.env, GOOGLE_CLOUD_PROJECT: VARS.project_id });
       // The secrets database is named only to the functions granted it.
-      if (fn.block_secrets) expect(env[name]!.BLOCK_SECRETS_DATABASE).toBe(topology.firestore.block_secrets_database);
+      if (fn.firestore.block_secrets) expect(env[name]!.BLOCK_SECRETS_DATABASE).toBe(topology.firestore.block_secrets_database);
       else expect(env[name]).not.toHaveProperty('BLOCK_SECRETS_DATABASE');
     }
     expect(locals.min).toEqual(Object.fromEntries(fns.map(([n, f]) => [n, f.min_instances])));

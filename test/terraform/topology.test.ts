@@ -67,7 +67,7 @@ describe('topology.json is internally consistent', () => {
     // A function granted the secrets needs the registry too (it finds the Block there first).
     expect(topology.firestore.block_secrets_database).toBe(DEFAULT_BLOCK_SECRETS_DATABASE);
     expect(topology.firestore.block_secrets_database).not.toBe('(default)');
-    for (const fn of Object.values(topology.functions)) if (fn.block_secrets) expect(fn.firestore).toBe(true);
+    for (const fn of Object.values(topology.functions)) if (fn.firestore.block_secrets) expect(fn.firestore.default).toBeDefined();
   });
 
   test('only HTTP functions are public', () => {
