@@ -115,7 +115,7 @@ resource "google_cloudfunctions2_function" "fn" {
   lifecycle {
     precondition {
       condition     = alltrue([for s in each.value.secrets : contains(keys(var.secret_versions), s)])
-      error_message = "Function ${each.key} reads secrets ${join(", ", each.value.secrets)}: add a version of each in Secret Manager and set secret_versions (see Deploy, step 3)."
+      error_message = "Function ${each.key} reads secrets ${join(", ", each.value.secrets)}: add a version of each in Secret Manager and set secret_versions (docs/deploy.md, First deployment, step 3)."
     }
     precondition {
       condition     = alltrue([for name in keys(var.min_instances) : contains(keys(local.functions), name)])

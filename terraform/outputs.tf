@@ -1,5 +1,5 @@
 output "webhook_urls" {
-  description = "Public webhook URL per platform, to register in each platform's console (see Deploy)."
+  description = "Public webhook URL per platform, to register in each platform's console (docs/deploy.md, step 5)."
   value = {
     for name, fn in local.public_functions :
     try(fn.env.PLATFORM, name) => google_cloudfunctions2_function.fn[name].url
