@@ -125,7 +125,7 @@ async function buildUnbundled(): Promise<string> {
     bundle: false,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    target: 'node24',
     logLevel: 'error',
   });
   return outdir;

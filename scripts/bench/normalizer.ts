@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
       outfile,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node24',
       format: 'cjs',
       logLevel: 'error',
     });

@@ -103,7 +103,7 @@ export function stringMap(value: unknown): Record<string, string> | undefined {
 
 /**
  * `{ ...base, ...extra }`, built property by property. Mappers use this
- * instead of a spread followed by more properties: V8 (Node 20) gives every
+ * instead of a spread followed by more properties: V8 gives every
  * object made that way a hidden class of its own, so the validator, the
  * serializer and every later reader of an envelope's `data` ran their slow,
  * uncached paths on it. Measured on the normalizer bench mix, validation took
