@@ -31,7 +31,7 @@ const isEnvelopeIdentity = TypeCompiler.Compile(EnvelopeIdentity);
 type DecodedMessage =
   | { kind: 'envelope'; envelope: Envelope }
   /** Can never succeed, in this bundle or any other: acked. */
-  | { kind: 'unusable'; reason: 'not_json' | 'not_an_envelope'; error: string }
+  | { kind: 'unusable'; reason: 'not_json' | 'not_an_envelope'; error: unknown }
   /** An envelope this bundle's schema rejects; a newer bundle may accept it: nacked. */
   | { kind: 'schema_violation'; identity: EnvelopeIdentity; error: string };
 
@@ -40,7 +40,7 @@ function decodeMessage(data: Buffer): DecodedMessage {
   try {
     value = JSON.parse(data.toString('utf8'));
   } catch (err) {
-    return { kind: 'unusable', reason: 'not_json', error: err instanceof Error ? err.message : String(err) };
+    return { kind: 'unusable', reason: 'not_json', error: err };
   }
   if (!isEnvelopeIdentity.Check(value)) {
     return { kind: 'unusable', reason: 'not_an_envelope', error: 'not an object with a valid `id`, `type` and `workspace_id`' };

@@ -4,8 +4,26 @@
  * (request_id, event_id, platform, ...). `LOG_FORMAT=pretty` prints one
  * readable line for people running the stack locally; `LOG_LEVEL` filters.
  *
- * Never pass a secret in fields: loggers do not know what a secret is.
+ * Errors go in the `error` field (`log.error('...', { error: err })`). The
+ * entry keeps the caller's message and adds, for Cloud Error Reporting
+ * (https://cloud.google.com/error-reporting/docs/formatting-error-messages):
+ * - at ERROR and above, the message's first line is the caller's, and the lines
+ *   below are the error's stack as V8 prints it (`Name: message` then `    at`
+ *   frames), followed by its causes (`[cause]: ...`, at most MAX_CAUSES, cycles
+ *   cut); plus `serviceContext` (K_SERVICE / K_REVISION, which Cloud Run sets)
+ *   and the ReportedErrorEvent `@type`. Error Reporting groups these.
+ * - below ERROR, the same text goes under `error.stack` instead, so warnings
+ *   keep their stack without becoming Error Reporting events.
+ * `error` itself holds name, message, a string or numeric `code` and the cause
+ * chain: never an error's other properties (a client library's error can carry
+ * its request's headers). A thrown value that is not an Error is logged as
+ * readable text: a string as is, an object by its `message` or as JSON.
+ *
+ * Never pass a secret in fields, nor in an error's message: loggers do not
+ * know what a secret is, and redact nothing.
  */
+import { types } from 'node:util';
+
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 export type LogFields = Record<string, unknown>;
 
@@ -36,7 +54,22 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** GCP project, to turn a trace id into Cloud Logging's `logging.googleapis.com/trace`. */
   projectId?: string;
+  /** Error Reporting's service and version; from K_SERVICE and K_REVISION by default. */
+  serviceContext?: ServiceContext;
 }
+
+export interface ServiceContext {
+  service: string;
+  version?: string;
+}
+
+/** Marks a JSON payload as an error event for Error Reporting. */
+export const REPORTED_ERROR_EVENT_TYPE = 'type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent';
+/** Causes followed below the logged error; a longer chain ends with a note. */
+export const MAX_CAUSES = 5;
+/** Bounds on the stack text and on each error message, well under Cloud Logging's 256 KB an entry. */
+const MAX_STACK_CHARS = 32_000;
+const MAX_MESSAGE_CHARS = 4_000;
 
 function threshold(level: string | undefined): number {
   const key = (level ?? 'INFO').toUpperCase();
@@ -44,9 +77,111 @@ function threshold(level: string | undefined): number {
   return RANK[key as keyof typeof RANK] ?? RANK.INFO;
 }
 
-function serializeError(err: unknown): unknown {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return err;
+function serviceContextFrom(env: NodeJS.ProcessEnv, base: LogFields): ServiceContext {
+  const service = env.K_SERVICE || (typeof base.component === 'string' && base.component) || 'convotic';
+  return env.K_REVISION ? { service, version: env.K_REVISION } : { service };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+/** JSON for any value: cycles and shared objects print as [Circular], bigints as strings; undefined if it cannot be had. */
+function safeJson(value: unknown): string | undefined {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[Circular]';
+        seen.add(v);
+      }
+      return v;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A field JSON cannot hold (a cycle, a bigint) must not turn a log call into a throw. */
+function toJson(entry: LogFields): string {
+  try {
+    return JSON.stringify(entry);
+  } catch {
+    return safeJson(entry) ?? JSON.stringify({ severity: entry.severity, message: String(entry.message), log_error: 'the entry could not be serialized' });
+  }
+}
+
+/** Readable text for a thrown value that is not an Error (never `[object Object]`). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'function') return `[function ${value.name || '(anonymous)'}]`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const o = value as Record<string, unknown>;
+  if (typeof o.message === 'string') return typeof o.name === 'string' && o.name ? `${o.name}: ${o.message}` : o.message;
+  return safeJson(value) ?? Object.prototype.toString.call(value);
+}
+
+/** An Error, also one made in another realm (a vm context, as under jest), where `instanceof` says no. */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
+/** The error, then its causes: at most MAX_CAUSES, stopped at the first one already seen. */
+function causeChain(err: Error): { links: unknown[]; end?: 'circular' | 'omitted' } {
+  const links: unknown[] = [err];
+  const seen = new Set<unknown>([err]);
+  let current: unknown = err;
+  while (isError(current) && current.cause !== undefined) {
+    const cause: unknown = current.cause;
+    if (seen.has(cause)) return { links, end: 'circular' };
+    if (links.length > MAX_CAUSES) return { links, end: 'omitted' };
+    links.push(cause);
+    seen.add(cause);
+    current = cause;
+  }
+  return { links };
+}
+
+/** V8's `error.stack` (`Name: message` then `    at` frames), else the header alone. */
+function stackOf(err: Error): string {
+  return typeof err.stack === 'string' && err.stack ? err.stack : `${err.name}: ${err.message}`;
+}
+
+function codeOf(value: object): string | number | undefined {
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number' ? code : undefined;
+}
+
+interface LoggedError {
+  /** What the entry's `error` field holds. */
+  summary: unknown;
+  /** The stack and causes as Node prints them, for an Error; readable text for another value. */
+  text: string;
+  isError: boolean;
+}
+
+function logged(value: unknown): LoggedError {
+  if (!isError(value)) {
+    // A string stays a string: some sites log a reason code in `error`.
+    const text = clip(describe(value), MAX_MESSAGE_CHARS);
+    if (typeof value !== 'object' || value === null) return { summary: typeof value === 'string' ? value : text, text, isError: false };
+    const code = codeOf(value);
+    return { summary: code === undefined ? { message: text } : { message: text, code }, text, isError: false };
+  }
+  const { links, end } = causeChain(value);
+  const summaries = links.map((link) => {
+    if (!isError(link)) return describe(link);
+    const s: Record<string, unknown> = { name: link.name, message: clip(String(link.message), MAX_MESSAGE_CHARS) };
+    const code = codeOf(link);
+    if (code !== undefined) s.code = code;
+    return s;
+  });
+  for (let i = summaries.length - 1; i > 0; i--) (summaries[i - 1] as Record<string, unknown>).cause = summaries[i];
+  if (end) (summaries[summaries.length - 1] as Record<string, unknown>).cause = end === 'circular' ? '[Circular]' : '(further causes omitted)';
+  const texts = links.map((link) => (isError(link) ? stackOf(link) : describe(link)));
+  if (end) texts.push(end === 'circular' ? '[Circular]' : '... (further causes omitted)');
+  return { summary: summaries[0], text: clip(texts.join('\n[cause]: '), MAX_STACK_CHARS), isError: true };
 }
 
 export function createLogger(base: LogFields = {}, options: LoggerOptions = {}): Logger {
@@ -54,6 +189,7 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
   const format = options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const projectId = options.projectId ?? process.env.GOOGLE_CLOUD_PROJECT;
+  const serviceContext = options.serviceContext ?? serviceContextFrom(process.env, base);
 
   const emit = (severity: Severity, message: string, fields?: LogFields): void => {
     if (RANK[severity] < min) return;
@@ -61,19 +197,40 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
     // Absent values are left out, so optional fields never print as `undefined`.
     for (const key in base) if (base[key] !== undefined) entry[key] = base[key];
     if (fields) for (const key in fields) if (fields[key] !== undefined) entry[key] = fields[key];
-    if (entry.error !== undefined) entry.error = serializeError(entry.error);
+    // An Error in another field would print as {}.
+    for (const key in entry) if (key !== 'error' && isError(entry[key])) entry[key] = logged(entry[key]).summary;
+    let stack: string | undefined;
+    if (entry.error !== undefined) {
+      const error = logged(entry.error);
+      entry.error = error.summary;
+      if (RANK[severity] >= RANK.ERROR) {
+        // Error Reporting reads the stack from `message`; the first line stays the caller's.
+        entry.message = `${message}\n${error.text}`;
+        entry.serviceContext = serviceContext;
+        entry['@type'] = REPORTED_ERROR_EVENT_TYPE;
+      } else if (error.isError) {
+        (entry.error as Record<string, unknown>).stack = error.text;
+      }
+      if (error.isError) stack = error.text;
+    }
     if (typeof entry.trace_id === 'string' && projectId) {
       entry['logging.googleapis.com/trace'] = `projects/${projectId}/traces/${entry.trace_id}`;
       delete entry.trace_id;
     }
     if (format === 'pretty') {
-      const { severity: s, message: m, ...rest } = entry;
+      // The caller's line, then the stack indented below it; Error Reporting's fields are left to the JSON.
+      const { severity: s, message: _m, serviceContext: _sc, '@type': _t, ...rest } = entry;
+      if (stack !== undefined && rest.error && typeof rest.error === 'object') {
+        const { stack: _stack, ...error } = rest.error as Record<string, unknown>;
+        rest.error = error;
+      }
       const extras = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : (safeJson(v) ?? String(v))}`)
         .join(' ');
-      write(`${String(s).padEnd(7)} ${String(m)}${extras ? '  ' + extras : ''}`);
+      const below = stack === undefined ? '' : '\n' + stack.split('\n').map((l) => `    ${l}`).join('\n');
+      write(`${String(s).padEnd(7)} ${message}${extras ? '  ' + extras : ''}${below}`);
     } else {
-      write(JSON.stringify(entry));
+      write(toJson(entry));
     }
   };
 
