@@ -1,7 +1,7 @@
 /**
- * The README's Configuration section is what ops set when they deploy: every
- * variable a function reads must be there, and everything there must still be
- * read by something. Reads are found in the source (shared/, functions/ and the
+ * docs/configuration.md is what ops set when they deploy: every variable a
+ * function reads must be there, and everything there must still be read by
+ * something. Reads are found in the source (shared/, functions/ and the
  * local stack's scripts), so a new setting added without its row fails here.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -51,20 +51,16 @@ function functionSettings(): Map<string, string> {
   return reads;
 }
 
-/** Every `UPPER_CASE` name in backticks in the README's Configuration section (log levels too: the tests pick what they need). */
+/** Every `UPPER_CASE` name in backticks in docs/configuration.md (log levels too: the tests pick what they need). */
 function documented(): Set<string> {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n## Configuration\n');
-  expect(start).toBeGreaterThanOrEqual(0);
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end === -1 ? undefined : end);
-  return new Set([...section.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})`/g)].map((m) => m[1] as string));
+  const page = readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  return new Set([...page.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})`/g)].map((m) => m[1] as string));
 }
 
 /** Read by the Google client libraries or Express, not by our code. */
 const READ_BY_LIBRARIES = ['PUBSUB_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST', 'NODE_ENV'];
 
-describe("the README's Configuration section", () => {
+describe('docs/configuration.md', () => {
   const docs = documented();
 
   it('documents every variable the functions read', () => {
