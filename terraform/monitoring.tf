@@ -25,7 +25,7 @@ locals {
     "secret_not_configured",
   ] : "\"${r}\""])
 
-  alert_docs_link = "See \"Operate > Alerts\" in the README."
+  alert_docs_link = "What to do: docs/operations.md, Alerts."
 }
 
 resource "google_monitoring_notification_channel" "email" {

@@ -1,7 +1,7 @@
 /**
  * Every event type and the schema of its `data`: the one place a new event
  * type is added. The envelope's TypeScript types, its JSON Schema, the ajv
- * validators and the README's event table are all derived from this map.
+ * validators and docs/event-types.md are all derived from this map.
  *
  * `spec: true` marks the 35 types of the product docs (spec/webhook-events.md).
  * The others are extensions for platform events the spec has no type for

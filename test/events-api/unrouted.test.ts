@@ -368,7 +368,7 @@ describe('POST /unrouted/{id}/replay', () => {
     expect((await entry(deadId)).data()?.replays).toEqual(outcome.event_ids);
   });
 
-  it('recovers an account as the README says: connect its Block, list the account, replay each entry', async () => {
+  it('recovers an account as docs/operations.md says: connect its Block, list the account, replay each entry', async () => {
     // A number of its own, at event times after the list tests' window.
     const phone = digits();
     const later = (second: number) => new Date(base + (7200 + second) * 1000).toISOString();
