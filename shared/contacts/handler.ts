@@ -8,9 +8,9 @@
  * A replay of an event (events-api, `metadata.replay_of`) first publishes
  * what that event's own delivery committed and never published: when every
  * delivery of it failed to publish, the replay is the only way out for those
- * envelopes (see store.ts).
+ * envelopes (see store.ts and ../outbox/outbox.ts).
  */
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
 import type { EnvelopeHandler } from '../consumer';
 import type { Envelope } from '../envelope';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
@@ -20,7 +20,7 @@ import { contactsConfig, type ContactsConfig } from './config';
 import { contactCreated, contactUpdated, conversationCreated } from './derived';
 import { observe } from './observe';
 import { reduceContact, reduceConversation } from './reduce';
-import { contactsStore, type ContactsStore, type Plan } from './store';
+import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry, type Plan } from './store';
 
 export interface ContactsDeps {
   db?: Firestore;
@@ -36,48 +36,27 @@ export interface ContactsService {
 
 /** Dependencies are resolved on the first event, so tests and the local stack can set the environment first. */
 export function createContactsService(deps: ContactsDeps = {}): ContactsService {
-  let resolved: { store: ContactsStore; publisher: EnvelopePublisher; config: ContactsConfig } | undefined;
+  let resolved: { store: ContactsStore; config: ContactsConfig } | undefined;
   const resolve = () => {
     if (!resolved) {
       const config = { ...contactsConfig(), ...deps.config };
-      resolved = {
-        config,
-        store: contactsStore(deps.db ?? getFirestore(), config.retentionDays),
-        publisher: deps.publisher ?? createEnvelopePublisher(config.eventsTopic),
-      };
+      const publisher = deps.publisher ?? createEnvelopePublisher(config.eventsTopic);
+      resolved = { config, store: contactsStore(deps.db ?? getFirestore(), config.retentionDays, publisher) };
     }
     return resolved;
   };
 
-  /**
-   * Publishes an outbox entry's pending envelopes, then marks the entry: the
-   * one way derived events go out, for a first delivery, a redelivery and a replay.
-   */
-  const publishPending = async (pending: Envelope[], outbox: DocumentReference, log: Logger): Promise<void> => {
-    const { store, publisher } = resolve();
-    // Each id is deterministic: a re-publish after a crash dedupes downstream.
-    await Promise.all(pending.map((e) => publisher.publish(e)));
-    await store.markPublished(outbox);
-    log.info('derived events published', { source_event_id: outbox.id, derived: pending.map((e) => ({ id: e.id, type: e.type })) });
-  };
-
-  /**
-   * For a replay: what the replayed event's delivery committed but never
-   * published, published now as its redelivery would have. Only replays pay the read.
-   */
-  const publishReplayedOutbox = async (envelope: Envelope, log: Logger): Promise<void> => {
-    const replayedId = envelope.metadata.replay_of;
-    if (!replayedId) return;
-    const { store } = resolve();
-    const outbox = store.outboxRef(envelope.workspace_id, replayedId);
-    const pending = await store.unpublished(outbox);
-    if (pending.length > 0) await publishPending(pending, outbox, log);
+  /** After an outbox entry went out: for a first delivery, a redelivery and a replay. */
+  const published = (entry: OutboxEntry, log: Logger): void => {
+    log.info('derived events published', { source_event_id: entry.source_event_id, derived: envelopesOf(entry).map((e) => ({ id: e.id, type: e.type })) });
   };
 
   const handle: EnvelopeHandler = async (envelope, { log }) => {
-    // Before the type check: a replay made by the current normalizer may have
-    // another type than the event it replays, whose outbox still counts.
-    await publishReplayedOutbox(envelope, log);
+    // For a replay: what the replayed event's delivery committed but never published, published now as its
+    // redelivery would have. Before the type check: a replay made by the current normalizer may have another
+    // type than the event it replays, whose outbox still counts. Only replays pay the read.
+    const recovered = envelope.metadata.replay_of ? await resolve().store.recover(envelope) : undefined;
+    if (recovered) published(recovered, log);
     const obs = observe(envelope);
     // Not ours (including our own crm.contact.* events: no loop).
     if (!obs) return;
@@ -86,11 +65,12 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
     const now = new Date().toISOString();
     const options = { coalesceMs: config.coalesceMs, now };
 
-    const applied = await store.apply(
+    const entry = await store.apply(
+      ws,
+      obs.event_id,
       {
         contact: obs.contact && store.contactRef(ws, obs.contact.contact_id),
         conversation: obs.conversation && store.conversationRef(ws, obs.conversation.conversation_id),
-        outbox: store.outboxRef(ws, obs.event_id),
       },
       (contact, conversation): Plan => {
         const c = reduceContact(contact, obs, options);
@@ -104,7 +84,8 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
       },
     );
 
-    if (applied.pending.length > 0 && applied.outbox) await publishPending(applied.pending, applied.outbox, log);
+    // New, or left unpublished by an earlier attempt; nothing when an earlier attempt published it.
+    if (entry && (await store.publish(ws, entry))) published(entry, log);
   };
 
   return { handle, store: () => resolve().store };

@@ -121,7 +121,48 @@ export function entryEnvelope(data: Record<string, unknown> | undefined): Envelo
   return typeof json === 'string' ? (JSON.parse(json) as Envelope) : undefined;
 }
 
-export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDays: number }): EntryFields {
+type EntryOptions = { now: Date; retentionDays: number };
+
+/**
+ * The one entry builder: every field the log writer owns, filled with its
+ * default (null, false, logged now, kept for the retention from `at` unless
+ * `keptFrom` says otherwise), then what this kind of entry knows.
+ */
+function entry(kind: EntryKind, eventId: string, at: Date, opts: EntryOptions & { keptFrom?: Date }, known: Partial<EntryFields>): EntryFields {
+  return {
+    kind,
+    event_id: eventId,
+    workspace_id: null,
+    timestamp: ts(at),
+    received_at: null,
+    logged_at: ts(opts.now),
+    expire_at: ts(expiryAfter(opts.keptFrom ?? at, opts.retentionDays)),
+    platform: null,
+    type: null,
+    type_domain: null,
+    type_entity: null,
+    block_id: null,
+    contact_id: null,
+    source: null,
+    request_id: null,
+    raw_platform_event_id: null,
+    replay_of: null,
+    envelope_json: null,
+    raw_ref: null,
+    raw_json: null,
+    raw_truncated: false,
+    rejection: null,
+    ...known,
+  };
+}
+
+/** `raw_json` / `raw_truncated`: the text, cut to fit the entry. */
+function rawText(text: string): Pick<EntryFields, 'raw_json' | 'raw_truncated'> {
+  const raw = fitText(text, MAX_INLINE_RAW_BYTES);
+  return { raw_json: raw.text, raw_truncated: raw.truncated };
+}
+
+export function fromEnvelope(envelope: Envelope, opts: EntryOptions): EntryFields {
   const at = dateOr(envelope.timestamp, opts.now);
   const json = JSON.stringify(envelope);
   const fits = Buffer.byteLength(json, 'utf8') <= MAX_ENVELOPE_BYTES;
@@ -131,14 +172,9 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
   // for the retention from when it was made, or a replay on day 29 would expire the next day.
   const keptFrom = meta.source === 'replay' && opts.now > at ? opts.now : at;
   const requestId = meta.request_id ?? null;
-  return {
-    kind: 'event',
-    event_id: envelope.id,
+  return entry('event', envelope.id, at, { ...opts, keptFrom }, {
     workspace_id: envelope.workspace_id,
-    timestamp: ts(at),
     received_at: meta.received_at ? ts(dateOr(meta.received_at, opts.now)) : null,
-    logged_at: ts(opts.now),
-    expire_at: ts(expiryAfter(keptFrom, opts.retentionDays)),
     platform: envelope.platform,
     type: envelope.type,
     ...typeParts(envelope.type),
@@ -157,107 +193,56 @@ export function fromEnvelope(envelope: Envelope, opts: { now: Date; retentionDay
     raw_ref: requestId && envelope.platform !== 'convotic' && originOf(meta) === 'webhook'
       ? rawMessageId(envelope.platform, requestId)
       : null,
-    raw_json: null,
-    raw_truncated: false,
-    rejection: null,
-  };
+  });
 }
 
-export function fromRejected(item: RejectedItem, opts: { now: Date; retentionDays: number }): EntryFields {
-  const at = dateOr(item.received_at ?? item.rejected_at, opts.now);
-  const raw = fitText(jsonText(item.raw), MAX_INLINE_RAW_BYTES);
+export function fromRejected(item: RejectedItem, opts: EntryOptions): EntryFields {
   const accounts = entryAccounts(item);
-  return {
-    kind: 'rejected',
-    event_id: item.id,
+  return entry('rejected', item.id, dateOr(item.received_at ?? item.rejected_at, opts.now), opts, {
     workspace_id: item.workspace_id ?? null,
-    timestamp: ts(at),
     received_at: item.received_at ? ts(dateOr(item.received_at, opts.now)) : null,
-    logged_at: ts(opts.now),
-    expire_at: ts(expiryAfter(at, opts.retentionDays)),
     platform: item.platform,
-    type: null,
-    type_domain: null,
-    type_entity: null,
     block_id: item.block_id ?? null,
-    contact_id: null,
     source: 'webhook',
     request_id: item.request_id ?? null,
     raw_platform_event_id: item.raw_platform_event_id ?? null,
-    replay_of: null,
-    envelope_json: null,
     raw_ref: item.request_id ? rawMessageId(item.platform, item.request_id) : null,
-    raw_json: raw.text,
-    raw_truncated: raw.truncated,
+    ...rawText(jsonText(item.raw)),
     rejection: { reason: item.reason, detail: item.detail, path: item.path },
     ...(accounts.length ? { accounts } : {}),
-  };
+  });
 }
 
 /** A webhook body the normalizer failed on after every retry (from webhook-raw-dead-letter). */
 export function fromRawDeadLetter(
   body: Buffer,
   attrs: RawMessageAttributes,
-  opts: { now: Date; retentionDays: number; deliveryCount?: number },
+  opts: EntryOptions & { deliveryCount?: number },
 ): EntryFields {
   const at = dateOr(attrs.received_at, opts.now);
-  const raw = fitText(body.toString('utf8'), MAX_INLINE_RAW_BYTES);
   const id = rawMessageId(attrs.platform, attrs.request_id);
-  return {
-    kind: 'raw',
-    event_id: id,
+  return entry('raw', id, at, opts, {
     workspace_id: attrs.workspace_id ?? null,
-    timestamp: ts(at),
     received_at: ts(at),
-    logged_at: ts(opts.now),
-    expire_at: ts(expiryAfter(at, opts.retentionDays)),
     platform: attrs.platform,
-    type: null,
-    type_domain: null,
-    type_entity: null,
     block_id: attrs.block_id ?? null,
-    contact_id: null,
     source: 'webhook',
     request_id: attrs.request_id,
-    raw_platform_event_id: null,
-    replay_of: null,
-    envelope_json: null,
     raw_ref: id,
-    raw_json: raw.text,
-    raw_truncated: raw.truncated,
+    ...rawText(body.toString('utf8')),
     rejection: {
       reason: 'normalizer_failed',
       detail: `the normalizer failed on this webhook body${opts.deliveryCount ? ` after ${opts.deliveryCount} delivery attempts` : ''}`,
       path: '',
     },
-  };
+  });
 }
 
 /** Anything else that reached the log: kept (cut to fit) so nothing is invisible. */
-export function fromUnknown(id: string, body: Buffer, attributes: Record<string, string>, opts: { now: Date; retentionDays: number; why: string }): EntryFields {
-  const raw = fitText(JSON.stringify({ attributes, data: body.toString('utf8') }), MAX_INLINE_RAW_BYTES);
-  return {
-    kind: 'unknown',
-    event_id: id,
-    workspace_id: null,
-    timestamp: ts(opts.now),
-    received_at: null,
-    logged_at: ts(opts.now),
-    expire_at: ts(expiryAfter(opts.now, opts.retentionDays)),
+export function fromUnknown(id: string, body: Buffer, attributes: Record<string, string>, opts: EntryOptions & { why: string }): EntryFields {
+  return entry('unknown', id, opts.now, opts, {
     platform: attributes.platform ?? null,
-    type: null,
-    type_domain: null,
-    type_entity: null,
-    block_id: null,
-    contact_id: null,
-    source: null,
-    request_id: null,
-    raw_platform_event_id: null,
-    replay_of: null,
-    envelope_json: null,
-    raw_ref: null,
-    raw_json: raw.text,
-    raw_truncated: raw.truncated,
+    ...rawText(JSON.stringify({ attributes, data: body.toString('utf8') })),
     rejection: { reason: 'unrecognized_message', detail: opts.why, path: '' },
-  };
+  });
 }

@@ -8,7 +8,7 @@
  * A replay of an event (events-api, `metadata.replay_of`) first publishes the
  * run that event's own delivery committed and never published: when every
  * delivery of it failed to publish, the replay is the only way out for those
- * start and resume requests (see store.ts).
+ * start and resume requests (see store.ts and ../outbox/outbox.ts).
  */
 import type { Topic } from '@google-cloud/pubsub';
 import type { Firestore } from '@google-cloud/firestore';
@@ -52,32 +52,25 @@ function isReply(envelope: Envelope): boolean {
 
 export function createTriggersService(deps: TriggersDeps = {}): TriggersService {
   const log = deps.logger ?? createLogger({ component: 'triggers' });
-  let resolved: { config: TriggersConfig; store: TriggersStore; cache: WorkflowIndexCache; events: EnvelopePublisher; executions: Topic } | undefined;
+  let resolved: { config: TriggersConfig; store: TriggersStore; cache: WorkflowIndexCache } | undefined;
   const resolve = () => {
     if (!resolved) {
       const config = { ...triggersConfig(), ...deps.config };
       const db = deps.db ?? getFirestore();
+      const out = { events: deps.events ?? createEnvelopePublisher(config.eventsTopic), executions: deps.executions ?? getTopic(config.executionsTopic) };
       resolved = {
         config,
-        store: triggersStore(db, config.retentionDays),
+        store: triggersStore(db, config.retentionDays, (run, event) => publishRun(event, run, out)),
         cache: workflowIndexCache(db, log, config.maxWorkspaces),
-        events: deps.events ?? createEnvelopePublisher(config.eventsTopic),
-        executions: deps.executions ?? getTopic(config.executionsTopic),
       };
     }
     return resolved;
   };
 
-  /**
-   * Publishes a committed run for the event it was committed for, then marks
-   * it: the one way a run goes out, for a first delivery, a redelivery and a replay.
-   */
-  const publishAndMark = async (envelope: Envelope, run: TriggerRun, eventLog: Logger): Promise<void> => {
-    const { store, events, executions } = resolve();
-    await publishRun(envelope, run, { executions, events });
-    await store.markPublished(envelope.workspace_id, run);
+  /** After a run went out (it was marked): for a first delivery, a redelivery and a replay. */
+  const requested = (run: TriggerRun, eventLog: Logger): void => {
     eventLog.info('workflow executions requested', {
-      trigger_event_id: envelope.id,
+      trigger_event_id: run.event_id,
       started: run.starts.map((s) => s.workflow_id),
       resumed: run.resumes.map((r) => r.execution_id),
     });
@@ -85,25 +78,22 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
 
   /**
    * For a replay: the run the replayed event's delivery committed but never
-   * published, published now as its redelivery would have. That run IS the
-   * replay's effect: the replay's own run is claimed as empty first
-   * (claimRecovery), so no delivery of the replay starts the same workflows a
-   * second time under its own ids. Returns the recovered run, or undefined when
-   * there is none to recover and the replay is decided as any event. Only
-   * replays pay the read (more when there is such a run).
+   * published, published now as its redelivery would have, for the event it
+   * was committed for (replayed.ts). That run IS the replay's effect: the
+   * replay's own run is claimed as empty first, so no delivery of the replay
+   * starts the same workflows a second time under its own ids. Returns the
+   * recovered run, or undefined when there is none to recover and the replay
+   * is decided as any event. Only replays pay the read (more when there is such a run).
    */
   const recoverReplayedRun = async (envelope: Envelope, eventLog: Logger): Promise<TriggerRun | undefined> => {
-    const replayedId = envelope.metadata.replay_of;
-    if (!replayedId) return undefined;
     const { store } = resolve();
     const ws = envelope.workspace_id;
-    const run = await store.unpublishedRun(ws, replayedId);
-    if (!run) return undefined;
-    const own = await store.claimRecovery(envelope, replayedId);
-    // An earlier delivery of the replay decided for itself (it found nothing stranded then): keep that decision.
-    if (own.recovered_event_id !== replayedId) return undefined;
-    const replayed = replayedEvent(envelope, replayedId, await store.loggedEnvelope(ws, replayedId));
-    await publishAndMark(replayed, run, eventLog);
+    const run = await store.runs.recover(
+      envelope,
+      async (replayedId) => replayedEvent(envelope, replayedId, await store.loggedEnvelope(ws, replayedId)),
+      { event_id: envelope.id, starts: [], resumes: [] },
+    );
+    if (run) requested(run, eventLog);
     return run;
   };
 
@@ -135,7 +125,7 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
 
     const run = await store.commit(envelope, starts, waiting, chain);
     if (!run) return {};
-    if (!run.published) await publishAndMark(envelope, run, eventLog);
+    if (await store.runs.publish(ws, envelope.id, run, envelope)) requested(run, eventLog);
     return { execution_ids: executionIdsOf(run) };
   };
 

@@ -1,13 +1,13 @@
 /**
  * Firestore side of the triggers subscriber: the decision taken for an event
- * is committed once, in one transaction, and replayed on every redelivery.
+ * is committed once, in one transaction, and replayed on every redelivery
+ * (the outbox, ../outbox/outbox.ts).
  *
  *   workspaces/{ws}/trigger_runs/{event_id}
- *     { starts: [...], resumes: [...], published: false }   with the executions, same transaction
- *     { published: true }                                     after every message went out
+ *     { event_id, starts: [...], resumes: [...], published: false, created_at, expire_at }   with the executions, same transaction
+ *     { published: true, published_at }, executions { start_published: true }               after every message went out
  *
  *   delivery 1: match -> tx(create executions, claim waiting ones, create run) -> publish -> mark published
- *                                                 crash here leaves published=false ^
  *   delivery 2: tx sees the run -> nothing is decided again (even if the
  *               workflows or the waiting executions changed meanwhile) ->
  *               re-publish when not yet published (same request ids, the engine dedupes)
@@ -17,8 +17,8 @@
  * `start_published: false`, and a claimed execution stays `resuming`, which no
  * later reply will claim again. The operator's recovery is a replay
  * (events-api): a new event whose `metadata.replay_of` names this one. Its
- * handling reads this run with `unpublishedRun` and re-publishes it just as
- * delivery 2 would (handler.ts), before deciding for the replay itself.
+ * handling re-publishes this run just as delivery 2 would (`runs.recover`,
+ * handler.ts), before deciding for the replay itself.
  *
  * Executions are created exactly once per (event, workflow): their id is
  * executionId(ws, workflow, event) and they are created with a precondition
@@ -26,12 +26,11 @@
  * one reply: the transaction moves it from `waiting` to `resuming`, and a
  * concurrent reply's transaction then sees it is no longer waiting.
  */
-import { Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
-import { isAlreadyExists } from '../firestore-codes';
+import type { Firestore } from '@google-cloud/firestore';
 import { entryEnvelope } from '../event-log/entry';
-import { expiryAfter } from '../event-log/config';
 import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
+import { createOutbox, type OutboxRecord } from '../outbox/outbox';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
 import { chainAfter } from './loops';
 import type { Start } from './match';
@@ -54,21 +53,22 @@ export interface PlannedResume {
   step_id: string;
 }
 
-export interface TriggerRun {
+interface RunBody {
   event_id: string;
   starts: PlannedStart[];
   resumes: PlannedResume[];
-  published: boolean;
-  created_at: string;
-  /** Firestore TTL deletes the record after the event log's retention: long past any redelivery. */
-  expire_at: Timestamp;
-  /**
-   * On a replay's run: the replayed event whose stranded run this replay
-   * published instead of deciding for itself (claimRecovery). Such a run starts
-   * and resumes nothing, so the replay's workflows run once, not twice.
-   */
-  recovered_event_id?: string;
 }
+
+/**
+ * A replay's run may be claimed empty, published and with
+ * `recovered_event_id`: the replayed event whose stranded run this replay
+ * published instead of deciding for itself (handler.ts). Such a run starts
+ * and resumes nothing, so the replay's workflows run once, not twice.
+ */
+export type TriggerRun = OutboxRecord<RunBody>;
+
+/** Sends a committed run's messages for the event it was committed for (publish.ts publishRun). */
+export type SendRun = (run: TriggerRun, event: Envelope) => Promise<void>;
 
 export interface WaitingExecution {
   execution_id: string;
@@ -103,15 +103,24 @@ export function threadOf(envelope: Envelope): { contact_id: string | null; conve
   };
 }
 
-/** `retentionDays`: how long trigger runs are kept (the event log's retention). */
-export function triggersStore(db: Firestore, retentionDays: number) {
+/** `retentionDays`: how long trigger runs are kept (the event log's retention). `send`: how a run goes out. */
+export function triggersStore(db: Firestore, retentionDays: number, send: SendRun) {
   const workspace = (ws: string) => db.collection('workspaces').doc(ws);
   const executionRef = (ws: string, id: string) => workspace(ws).collection('executions').doc(id);
-  const runRef = (ws: string, eventId: string) => workspace(ws).collection('trigger_runs').doc(eventId);
+  /** Marking a run published marks its executions' starts too, in the same batch. */
+  const runs = createOutbox<RunBody, Envelope>(db, {
+    collection: 'trigger_runs',
+    retentionDays,
+    send,
+    alsoWhenPublished: (batch, ws, run, now) => {
+      for (const s of run.starts) batch.update(executionRef(ws, s.execution_id), { start_published: true, updated_at: now });
+    },
+  });
 
   return {
     executionRef,
-    runRef,
+    /** The runs outbox: `commit` below records a run, `runs.publish` / `runs.recover` send it (handler.ts). */
+    runs,
 
     /** Executions waiting for this contact's reply in this conversation (or in any, when the wait names no conversation): one query. */
     async waitingFor(envelope: Envelope): Promise<WaitingExecution[]> {
@@ -154,21 +163,17 @@ export function triggersStore(db: Firestore, retentionDays: number) {
         execution_id: executionId(ws, s.workflow_id, envelope.id),
         caused_by_workflow_ids: chainAfter(chain, s.workflow_id),
       }));
+      const refs = [...waiting.map((w) => executionRef(ws, w.execution_id)), ...planned.map((p) => executionRef(ws, p.execution_id))];
 
-      return db.runTransaction(async (tx) => {
-        const run = runRef(ws, envelope.id);
-        const refs: DocumentReference[] = [run, ...waiting.map((w) => executionRef(ws, w.execution_id)), ...planned.map((p) => executionRef(ws, p.execution_id))];
-        const snapshots = await tx.getAll(...refs);
-        const [runSnap, ...rest] = snapshots;
-        if (runSnap?.exists) return runSnap.data() as TriggerRun;
-        const waitingSnaps = rest.slice(0, waiting.length);
-        const startSnaps = rest.slice(waiting.length);
+      const committed = await runs.commit(ws, envelope.id, refs, (tx, snapshots) => {
+        const waitingSnaps = snapshots.slice(0, waiting.length);
+        const startSnaps = snapshots.slice(waiting.length);
 
         // Still waiting inside the transaction: a concurrent reply may have claimed it.
         const resumes = waiting.filter((_, i) => waitingSnaps[i]?.get('status') === 'waiting');
         const intercepted = resumes.some((r) => r.waiting_for.intercept);
         const chosen = planned.filter((p) => !(intercepted && p.exclusive));
-        if (chosen.length === 0 && resumes.length === 0) return undefined;
+        if (chosen.length === 0 && resumes.length === 0) return {};
 
         chosen.forEach((p) => {
           if (startSnaps[planned.indexOf(p)]?.exists) return; // created before: never twice
@@ -197,69 +202,15 @@ export function triggersStore(db: Firestore, retentionDays: number) {
         for (const r of plannedResumes) {
           tx.update(executionRef(ws, r.execution_id), { status: 'resuming', resumed_by_event_id: envelope.id, resume_id: r.resume_id, updated_at: now });
         }
-        const record: TriggerRun = {
-          event_id: envelope.id,
-          starts: chosen.map(({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }) => ({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids })),
-          resumes: plannedResumes,
-          published: false,
-          created_at: now,
-          expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
-        };
-        tx.create(run, record);
-        return record;
-      });
-    },
-
-    /**
-     * The run committed for an event whose messages were never all published;
-     * undefined when it started nothing or went out. A plain read, no
-     * transaction: it changes nothing, and publishing twice is harmless (same ids).
-     */
-    async unpublishedRun(ws: string, eventId: string): Promise<TriggerRun | undefined> {
-      const run = (await runRef(ws, eventId).get()).data() as TriggerRun | undefined;
-      return run && !run.published ? run : undefined;
-    },
-
-    /**
-     * Makes the recovery of `recoveredEventId`'s stranded run the replay's own
-     * decision: an empty, published run under the replay's id, written before
-     * the recovered run is published. Every later delivery of the replay then
-     * finds this run (commit returns it) and starts nothing of its own. Returns
-     * the replay's run as it stands: an earlier delivery may have written it.
-     */
-    async claimRecovery(replay: Envelope, recoveredEventId: string): Promise<TriggerRun> {
-      const ref = runRef(replay.workspace_id, replay.id);
-      const committedAt = new Date();
-      const record: TriggerRun = {
-        event_id: replay.id,
-        starts: [],
-        resumes: [],
-        published: true,
-        created_at: committedAt.toISOString(),
-        expire_at: Timestamp.fromDate(expiryAfter(committedAt, retentionDays)),
-        recovered_event_id: recoveredEventId,
-      };
-      // Create-if-absent, no transaction: a record, once written, never changes here.
-      try {
-        await ref.create(record);
-        return record;
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-        return (await ref.get()).data() as TriggerRun;
-      }
+        const recorded = chosen.map(({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }) => ({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }));
+        return { record: { event_id: envelope.id, starts: recorded, resumes: plannedResumes } };
+      }, committedAt);
+      return committed.record;
     },
 
     /** An event's envelope as the event log keeps it for replays; undefined when it has none. */
     async loggedEnvelope(ws: string, eventId: string): Promise<Envelope | undefined> {
       return entryEnvelope((await eventLogRef(db, ws, eventId).get()).data());
-    },
-
-    /** Records that every message of the run went out (one batched commit). */
-    async markPublished(ws: string, run: TriggerRun): Promise<void> {
-      const batch = db.batch();
-      batch.update(runRef(ws, run.event_id), { published: true, published_at: new Date().toISOString() });
-      for (const s of run.starts) batch.update(executionRef(ws, s.execution_id), { start_published: true, updated_at: new Date().toISOString() });
-      await batch.commit();
     },
   };
 }

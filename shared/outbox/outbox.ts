@@ -1,0 +1,177 @@
+/**
+ * The transactional outbox of the subscribers (contacts: `contact_outbox`,
+ * triggers: `trigger_runs`): an event's effect and the messages it causes are
+ * committed together, and the messages go out after the commit, so a crash in
+ * between loses nothing and does nothing twice.
+ *
+ *   workspaces/{ws}/{collection}/{event_id}
+ *     { ...body, published: false, created_at, expire_at }   created in the transaction that applies the effect
+ *     { published: true, published_at }                       after every message went out
+ *
+ *   delivery 1: tx(record absent -> decide, write the effect, create the record) -> send -> mark published
+ *                                              a crash here leaves published=false ^
+ *   delivery 2: tx finds the record -> nothing is decided again (even if what
+ *               the decision read has changed) -> send again when not marked
+ *
+ * Every message a record sends is a pure function of the record (and of the
+ * event it was committed for), with a deterministic id: a second send is
+ * identical and downstream dedupes it. Publishing is at least once:
+ * concurrent deliveries may each send a record that is not marked yet.
+ *
+ * When every delivery fails to send (a long Pub/Sub outage), the message
+ * dead-letters and there is no delivery 2. The operator's recovery is a
+ * replay (events-api): a new event whose `metadata.replay_of` names the
+ * stranded one. `recover` sends what that event's record still holds, just as
+ * its delivery 2 would have.
+ *
+ * An event whose decision is "nothing to publish" records nothing, so its
+ * next delivery decides again: such an effect must be idempotent by itself.
+ *
+ * Where the subscribers differ, the options keep each one's way:
+ *   contacts  records the derived envelopes themselves; `send` needs no context.
+ *   triggers  records its decision (starts, resumes) and makes the messages from
+ *             it and the event it was committed for (`send`'s context); marks its
+ *             executions' starts with the record (`alsoWhenPublished`); stamps the
+ *             record with the time its executions carry (`commit`'s `at`); and makes
+ *             a recovered run the replay's own effect (`recover`'s `claim`).
+ */
+import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
+import type { Envelope } from '../envelope';
+import { expiryAfter } from '../event-log/config';
+import { isAlreadyExists } from '../firestore-codes';
+
+/** The fields the outbox keeps on every record, next to the subscriber's own body. */
+export interface OutboxState {
+  published: boolean;
+  created_at: string;
+  /** Firestore TTL deletes the record after the event log's retention: long past any redelivery. */
+  expire_at: Timestamp;
+  /**
+   * On a replay's record claimed by `recover` (option `claim`): the replayed
+   * event whose stranded record this replay sent instead of deciding for itself.
+   */
+  recovered_event_id?: string;
+}
+
+export type OutboxRecord<B> = B & OutboxState;
+
+export interface OutboxOptions<B, C> {
+  /** The collection under `workspaces/{ws}` (kept as it is: the records are read back by it). */
+  collection: string;
+  /** Days a record is kept (the event log's retention, EVENT_LOG_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Sends a record's messages, each under its deterministic id. `context`: what else they are made of (triggers: the event). */
+  send(record: OutboxRecord<B>, context: C): Promise<unknown>;
+  /** More writes committed in one batch with the published mark (triggers: the executions' start_published). */
+  alsoWhenPublished?(batch: WriteBatch, ws: string, record: OutboxRecord<B>, now: string): void;
+}
+
+/** What `decide` chose: the record to create with the effect (absent: nothing to publish, no record), and anything for the caller. */
+export interface Decision<B, T> {
+  record?: B;
+  value?: T;
+}
+
+export type Committed<B, T> =
+  /** An earlier delivery recorded the event: `decide` did not run; the record may still be unpublished. */
+  | { found: true; record: OutboxRecord<B> }
+  /** Decided and committed now (`record` absent when the decision publishes nothing). */
+  | { found: false; record: OutboxRecord<B> | undefined; value: T | undefined };
+
+export function createOutbox<B extends object, C = void>(db: Firestore, options: OutboxOptions<B, C>) {
+  /** The record of an event: its id is the event id, so every delivery of that event finds it. */
+  const ref = (ws: string, eventId: string) => db.collection('workspaces').doc(ws).collection(options.collection).doc(eventId);
+  const stamped = (body: B, at: Date, published: boolean): OutboxRecord<B> => ({
+    ...body,
+    published,
+    created_at: at.toISOString(),
+    expire_at: Timestamp.fromDate(expiryAfter(at, options.retentionDays)),
+  });
+
+  /** A plain read, no transaction: it changes nothing, and sending twice is harmless (same ids). */
+  const unpublished = async (ws: string, eventId: string): Promise<OutboxRecord<B> | undefined> => {
+    const record = (await ref(ws, eventId).get()).data() as OutboxRecord<B> | undefined;
+    return record && !record.published ? record : undefined;
+  };
+
+  /** Create-if-absent, no transaction: a record, once written, never changes here. Returns the record as it stands. */
+  const claimed = async (ws: string, replayId: string, body: B, recoveredEventId: string): Promise<OutboxRecord<B>> => {
+    const own = ref(ws, replayId);
+    const record: OutboxRecord<B> = { ...stamped(body, new Date(), true), recovered_event_id: recoveredEventId };
+    try {
+      await own.create(record);
+      return record;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      return (await own.get()).data() as OutboxRecord<B>;
+    }
+  };
+
+  /** Sends a record that is not marked published, then marks it; false (and nothing sent) for a published one. */
+  const publish = async (ws: string, eventId: string, record: OutboxRecord<B>, context: C): Promise<boolean> => {
+    if (record.published) return false;
+    await options.send(record, context);
+    const now = new Date().toISOString();
+    const batch = db.batch();
+    batch.update(ref(ws, eventId), { published: true, published_at: now });
+    options.alsoWhenPublished?.(batch, ws, record, now);
+    await batch.commit();
+    return true;
+  };
+
+  return {
+    ref,
+    publish,
+
+    /**
+     * One transaction: reads the event's record with `reads` (undefined
+     * entries are skipped and come back as undefined snapshots, in order).
+     * When the record exists the event was applied before and `decide` is not
+     * run. Otherwise `decide` writes the effect through `tx` and the record it
+     * returns is created in the same commit. `at`: its created_at (now by default).
+     */
+    commit<T>(
+      ws: string,
+      eventId: string,
+      reads: readonly (DocumentReference | undefined)[],
+      decide: (tx: Transaction, snapshots: (DocumentSnapshot | undefined)[]) => Decision<B, T>,
+      at?: Date,
+    ): Promise<Committed<B, T>> {
+      const own = ref(ws, eventId);
+      return db.runTransaction(async (tx): Promise<Committed<B, T>> => {
+        const [snapshot, ...rest] = await tx.getAll(own, ...reads.filter((r): r is DocumentReference => r !== undefined));
+        if (snapshot?.exists) return { found: true, record: snapshot.data() as OutboxRecord<B> };
+        let next = 0;
+        const { record: body, value } = decide(tx, reads.map((r) => (r ? rest[next++] : undefined)));
+        if (!body) return { found: false, record: undefined, value };
+        const record = stamped(body, at ?? new Date(), false);
+        tx.create(own, record);
+        return { found: false, record, value };
+      });
+    },
+
+    /**
+     * For a replay: sends what the replayed event's delivery committed and never
+     * published, as its redelivery would, and returns that record (undefined
+     * when there is none: no replay, nothing recorded, or all sent). Only
+     * replays pay the read. `context` is asked only when there is something to send.
+     * `claim`: the recovered record IS the replay's effect. The replay's own
+     * record is first created as this body, published, with
+     * `recovered_event_id`, so no delivery of the replay decides for itself;
+     * when an earlier delivery of the replay did decide for itself (nothing was
+     * stranded then), that decision stands and nothing is recovered.
+     */
+    async recover(replay: Envelope, context: (replayedId: string) => C | Promise<C>, claim?: B): Promise<OutboxRecord<B> | undefined> {
+      const replayedId = replay.metadata.replay_of;
+      if (!replayedId) return undefined;
+      const ws = replay.workspace_id;
+      const stranded = await unpublished(ws, replayedId);
+      if (!stranded) return undefined;
+      if (claim && (await claimed(ws, replay.id, claim, replayedId)).recovered_event_id !== replayedId) return undefined;
+      await publish(ws, replayedId, stranded, await context(replayedId));
+      return stranded;
+    },
+  };
+}
+
+export type Outbox<B extends object, C = void> = ReturnType<typeof createOutbox<B, C>>;
