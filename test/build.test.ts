@@ -65,6 +65,17 @@ it('keeps Firestore out of the Meta bundles (cold start) and in the LINE one', (
   expect(readFileSync(path.join(DIST, 'webhook-line', 'index.js'), 'utf8')).toContain('google.firestore.v1.Firestore');
 });
 
+it.each(WEBHOOKS)('%s bundles its own platform\'s edge adapter and nothing of the normalizer (cold start)', (name) => {
+  const platform = name.replace('webhook-', '');
+  const bundle = readFileSync(path.join(DIST, name, 'index.js'), 'utf8');
+  // esbuild heads each module's code with a `// <path>` comment.
+  const modules = [...bundle.matchAll(/^\/\/ ((?:shared|functions)\/\S+\.ts)$/gm)].map((m) => m[1]!);
+  expect(modules).toContain(`shared/platforms/${platform}/edge.ts`);
+  const platforms = new Set(modules.filter((m) => m.startsWith('shared/platforms/')).map((m) => m.split('/')[2]));
+  expect([...platforms].sort()).toEqual(['instagram', 'messenger', 'whatsapp'].includes(platform) ? ['meta', platform].sort() : [platform]);
+  expect(modules.filter((m) => /^shared\/(normalize\/|platforms\/registry|platforms\/[^/]+\/(index|normalize)|platform-kit\/(fields|problems|thread|time)\.ts)/.test(m))).toEqual([]);
+});
+
 it('reports functions it skipped because their entry file does not exist yet', () => {
   for (const line of buildOutput.split('\n').filter((l) => l.includes('skipped'))) {
     const name = /skipped (\S+):/.exec(line)![1]!;

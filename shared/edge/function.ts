@@ -1,18 +1,18 @@
 /**
- * Builds a webhook function: the platform's adapter from the table, config from
- * the environment, the raw-topic publisher and (LINE, Telegram) the Block
+ * Builds a webhook function: the platform's edge adapter, config from the
+ * environment, the raw-topic publisher and (LINE, Telegram) the Block
  * registry, bound to the functions-framework request/response. The entry
- * points in functions/webhook-* call this and register the result.
+ * points in functions/webhook-* call this with their platform's
+ * shared/platforms/<platform>/edge and register the result.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { BlockRegistry } from '../blocks';
 import { createLogger, type Logger } from '../log';
-import type { Platform } from '../platforms';
-import { EDGE_ADAPTERS } from './adapters';
 import { boundedRegistry } from './bounded-registry';
 import { installBodyGuard, writeAnswer } from '../body-guard';
 import { loadEdgeConfig, type EdgeConfig } from './config';
-import { configErrorOnce } from './once';
+import { configErrorOnce } from '../platform-kit/config-error';
+import type { EdgeAdapter } from '../platform-kit/types';
 import { handleEdgeRequest, refuseEdgeRequest, type EdgeDeps } from './pipeline';
 import { topicPublisher, type RawPublisher } from './publish';
 
@@ -24,8 +24,8 @@ export interface WebhookFunctionOptions {
   log?: Logger;
 }
 
-export function createWebhookFunction(platform: Platform, options: WebhookFunctionOptions = {}): HttpFunction {
-  const adapter = EDGE_ADAPTERS[platform];
+export function createWebhookFunction(adapter: EdgeAdapter, options: WebhookFunctionOptions = {}): HttpFunction {
+  const { platform } = adapter;
   if (adapter.needsRegistry && !options.registry) {
     throw new Error(`webhook-${platform} needs a Block registry (its secrets are per Block)`);
   }

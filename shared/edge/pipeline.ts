@@ -14,10 +14,10 @@ import type { BlockRegistry } from '../blocks';
 import { traceIdFrom, type Logger } from '../log';
 import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../raw-message';
 import type { EdgeConfig } from './config';
-import { singleHeader, type Headers } from './headers';
+import { singleHeader, type Headers } from '../platform-kit/headers';
 import type { RawPublisher } from './publish';
 import { REASONS, type Outcome, type Reason } from './reasons';
-import type { AuthOutcome, EdgeAdapter, ResolvedBlock } from './types';
+import type { AuthOutcome, EdgeAdapter, ResolvedBlock } from '../platform-kit/types';
 
 export interface EdgeRequest {
   method: string;

@@ -8,10 +8,10 @@
  * envelope needs one), so the record is rejected as `unroutable` with that
  * explanation: it still reaches the event log through `webhook-rejected`.
  */
-import { dateToIso } from './time';
-import { isObj, optId } from './fields';
-import { ItemProblem } from './problems';
-import type { Draft, MapContext } from './types';
+import { dateToIso } from '../platform-kit/time';
+import { isObj, optId } from '../platform-kit/fields';
+import { ItemProblem } from '../platform-kit/problems';
+import type { Draft, MapContext } from '../platform-kit/types';
 
 /** The Block a handshake record names, if any. */
 export function handshakeBlockId(record: unknown): string | undefined {

@@ -6,7 +6,7 @@
 import { hashId } from '../envelope/ids';
 import type { Platform } from '../platforms';
 import type { RejectedItem, RejectionReason } from '../rejection';
-import type { Route } from './types';
+import type { Route } from '../platform-kit/types';
 
 export interface RejectionInput {
   platform: Platform;

@@ -7,7 +7,7 @@
 import { isConnected, type Block, type BlockRegistry } from '../blocks';
 import { withDeadline } from '../deadline';
 import type { Platform } from '../platforms';
-import type { Route } from './types';
+import type { Route } from '../platform-kit/types';
 
 /** A route, or none; a promise of one when the answer must be looked up. */
 export type RouteAnswer = Route | undefined | Promise<Route | undefined>;
@@ -21,7 +21,7 @@ export interface Router {
 
 /** Routes everything to one Block: the CLI's `--workspace/--block`, tests, benchmarks. */
 export function staticRouter(route: Route): Router {
-  // Answers at once (no promise): normalize() then maps the batch without waiting a turn.
+  // Answers at once, no promise: docs/performance.md#await-only-what-is-pending
   return { byAccounts: () => route, byBlockId: () => route };
 }
 

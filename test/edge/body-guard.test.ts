@@ -9,6 +9,7 @@ import { http as registerHttp } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { loadEdgeConfig } from '../../shared/edge/config';
 import { createWebhookFunction } from '../../shared/edge/function';
+import { edge as whatsappEdge } from '../../shared/platforms/whatsapp/edge';
 import { createLogger } from '../../shared/log';
 import { listen, request } from '../helpers/http-client';
 import { signedRequest } from '../helpers/webhook-signing';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const config = { ...loadEdgeConfig('whatsapp'), appSecrets: [APP_SECRET], verifyTokens: ['vt'], maxBodyBytes: MAX_BODY };
   registerHttp(
     'webhookGuarded',
-    createWebhookFunction('whatsapp', {
+    createWebhookFunction(whatsappEdge, {
       config,
       publish: async (data) => {
         published.push(data);

@@ -41,7 +41,8 @@ beforeAll(async () => {
   // The same function publishing to a topic that does not exist: Pub/Sub refuses every publish.
   const { createWebhookFunction } = require('../../shared/edge/function');
   const { loadEdgeConfig } = require('../../shared/edge/config');
-  registerHttp('webhookMissingTopic', createWebhookFunction('instagram', { config: { ...loadEdgeConfig('instagram'), rawTopic: uniqueName('absent') } }));
+  const { edge } = require('../../shared/platforms/instagram/edge');
+  registerHttp('webhookMissingTopic', createWebhookFunction(edge, { config: { ...loadEdgeConfig('instagram'), rawTopic: uniqueName('absent') } }));
   const broken = await listen(getTestServer('webhookMissingTopic') as Server);
   servers.push(broken);
   urls.broken = broken.baseUrl;

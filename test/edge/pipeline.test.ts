@@ -5,10 +5,10 @@
 import { StaticBlockRegistry, type BlockRegistry } from '../../shared/blocks';
 import { createLogger } from '../../shared/log';
 import { loadEdgeConfig } from '../../shared/edge/config';
-import { EDGE_ADAPTERS } from '../../shared/edge/adapters';
 import { boundedRegistry } from '../../shared/edge/bounded-registry';
 import { handleEdgeRequest, type EdgeDeps, type EdgeRequest } from '../../shared/edge/pipeline';
 import type { Platform } from '../../shared/platforms';
+import { PLATFORM_MODULES } from '../../shared/platforms/registry';
 import { signedRequest } from '../helpers/webhook-signing';
 
 const SECRET = 'pipeline-secret';
@@ -17,7 +17,7 @@ function setup(platform: Platform, overrides: Partial<EdgeDeps> = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const published: Array<{ data: Buffer; attributes: Record<string, string> }> = [];
   const deps: EdgeDeps = {
-    adapter: EDGE_ADAPTERS[platform],
+    adapter: PLATFORM_MODULES[platform].edge,
     config: loadEdgeConfig(platform, { META_APP_SECRET: SECRET, META_VERIFY_TOKEN: 'vt' }),
     publish: async (data, attributes) => {
       published.push({ data, attributes });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { verifyLineSignature } from '../../shared/platforms/line/verify';
 import { verifyMetaSignature } from '../../shared/platforms/meta/verify';
 import { verifyTelegramSecretToken } from '../../shared/platforms/telegram/verify';
-import type { VerifyResult } from '../../shared/edge/types';
+import type { VerifyResult } from '../../shared/platform-kit/types';
 import { signLine, signMeta, signMetaSha1 } from '../helpers/webhook-signing';
 
 interface Vector {

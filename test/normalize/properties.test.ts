@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { validateEnvelope } from '../../shared/envelope';
-import { dateToIso, epochToIso } from '../../shared/normalize/time';
+import { dateToIso, epochToIso } from '../../shared/platform-kit/time';
 import { PLATFORMS, type Platform } from '../../shared/platforms';
 import { FIXTURES, mutate, paths, run } from './support';
 

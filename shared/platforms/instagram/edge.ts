@@ -1,3 +1,4 @@
+/** Instagram's webhook function: the Meta signature and handshake (shared/platforms/meta/). */
 import { metaEdge } from '../meta/edge';
 
-export const instagramEdge = metaEdge('instagram');
+export const edge = metaEdge('instagram');

@@ -1,4 +1,4 @@
 /** Instagram webhooks (`object: instagram`): the Meta adapter, routed by Instagram account id. */
-import { createMetaAdapter } from '../meta/normalize';
+import { metaNormalizer } from '../meta/normalize';
 
-export const instagramAdapter = createMetaAdapter('instagram');
+export const normalizer = metaNormalizer('instagram');

@@ -9,12 +9,12 @@
  * per request, kind 'webhook'); the normalizer sees an empty `events` array.
  */
 import { connectedOn } from '../../blocks';
-import { configErrorOnce } from '../../edge/once';
-import { singleHeader } from '../../edge/headers';
-import type { EdgeAdapter } from '../../edge/types';
+import { configErrorOnce } from '../../platform-kit/config-error';
+import { singleHeader } from '../../platform-kit/headers';
+import type { EdgeAdapter } from '../../platform-kit/types';
 import { LINE_SIGNATURE_HEADER, verifyLineSignature } from './verify';
 
-export const lineEdge: EdgeAdapter = {
+export const edge: EdgeAdapter = {
   platform: 'line',
   needsRegistry: true,
   async authenticate({ rawBody, headers, json }, { registry, log }) {

@@ -4,21 +4,27 @@
  * signature) and says so in the message attributes; `destination` routes
  * otherwise.
  *
+ * Events by `type` (EVENTS below maps each to its mapper):
+ *
  *   message (text, image, video, audio, file, location, sticker) → received
- *   follow / unfollow → follow / unfollow, postback → postback
- *   join / leave → bot.joined / bot.left, memberJoined / memberLeft → member.joined / member.left
- *   beacon → beacon.detected, unsend → message.deleted, messageEdited → message.edited
+ *   messageEdited                  → message.edited
+ *   follow / unfollow              → follow / unfollow
+ *   postback                       → postback
+ *   join / leave                   → bot.joined / bot.left
+ *   memberJoined / memberLeft      → member.joined / member.left
+ *   beacon                         → beacon.detected
+ *   unsend                         → message.deleted
  *   accountLink, videoPlayComplete, things, module, membership, ... → unsupported
  *
  * `webhookEventId` is the raw id; events without it (older payloads) use the
  * message id or a stand-in built from type, source and time.
  */
 import type { Attachment, ChannelContact, ChannelConversation, Message } from '../../envelope/parts';
-import { arr, compact, merge, count, isObj, num, optId, optText, reqId, stringMap, type Json } from '../../normalize/fields';
-import { malformed, missing, unsupported } from '../../normalize/problems';
-import { inThread, messageRef, type InThread } from '../../normalize/thread';
-import { eventTime } from '../../normalize/time';
-import type { Draft, MapContext, PlatformAdapter, SplitResult } from '../../normalize/types';
+import { arr, compact, merge, count, isObj, num, optId, optText, reqId, stringMap, type Json } from '../../platform-kit/fields';
+import { malformed, missing, unsupported } from '../../platform-kit/problems';
+import { inThread, messageRef, type InThread } from '../../platform-kit/thread';
+import { eventTime } from '../../platform-kit/time';
+import type { Draft, MapContext, NormalizerAdapter, SplitResult } from '../../platform-kit/types';
 
 const MEDIA: Record<string, Attachment['type'] & Message['type']> = { image: 'image', video: 'video', audio: 'audio', file: 'file' };
 
@@ -89,7 +95,7 @@ function members(raw: unknown): ChannelContact[] {
     .map((id) => ({ platform_user_id: id }));
 }
 
-/** The event's raw id (module-level, like `common`: no closures, nor keepNames wrappers, per event). */
+/** The event's raw id. Module-level, like `common`: docs/performance.md#no-closures-per-item */
 function eventIdOf(event: Json, type: string, fallback: string | undefined): string {
   return optId(event, 'webhookEventId') ?? fallback ?? `${type}:${String(event.timestamp ?? '')}:${JSON.stringify(event.source ?? null)}`;
 }
@@ -98,82 +104,105 @@ function common(timestamp: string, kind: string, detail: Record<string, unknown>
   return { timestamp, kind, detail, discriminator };
 }
 
+/** platform_detail of the draft, filled in as the mapper finds extras. */
+type Detail = Record<string, unknown>;
+
+/** One event type's mapper; `timestamp` and `detail` are the event's, worked out once. */
+type EventMapper = (event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail) => Draft[];
+
+/** Event `type` → mapper. Any other type is unsupported. */
+const EVENTS = new Map<string, EventMapper>([
+  ['message', mapMessage],
+  ['messageEdited', mapMessage],
+  ['follow', mapFollow],
+  ['unfollow', mapFollow],
+  ['postback', mapPostback],
+  ['join', mapMembers],
+  ['leave', mapMembers],
+  ['memberJoined', mapMembers],
+  ['memberLeft', mapMembers],
+  ['beacon', mapBeacon],
+  ['unsend', mapUnsend],
+]);
+
 export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[] {
   const type = optText(event, 'type') ?? '(none)';
-  const kind = type;
   const timestamp = eventTime(event, 'timestamp', base, 'ms', [ctx.receivedAt]);
-  const detail: Record<string, unknown> = compact({
+  const detail: Detail = compact({
     mode: optText(event, 'mode'),
     is_redelivery: isObj(event.deliveryContext) && typeof event.deliveryContext.isRedelivery === 'boolean' ? event.deliveryContext.isRedelivery : undefined,
     reply_token: optText(event, 'replyToken'),
   });
+  const map = EVENTS.get(type);
+  if (!map) throw unsupported(type);
+  return map(event, type, base, ctx, timestamp, detail);
+}
 
-  switch (type) {
-    case 'message':
-    case 'messageEdited': {
-      if (!isObj(event.message)) throw missing(base, 'message');
-      const message = lineMessage(ctx, event.message, `${base}.message`);
-      const quoteToken = optText(event.message, 'quoteToken');
-      if (quoteToken) detail.quote_token = quoteToken;
-      const thread = threadOf(ctx, event, base, detail);
-      const rawId = eventIdOf(event, type, message.platform_message_id);
-      return [type === 'message'
-        ? merge(common(timestamp, kind, detail, [message.platform_message_id]), { type: 'messaging.message.received', rawId, data: merge(thread, { message }) })
-        : merge(common(timestamp, kind, detail, [message.platform_message_id]), { type: 'messaging.message.edited', rawId, data: merge(thread, { message }) })];
-    }
-    case 'follow':
-    case 'unfollow': {
-      const thread = threadOf(ctx, event, base, detail);
-      if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
-      return [merge(common(timestamp, kind, detail, []), { type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread })];
-    }
-    case 'postback': {
-      const payload = optText(event, 'postback.data');
-      if (payload === undefined) throw missing(base, 'postback.data');
-      const thread = threadOf(ctx, event, base, detail);
-      return [merge(common(timestamp, kind, detail, [payload]), {
-        type: 'messaging.postback' as const, rawId: eventIdOf(event, type, undefined),
-        data: merge(thread, { postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) }),
-      })];
-    }
-    case 'join':
-    case 'leave':
-    case 'memberJoined':
-    case 'memberLeft': {
-      if (!isObj(event.source)) throw missing(base, 'source');
-      const conversation = conversationOf(event.source, `${base}.source`);
-      const data = {
-        conversation_id: ctx.conversationId(conversation.platform_conversation_id),
-        conversation,
-        members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
-      };
-      const eventType = ({ join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const)[type];
-      return [merge(common(timestamp, kind, detail, data.members.map((m) => m.platform_user_id)), { type: eventType, rawId: eventIdOf(event, type, undefined), data })];
-    }
-    case 'beacon': {
-      const hwid = reqId(event, 'beacon.hwid', base);
-      const thread = threadOf(ctx, event, base, detail);
-      const beaconType = optText(event, 'beacon.type') ?? 'unknown';
-      return [merge(common(timestamp, kind, detail, [hwid, beaconType]), {
-        type: 'messaging.beacon.detected' as const, rawId: eventIdOf(event, type, undefined),
-        data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
-      })];
-    }
-    case 'unsend': {
-      const messageId = reqId(event, 'unsend.messageId', base);
-      const thread = threadOf(ctx, event, base, detail);
-      return [merge(common(timestamp, kind, detail, [messageId]), { type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: merge(thread, { message: messageRef(ctx, messageId) }) })];
-    }
-    default:
-      throw unsupported(type);
-  }
+/** `message` → received, `messageEdited` → edited. */
+function mapMessage(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  if (!isObj(event.message)) throw missing(base, 'message');
+  const message = lineMessage(ctx, event.message, `${base}.message`);
+  const quoteToken = optText(event.message, 'quoteToken');
+  if (quoteToken) detail.quote_token = quoteToken;
+  const thread = threadOf(ctx, event, base, detail);
+  const rawId = eventIdOf(event, type, message.platform_message_id);
+  return [type === 'message'
+    ? merge(common(timestamp, type, detail, [message.platform_message_id]), { type: 'messaging.message.received', rawId, data: merge(thread, { message }) })
+    : merge(common(timestamp, type, detail, [message.platform_message_id]), { type: 'messaging.message.edited', rawId, data: merge(thread, { message }) })];
+}
+
+function mapFollow(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  const thread = threadOf(ctx, event, base, detail);
+  if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
+  return [merge(common(timestamp, type, detail, []), { type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread })];
+}
+
+function mapPostback(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  const payload = optText(event, 'postback.data');
+  if (payload === undefined) throw missing(base, 'postback.data');
+  const thread = threadOf(ctx, event, base, detail);
+  return [merge(common(timestamp, type, detail, [payload]), {
+    type: 'messaging.postback' as const, rawId: eventIdOf(event, type, undefined),
+    data: merge(thread, { postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) }),
+  })];
+}
+
+const MEMBERSHIP_TYPES = { join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const;
+
+/** The bot (`join`, `leave`) or members (`memberJoined`, `memberLeft`) entering or leaving a group or room. */
+function mapMembers(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  if (!isObj(event.source)) throw missing(base, 'source');
+  const conversation = conversationOf(event.source, `${base}.source`);
+  const data = {
+    conversation_id: ctx.conversationId(conversation.platform_conversation_id),
+    conversation,
+    members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
+  };
+  const eventType = MEMBERSHIP_TYPES[type as keyof typeof MEMBERSHIP_TYPES];
+  return [merge(common(timestamp, type, detail, data.members.map((m) => m.platform_user_id)), { type: eventType, rawId: eventIdOf(event, type, undefined), data })];
+}
+
+function mapBeacon(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  const hwid = reqId(event, 'beacon.hwid', base);
+  const thread = threadOf(ctx, event, base, detail);
+  const beaconType = optText(event, 'beacon.type') ?? 'unknown';
+  return [merge(common(timestamp, type, detail, [hwid, beaconType]), {
+    type: 'messaging.beacon.detected' as const, rawId: eventIdOf(event, type, undefined),
+    data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
+  })];
+}
+
+function mapUnsend(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
+  const messageId = reqId(event, 'unsend.messageId', base);
+  const thread = threadOf(ctx, event, base, detail);
+  return [merge(common(timestamp, type, detail, [messageId]), { type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: merge(thread, { message: messageRef(ctx, messageId) }) })];
 }
 
 function at2(event: Json, key: string): unknown {
   return isObj(event[key]) ? (event[key] as Json).members : undefined;
 }
 
-export const lineAdapter: PlatformAdapter = {
+export const normalizer: NormalizerAdapter = {
   platform: 'line',
   split(body): SplitResult | string {
     if (!isObj(body)) return 'the body is not a JSON object';

@@ -3,8 +3,8 @@
  * body, keyed by the channel secret>`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { singleHeader, type Headers } from '../../edge/headers';
-import type { VerifyResult } from '../../edge/types';
+import { singleHeader, type Headers } from '../../platform-kit/headers';
+import type { VerifyResult } from '../../platform-kit/types';
 
 export const LINE_SIGNATURE_HEADER = 'x-line-signature';
 

@@ -1,3 +1,4 @@
+/** Messenger's webhook function: the Meta signature and handshake (shared/platforms/meta/). */
 import { metaEdge } from '../meta/edge';
 
-export const messengerEdge = metaEdge('messenger');
+export const edge = metaEdge('messenger');

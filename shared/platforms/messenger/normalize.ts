@@ -1,4 +1,4 @@
 /** Messenger webhooks (`object: page`): the Meta adapter, routed by page id. */
-import { createMetaAdapter } from '../meta/normalize';
+import { metaNormalizer } from '../meta/normalize';
 
-export const messengerAdapter = createMetaAdapter('messenger');
+export const normalizer = metaNormalizer('messenger');

@@ -2,8 +2,8 @@
  * The edge adapter shared by the three Meta platforms: app-level secrets from
  * config, so no Block lookup (and no Firestore) on the hot path.
  */
-import type { Platform } from '../../platforms';
-import type { EdgeAdapter } from '../../edge/types';
+import type { Platform } from '..';
+import type { EdgeAdapter } from '../../platform-kit/types';
 import { verifyMetaHandshake } from './handshake';
 import { verifyMetaSignature } from './verify';
 

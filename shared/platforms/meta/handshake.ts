@@ -2,8 +2,8 @@
  * Meta's subscription verification: `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C`
  * must be answered 200 with C as the body when T is our verify token.
  */
-import { constantTimeIndexOf } from '../../edge/constant-time';
-import type { HandshakeOutcome } from '../../edge/types';
+import { constantTimeIndexOf } from '../../platform-kit/constant-time';
+import type { HandshakeOutcome } from '../../platform-kit/types';
 
 /** Meta's challenges are short integers; anything this long is not one and is not echoed. */
 const MAX_CHALLENGE_LENGTH = 256;

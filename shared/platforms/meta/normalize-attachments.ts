@@ -3,9 +3,9 @@
  * shape) as a unified Message: text, attachments by kind, reply reference.
  */
 import type { Attachment, Message } from '../../envelope/parts';
-import { arr, compact, isObj, num, optId, optText, reqId, type Json } from '../../normalize/fields';
-import { messageRef } from '../../normalize/thread';
-import type { MapContext } from '../../normalize/types';
+import { arr, compact, isObj, num, optId, optText, reqId, type Json } from '../../platform-kit/fields';
+import { messageRef } from '../../platform-kit/thread';
+import type { MapContext } from '../../platform-kit/types';
 
 /** Meta attachment `type` → our attachment type. Unknown kinds stay visible as `other`. */
 const ATTACHMENT_KIND: Record<string, Attachment['type']> = {

@@ -1,11 +1,11 @@
 /**
- * The Meta webhook adapter shared by Messenger (`object: page`) and Instagram
+ * The Meta normalizer adapter shared by Messenger (`object: page`) and Instagram
  * (`object: instagram`): split `entry[]` into its `messaging[]`, `standby[]`
  * and `changes[]` items, name the accounts that route them, and map each.
  */
-import type { Platform } from '../../platforms';
-import { isObj, optId, type Json } from '../../normalize/fields';
-import type { BatchItem, PlatformAdapter, SplitResult } from '../../normalize/types';
+import type { Platform } from '..';
+import { isObj, optId, type Json } from '../../platform-kit/fields';
+import type { BatchItem, NormalizerAdapter, SplitResult } from '../../platform-kit/types';
 import { mapChange } from './normalize-changes';
 import { mapMessaging } from './normalize-messaging';
 
@@ -16,7 +16,7 @@ interface MetaItemContext {
 
 const LISTS = ['messaging', 'standby', 'changes'] as const;
 
-export function createMetaAdapter(platform: Extract<Platform, 'instagram' | 'messenger'>): PlatformAdapter {
+export function metaNormalizer(platform: Extract<Platform, 'instagram' | 'messenger'>): NormalizerAdapter {
   /**
    * The entry id is the page (Messenger) or Instagram account id. Instagram
    * messaging items also name the account as recipient (inbound) or, for an

@@ -8,8 +8,8 @@
  * treated as unsigned (missing_signature).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { singleHeader, type Headers } from '../../edge/headers';
-import type { VerifyResult } from '../../edge/types';
+import { singleHeader, type Headers } from '../../platform-kit/headers';
+import type { VerifyResult } from '../../platform-kit/types';
 
 export const META_SIGNATURE_HEADER = 'x-hub-signature-256';
 

@@ -6,12 +6,12 @@
  * of the Block's secrets stops working even if its lookup document lingers.
  */
 import { connectedOn } from '../../blocks';
-import { configErrorOnce } from '../../edge/once';
-import type { EdgeAdapter } from '../../edge/types';
-import { singleHeader } from '../../edge/headers';
+import { configErrorOnce } from '../../platform-kit/config-error';
+import type { EdgeAdapter } from '../../platform-kit/types';
+import { singleHeader } from '../../platform-kit/headers';
 import { TELEGRAM_SECRET_HEADER, telegramSecretToken, verifyTelegramSecretToken } from './verify';
 
-export const telegramEdge: EdgeAdapter = {
+export const edge: EdgeAdapter = {
   platform: 'telegram',
   needsRegistry: true,
   async authenticate({ rawBody, headers }, { registry, log }) {

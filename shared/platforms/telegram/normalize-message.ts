@@ -3,10 +3,10 @@
  * Message ids are only unique per chat, so ours are `chat_id:message_id`.
  */
 import type { Attachment, ChannelContact, ChannelConversation, Message } from '../../envelope/parts';
-import { arr, compact, merge, count, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
-import { malformed, missing } from '../../normalize/problems';
-import { inThread, type InThread } from '../../normalize/thread';
-import type { MapContext } from '../../normalize/types';
+import { arr, compact, merge, count, isObj, num, optId, optText, reqId, str, type Json } from '../../platform-kit/fields';
+import { malformed, missing } from '../../platform-kit/problems';
+import { inThread, type InThread } from '../../platform-kit/thread';
+import type { MapContext } from '../../platform-kit/types';
 
 const CHAT_KIND: Record<string, ChannelConversation['kind']> = { private: 'direct', group: 'group', supergroup: 'group', channel: 'channel' };
 
@@ -59,9 +59,9 @@ export function tgThread(ctx: MapContext, msg: Json, base: string): InThread {
 
 /** Content keys in the order that decides the type (an animation also carries `document`). */
 const CONTENT = ['text', 'photo', 'animation', 'video', 'video_note', 'voice', 'audio', 'document', 'sticker', 'venue', 'location', 'contact', 'dice', 'poll'] as const;
-type ContentKey = (typeof CONTENT)[number];
+export type TgContentKey = (typeof CONTENT)[number];
 
-export function tgContentKey(msg: Json): ContentKey | undefined {
+export function tgContentKey(msg: Json): TgContentKey | undefined {
   return CONTENT.find((k) => msg[k] !== undefined);
 }
 
@@ -76,7 +76,7 @@ function file(type: Attachment['type'], raw: unknown): Attachment {
   });
 }
 
-function content(key: ContentKey, msg: Json): Pick<Message, 'type' | 'attachments'> {
+function content(key: TgContentKey, msg: Json): Pick<Message, 'type' | 'attachments'> {
   const v = msg[key];
   switch (key) {
     case 'text':
@@ -127,7 +127,7 @@ function content(key: ContentKey, msg: Json): Pick<Message, 'type' | 'attachment
   }
 }
 
-export function tgMessage(ctx: MapContext, msg: Json, base: string, key: ContentKey, direction: Message['direction']): Message {
+export function tgMessage(ctx: MapContext, msg: Json, base: string, key: TgContentKey, direction: Message['direction']): Message {
   const chatId = reqId(msg, 'chat.id', base);
   const id = tgMessageId(chatId, reqId(msg, 'message_id', base));
   const reply = isObj(msg.reply_to_message) ? msg.reply_to_message : undefined;

@@ -2,7 +2,8 @@
  * The Telegram Bot API adapter. A webhook body is one Update: one event (a
  * `message_reaction` may still yield several envelopes, one per emoji added
  * and one per emoji removed). Updates do not name the bot, so only the edge's
- * Block attribute (resolved from the secret token) routes them.
+ * Block attribute (resolved from the secret token) routes them. UPDATES below
+ * maps each update kind (the key besides update_id) to its mapper:
  *
  *   message, business_message → received; edited_message, edited_business_message → edited (ext)
  *     business_message sent by the business side (owner or sender_business_bot) → sent;
@@ -14,12 +15,12 @@
  *   chat_member → member.joined / member.left (ext); deleted_business_messages → message.deleted (ext)
  *   channel posts, inline queries, payments, polls, boosts, other service messages → unsupported
  */
-import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../normalize/fields';
-import { ItemProblem, missing, unsupported } from '../../normalize/problems';
-import { directThread, inThread, messageRef } from '../../normalize/thread';
-import { eventTime } from '../../normalize/time';
-import type { Draft, MapContext, PlatformAdapter, SplitResult } from '../../normalize/types';
-import { tgChatAsContact, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser } from './normalize-message';
+import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../platform-kit/fields';
+import { ItemProblem, missing, unsupported } from '../../platform-kit/problems';
+import { directThread, inThread, messageRef } from '../../platform-kit/thread';
+import { eventTime } from '../../platform-kit/time';
+import type { Draft, MapContext, NormalizerAdapter, SplitResult } from '../../platform-kit/types';
+import { tgChatAsContact, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser, type TgContentKey } from './normalize-message';
 
 const IN = new Set(['member', 'administrator', 'creator', 'restricted']);
 const OUT = new Set(['left', 'kicked']);
@@ -38,7 +39,8 @@ function reactionKey(r: unknown): string {
   return `other:${JSON.stringify(r)}`;
 }
 
-function mapMessageUpdate(key: string, msg: Json, base: string, ctx: MapContext, rawId: string): Draft[] {
+function mapMessageUpdate(msg: Json, key: string, ctx: MapContext, rawId: string): Draft[] {
+  const base = key;
   const edited = key.startsWith('edited_');
   const timestamp = eventTime(msg, edited ? 'edit_date' : 'date', base, 's', edited ? [eventTimeOrUndefined(msg), ctx.receivedAt] : [ctx.receivedAt]);
   const detail: Record<string, unknown> = {};
@@ -46,41 +48,45 @@ function mapMessageUpdate(key: string, msg: Json, base: string, ctx: MapContext,
   if (msg.message_thread_id !== undefined) detail.message_thread_id = msg.message_thread_id;
   if (Array.isArray(msg.entities)) detail.entities = msg.entities;
 
-  // Service messages about membership.
-  if (!edited && (Array.isArray(msg.new_chat_members) || isObj(msg.left_chat_member))) {
-    const conversation = tgConversation(msg.chat, `${base}.chat`);
-    const joined = Array.isArray(msg.new_chat_members);
-    const people = joined ? arr(msg.new_chat_members).map((u, i) => tgUser(u, `${base}.new_chat_members[${i}]`)) : [tgUser(msg.left_chat_member, `${base}.left_chat_member`)];
-    return [{
-      type: joined ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind: `${key}.${joined ? 'new_chat_members' : 'left_chat_member'}`, detail,
-      data: { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation, members: people },
-    }];
-  }
-
+  if (!edited && (Array.isArray(msg.new_chat_members) || isObj(msg.left_chat_member))) return mapMembershipMessage(msg, key, ctx, rawId, timestamp, detail);
   const content = tgContentKey(msg);
   if (!content) {
     const service = Object.keys(msg).find((k) => !['message_id', 'from', 'sender_chat', 'chat', 'date', 'message_thread_id', 'is_topic_message'].includes(k));
     throw unsupported(`${key}.${service ?? '(empty)'}`);
   }
-  if (key.includes('business') && sentByBusiness(msg)) {
-    // The owner (or a bot on their behalf) wrote it: the customer — the private chat — is the contact.
-    const from = optId(msg, 'from.id');
-    const bot = optId(msg, 'sender_business_bot.id');
-    if (edited) {
-      throw new ItemProblem('unsupported', `${key}.${content} sent by the business (from.id ${from ?? '?'}${bot ? `, sender_business_bot ${bot}` : ''}, chat.id ${optId(msg, 'chat.id') ?? '?'}): messaging.message.edited is a contact's edit (counted as inbound activity), and there is no type for an edit of our own message`);
-    }
-    if (from !== undefined) detail.sender_user_id = from;
-    if (bot !== undefined) detail.sender_business_bot_id = bot;
-    const conversation = tgConversation(msg.chat, `${base}.chat`);
-    // The other party of a private chat, from the chat itself: its id is the user's, and it has the user's name fields.
-    const thread = inThread(ctx, tgUser(msg.chat, `${base}.chat`), conversation);
-    const message = tgMessage(ctx, msg, base, content, 'outbound');
-    return [{ type: 'messaging.message.sent', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
-  }
-
+  if (key.includes('business') && sentByBusiness(msg)) return mapSentByBusiness(msg, key, content, ctx, rawId, timestamp, detail);
   const thread = tgThread(ctx, msg, base);
   const message = tgMessage(ctx, msg, base, content, 'inbound');
   return [{ type: edited ? 'messaging.message.edited' : 'messaging.message.received', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
+}
+
+/** A service message about membership (new_chat_members / left_chat_member). */
+function mapMembershipMessage(msg: Json, key: string, ctx: MapContext, rawId: string, timestamp: string, detail: Record<string, unknown>): Draft[] {
+  const base = key;
+  const conversation = tgConversation(msg.chat, `${base}.chat`);
+  const joined = Array.isArray(msg.new_chat_members);
+  const people = joined ? arr(msg.new_chat_members).map((u, i) => tgUser(u, `${base}.new_chat_members[${i}]`)) : [tgUser(msg.left_chat_member, `${base}.left_chat_member`)];
+  return [{
+    type: joined ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind: `${key}.${joined ? 'new_chat_members' : 'left_chat_member'}`, detail,
+    data: { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation, members: people },
+  }];
+}
+
+/** A business message the owner (or a bot on their behalf) wrote: the customer, the private chat, is the contact. */
+function mapSentByBusiness(msg: Json, key: string, content: TgContentKey, ctx: MapContext, rawId: string, timestamp: string, detail: Record<string, unknown>): Draft[] {
+  const base = key;
+  const from = optId(msg, 'from.id');
+  const bot = optId(msg, 'sender_business_bot.id');
+  if (key.startsWith('edited_')) {
+    throw new ItemProblem('unsupported', `${key}.${content} sent by the business (from.id ${from ?? '?'}${bot ? `, sender_business_bot ${bot}` : ''}, chat.id ${optId(msg, 'chat.id') ?? '?'}): messaging.message.edited is a contact's edit (counted as inbound activity), and there is no type for an edit of our own message`);
+  }
+  if (from !== undefined) detail.sender_user_id = from;
+  if (bot !== undefined) detail.sender_business_bot_id = bot;
+  const conversation = tgConversation(msg.chat, `${base}.chat`);
+  // The other party of a private chat, from the chat itself: its id is the user's, and it has the user's name fields.
+  const thread = inThread(ctx, tgUser(msg.chat, `${base}.chat`), conversation);
+  const message = tgMessage(ctx, msg, base, content, 'outbound');
+  return [{ type: 'messaging.message.sent', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
 }
 
 /**
@@ -154,7 +160,8 @@ function mapCallback(q: Json, base: string, ctx: MapContext, rawId: string): Dra
   }];
 }
 
-function mapMembership(key: 'my_chat_member' | 'chat_member', u: Json, base: string, ctx: MapContext, rawId: string): Draft[] {
+function mapMembership(u: Json, key: string, ctx: MapContext, rawId: string): Draft[] {
+  const base = key;
   const conversation = tgConversation(u.chat, `${base}.chat`);
   const timestamp = eventTime(u, 'date', base, 's', [ctx.receivedAt]);
   const before = isIn(u.old_chat_member);
@@ -189,33 +196,34 @@ function mapDeletedBusiness(d: Json, base: string, ctx: MapContext, rawId: strin
   }));
 }
 
+/** One update kind's mapper: `value` is the update's object under `key`, which is also its path. */
+type UpdateMapper = (value: Json, key: string, ctx: MapContext, rawId: string) => Draft[];
+
+/** Update kind → mapper. Any other kind is unsupported. */
+const UPDATES = new Map<string, UpdateMapper>([
+  ['message', mapMessageUpdate],
+  ['business_message', mapMessageUpdate],
+  ['edited_message', mapMessageUpdate],
+  ['edited_business_message', mapMessageUpdate],
+  ['message_reaction', mapReaction],
+  ['callback_query', mapCallback],
+  ['my_chat_member', mapMembership],
+  ['chat_member', mapMembership],
+  ['deleted_business_messages', mapDeletedBusiness],
+]);
+
 export function mapUpdate(update: Json, ctx: MapContext): Draft[] {
   const rawId = reqId(update, 'update_id', '');
   const key = Object.keys(update).find((k) => k !== 'update_id');
   if (!key) throw unsupported('(empty update)');
   const value = update[key];
   if (!isObj(value)) throw unsupported(key, 'its value is not an object');
-  switch (key) {
-    case 'message':
-    case 'business_message':
-    case 'edited_message':
-    case 'edited_business_message':
-      return mapMessageUpdate(key, value, key, ctx, rawId);
-    case 'message_reaction':
-      return mapReaction(value, key, ctx, rawId);
-    case 'callback_query':
-      return mapCallback(value, key, ctx, rawId);
-    case 'my_chat_member':
-    case 'chat_member':
-      return mapMembership(key, value, key, ctx, rawId);
-    case 'deleted_business_messages':
-      return mapDeletedBusiness(value, key, ctx, rawId);
-    default:
-      throw unsupported(key);
-  }
+  const map = UPDATES.get(key);
+  if (!map) throw unsupported(key);
+  return map(value, key, ctx, rawId);
 }
 
-export const telegramAdapter: PlatformAdapter = {
+export const normalizer: NormalizerAdapter = {
   platform: 'telegram',
   split(body): SplitResult | string {
     if (!isObj(body)) return 'the body is not a JSON object';

@@ -3,9 +3,9 @@
  * echoed in `X-Telegram-Bot-Api-Secret-Token` (1-256 characters A-Z a-z 0-9 _ -).
  * There is no body signature.
  */
-import { constantTimeIndexOf } from '../../edge/constant-time';
-import { singleHeader, type Headers } from '../../edge/headers';
-import type { VerifyResult } from '../../edge/types';
+import { constantTimeIndexOf } from '../../platform-kit/constant-time';
+import { singleHeader, type Headers } from '../../platform-kit/headers';
+import type { VerifyResult } from '../../platform-kit/types';
 
 export const TELEGRAM_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 

@@ -1,3 +1,4 @@
+/** WhatsApp's webhook function: the Meta signature and handshake (shared/platforms/meta/). */
 import { metaEdge } from '../meta/edge';
 
-export const whatsappEdge = metaEdge('whatsapp');
+export const edge = metaEdge('whatsapp');

@@ -4,10 +4,10 @@
  * newer payloads also carry a url.
  */
 import type { Attachment, Message } from '../../envelope/parts';
-import { arr, compact, merge, count, isObj, num, optId, optText, type Json } from '../../normalize/fields';
-import { unsupported } from '../../normalize/problems';
-import { messageRef } from '../../normalize/thread';
-import type { MapContext } from '../../normalize/types';
+import { arr, compact, merge, count, isObj, num, optId, optText, type Json } from '../../platform-kit/fields';
+import { unsupported } from '../../platform-kit/problems';
+import { messageRef } from '../../platform-kit/thread';
+import type { MapContext } from '../../platform-kit/types';
 
 const MEDIA: Record<string, { attachment: Attachment['type']; message: Message['type'] }> = {
   image: { attachment: 'image', message: 'image' },

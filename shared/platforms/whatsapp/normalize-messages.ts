@@ -12,11 +12,11 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { LineItem as LineItemSchema } from '../../envelope/parts';
-import { arr, compact, merge, isObj, num, optId, optText, reqId, str, type Json } from '../../normalize/fields';
-import { missing, unsupported } from '../../normalize/problems';
-import { directThread, messageRef, type InThread } from '../../normalize/thread';
-import { eventTime } from '../../normalize/time';
-import type { Draft, MapContext } from '../../normalize/types';
+import { arr, compact, merge, isObj, num, optId, optText, reqId, str, type Json } from '../../platform-kit/fields';
+import { missing, unsupported } from '../../platform-kit/problems';
+import { directThread, messageRef, type InThread } from '../../platform-kit/thread';
+import { eventTime } from '../../platform-kit/time';
+import type { Draft, MapContext } from '../../platform-kit/types';
 import { CONTENT_TYPES, waMessage } from './normalize-content';
 
 /** The contact as the change's `contacts[]` describes them (profile name). */

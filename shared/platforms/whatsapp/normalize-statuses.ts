@@ -7,11 +7,11 @@
  *   played...) → unsupported; errors[] → platform.block.error.
  */
 import type { ErrorInfo } from '../../envelope/parts';
-import { arr, compact, merge, isObj, optText, reqId, str, type Json } from '../../normalize/fields';
-import { missing, unsupported } from '../../normalize/problems';
-import { directThread, messageRef } from '../../normalize/thread';
-import { eventTime } from '../../normalize/time';
-import type { Draft, MapContext } from '../../normalize/types';
+import { arr, compact, merge, isObj, optText, reqId, str, type Json } from '../../platform-kit/fields';
+import { missing, unsupported } from '../../platform-kit/problems';
+import { directThread, messageRef } from '../../platform-kit/thread';
+import { eventTime } from '../../platform-kit/time';
+import type { Draft, MapContext } from '../../platform-kit/types';
 
 export function waError(raw: unknown, base: string): ErrorInfo {
   const code = str((raw as Json | undefined)?.code);

@@ -5,8 +5,8 @@
  * `message_echoes[]` (field `smb_message_echoes` / `message_echoes`).
  * Other fields (template status, quality, account updates...) are unsupported.
  */
-import { isObj, optId, optText, type Json } from '../../normalize/fields';
-import type { PlatformAdapter, SplitResult } from '../../normalize/types';
+import { isObj, optId, optText, type Json } from '../../platform-kit/fields';
+import type { NormalizerAdapter, SplitResult } from '../../platform-kit/types';
 import { mapEcho, mapInbound } from './normalize-messages';
 import { mapChangeError, mapStatus } from './normalize-statuses';
 
@@ -21,7 +21,7 @@ interface WaItemContext {
 
 const FIELDS = new Set(['messages', 'smb_message_echoes', 'message_echoes']);
 
-export const whatsappAdapter: PlatformAdapter = {
+export const normalizer: NormalizerAdapter = {
   platform: 'whatsapp',
   split(body): SplitResult | string {
     if (!isObj(body)) return 'the body is not a JSON object';

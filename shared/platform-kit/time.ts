@@ -10,15 +10,14 @@ import { malformed, missing } from './problems';
 
 const MAX_MS = 8.64e15; // the largest time a JS Date holds
 
-/** Zero-padded renderings of 0-999, read instead of built: padStart allocated two strings per field, seven fields per event. */
+/** Zero-padded renderings of 0-999, read instead of built: docs/performance.md#iso-times-by-arithmetic */
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
 function toIso(ms: number): string | undefined {
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_MS) return undefined;
   const t = Math.round(ms);
-  // Date#toISOString costs about three times this arithmetic and it ran for every
-  // event; years outside 0-9999 need its extended format, so they still use it.
+  // Arithmetic, not Date#toISOString (docs/performance.md#iso-times-by-arithmetic); years outside 0-9999 need its extended format.
   if (t < 0 || t >= YEAR_10000_MS) return new Date(t).toISOString();
   const days = Math.floor(t / DAY_MS);
   const { year, month, day } = civilFromDays(days);
@@ -65,7 +64,7 @@ export function dateToIso(value: unknown): string | undefined {
   return Number.isNaN(ms) ? undefined : toIso(ms);
 }
 
-/** A fallback time, or a function that finds one (when finding it costs a Date and is rarely needed). */
+/** A fallback time, or a function that finds one when finding it is costly and rarely needed: docs/performance.md#lazy-fallback-times */
 export type FallbackTime = string | undefined | (() => string | undefined);
 
 /**

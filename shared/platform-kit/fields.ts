@@ -11,11 +11,7 @@ export function isObj(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Dotted paths split once: mappers read the same ~120 literal paths (never
- * payload-derived ones, so this stays small) for every item, and splitting
- * per call was the field reader's main cost.
- */
+/** Dotted paths split once, per literal path: docs/performance.md#field-paths-split-once */
 const pathKeys = new Map<string, readonly string[]>();
 function keysOf(field: string): readonly string[] {
   let keys = pathKeys.get(field);
@@ -102,12 +98,8 @@ export function stringMap(value: unknown): Record<string, string> | undefined {
 }
 
 /**
- * `{ ...base, ...extra }`, built property by property. Mappers use this
- * instead of a spread followed by more properties: V8 gives every
- * object made that way a hidden class of its own, so the validator, the
- * serializer and every later reader of an envelope's `data` ran their slow,
- * uncached paths on it. Measured on the normalizer bench mix, validation took
- * ~4.6 µs per envelope on such objects and ~1 µs on stable ones.
+ * `{ ...base, ...extra }`, built property by property. Mappers use this, never
+ * a spread followed by more properties: docs/performance.md#stable-object-shapes
  */
 export function merge<A extends object, B extends object>(base: A, extra: B): Omit<A, keyof B> & B {
   const out: Record<string, unknown> = {};
@@ -118,8 +110,7 @@ export function merge<A extends object, B extends object>(base: A, extra: B): Om
 
 /**
  * A copy without undefined properties, so optional schema fields are absent
- * rather than undefined. Copies instead of deleting: `delete` turns an object
- * into a slow dictionary, which validation and serialization then pay for.
+ * rather than undefined. A copy, not `delete`: docs/performance.md#stable-object-shapes
  */
 export function compact<T extends Record<string, unknown>>(value: T): T {
   const out: Record<string, unknown> = {};

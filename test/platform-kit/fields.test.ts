@@ -1,11 +1,11 @@
 /**
- * Reading untyped JSON (shared/normalize/fields.ts): ids that come as numbers
+ * Reading untyped JSON (shared/platform-kit/fields.ts): ids that come as numbers
  * or strings, optional fields that are absent, and a message naming the item
  * and field when a required one is missing or of the wrong kind.
  */
-import { at, compact, count, merge, num, optId, optText, reqId, str, stringMap } from '../../shared/normalize/fields';
-import { ItemProblem } from '../../shared/normalize/problems';
-import { thrownBy } from './support';
+import { at, compact, count, merge, num, optId, optText, reqId, str, stringMap } from '../../shared/platform-kit/fields';
+import { ItemProblem } from '../../shared/platform-kit/problems';
+import { thrownBy } from '../normalize/support';
 
 describe('field readers', () => {
   it('reads dotted paths, and undefined through anything that is not an object', () => {

@@ -1,8 +1,8 @@
 /**
  * How adapters say "this item yields no envelope": an ItemProblem thrown from
- * deep inside a mapper, caught per item by the orchestration and turned into a
- * rejection value there. Only `invalid` and `unsupported` are item problems;
- * `unroutable` and `unparseable` are decided by the orchestration.
+ * deep inside a mapper, caught per item by the normalizer (shared/normalize/)
+ * and turned into a rejection value there. Only `invalid` and `unsupported`
+ * are item problems; `unroutable` and `unparseable` are decided by the normalizer.
  */
 import type { RejectionReason } from '../rejection';
 

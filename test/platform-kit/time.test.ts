@@ -1,12 +1,12 @@
 /**
- * Platform times to ISO 8601 (shared/normalize/time.ts): the edges of the
+ * Platform times to ISO 8601 (shared/platform-kit/time.ts): the edges of the
  * range a Date holds, the calendar, receive times taken as they are, and the
  * fallbacks and errors a mapper relies on. properties.test.ts compares random
  * times with Date; these pin the cases a random draw rarely lands on.
  */
-import { ItemProblem } from '../../shared/normalize/problems';
-import { dateToIso, epochToIso, eventTime } from '../../shared/normalize/time';
-import { thrownBy } from './support';
+import { ItemProblem } from '../../shared/platform-kit/problems';
+import { dateToIso, epochToIso, eventTime } from '../../shared/platform-kit/time';
+import { thrownBy } from '../normalize/support';
 
 describe('epochToIso', () => {
   it.each<[number | string, 's' | 'ms' | 'auto', string | undefined]>([
