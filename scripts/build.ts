@@ -28,7 +28,7 @@ import { builtinModules } from 'node:module';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { topology } from '../shared/topology';
+import { topology } from '../shared/contracts/topology';
 import { functionLockfile, lockedVersion, type Lockfile } from './lib/lockfile';
 import { zip } from './lib/zip';
 

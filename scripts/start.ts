@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
-  const names = Object.keys((await import('../shared/topology')).topology.functions);
+  const names = Object.keys((await import('../shared/contracts/topology')).topology.functions);
   const width = Math.max(...names.map((n) => n.length));
   const color = new Map(names.map((n, i) => [n, COLORS[i % COLORS.length]!]));
 

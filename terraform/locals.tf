@@ -78,7 +78,7 @@ locals {
   function_env = {
     for name, fn in local.functions : name => merge(
       {
-        # shared/log.ts links log lines to traces with it; gen2 does not set it.
+        # shared/runtime/log.ts links log lines to traces with it; gen2 does not set it.
         GOOGLE_CLOUD_PROJECT = var.project_id
         # Cloud Functions adds this itself; declaring it avoids a permanent diff.
         LOG_EXECUTION_ID = "true"

@@ -1,5 +1,5 @@
 # Alerts on the pipeline. The log-based metrics read the one JSON line the
-# functions write per request (shared/log.ts via Cloud Logging's jsonPayload):
+# functions write per request (shared/runtime/log.ts via Cloud Logging's jsonPayload):
 #   severity, message, platform, outcome ("accepted" | "rejected" | ...),
 #   reason (the keys of REASONS in shared/edge/reasons.ts), status (HTTP status),
 # and normalizer errors: severity ERROR with component "normalizer".

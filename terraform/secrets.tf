@@ -4,7 +4,7 @@
 #
 # Per-Block secrets (LINE channel secrets, Telegram secret tokens) are not here:
 # the Block connection service writes them to block_secrets/{block_id} in the
-# Firestore database of their own (firestore.tf, shared/blocks.ts), which only
+# Firestore database of their own (firestore.tf, shared/contracts/blocks.ts), which only
 # the functions with `firestore.block_secrets` in topology.json may read (iam.tf).
 resource "google_secret_manager_secret" "app" {
   for_each = local.app_secrets

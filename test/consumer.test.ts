@@ -1,17 +1,17 @@
 /**
- * What envelopeConsumer (shared/consumer.ts) acks and what it nacks, through
+ * What envelopeConsumer (shared/runtime/consumer.ts) acks and what it nacks, through
  * its HTTP function with Pub/Sub push bodies on the emulators: bytes that can
  * never become an envelope are acked with a logged reason; an envelope this
  * bundle's schema rejects (a field or type from a newer normalizer) is nacked,
  * reported as retrying, and bounded by the dead-letter policy.
  */
 import { http } from '@google-cloud/functions-framework';
-import { envelopeConsumer } from '../shared/consumer';
+import { envelopeConsumer } from '../shared/runtime/consumer';
 import type { Envelope } from '../shared/envelope';
 import { eventLogRef } from '../shared/event-log/outcomes';
-import { getFirestore } from '../shared/gcp';
-import { createLogger } from '../shared/log';
-import { toPushBody } from '../shared/pubsub-push';
+import { getFirestore } from '../shared/runtime/gcp';
+import { createLogger } from '../shared/runtime/log';
+import { toPushBody } from '../shared/contracts/pubsub-push';
 import { collect, createTopic, listen, pubsub, pushSubscription, type Running } from './event-log/support';
 import { testEnvelopes } from './helpers/envelopes';
 import { uniqueName } from './helpers/names';

@@ -1,4 +1,4 @@
-import { ConfigError, envNumber } from '../shared/env';
+import { ConfigError, envNumber } from '../shared/runtime/env';
 import { retentionDays } from '../shared/event-log/config';
 import { triggersConfig } from '../shared/triggers/config';
 import { contactsConfig } from '../shared/contacts/config';

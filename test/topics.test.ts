@@ -1,5 +1,5 @@
-import { topology } from '../shared/topology';
-import { TOPIC_SETTINGS, topicName } from '../shared/topics';
+import { topology } from '../shared/contracts/topology';
+import { TOPIC_SETTINGS, topicName } from '../shared/contracts/topics';
 
 describe('topic names', () => {
   it.each(Object.entries(TOPIC_SETTINGS))('the default for %s is a topic declared in topology.json', (_role, setting) => {

@@ -3,7 +3,7 @@
  * on `events`. Wiring only; the logic is in shared/contacts.
  */
 import { http } from '@google-cloud/functions-framework';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import { createContactsService } from '../../shared/contacts';
 
 export const contacts = envelopeConsumer('contacts', createContactsService().handle);

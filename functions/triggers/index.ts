@@ -3,7 +3,7 @@
  * on `events`. Wiring only; the logic is in shared/triggers.
  */
 import { http } from '@google-cloud/functions-framework';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import { createTriggersService } from '../../shared/triggers';
 
 export const service = createTriggersService();

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { blockStores, saveBlock } from '../../shared/blocks';
+import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { buildFunction, ROOT } from '../build';
 import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
 

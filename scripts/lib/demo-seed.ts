@@ -3,7 +3,7 @@
  * platform with its local secrets, and the demo Workflows. Idempotent: every
  * write is a set of a fixed document, so seeding twice leaves the same state.
  */
-import { saveBlock, type BlockStores } from '../../shared/blocks';
+import { saveBlock, type BlockStores } from '../../shared/contracts/blocks';
 import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from './demo';
 import { DEMO_WORKFLOWS } from './demo-workflows';
 

@@ -7,7 +7,7 @@
  * never leave the emulators. Real secrets live in Secret Manager (app level)
  * and in `block_secrets/` (per Block), and are never committed.
  */
-import type { Block, BlockSecrets } from '../../shared/blocks';
+import type { Block, BlockSecrets } from '../../shared/contracts/blocks';
 import type { Platform } from '../../shared/platforms';
 
 export const DEMO_WORKSPACE_ID = 'ws_demo';

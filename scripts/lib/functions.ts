@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { FunctionSpec } from '../../shared/topology';
+import type { FunctionSpec } from '../../shared/contracts/topology';
 
 export type LoadMode = 'source' | 'dist';
 

@@ -18,7 +18,7 @@
  * endpoint and settings updated in place (so a backlog is never dropped).
  */
 import type { PubSub, CreateSubscriptionOptions } from '@google-cloud/pubsub';
-import type { SubscriptionSpec, Topology } from '../../shared/topology';
+import type { SubscriptionSpec, Topology } from '../../shared/contracts/topology';
 
 /** "5s", "600s", "1.5s" (the Terraform / REST duration form) → protobuf Duration. */
 export function parseDuration(value: string): { seconds: number; nanos: number } {

@@ -16,8 +16,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import { blockSecretsDatabase } from '../../shared/blocks';
-import { topology as defaultTopology, type Topology } from '../../shared/topology';
+import { blockSecretsDatabase } from '../../shared/contracts/blocks';
+import { topology as defaultTopology, type Topology } from '../../shared/contracts/topology';
 import { DEMO_ENV_SECRETS } from './demo';
 import { seedDemo, type SeedResult } from './demo-seed';
 import { freePort, isUp, reuseEmulator, startEmulator, type EmulatorName, type RunningEmulator } from './emulators';
@@ -277,7 +277,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-/** Seeds the demo; the Block secrets go to their own database (shared/blocks.ts), through a client used only for that. */
+/** Seeds the demo; the Block secrets go to their own database (shared/contracts/blocks.ts), through a client used only for that. */
 async function seedBlockSecretsToo(firestore: Firestore, at: { projectId: string; host: string }): Promise<SeedResult> {
   const secrets = new Firestore({ ...at, databaseId: blockSecretsDatabase(), ssl: false, ignoreUndefinedProperties: true });
   try {

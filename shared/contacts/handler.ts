@@ -11,11 +11,11 @@
  * envelopes (see store.ts and ../outbox/outbox.ts).
  */
 import type { Firestore } from '@google-cloud/firestore';
-import type { EnvelopeHandler } from '../consumer';
+import type { EnvelopeHandler } from '../runtime/consumer';
 import type { Envelope } from '../envelope';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
-import { getFirestore } from '../gcp';
-import type { Logger } from '../log';
+import { getFirestore } from '../runtime/gcp';
+import type { Logger } from '../runtime/log';
 import { contactsConfig, type ContactsConfig } from './config';
 import { contactCreated, contactUpdated, conversationCreated } from './derived';
 import { observe } from './observe';

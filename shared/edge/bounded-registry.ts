@@ -5,8 +5,8 @@
  * lookup fails after EDGE_REGISTRY_TIMEOUT_MS and the request is answered
  * `503 registry_unavailable` (the platform retries), with its log line.
  */
-import type { BlockRegistry } from '../blocks';
-import { withDeadline } from '../deadline';
+import type { BlockRegistry } from '../contracts/blocks';
+import { withDeadline } from '../runtime/deadline';
 
 export class RegistryTimeoutError extends Error {
   override readonly name = 'RegistryTimeoutError';

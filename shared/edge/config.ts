@@ -16,8 +16,8 @@
  * | <PLATFORM>_VERIFY_TOKEN      | (none)         | same override for the verify token |
  */
 import type { Platform } from '../platforms';
-import { topicName } from '../topics';
-import { envNumber, type Env } from '../env';
+import { topicName } from '../contracts/topics';
+import { envNumber, type Env } from '../runtime/env';
 
 export interface EdgeConfig {
   platform: Platform;

@@ -6,10 +6,10 @@
  * shared/platforms/<platform>/edge and register the result.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
-import type { BlockRegistry } from '../blocks';
-import { createLogger, type Logger } from '../log';
+import type { BlockRegistry } from '../contracts/blocks';
+import { createLogger, type Logger } from '../runtime/log';
 import { boundedRegistry } from './bounded-registry';
-import { installBodyGuard, writeAnswer } from '../body-guard';
+import { installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import { loadEdgeConfig, type EdgeConfig } from './config';
 import { configErrorOnce } from '../platform-kit/config-error';
 import type { EdgeAdapter } from '../platform-kit/types';
@@ -42,7 +42,7 @@ export function createWebhookFunction(adapter: EdgeAdapter, options: WebhookFunc
   let deps: EdgeDeps | undefined;
   const resolveDeps = (): EdgeDeps =>
     (deps ??= { adapter, config, publish, log, registry: options.registry && boundedRegistry(options.registry(), config.registryTimeoutMs) });
-  // Before the framework builds its app: our answers for bodies its parsers refuse (see shared/body-guard.ts).
+  // Before the framework builds its app: our answers for bodies its parsers refuse (see shared/runtime/body-guard.ts).
   installBodyGuard(() => {
     const d = resolveDeps();
     return {

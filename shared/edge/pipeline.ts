@@ -10,9 +10,9 @@
  * answers 200 before Pub/Sub acknowledged the message.
  */
 import { randomUUID } from 'node:crypto';
-import type { BlockRegistry } from '../blocks';
-import { traceIdFrom, type Logger } from '../log';
-import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../raw-message';
+import type { BlockRegistry } from '../contracts/blocks';
+import { traceIdFrom, type Logger } from '../runtime/log';
+import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../contracts/raw-message';
 import type { EdgeConfig } from './config';
 import { singleHeader, type Headers } from '../platform-kit/headers';
 import type { RawPublisher } from './publish';

@@ -2,8 +2,8 @@
  * Hands a verified request to Pub/Sub. The promise settles when Pub/Sub has
  * acknowledged the message (or failed): the edge answers 200 only after that.
  */
-import { withDeadline } from '../deadline';
-import { getTopic } from '../gcp';
+import { withDeadline } from '../runtime/deadline';
+import { getTopic } from '../runtime/gcp';
 
 export type RawPublisher = (data: Buffer, attributes: Record<string, string>) => Promise<string>;
 

@@ -4,10 +4,10 @@
  * subscription filters and CloudEvents-aware consumers use.
  */
 import type { Topic } from '@google-cloud/pubsub';
-import { getTopic } from '../gcp';
+import { getTopic } from '../runtime/gcp';
 import { assertEnvelope } from './validate';
 import type { Envelope } from './envelope';
-import { topicName } from '../topics';
+import { topicName } from '../contracts/topics';
 
 export const CE_SOURCE_PREFIX = '//convotic.com/webhooks';
 

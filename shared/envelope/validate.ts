@@ -6,7 +6,7 @@
 import Ajv, { _, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
-import { hasIsoUtcShape, isCalendarDate } from '../iso-utc';
+import { hasIsoUtcShape, isCalendarDate } from '../runtime/iso-utc';
 import { EVENT_TYPE_NAMES, isEventType, type EventType } from './event-types';
 import { ENVELOPE_SCHEMAS, type Envelope } from './envelope';
 

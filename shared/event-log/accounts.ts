@@ -9,7 +9,7 @@
  * filter accepts are kept (longer is no real account id, and would only bloat
  * the index entry), each once, and a bounded number of them.
  */
-import type { RejectedItem } from '../rejection';
+import type { RejectedItem } from '../contracts/rejection';
 import type { EntryFields } from './entry';
 
 /** The entry field; the events-api filter queries it by this name. */

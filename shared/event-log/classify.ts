@@ -10,9 +10,9 @@
  *   - rejections are JSON with a known `reason` and `rejected_at` (rejection.ts);
  *   - webhook bodies carry the raw-message attributes (raw-message.ts).
  */
-import { REJECTION_REASONS, type RejectedItem } from '../rejection';
-import { parseRawAttributes, type RawMessageAttributes } from '../raw-message';
-import type { PushMessage } from '../pubsub-push';
+import { REJECTION_REASONS, type RejectedItem } from '../contracts/rejection';
+import { parseRawAttributes, type RawMessageAttributes } from '../contracts/raw-message';
+import type { PushMessage } from '../contracts/pubsub-push';
 
 /** Attributes Pub/Sub adds when it forwards a message to a dead-letter topic. */
 export const DEAD_LETTER_ATTR = {

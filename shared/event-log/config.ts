@@ -1,4 +1,4 @@
-import { envNumber, type Env } from '../env';
+import { envNumber, type Env } from '../runtime/env';
 /**
  * Event log settings, read once from the environment and validated: a bad
  * value stops the function at start-up instead of silently keeping events

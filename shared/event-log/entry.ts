@@ -40,8 +40,8 @@
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { originOf, type Envelope } from '../envelope';
-import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../rejection';
-import type { RawMessageAttributes } from '../raw-message';
+import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../contracts/rejection';
+import type { RawMessageAttributes } from '../contracts/raw-message';
 import { entryAccounts } from './accounts';
 import { expiryAfter } from './config';
 import { rawMessageId } from './raw-store';

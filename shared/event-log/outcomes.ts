@@ -25,10 +25,10 @@
  * never reaches the writer still expires; the writer replaces it.
  */
 import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
-import { topology } from '../topology';
+import { topology } from '../contracts/topology';
 import { expiryAfter, retentionDays } from './config';
 import { readModifyWrite } from './optimistic';
-import { TOPIC_SETTINGS } from '../topics';
+import { TOPIC_SETTINGS } from '../contracts/topics';
 
 export type ConsumerStatus = 'success' | 'retrying' | 'failed';
 export type EventStatus = ConsumerStatus | 'processing';

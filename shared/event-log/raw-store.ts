@@ -13,9 +13,9 @@
  * as is: see extractItem.
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
-import { isAlreadyExists } from '../firestore-codes';
+import { isAlreadyExists } from '../runtime/firestore-codes';
 import { hashId } from '../envelope/ids';
-import type { RawMessageAttributes } from '../raw-message';
+import type { RawMessageAttributes } from '../contracts/raw-message';
 import { expiryAfter } from './config';
 
 export const RAW_MESSAGES = 'raw_messages';

@@ -10,7 +10,7 @@
  *   - keeps the earliest `logged_at`.
  */
 import type { Firestore, DocumentReference } from '@google-cloud/firestore';
-import { isDocumentId } from '../doc-id';
+import { isDocumentId } from '../runtime/doc-id';
 import type { EntryFields } from './entry';
 import { readModifyWrite } from './optimistic';
 import { eventLogRef, overallStatus, type ConsumerReport } from './outcomes';

@@ -23,11 +23,11 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
-import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../body-guard';
+import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
-import { getFirestore } from '../gcp';
-import { createLogger, traceIdFrom, type Logger } from '../log';
+import { getFirestore } from '../runtime/gcp';
+import { createLogger, traceIdFrom, type Logger } from '../runtime/log';
 import { eventLogRef } from '../event-log/outcomes';
 import { retentionDays as readRetention } from '../event-log/config';
 import { parseFilter } from './filters';
@@ -225,7 +225,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     },
   ];
 
-  // Bodies the framework's parsers refuse get this API's JSON error, not Express's HTML page (see shared/body-guard.ts).
+  // Bodies the framework's parsers refuse get this API's JSON error, not Express's HTML page (see shared/runtime/body-guard.ts).
   installBodyGuard(() => ({
     maxBodyBytes: MAX_REQUEST_BODY_BYTES,
     refuse: (req, res, failure, error) => {

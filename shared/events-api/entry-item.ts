@@ -14,7 +14,7 @@
  * The caller keeps only its own workspace's events.
  */
 import type { Envelope } from '../envelope';
-import type { RejectedItem } from '../rejection';
+import type { RejectedItem } from '../contracts/rejection';
 
 /** What a log entry stands for in its webhook body. */
 export type EntryItem =

@@ -5,7 +5,7 @@
  * known path and another method).
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';

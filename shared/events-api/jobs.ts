@@ -17,11 +17,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
-import { isAlreadyExists } from '../firestore-codes';
+import { isAlreadyExists } from '../runtime/firestore-codes';
 import { hashId } from '../envelope/ids';
 import { eventLogRef } from '../event-log/outcomes';
 import { expiryAfter } from '../event-log/config';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import { describeFilter, type ListFilter } from './filters';
 import { ApiError, badRequest } from './http';
 import { listPage, MAX_LIMIT } from './query';

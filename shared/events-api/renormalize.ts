@@ -7,7 +7,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { firestoreRouter } from '../normalize/firestore-router';
 import { normalize } from '../normalize/normalize';
 import type { Router } from '../normalize/router';
-import { parseRawAttributes } from '../raw-message';
+import { parseRawAttributes } from '../contracts/raw-message';
 import type { Renormalize } from './replay';
 
 export function renormalizeWith(router: () => Router): Renormalize {

@@ -23,7 +23,7 @@ import { FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud
 import { originOf, validateEnvelope, type Envelope } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
-import type { RejectedItem } from '../rejection';
+import type { RejectedItem } from '../contracts/rejection';
 import { entryEnvelope } from '../event-log/entry';
 import { loadRawMessage, rawBody } from '../event-log/raw-store';
 import { entryItem, ofItem, type EntryItem } from './entry-item';

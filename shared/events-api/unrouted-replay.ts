@@ -21,7 +21,7 @@ import type { Envelope } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { loadRawMessage, rawBody } from '../event-log/raw-store';
 import { RoutingUnavailableError } from '../normalize/router';
-import type { RejectedItem } from '../rejection';
+import type { RejectedItem } from '../contracts/rejection';
 import { itemPath, ofItem } from './entry-item';
 import { ApiError } from './http';
 import type { Renormalize } from './replay';

@@ -1,5 +1,5 @@
-import { envNumber } from '../env';
-import { topicName } from '../topics';
+import { envNumber } from '../runtime/env';
+import { topicName } from '../contracts/topics';
 
 /** The normalizer function's settings: environment, then default (topology.json sets them in production). */
 export interface NormalizerConfig {

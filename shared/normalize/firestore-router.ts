@@ -4,8 +4,8 @@
  * a Block without its workspace. Lookups fail after NORMALIZER_ROUTING_TIMEOUT_MS.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { FirestoreBlockRegistry, type Block } from '../blocks';
-import { getFirestore } from '../gcp';
+import { FirestoreBlockRegistry, type Block } from '../contracts/blocks';
+import { getFirestore } from '../runtime/gcp';
 import { normalizerConfig } from './config';
 import { registryRouter, boundedRouter, type Router } from './router';
 

@@ -16,10 +16,10 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { createEnvelopePublisher } from '../envelope/publish';
-import { createLogger, type Logger } from '../log';
+import { createLogger, type Logger } from '../runtime/log';
 import { isPlatform } from '../platforms';
-import { isPushBody, parsePushBody } from '../pubsub-push';
-import { RAW_ATTR, parseRawAttributes } from '../raw-message';
+import { isPushBody, parsePushBody } from '../contracts/pubsub-push';
+import { RAW_ATTR, parseRawAttributes } from '../contracts/raw-message';
 import { normalizerConfig } from './config';
 import { normalize, type NormalizeInput } from './normalize';
 import { createRejectionPublisher, type RejectionPublisher } from './publish-rejection';

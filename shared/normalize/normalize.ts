@@ -19,7 +19,7 @@ import { ItemProblem } from '../platform-kit/problems';
 import { dateToIso } from '../platform-kit/time';
 import type { BatchItem, Draft, NormalizerAdapter } from '../platform-kit/types';
 import { platformModule } from '../platforms/registry';
-import type { RejectedItem } from '../rejection';
+import type { RejectedItem } from '../contracts/rejection';
 import { assignEventIds, type Placed } from './event-ids';
 import { checkHandshake, handshakeBlockId, mapHandshake } from './handshake';
 import { ItemContext } from './map-context';

@@ -4,8 +4,8 @@
  * the Block when it is known.
  */
 import type { Topic } from '@google-cloud/pubsub';
-import { getTopic } from '../gcp';
-import type { RejectedItem } from '../rejection';
+import { getTopic } from '../runtime/gcp';
+import type { RejectedItem } from '../contracts/rejection';
 
 export interface RejectionPublisher {
   publish(item: RejectedItem): Promise<string>;

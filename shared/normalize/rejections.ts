@@ -1,11 +1,11 @@
 /**
- * Builds RejectedItem values (shared/rejection.ts). The id hashes the item's
+ * Builds RejectedItem values (shared/contracts/rejection.ts). The id hashes the item's
  * content and place, so the same item rejected on a redelivery has the same
  * id and the event log records it once.
  */
 import { hashId } from '../envelope/ids';
 import type { Platform } from '../platforms';
-import type { RejectedItem, RejectionReason } from '../rejection';
+import type { RejectedItem, RejectionReason } from '../contracts/rejection';
 import type { Route } from '../platform-kit/types';
 
 export interface RejectionInput {

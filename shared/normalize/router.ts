@@ -4,8 +4,8 @@
  * the Block registry (Firestore); the CLI, tests and the benchmark route every
  * event to one Block with a static router.
  */
-import { isConnected, type Block, type BlockRegistry } from '../blocks';
-import { withDeadline } from '../deadline';
+import { isConnected, type Block, type BlockRegistry } from '../contracts/blocks';
+import { withDeadline } from '../runtime/deadline';
 import type { Platform } from '../platforms';
 import type { Route } from '../platform-kit/types';
 

@@ -6,8 +6,8 @@
  */
 import type { Envelope } from '../envelope';
 import type { Platform } from '../platforms';
-import type { RawKind } from '../raw-message';
-import type { RejectedItem } from '../rejection';
+import type { RawKind } from '../contracts/raw-message';
+import type { RejectedItem } from '../contracts/rejection';
 
 export interface NormalizeInput {
   platform: Platform;

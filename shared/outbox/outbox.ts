@@ -38,7 +38,7 @@
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
 import { expiryAfter } from '../event-log/config';
-import { isAlreadyExists } from '../firestore-codes';
+import { isAlreadyExists } from '../runtime/firestore-codes';
 
 /** The fields the outbox keeps on every record, next to the subscriber's own body. */
 export interface OutboxState {

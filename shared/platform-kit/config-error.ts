@@ -2,7 +2,7 @@
  * Configuration problems are logged at ERROR once per process and key, not on
  * every request: one clear line to alert on, no flood while the problem lasts.
  */
-import type { LogFields, Logger } from '../log';
+import type { LogFields, Logger } from '../runtime/log';
 
 const reported = new Set<string>();
 

@@ -4,7 +4,7 @@
  * and turned into a rejection value there. Only `invalid` and `unsupported`
  * are item problems; `unroutable` and `unparseable` are decided by the normalizer.
  */
-import type { RejectionReason } from '../rejection';
+import type { RejectionReason } from '../contracts/rejection';
 
 export type ItemProblemReason = Extract<RejectionReason, 'invalid' | 'unsupported'>;
 

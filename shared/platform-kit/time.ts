@@ -4,7 +4,7 @@
  * seconds on some objects and milliseconds on others, so `epochToIso` tells
  * them apart by size (1e11 s is the year 5138; 1e11 ms is 1973).
  */
-import { isCanonicalIso } from '../iso-utc';
+import { isCanonicalIso } from '../runtime/iso-utc';
 import { num } from './fields';
 import { malformed, missing } from './problems';
 

@@ -12,12 +12,12 @@
  *                      event drafts. Adapters never build envelopes themselves: ids,
  *                      metadata and validation are done once, by the normalizer.
  */
-import type { BlockRegistry } from '../blocks';
+import type { BlockRegistry } from '../contracts/blocks';
 import type { EventData, EventType } from '../envelope';
 import type { IdPart } from '../envelope/ids';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import type { Platform } from '../platforms';
-import type { RejectionReason } from '../rejection';
+import type { RejectionReason } from '../contracts/rejection';
 import type { Headers } from './headers';
 
 /** What a platform folder's index.ts exports; shared/platforms/registry.ts lists one per platform. */

@@ -1,5 +1,5 @@
-import { topicName } from '../topics';
-import { envNumber, type Env } from '../env';
+import { topicName } from '../contracts/topics';
+import { envNumber, type Env } from '../runtime/env';
 import { retentionDays } from '../event-log/config';
 import { MAX_CAUSATION_CHAIN } from '../envelope/envelope';
 

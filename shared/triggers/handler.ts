@@ -12,11 +12,11 @@
  */
 import type { Topic } from '@google-cloud/pubsub';
 import type { Firestore } from '@google-cloud/firestore';
-import type { EnvelopeHandler } from '../consumer';
+import type { EnvelopeHandler } from '../runtime/consumer';
 import type { Envelope } from '../envelope';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
-import { getFirestore, getTopic } from '../gcp';
-import { createLogger, type Logger } from '../log';
+import { getFirestore, getTopic } from '../runtime/gcp';
+import { createLogger, type Logger } from '../runtime/log';
 import { triggersConfig, type TriggersConfig } from './config';
 import { workflowIndexCache, type WorkflowIndexCache } from './index-cache';
 import { causedBy, guardedMatch, logRefusal } from './loops';

@@ -10,7 +10,7 @@
  * invalid workflow document is skipped with a WARNING, never a crash.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import { parseWorkflow, type WorkflowRecord } from '../workflows/model';
 import { buildIndex, type WorkspaceIndex } from './compile';
 

@@ -22,7 +22,7 @@
  * never cut silently.
  */
 import type { Envelope } from '../envelope';
-import type { Logger } from '../log';
+import type { Logger } from '../runtime/log';
 import type { WorkspaceIndex } from './compile';
 import { matchEvent, type Start } from './match';
 

@@ -6,11 +6,11 @@
  * delivery failed to publish them.
  */
 import { http } from '@google-cloud/functions-framework';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import type { Timestamp } from '@google-cloud/firestore';
 import { contactsConfig, createContactsService } from '../../shared/contacts';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/envelope/publish';
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import type { Envelope } from '../../shared/envelope';
 import { causedBy } from '../../shared/triggers/loops';
 import { testEnvelopes } from '../helpers/envelopes';

@@ -13,8 +13,8 @@ import { fromEnvelope } from '../../shared/event-log/entry';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { writeEntry } from '../../shared/event-log/writer';
 import { replayEntry } from '../../shared/events-api/replay';
-import { getFirestore } from '../../shared/gcp';
-import { toPushBody } from '../../shared/pubsub-push';
+import { getFirestore } from '../../shared/runtime/gcp';
+import { toPushBody } from '../../shared/contracts/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
 
 

@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { META_PLATFORMS, metaSecretVariables } from '../../shared/edge/config';
-import { TOPIC_SETTINGS } from '../../shared/topics';
-import { topology } from '../../shared/topology';
+import { TOPIC_SETTINGS } from '../../shared/contracts/topics';
+import { topology } from '../../shared/contracts/topology';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -42,7 +42,7 @@ function literalReads(files: string[]): Map<string, string> {
 /** What the deployed functions read: literal reads in their code, plus the names built from tables. */
 function functionSettings(): Map<string, string> {
   const reads = literalReads([...sourceFiles(path.join(ROOT, 'shared')), ...sourceFiles(path.join(ROOT, 'functions'))]);
-  for (const { variable } of Object.values(TOPIC_SETTINGS)) reads.set(variable, 'shared/topics.ts');
+  for (const { variable } of Object.values(TOPIC_SETTINGS)) reads.set(variable, 'shared/contracts/topics.ts');
   for (const platform of META_PLATFORMS) {
     for (const suffix of ['APP_SECRET', 'VERIFY_TOKEN'] as const) {
       for (const variable of metaSecretVariables(platform, suffix)) reads.set(variable, 'shared/edge/config.ts');

@@ -10,7 +10,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { loadEdgeConfig } from '../../shared/edge/config';
 import { createWebhookFunction } from '../../shared/edge/function';
 import { edge as whatsappEdge } from '../../shared/platforms/whatsapp/edge';
-import { createLogger } from '../../shared/log';
+import { createLogger } from '../../shared/runtime/log';
 import { listen, request } from '../helpers/http-client';
 import { signedRequest } from '../helpers/webhook-signing';
 

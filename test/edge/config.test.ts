@@ -1,7 +1,7 @@
 import { loadEdgeConfig } from '../../shared/edge/config';
-import { ConfigError } from '../../shared/env';
-import { parseRawAttributes, rawAttributes } from '../../shared/raw-message';
-import { TOPIC_SETTINGS } from '../../shared/topics';
+import { ConfigError } from '../../shared/runtime/env';
+import { parseRawAttributes, rawAttributes } from '../../shared/contracts/raw-message';
+import { TOPIC_SETTINGS } from '../../shared/contracts/topics';
 
 describe('loadEdgeConfig', () => {
   it('uses the documented defaults', () => {

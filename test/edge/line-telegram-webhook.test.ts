@@ -5,8 +5,8 @@
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { BLOCK_SECRETS, blockStores, saveBlock } from '../../shared/blocks';
-import { getFirestore } from '../../shared/gcp';
+import { BLOCK_SECRETS, blockStores, saveBlock } from '../../shared/contracts/blocks';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { request, listen } from '../helpers/http-client';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { signedRequest } from '../helpers/webhook-signing';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   await db.collection(BLOCK_SECRETS).doc(lineMisplaced.block_id).set({ line_channel_secrets: [MISPLACED_SECRET] });
   await saveBlock(blockStores(), telegram, { telegram_secret_tokens: [TG_TOKEN, TG_PREVIOUS] });
   // A token once issued to the Block and since rotated out: its lookup document remains, its secret does not.
-  await db.collection('block_accounts').doc(require('../../shared/blocks').telegramTokenKey(TG_REVOKED)).set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
+  await db.collection('block_accounts').doc(require('../../shared/contracts/blocks').telegramTokenKey(TG_REVOKED)).set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
 
   require('../../functions/webhook-line');
   require('../../functions/webhook-telegram');

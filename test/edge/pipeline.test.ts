@@ -2,8 +2,8 @@
  * The pipeline without a server: the log line operators alert on, and the
  * branches the functions-framework pre-empts or that need a failing dependency.
  */
-import { StaticBlockRegistry, type BlockRegistry } from '../../shared/blocks';
-import { createLogger } from '../../shared/log';
+import { StaticBlockRegistry, type BlockRegistry } from '../../shared/contracts/blocks';
+import { createLogger } from '../../shared/runtime/log';
 import { loadEdgeConfig } from '../../shared/edge/config';
 import { boundedRegistry } from '../../shared/edge/bounded-registry';
 import { handleEdgeRequest, type EdgeDeps, type EdgeRequest } from '../../shared/edge/pipeline';

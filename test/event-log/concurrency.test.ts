@@ -10,7 +10,7 @@ import { executionId } from '../../shared/envelope';
 import { fromEnvelope } from '../../shared/event-log/entry';
 import { eventLogRef, reportOutcome, type OutcomeReport } from '../../shared/event-log/outcomes';
 import { writeEntry } from '../../shared/event-log/writer';
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { messageEnvelope } from './support';
 import { uniqueName } from '../helpers/names';
 

@@ -3,12 +3,12 @@
  * gave up on and unrecognized messages all reach a log; webhook bodies are
  * kept for replay.
  */
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { rawMessageId, RAW_MESSAGES } from '../../shared/event-log/raw-store';
 import { UNROUTED_EVENTS } from '../../shared/event-log/writer';
-import type { RejectedItem } from '../../shared/rejection';
-import { rawAttributes } from '../../shared/raw-message';
+import type { RejectedItem } from '../../shared/contracts/rejection';
+import { rawAttributes } from '../../shared/contracts/raw-message';
 import { listen, push, type Running } from './support';
 import { uniqueName } from '../helpers/names';
 import '../../functions/event-log';

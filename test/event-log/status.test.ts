@@ -6,10 +6,10 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { Timestamp } from '@google-cloud/firestore';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { executionId, type Envelope } from '../../shared/envelope';
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { createEventLogHandler } from '../../shared/event-log/handler';
 import { eventLogRef, reportOutcome } from '../../shared/event-log/outcomes';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, pushSubscription, type Running } from './support';

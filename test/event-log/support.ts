@@ -10,7 +10,7 @@ import {
   assertEnvelope, contactId, conversationId, eventId, messageId, type Envelope, type EnvelopeMetadata,
 } from '../../shared/envelope';
 import type { Platform } from '../../shared/platforms';
-import { toPushBody } from '../../shared/pubsub-push';
+import { toPushBody } from '../../shared/contracts/pubsub-push';
 
 
 export interface Running {

@@ -5,12 +5,12 @@
  * parameters get a 400 with the reason, and workspaces never see each other.
  */
 import { contactId, type Envelope } from '../../shared/envelope';
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { reportOutcome } from '../../shared/event-log/outcomes';
 import { FILTER_PARAMS, ORDER_FIELD } from '../../shared/events-api/filters';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
 import { ACCOUNT_FILTER, UNROUTED_FILTERS } from '../../shared/events-api/unrouted-list';
-import { topology } from '../../shared/topology';
+import { topology } from '../../shared/contracts/topology';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import '../../functions/event-log';

@@ -5,13 +5,13 @@
  * batch item, found by metadata.raw_path, never the rest of the body.
  */
 import * as functions from '@google-cloud/functions-framework';
-import { StaticBlockRegistry, type Block } from '../../shared/blocks';
+import { StaticBlockRegistry, type Block } from '../../shared/contracts/blocks';
 import type { Envelope } from '../../shared/envelope';
 import { createEventsApi } from '../../shared/events-api/app';
 import { normalize } from '../../shared/normalize/normalize';
 import { registryRouter, staticRouter } from '../../shared/normalize/router';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
-import { rawAttributes } from '../../shared/raw-message';
+import { rawAttributes } from '../../shared/contracts/raw-message';
 import { envelopeAttributes, listen, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';

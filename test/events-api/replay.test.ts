@@ -6,17 +6,17 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import type { Message } from '@google-cloud/pubsub';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import type { Envelope } from '../../shared/envelope';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
-import { getFirestore } from '../../shared/gcp';
+import { getFirestore } from '../../shared/runtime/gcp';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { createEventsApi } from '../../shared/events-api/app';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
 import { staticRouter } from '../../shared/normalize/router';
-import { rawAttributes } from '../../shared/raw-message';
+import { rawAttributes } from '../../shared/contracts/raw-message';
 import { collect, createTopic, listen, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';

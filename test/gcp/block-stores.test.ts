@@ -1,14 +1,14 @@
 /**
- * The Block registry spans two Firestore databases (shared/blocks.ts): Blocks
+ * The Block registry spans two Firestore databases (shared/contracts/blocks.ts): Blocks
  * and lookups in `(default)`, their secrets in a database of their own, so
  * that IAM can grant the secrets to the webhooks that verify with them alone.
  * Against the Firestore emulator, which keeps named databases apart as
  * production does.
  */
 import { randomBytes } from 'node:crypto';
-import { BLOCK_SECRETS, blockCacheTtlMs, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/blocks';
-import { isDocumentId } from '../../shared/doc-id';
-import { ConfigError } from '../../shared/env';
+import { BLOCK_SECRETS, blockCacheTtlMs, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/contracts/blocks';
+import { isDocumentId } from '../../shared/runtime/doc-id';
+import { ConfigError } from '../../shared/runtime/env';
 
 const run = randomBytes(4).toString('hex');
 const block = { block_id: `blk_stores_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: `U${run}`, status: 'connected' as const };

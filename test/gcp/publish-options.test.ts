@@ -1,4 +1,4 @@
-import { publishBatchMs } from '../../shared/gcp';
+import { publishBatchMs } from '../../shared/runtime/gcp';
 
 describe('PUBSUB_BATCH_MAX_MS', () => {
   it('defaults to 5 ms', () => {

@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import { createLogger, MAX_CAUSES, REPORTED_ERROR_EVENT_TYPE } from '../../shared/log';
+import { createLogger, MAX_CAUSES, REPORTED_ERROR_EVENT_TYPE } from '../../shared/runtime/log';
 
 // Error Reporting reads a JavaScript stack as V8 prints `error.stack`: a `Name: message` header, then `    at` frames.
 const V8_STACK = /^(\w*Error): [^\n]*\n( {4}at [^\n]+\n?)+/;

@@ -1,4 +1,4 @@
-import { createLogger, traceIdFrom } from '../../shared/log';
+import { createLogger, traceIdFrom } from '../../shared/runtime/log';
 
 function capture(format: 'json' | 'pretty', level = 'DEBUG') {
   const lines: string[] = [];

@@ -10,7 +10,7 @@ import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { createNormalizerHandler } from '../../shared/normalize/handler';
 import { createRejectionPublisher } from '../../shared/normalize/publish-rejection';
 import { staticRouter, boundedRouter, type Router } from '../../shared/normalize/router';
-import { rawAttributes } from '../../shared/raw-message';
+import { rawAttributes } from '../../shared/contracts/raw-message';
 import { whatsapp } from '../fixtures/normalize/whatsapp';
 import { collect, createTopic, listen, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';

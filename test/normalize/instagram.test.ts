@@ -1,4 +1,4 @@
-import { StaticBlockRegistry } from '../../shared/blocks';
+import { StaticBlockRegistry } from '../../shared/contracts/blocks';
 import { registryRouter } from '../../shared/normalize/router';
 import { IG_ACCOUNT, IG_USER, instagram } from '../fixtures/normalize/instagram';
 import { BLK, WS, check, ids, run, type Case } from './support';

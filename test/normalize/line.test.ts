@@ -1,4 +1,4 @@
-import { StaticBlockRegistry } from '../../shared/blocks';
+import { StaticBlockRegistry } from '../../shared/contracts/blocks';
 import { registryRouter } from '../../shared/normalize/router';
 import { DESTINATION, GROUP, LINE_USER, ROOM, lineBodies } from '../fixtures/normalize/line';
 import { BLK, WS, check, ids, run, type Case } from './support';

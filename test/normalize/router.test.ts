@@ -1,5 +1,5 @@
 /** The routing deadline (boundedRouter) and its setting. */
-import { ConfigError } from '../../shared/env';
+import { ConfigError } from '../../shared/runtime/env';
 import { normalizerConfig } from '../../shared/normalize/config';
 import { RoutingTimeoutError, boundedRouter, type Router } from '../../shared/normalize/router';
 

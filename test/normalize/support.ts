@@ -5,7 +5,7 @@ import { normalize, type NormalizeInput } from '../../shared/normalize/normalize
 import { staticRouter, type Router } from '../../shared/normalize/router';
 import type { NormalizeResult } from '../../shared/normalize/types';
 import type { Platform } from '../../shared/platforms';
-import type { RejectionReason } from '../../shared/rejection';
+import type { RejectionReason } from '../../shared/contracts/rejection';
 import { instagram } from '../fixtures/normalize/instagram';
 import { lineBodies } from '../fixtures/normalize/line';
 import { messenger } from '../fixtures/normalize/messenger';

@@ -9,7 +9,7 @@
  */
 import type { Timestamp, WriteBatch } from '@google-cloud/firestore';
 import type { Envelope } from '../../shared/envelope';
-import { getFirestore, getTopic } from '../../shared/gcp';
+import { getFirestore, getTopic } from '../../shared/runtime/gcp';
 import { createOutbox, type OutboxRecord } from '../../shared/outbox/outbox';
 import { shuffled, tapTopic, type PulledMessage, type TopicTap } from '../contacts/harness';
 import { testEnvelopes } from '../helpers/envelopes';

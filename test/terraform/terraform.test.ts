@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { REASONS } from '../../shared/edge/reasons';
-import { type FirestoreAccess, type FirestoreDatabaseKey, topology } from '../../shared/topology';
+import { type FirestoreAccess, type FirestoreDatabaseKey, topology } from '../../shared/contracts/topology';
 import { type Block, type TfConfig, TF_DIR, evaluate, hasTerraform, loadConfig, only, plan, strings } from './hcl';
 
 const TERRAFORM = hasTerraform();

@@ -2,8 +2,10 @@
  * topology.json is read by Terraform (for_each) and by the local stack; a
  * dangling reference there breaks a deploy or silently drops a subscriber.
  */
-import { DEFAULT_BLOCK_SECRETS_DATABASE } from '../../shared/blocks';
-import { topology } from '../../shared/topology';
+import { DEFAULT_BLOCK_SECRETS_DATABASE } from '../../shared/contracts/blocks';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseTopology, topology, topologyProblems } from '../../shared/contracts/topology';
 
 const topics = new Set(Object.keys(topology.topics));
 const functions = new Set(Object.keys(topology.functions));
@@ -102,5 +104,26 @@ describe('topology.json is internally consistent', () => {
     for (const index of eventLog) {
       expect(index.fields.at(-1)).toEqual({ field_path: 'timestamp', order: 'DESCENDING' });
     }
+  });
+});
+
+describe('topology.json is checked against its schema when loaded', () => {
+  const copy = (): Record<string, any> => JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'topology.json'), 'utf8'));
+
+  test('the repository topology has no problems', () => {
+    expect(topologyProblems(copy())).toEqual([]);
+  });
+
+  test.each([
+    ['a misspelt function setting', (t: Record<string, any>) => (t.functions.normalizer.max_instance = 5), '/functions/normalizer/max_instance'],
+    ['an access level Terraform cannot grant', (t: Record<string, any>) => (t.functions.normalizer.firestore.default = 'write'), '/functions/normalizer/firestore/default'],
+    ['a database key that is not a database', (t: Record<string, any>) => (t.functions.normalizer.firestore.secrets = 'read'), '/functions/normalizer/firestore/secrets'],
+    ['a retry backoff without its unit', (t: Record<string, any>) => (t.subscriptions.normalizer.retry_policy.minimum_backoff = '5'), '/subscriptions/normalizer/retry_policy/minimum_backoff'],
+    ['an index field with both an order and array_config', (t: Record<string, any>) => (t.firestore.composite_indexes[0].fields[0].array_config = 'CONTAINS'), '/firestore/composite_indexes/0/fields/0'],
+  ])('%s is refused, naming its path', (_what, mutate, at) => {
+    const bad = copy();
+    mutate(bad);
+    expect(topologyProblems(bad).join('\n')).toContain(at);
+    expect(() => parseTopology(bad)).toThrow(at);
   });
 });

@@ -4,8 +4,8 @@
  * (evicted as least recently used, or the cache closed) fails the callers
  * waiting for it, so their event is nacked and retried instead of hanging.
  */
-import { getFirestore } from '../../shared/gcp';
-import { createLogger } from '../../shared/log';
+import { getFirestore } from '../../shared/runtime/gcp';
+import { createLogger } from '../../shared/runtime/log';
 import type { WorkspaceIndex } from '../../shared/triggers/compile';
 import { WorkflowListenerDropped, workflowIndexCache } from '../../shared/triggers/index-cache';
 import { uniqueName } from '../helpers/names';

@@ -4,7 +4,7 @@
  * chain each start hands on, and the refusal log line.
  */
 import { assertEnvelope, executionId, type Envelope } from '../../shared/envelope';
-import { createLogger } from '../../shared/log';
+import { createLogger } from '../../shared/runtime/log';
 import { buildIndex } from '../../shared/triggers/compile';
 import { causedBy, chainAfter, guardedMatch, logRefusal, type LoopRefusal } from '../../shared/triggers/loops';
 import { chainOf, startRequest, workflowStarted } from '../../shared/triggers/publish';

@@ -7,19 +7,19 @@
  * reaching the in-memory index.
  */
 import { http } from '@google-cloud/functions-framework';
-import { envelopeConsumer } from '../../shared/consumer';
+import { envelopeConsumer } from '../../shared/runtime/consumer';
 import type { Timestamp } from '@google-cloud/firestore';
 import { createTriggersService, triggersConfig } from '../../shared/triggers';
 import { executionId, hashId, type Envelope } from '../../shared/envelope';
 import type { EnvelopePublisher } from '../../shared/envelope/publish';
-import { getFirestore, getTopic } from '../../shared/gcp';
-import { createLogger } from '../../shared/log';
+import { getFirestore, getTopic } from '../../shared/runtime/gcp';
+import { createLogger } from '../../shared/runtime/log';
 import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
 import type { Workflow } from '../../shared/workflows/model';
 import { testEnvelopes } from '../helpers/envelopes';
 import { replayOf, serve, tapTopic, type Served, type TopicTap } from '../contacts/harness';
 import { resumeId, WAITING_FOR_REPLY_QUERY } from '../../shared/triggers/store';
-import { topology } from '../../shared/topology';
+import { topology } from '../../shared/contracts/topology';
 import { uniqueName } from '../helpers/names';
 import { until } from '../helpers/wait';
 

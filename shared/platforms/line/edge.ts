@@ -8,7 +8,7 @@
  * it goes through the same path and is published like any delivery (one message
  * per request, kind 'webhook'); the normalizer sees an empty `events` array.
  */
-import { connectedOn } from '../../blocks';
+import { connectedOn } from '../../contracts/blocks';
 import { configErrorOnce } from '../../platform-kit/config-error';
 import { singleHeader } from '../../platform-kit/headers';
 import type { EdgeAdapter } from '../../platform-kit/types';

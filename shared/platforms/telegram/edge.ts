@@ -5,7 +5,7 @@
  * so the token is then compared (constant time) with them: a token rotated out
  * of the Block's secrets stops working even if its lookup document lingers.
  */
-import { connectedOn } from '../../blocks';
+import { connectedOn } from '../../contracts/blocks';
 import { configErrorOnce } from '../../platform-kit/config-error';
 import type { EdgeAdapter } from '../../platform-kit/types';
 import { singleHeader } from '../../platform-kit/headers';

@@ -3,7 +3,7 @@
  * `webhook-rejected` topic (with the reason and the raw item) instead of being
  * dropped or retried forever. The event log lists these, so nothing is invisible.
  */
-import type { Platform } from './platforms';
+import type { Platform } from '../platforms';
 
 export const REJECTION_REASONS = {
   /** The account the event is for is not connected to any Block. */

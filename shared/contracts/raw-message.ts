@@ -13,7 +13,7 @@
  * Secrets (app secrets, verify tokens, channel secrets, Telegram secret
  * tokens) are never part of a message.
  */
-import { isPlatform, type Platform } from './platforms';
+import { isPlatform, type Platform } from '../platforms';
 
 export const RAW_ATTR = {
   platform: 'platform',

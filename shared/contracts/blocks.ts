@@ -20,10 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
-import { isDocumentId } from './doc-id';
-import { envNumber } from './env';
-import { getFirestore } from './gcp';
-import type { Platform } from './platforms';
+import { isDocumentId } from '../runtime/doc-id';
+import { envNumber } from '../runtime/env';
+import { getFirestore } from '../runtime/gcp';
+import type { Platform } from '../platforms';
 
 /** The secrets database's name when BLOCK_SECRETS_DATABASE is unset; topology.json's `firestore.block_secrets_database` (a test ties the two). */
 export const DEFAULT_BLOCK_SECRETS_DATABASE = 'block-secrets';

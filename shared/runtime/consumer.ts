@@ -15,12 +15,12 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { EnvelopeBase, validateEnvelope, type Envelope } from './envelope';
-import { NonEmpty } from './envelope/parts';
+import { EnvelopeBase, validateEnvelope, type Envelope } from '../envelope';
+import { NonEmpty } from '../envelope/parts';
 import { getFirestore } from './gcp';
 import { createLogger, type Logger } from './log';
-import { reportOutcome } from './event-log/outcomes';
-import { isPushBody, parsePushBody, type PushMessage } from './pubsub-push';
+import { reportOutcome } from '../event-log/outcomes';
+import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
 
 /** The identity every envelope has, whatever its type or version: what makes a message an envelope at all. */
 const EnvelopeIdentity = Type.Object({ id: EnvelopeBase.properties.id, type: NonEmpty(), workspace_id: EnvelopeBase.properties.workspace_id });
