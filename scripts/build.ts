@@ -2,7 +2,8 @@
  * `npm run build`: bundles every function of topology.json into dist/<name>/
  * (index.js, a package.json for Cloud Functions' Node.js buildpack and its
  * package-lock.json), packs those three into dist/<name>.zip, the source archive
- * Terraform uploads, then writes the derived schema files (scripts/write-schema.ts).
+ * Terraform uploads, then checks that the files derived from the event type
+ * registry are up to date (scripts/write-schema.ts). It writes nothing outside dist/.
  *
  * Nothing is resolved at deploy time: package.json pins the exact versions of the
  * externals, and package-lock.json (scripts/lib/lockfile.ts) is cut from the root
@@ -156,10 +157,12 @@ export async function buildAll(log: (line: string) => void = console.log): Promi
 
 async function main(): Promise<void> {
   await buildAll();
+  // The build writes only dist/: a stale generated file is an error to fix with
+  // `npm run schema`, never something the build rewrites behind the tests' back.
   // Loaded here, not at the top: a schema problem must not stop the bundles from being built first.
-  const { writeAll } = await import('./write-schema');
-  writeAll();
-  console.log('wrote the envelope schema files (scripts/write-schema.ts)');
+  const { outdated } = await import('./write-schema');
+  const stale = outdated();
+  if (stale.length) throw new Error(`out of date: ${stale.join(', ')}; run \`npm run schema\` and commit the result`);
 }
 
 if (require.main === module) {

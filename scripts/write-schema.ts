@@ -1,9 +1,9 @@
 /**
  * Writes the artefacts derived from the event type registry:
  *   schema/envelope.schema.json   the envelope JSON Schema, for other languages
- *   docs/event-types.md           the event table the README links to
+ *   docs/event-types.md           the event table the docs link to
  * `--check` writes nothing and exits 1 when either file is out of date.
- * Run by `npm run schema` and by `npm run build`.
+ * Run by `npm run schema`; `npm run build` and the tests only check.
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';

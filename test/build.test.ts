@@ -5,7 +5,7 @@
  * bundle that really serves under the functions-framework CLI and publishes to Pub/Sub.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -35,10 +35,29 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Every file of the repository outside dist/ (and node_modules, .git), with its modification time. */
+function repositoryFiles(dir = ROOT, out = new Map<string, number>()): Map<string, number> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (['node_modules', 'dist', '.git', '.emulators'].includes(entry.name) && dir === ROOT) continue;
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) repositoryFiles(file, out);
+    else if (entry.isFile()) out.set(path.relative(ROOT, file), statSync(file).mtimeMs);
+  }
+  return out;
+}
+let filesBeforeBuild: Map<string, number>;
+
 beforeAll(async () => {
+  filesBeforeBuild = repositoryFiles();
   const { stdout } = await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 10 * 1024 * 1024 });
   buildOutput = stdout;
 }, 120_000);
+
+it('writes nothing outside dist/: no tracked file (the generated schema files included) is created or touched', () => {
+  const after = repositoryFiles();
+  const changed = [...after].filter(([file, mtime]) => filesBeforeBuild.get(file) !== mtime).map(([file]) => file);
+  expect(changed).toEqual([]);
+});
 
 it.each(WEBHOOKS)('%s: dist holds index.js, its lock, and a package.json listing only what the bundle requires, pinned', (name) => {
   const dir = path.join(DIST, name);
