@@ -1,21 +1,41 @@
 /**
- * One jest run covers unit and emulator tests. The global setup starts the
- * Pub/Sub and Firestore emulators once (on free ports) and exports their hosts,
- * so integration tests talk to real emulators and `npm test` needs no extra step.
- * Type checking is done once by `tsc --noEmit` in `npm test`; ts-jest only transpiles
- * (tsconfig's `isolatedModules: true` makes it use TypeScript's transpileModule).
+ * Two jest projects:
+ *  - unit: pure tests, no emulator. They start in a second or two
+ *    (`npm run test:unit`); Google clients there point at a closed port, so a
+ *    test that reaches for Pub/Sub or Firestore fails instead of finding one.
+ *  - integration: tests named *.int.test.ts, against the Pub/Sub and Firestore
+ *    emulators that this project's global setup starts on free ports (and
+ *    stops); `npm run test:integration`.
+ * `npm test` runs both (after tsc --noEmit and the linters). ts-jest only
+ * transpiles (tsconfig's isolatedModules: true): type checking is tsc's.
  */
-/** @type {import('jest').Config} */
-module.exports = {
+const shared = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/support/env.ts'],
-  maxWorkers: 2,
   testTimeout: 30000,
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
+      setupFiles: ['<rootDir>/test/support/env.ts', '<rootDir>/test/support/no-emulators.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['**/*.int.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/env.ts'],
+    },
+  ],
 };

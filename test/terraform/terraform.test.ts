@@ -15,16 +15,13 @@ import { type Block, type TfConfig, TF_DIR, evaluate, hasTerraform, loadConfig, 
 
 const TERRAFORM = hasTerraform();
 
-/** Runs `body` when the terraform binary is on PATH; otherwise registers one passing test that says why not. */
+/** A describe block that needs the terraform binary: without it, it fails and says what to install. */
 function describeWithTerraform(name: string, body: () => void): void {
-  if (TERRAFORM) {
-    describe(name, body);
-    return;
-  }
   describe(name, () => {
-    test('not run: the terraform binary is not on PATH', () => {
-      console.warn(`[terraform tests] "${name}" not run: install Terraform >= 1.4 to run them.`);
+    beforeAll(() => {
+      if (!TERRAFORM) throw new Error('the terraform binary is not on PATH: install Terraform >= 1.4 (docs/contributing.md#testing)');
     });
+    body();
   });
 }
 
