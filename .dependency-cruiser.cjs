@@ -70,8 +70,8 @@ module.exports = {
       name: 'webhook-bundle-holds-one-edge-adapter',
       severity: 'error',
       comment:
-        'A webhook function bundles its own platform\'s edge adapter and nothing of the normalizer: it imports ' +
-        'shared/platforms/<platform>/edge, never the platform\'s index.ts, another platform, the registry or a mapper ' +
+        "A webhook function bundles its own platform's edge adapter and nothing of the normalizer: it imports " +
+        "shared/platforms/<platform>/edge, never the platform's index.ts, another platform, the registry or a mapper " +
         '(docs/performance.md#cold-start-one-platform-per-webhook-bundle).',
       from: { path: '^functions/webhook-([^/]+)/' },
       to: {
@@ -89,7 +89,7 @@ module.exports = {
       name: 'consumer-keeps-out-of-others-storage',
       severity: 'error',
       comment:
-        'contacts, triggers, event-log and events-api each own their Firestore collections: one does not import another\'s ' +
+        "contacts, triggers, event-log and events-api each own their Firestore collections: one does not import another's " +
         'storage module (store, writer, raw-store, outcomes, ...). Share through a published contract instead.',
       from: { path: '^shared/(contacts|triggers|event-log|events-api)/' },
       to: { path: CONSUMER_STORAGE, pathNot: '^shared/$1/' },

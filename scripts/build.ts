@@ -145,7 +145,10 @@ export async function buildAll(log: (line: string) => void = console.log): Promi
     }
     const fn = await buildFunction(name, entry);
     built.push(fn);
-    const deps = Object.entries(fn.dependencies).map(([dep, version]) => `${dep}@${version}`).join(', ') || 'none';
+    const deps =
+      Object.entries(fn.dependencies)
+        .map(([dep, version]) => `${dep}@${version}`)
+        .join(', ') || 'none';
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     log(
       `built ${path.relative(ROOT, fn.dir)}/index.js  ${kib(fn.bytes)}  dependencies: ${deps}  ` +

@@ -61,7 +61,8 @@ function parseArgs(argv: string[]): Args | 'help' {
     if (a === '-h' || a === '--help') return 'help';
     if (a.startsWith('--')) {
       const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (!['platform', 'workspace', 'block', 'kind', 'received-at', 'request-id'].includes(name)) throw new UsageError(`unknown option --${name}`);
+      if (!['platform', 'workspace', 'block', 'kind', 'received-at', 'request-id'].includes(name))
+        throw new UsageError(`unknown option --${name}`);
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       opts[name] = value;
@@ -75,12 +76,22 @@ function parseArgs(argv: string[]): Args | 'help' {
   const kind = opts.kind ?? 'webhook';
   if (kind !== 'webhook' && kind !== 'handshake') throw new UsageError('--kind must be webhook or handshake');
   if (files.length > 1) throw new UsageError('one body at a time');
-  return { platform: opts.platform, workspace: opts.workspace, block: opts.block, kind, receivedAt: opts['received-at'], requestId: opts['request-id'] ?? 'cli', file: files[0] ?? '-' };
+  return {
+    platform: opts.platform,
+    workspace: opts.workspace,
+    block: opts.block,
+    kind,
+    receivedAt: opts['received-at'],
+    requestId: opts['request-id'] ?? 'cli',
+    file: files[0] ?? '-',
+  };
 }
 
 async function registryRouterFromEnv(): Promise<Router> {
   if (!process.env.FIRESTORE_EMULATOR_HOST && !process.env.GOOGLE_APPLICATION_CREDENTIALS) {
-    throw new UsageError('no --workspace/--block given and no Block registry reachable: set FIRESTORE_EMULATOR_HOST (e.g. 127.0.0.1:8080) or pass --workspace W --block B');
+    throw new UsageError(
+      'no --workspace/--block given and no Block registry reachable: set FIRESTORE_EMULATOR_HOST (e.g. 127.0.0.1:8080) or pass --workspace W --block B',
+    );
   }
   // Loaded only here: the Firestore client costs start-up time the static path does not pay.
   const { firestoreRouter } = await import('../shared/normalize/firestore-router');
@@ -103,12 +114,15 @@ async function main(): Promise<number> {
   try {
     body = readFileSync(args.file === '-' ? 0 : args.file);
   } catch (err) {
-    process.stderr.write(`normalize: cannot read ${args.file === '-' ? 'stdin' : args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    process.stderr.write(
+      `normalize: cannot read ${args.file === '-' ? 'stdin' : args.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    );
     return 1;
   }
   let router: Router;
   try {
-    router = args.workspace && args.block ? staticRouter({ workspaceId: args.workspace, blockId: args.block }) : await registryRouterFromEnv();
+    router =
+      args.workspace && args.block ? staticRouter({ workspaceId: args.workspace, blockId: args.block }) : await registryRouterFromEnv();
   } catch (err) {
     process.stderr.write(`normalize: ${(err as Error).message}\n`);
     return 2;

@@ -102,9 +102,14 @@ function describe(o: Observation, expect: string[]): string {
     const consumers = Object.entries(e.consumers)
       .map(([name, c]) => `${name}=${c.status}${c.attempt && c.attempt > 1 ? `#${c.attempt}` : ''}`)
       .join(' ');
-    lines.push(`  ${e.id}  ${e.type ?? e.kind}  ${e.status ?? e.kind}` + (e.contact_id ? `  contact ${e.contact_id}` : '') + (consumers ? `  [${consumers}]` : ''));
+    lines.push(
+      `  ${e.id}  ${e.type ?? e.kind}  ${e.status ?? e.kind}` +
+        (e.contact_id ? `  contact ${e.contact_id}` : '') +
+        (consumers ? `  [${consumers}]` : ''),
+    );
     if (e.rejection) lines.push(`      rejected: ${e.rejection.reason} at ${e.rejection.path || '(body)'}: ${e.rejection.detail}`);
-    if (e.collection === 'unrouted_events') lines.push(`      unrouted: no Block is connected for this account (seeded accounts are in scripts/lib/demo.ts)`);
+    if (e.collection === 'unrouted_events')
+      lines.push(`      unrouted: no Block is connected for this account (seeded accounts are in scripts/lib/demo.ts)`);
     for (const [name, c] of Object.entries(e.consumers)) if (c.error) lines.push(`      ${name} error: ${c.error}`);
     for (const id of e.execution_ids) {
       const x = o.executions[id];
@@ -172,7 +177,13 @@ async function main(): Promise<void> {
     host: process.env.FIRESTORE_EMULATOR_HOST || `127.0.0.1:${STACK_DEFAULTS.firestorePort}`,
     ssl: false,
   });
-  const names = cli.file ? [undefined] : cli.sample === 'all' ? listSamples().filter((s) => s.platform === cli.platform).map((s) => s.name) : [cli.sample];
+  const names = cli.file
+    ? [undefined]
+    : cli.sample === 'all'
+      ? listSamples()
+          .filter((s) => s.platform === cli.platform)
+          .map((s) => s.name)
+      : [cli.sample];
   let ok = true;
   for (const name of names) {
     if (names.length > 1) process.stdout.write('\n');

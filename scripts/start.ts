@@ -51,7 +51,10 @@ function parseArgs(argv: string[]): Cli {
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.includes('=') ? arg.slice(7) : argv[++i];
       if (!value) fail('--only needs a comma-separated list of function names');
-      cli.only = value.split(',').map((s) => s.trim()).filter(Boolean);
+      cli.only = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     } else fail(`unknown option ${arg}\n\n${HELP}`);
   }
   return cli;
@@ -90,11 +93,20 @@ function summary(stack: Stack): string {
   const consumers = fns.filter((f) => f.trigger === 'pubsub');
   if (consumers.length) lines.push(`Push targets: ${consumers.map((f) => `${f.name} :${f.port}`).join(', ')}`);
   lines.push('');
-  lines.push(`Emulators:    PUBSUB_EMULATOR_HOST=${stack.pubsubHost} FIRESTORE_EMULATOR_HOST=${stack.firestoreHost}` + (stack.started.pubsub || stack.started.firestore ? `  (output in ${stack.logDir}/)` : ''));
-  lines.push(`Workspace:    ${DEMO_WORKSPACE_ID}  Blocks: ${Object.values(DEMO_BLOCKS).map((b) => `${b.block.platform}=${b.block.account_id}`).join(' ')}`);
+  lines.push(
+    `Emulators:    PUBSUB_EMULATOR_HOST=${stack.pubsubHost} FIRESTORE_EMULATOR_HOST=${stack.firestoreHost}` +
+      (stack.started.pubsub || stack.started.firestore ? `  (output in ${stack.logDir}/)` : ''),
+  );
+  lines.push(
+    `Workspace:    ${DEMO_WORKSPACE_ID}  Blocks: ${Object.values(DEMO_BLOCKS)
+      .map((b) => `${b.block.platform}=${b.block.account_id}`)
+      .join(' ')}`,
+  );
   lines.push('Demo secrets (local only, never use them anywhere else):');
   for (const [name, value] of Object.entries(DEMO_ENV_SECRETS)) lines.push(`  ${name}=${value}`);
-  lines.push(`  LINE channel secret=${DEMO_BLOCKS.line.secrets.line_channel_secrets?.[0]}  Telegram secret token=${DEMO_BLOCKS.telegram.secrets.telegram_secret_tokens?.[0]}`);
+  lines.push(
+    `  LINE channel secret=${DEMO_BLOCKS.line.secrets.line_channel_secrets?.[0]}  Telegram secret token=${DEMO_BLOCKS.telegram.secrets.telegram_secret_tokens?.[0]}`,
+  );
   for (const s of stack.skipped) lines.push(paint(33, `Skipped:      ${s.name}: ${s.reason}`));
   for (const f of stack.failed) lines.push(paint(31, `Failed:       ${f.name}: ${f.reason.split('\n')[0]}`));
   lines.push('');

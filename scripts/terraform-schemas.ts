@@ -106,7 +106,9 @@ export async function configUse(tfDir = TF_DIR): Promise<ConfigUse> {
   const providers: Record<string, string> = {};
   const types: ConfigUse['types'] = {};
   const uses: Array<{ kind: 'resources' | 'data'; type: string; local: string; where: string }> = [];
-  for (const file of readdirSync(tfDir).filter((f) => f.endsWith('.tf')).sort()) {
+  for (const file of readdirSync(tfDir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort()) {
     const json = (await parse(file, readFileSync(path.join(tfDir, file), 'utf8'))) as Record<string, any>;
     for (const tf of (json.terraform ?? []) as Array<Record<string, any>>) {
       for (const rp of (tf.required_providers ?? []) as Array<Record<string, { source?: string } | string>>) {
@@ -119,10 +121,19 @@ export async function configUse(tfDir = TF_DIR): Promise<ConfigUse> {
     // Top-level resources and data sources, and the data sources scoped to check blocks.
     const bodies = [json, ...Object.values((json.check ?? {}) as Record<string, Array<Record<string, any>>>).flat()];
     for (const body of bodies) {
-      for (const [kind, key] of [['resources', 'resource'], ['data', 'data']] as const) {
+      for (const [kind, key] of [
+        ['resources', 'resource'],
+        ['data', 'data'],
+      ] as const) {
         for (const [type, byName] of Object.entries((body[key] ?? {}) as Record<string, Record<string, Array<Record<string, unknown>>>>)) {
           for (const [name, blocks] of Object.entries(byName)) {
-            for (const block of blocks) uses.push({ kind, type, local: providerLocalName(type, block), where: `${file}: ${key === 'data' ? 'data.' : ''}${type}.${name}` });
+            for (const block of blocks)
+              uses.push({
+                kind,
+                type,
+                local: providerLocalName(type, block),
+                where: `${file}: ${key === 'data' ? 'data.' : ''}${type}.${name}`,
+              });
           }
         }
       }
@@ -131,7 +142,8 @@ export async function configUse(tfDir = TF_DIR): Promise<ConfigUse> {
   for (const use of uses) {
     if (use.local === 'terraform') continue; // built in: terraform_data
     const source = providers[use.local];
-    if (!source) throw new Error(`${use.where} uses provider "${use.local}", which terraform/versions.tf does not list in required_providers`);
+    if (!source)
+      throw new Error(`${use.where} uses provider "${use.local}", which terraform/versions.tf does not list in required_providers`);
     types[source] ??= { resources: new Set(), data: new Set() };
     types[source]![use.kind].add(use.type);
   }
@@ -195,14 +207,25 @@ class Module {
     const out = new Map<string, HclEntry>();
     let found = false;
     const visit = (node: ts.Node): void => {
-      if (ts.isVariableDeclaration(node) && node.name.getText(this.sf) === 'attrs' && node.initializer && ts.isObjectLiteralExpression(node.initializer)) {
+      if (
+        ts.isVariableDeclaration(node) &&
+        node.name.getText(this.sf) === 'attrs' &&
+        node.initializer &&
+        ts.isObjectLiteralExpression(node.initializer)
+      ) {
         found = true;
         for (const prop of node.initializer.properties) {
-          if (!ts.isPropertyAssignment(prop) || !ts.isObjectLiteralExpression(prop.initializer)) this.fail(`${where}: unexpected attrs entry ${prop.getText(this.sf).slice(0, 80)}`);
+          if (!ts.isPropertyAssignment(prop) || !ts.isObjectLiteralExpression(prop.initializer))
+            this.fail(`${where}: unexpected attrs entry ${prop.getText(this.sf).slice(0, 80)}`);
           const name = ts.isStringLiteral(prop.name) ? prop.name.text : prop.name.getText(this.sf);
           const fields: Record<string, ts.Expression> = {};
           for (const f of prop.initializer.properties) if (ts.isPropertyAssignment(f)) fields[f.name.getText(this.sf)] = f.initializer;
-          const isBlock = fields.isBlock?.kind === ts.SyntaxKind.TrueKeyword ? true : fields.isBlock?.kind === ts.SyntaxKind.FalseKeyword ? false : undefined;
+          const isBlock =
+            fields.isBlock?.kind === ts.SyntaxKind.TrueKeyword
+              ? true
+              : fields.isBlock?.kind === ts.SyntaxKind.FalseKeyword
+                ? false
+                : undefined;
           const type = fields.type && ts.isStringLiteral(fields.type) ? fields.type.text : undefined;
           const sct = fields.storageClassType && ts.isStringLiteral(fields.storageClassType) ? fields.storageClassType.text : undefined;
           if (isBlock === undefined || !type || !sct) this.fail(`${where}: incomplete attrs entry ${name}`);
@@ -232,7 +255,9 @@ class Module {
     for (const m of cls.members) {
       const comments = ts.getLeadingCommentRanges(this.sf.text, m.getFullStart()) ?? [];
       for (const c of comments) {
-        const hit = /^\/\/ (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$/.exec(this.sf.text.slice(c.pos, c.end).trim());
+        const hit = /^\/\/ (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$/.exec(
+          this.sf.text.slice(c.pos, c.end).trim(),
+        );
         if (hit) {
           current = { name: hit[1]!, flags: { computed: hit[2] === 'true', optional: hit[3] === 'true', required: hit[4] === 'true' } };
           if (out.has(current.name)) this.fail(`${cls.name?.text}.${current.name} declared twice`);
@@ -263,11 +288,16 @@ class Module {
     if (!iface) return out;
     for (const p of iface.members) {
       if (!ts.isPropertySignature(p)) continue;
-      const doc = (ts.getLeadingCommentRanges(this.sf.text, p.getFullStart()) ?? []).map((c) => this.sf.text.slice(c.pos, c.end)).join('\n');
+      const doc = (ts.getLeadingCommentRanges(this.sf.text, p.getFullStart()) ?? [])
+        .map((c) => this.sf.text.slice(c.pos, c.end))
+        .join('\n');
       const link = /\{@link \S+#(\w+) /.exec(doc);
       if (!link) continue;
       const tfName = link[1]!;
-      const firstLine = doc.split('\n').map((l) => l.replace(/^\s*\/?\*+\/?\s?/, '').trim()).find((l) => l.length > 0);
+      const firstLine = doc
+        .split('\n')
+        .map((l) => l.replace(/^\s*\/?\*+\/?\s?/, '').trim())
+        .find((l) => l.length > 0);
       out.set(tfName, { block: firstLine === `${tfName} block`, optional: !!p.questionToken });
     }
     return out;
@@ -339,7 +369,11 @@ function getterType(mod: Module, where: string, member: Member, stack: string[])
     set = true;
     expr = expr.arguments[0];
   }
-  if (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && expr.expression.expression.kind === ts.SyntaxKind.ThisKeyword) {
+  if (
+    ts.isCallExpression(expr) &&
+    ts.isPropertyAccessExpression(expr.expression) &&
+    expr.expression.expression.kind === ts.SyntaxKind.ThisKeyword
+  ) {
     const fn = expr.expression.name.text;
     const arg = expr.arguments[0];
     const t = PRIMITIVE_GETTERS[fn];
@@ -450,7 +484,8 @@ function buildBlock(mod: Module, className: string | undefined, hcl: Map<string,
 }
 
 function sortBlock(b: TfBlock): TfBlock {
-  const sortObj = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)));
+  const sortObj = <T>(o: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(Object.entries(o).sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)));
   return { attributes: sortObj(b.attributes), block_types: sortObj(b.block_types) };
 }
 
@@ -470,7 +505,8 @@ export function moduleSchema(file: string, src: string): { kind: 'resource' | 'd
   let type = '';
   let synth: ts.MethodDeclaration | undefined;
   for (const m of top.members) {
-    if (ts.isPropertyDeclaration(m) && m.name.getText(mod.sf) === 'tfResourceType' && m.initializer && ts.isStringLiteral(m.initializer)) type = m.initializer.text;
+    if (ts.isPropertyDeclaration(m) && m.name.getText(mod.sf) === 'tfResourceType' && m.initializer && ts.isStringLiteral(m.initializer))
+      type = m.initializer.text;
     if (ts.isMethodDeclaration(m) && m.name.getText(mod.sf) === 'synthesizeHclAttributes' && m.body) synth = m;
   }
   if (!type || !synth?.body) mod.fail(`${className}: no tfResourceType or synthesizeHclAttributes`);
@@ -504,7 +540,9 @@ export function moduleSource(indexJs: string): string {
   const parts = [sourceOf(indexJs)];
   const structs = path.join(path.dirname(indexJs), 'index-structs');
   if (existsSync(structs)) {
-    for (const f of readdirSync(structs).filter((n) => /^structs\d+\.js$/.test(n)).sort((a, b) => parseInt(a.slice(7), 10) - parseInt(b.slice(7), 10))) {
+    for (const f of readdirSync(structs)
+      .filter((n) => /^structs\d+\.js$/.test(n))
+      .sort((a, b) => parseInt(a.slice(7), 10) - parseInt(b.slice(7), 10))) {
       parts.push(sourceOf(path.join(structs, f)));
     }
   }
@@ -524,11 +562,16 @@ function fetchPackage(source: string, tmp: string): PackageIndex {
   if (!pin) throw new Error(`no cdktf package pinned for ${source}: add it to PACKAGES in scripts/terraform-schemas.ts`);
   const dest = path.join(tmp, pin.npm.replace(/[@/]/g, '_'));
   mkdirSync(dest, { recursive: true });
-  const out = execFileSync('npm', ['pack', `${pin.npm}@${pin.version}`, '--pack-destination', dest, '--json', '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('npm', ['pack', `${pin.npm}@${pin.version}`, '--pack-destination', dest, '--json', '--silent'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const tgz = path.join(dest, (JSON.parse(out) as Array<{ filename: string }>)[0]!.filename);
   execFileSync('tar', ['-xzf', tgz, '-C', dest, '--wildcards', 'package/package.json', 'package/lib/*.js']);
   const dir = path.join(dest, 'package');
-  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { cdktf?: { provider?: { name?: string; version?: string } } };
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    cdktf?: { provider?: { name?: string; version?: string } };
+  };
   const built = pkg.cdktf?.provider;
   if (built?.name?.toLowerCase() !== source || built.version !== pin.provider) {
     throw new Error(`${pin.npm}@${pin.version} is built from ${built?.name}@${built?.version}, not ${source}@${pin.provider}`);
@@ -551,7 +594,8 @@ function fetchPackage(source: string, tmp: string): PackageIndex {
 
 function schemaOf(index: PackageIndex, file: string, expectKind: 'resource' | 'data' | 'provider', expectType?: string): TfSchema {
   const s = moduleSchema(path.relative(index.dir, file), moduleSource(file));
-  if (s.kind !== expectKind || (expectType && s.type !== expectType)) throw new Error(`${file}: is ${s.kind} ${s.type}, expected ${expectKind} ${expectType}`);
+  if (s.kind !== expectKind || (expectType && s.type !== expectType))
+    throw new Error(`${file}: is ${s.kind} ${s.type}, expected ${expectKind} ${expectType}`);
   return s.schema;
 }
 
@@ -580,13 +624,17 @@ async function main(): Promise<void> {
     const written = new Set<string>();
     for (const source of sources) {
       const pin = PACKAGES[source];
-      if (!pin) throw new Error(`terraform/versions.tf requires ${source}, which has no cdktf package pinned in scripts/terraform-schemas.ts`);
+      if (!pin)
+        throw new Error(`terraform/versions.tf requires ${source}, which has no cdktf package pinned in scripts/terraform-schemas.ts`);
       process.stderr.write(`${source}: ${pin.npm}@${pin.version} ...\n`);
       const index = fetchPackage(source, tmp);
       if (checkAll) {
         let ok = 0;
         const errors: string[] = [];
-        for (const [kind, map] of [['resource', index.resources], ['data', index.data]] as const) {
+        for (const [kind, map] of [
+          ['resource', index.resources],
+          ['data', index.data],
+        ] as const) {
           for (const [type, f] of map) {
             try {
               schemaOf(index, f, kind, type);
@@ -597,7 +645,9 @@ async function main(): Promise<void> {
           }
         }
         schemaOf(index, index.provider!, 'provider');
-        process.stderr.write(`  ${ok} of ${index.resources.size + index.data.size} resource and data source types converted, provider block ok\n`);
+        process.stderr.write(
+          `  ${ok} of ${index.resources.size + index.data.size} resource and data source types converted, provider block ok\n`,
+        );
         for (const e of errors) process.stderr.write(`  ${e}\n`);
         if (errors.length) process.exitCode = 1;
         continue;
@@ -623,7 +673,9 @@ async function main(): Promise<void> {
       const name = schemaFileName(source);
       writeFileSync(path.join(SCHEMA_DIR, name), render(file));
       written.add(name);
-      process.stderr.write(`  wrote ${path.relative(ROOT, path.join(SCHEMA_DIR, name))}: ${used.resources.size} resource, ${used.data.size} data source types\n`);
+      process.stderr.write(
+        `  wrote ${path.relative(ROOT, path.join(SCHEMA_DIR, name))}: ${used.resources.size} resource, ${used.data.size} data source types\n`,
+      );
     }
     if (!checkAll) {
       for (const f of readdirSync(SCHEMA_DIR)) {

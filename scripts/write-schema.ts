@@ -21,7 +21,9 @@ export function renderEventTable(): string {
   const rows = (spec: boolean) =>
     EVENT_TYPE_NAMES.filter((t) => EVENT_TYPES[t].spec === spec)
       .map((t) => {
-        const fields = Object.keys(EVENT_TYPES[t].data.properties).map((f) => `\`${f}\``).join(', ');
+        const fields = Object.keys(EVENT_TYPES[t].data.properties)
+          .map((f) => `\`${f}\``)
+          .join(', ');
         return `| \`${t}\` | ${EVENT_TYPES[t].description} | ${fields} |`;
       })
       .join('\n');

@@ -84,7 +84,7 @@ it('keeps Firestore out of the Meta bundles (cold start) and in the LINE one', (
   expect(readFileSync(path.join(DIST, 'webhook-line', 'index.js'), 'utf8')).toContain('google.firestore.v1.Firestore');
 });
 
-it.each(WEBHOOKS)('%s bundles its own platform\'s edge adapter and nothing of the normalizer (cold start)', (name) => {
+it.each(WEBHOOKS)("%s bundles its own platform's edge adapter and nothing of the normalizer (cold start)", (name) => {
   const platform = name.replace('webhook-', '');
   const bundle = readFileSync(path.join(DIST, name, 'index.js'), 'utf8');
   // esbuild heads each module's code with a `// <path>` comment.
@@ -92,7 +92,13 @@ it.each(WEBHOOKS)('%s bundles its own platform\'s edge adapter and nothing of th
   expect(modules).toContain(`shared/platforms/${platform}/edge.ts`);
   const platforms = new Set(modules.filter((m) => m.startsWith('shared/platforms/')).map((m) => m.split('/')[2]));
   expect([...platforms].sort()).toEqual(['instagram', 'messenger', 'whatsapp'].includes(platform) ? ['meta', platform].sort() : [platform]);
-  expect(modules.filter((m) => /^shared\/(normalize\/|platforms\/registry|platforms\/[^/]+\/(index|normalize)|platform-kit\/(fields|problems|thread|time)\.ts)/.test(m))).toEqual([]);
+  expect(
+    modules.filter((m) =>
+      /^shared\/(normalize\/|platforms\/registry|platforms\/[^/]+\/(index|normalize)|platform-kit\/(fields|problems|thread|time)\.ts)/.test(
+        m,
+      ),
+    ),
+  ).toEqual([]);
 });
 
 it('reports functions it skipped because their entry file does not exist yet', () => {
@@ -131,7 +137,11 @@ function readZip(buf: Buffer) {
     };
     // The local header agrees and carries no extra field either.
     expect(buf.readUInt32LE(local)).toBe(0x04034b50);
-    expect([buf.readUInt16LE(local + 10), buf.readUInt16LE(local + 12), buf.readUInt32LE(local + 14)]).toEqual([entry.time, entry.date, entry.crc]);
+    expect([buf.readUInt16LE(local + 10), buf.readUInt16LE(local + 12), buf.readUInt32LE(local + 14)]).toEqual([
+      entry.time,
+      entry.date,
+      entry.crc,
+    ]);
     expect(buf.readUInt16LE(local + 28)).toBe(0);
     const size = buf.readUInt32LE(local + 18);
     const start = local + 30 + buf.readUInt16LE(local + 26);
@@ -185,7 +195,12 @@ describe('dist/<name>/package-lock.json', () => {
     const manifest = JSON.parse(readFileSync(path.join(DIST, name, 'package.json'), 'utf8'));
     const rootLock: Lockfile = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
     expect(lock).toMatchObject({ name: manifest.name, version: manifest.version, lockfileVersion: 3 });
-    expect(lock.packages['']).toEqual({ name: manifest.name, version: manifest.version, dependencies: manifest.dependencies, engines: manifest.engines });
+    expect(lock.packages['']).toEqual({
+      name: manifest.name,
+      version: manifest.version,
+      dependencies: manifest.dependencies,
+      engines: manifest.engines,
+    });
 
     const { '': _root, ...packages } = lock.packages;
     const reached = new Set<string>();
@@ -198,7 +213,9 @@ describe('dist/<name>/package-lock.json', () => {
         if (reached.has(location!)) continue;
         reached.add(location!);
         const entry = packages[location!]!;
-        const peers = Object.fromEntries(Object.entries(entry.peerDependencies ?? {}).filter(([peer]) => !entry.peerDependenciesMeta?.[peer]?.optional));
+        const peers = Object.fromEntries(
+          Object.entries(entry.peerDependencies ?? {}).filter(([peer]) => !entry.peerDependenciesMeta?.[peer]?.optional),
+        );
         visit(location!, { ...entry.dependencies, ...peers }, entry.optionalDependencies);
       }
     };
@@ -220,7 +237,7 @@ describe('dist/<name>/package-lock.json', () => {
     expect(packages[`node_modules/${FF}`]!.version).toBe(manifest.dependencies[FF]);
   });
 
-  it('keeps nested locations, follows optional and peer edges, and recomputes the root project\'s dev/optional/peer flags', () => {
+  it("keeps nested locations, follows optional and peer edges, and recomputes the root project's dev/optional/peer flags", () => {
     const pkg = (version: string, more: object = {}) => ({ version, integrity: `sha512-${version}`, ...more });
     const root: Lockfile = {
       name: 'root',
@@ -229,7 +246,10 @@ describe('dist/<name>/package-lock.json', () => {
       packages: {
         '': { name: 'root', version: '1.0.0' },
         'node_modules/a': pkg('1.0.0', { dev: true, dependencies: { b: '^2', c: '^1' }, optionalDependencies: { gone: '^1', o: '^1' } }),
-        'node_modules/a/node_modules/b': pkg('2.0.0', { peerDependencies: { c: '^1', p: '^1', r: '^1' }, peerDependenciesMeta: { p: { optional: true } } }),
+        'node_modules/a/node_modules/b': pkg('2.0.0', {
+          peerDependencies: { c: '^1', p: '^1', r: '^1' },
+          peerDependenciesMeta: { p: { optional: true } },
+        }),
         'node_modules/b': pkg('1.0.0'),
         'node_modules/c': pkg('1.0.0', { devOptional: true }),
         'node_modules/o': pkg('1.0.0', { dependencies: { q: '^1' } }),
@@ -241,8 +261,18 @@ describe('dist/<name>/package-lock.json', () => {
     };
     const lock = functionLockfile(root, { name: 'fn', version: '0.1.0', dependencies: { a: '1.0.0' } });
     // a's b is the nested 2.0.0, not node_modules/b; the optional peer p, the missing optional gone and unused stay out.
-    expect(Object.keys(lock.packages)).toEqual(['', 'node_modules/a', 'node_modules/a/node_modules/b', 'node_modules/c', 'node_modules/o', 'node_modules/q', 'node_modules/r']);
-    expect(lock.packages['node_modules/a']).toEqual(pkg('1.0.0', { dependencies: { b: '^2', c: '^1' }, optionalDependencies: { gone: '^1', o: '^1' } }));
+    expect(Object.keys(lock.packages)).toEqual([
+      '',
+      'node_modules/a',
+      'node_modules/a/node_modules/b',
+      'node_modules/c',
+      'node_modules/o',
+      'node_modules/q',
+      'node_modules/r',
+    ]);
+    expect(lock.packages['node_modules/a']).toEqual(
+      pkg('1.0.0', { dependencies: { b: '^2', c: '^1' }, optionalDependencies: { gone: '^1', o: '^1' } }),
+    );
     expect(lock.packages['node_modules/c']).toEqual(pkg('1.0.0')); // also b's peer, but a regular dependency of a
     expect(lock.packages['node_modules/o']).toEqual(pkg('1.0.0', { optional: true, dependencies: { q: '^1' } }));
     expect(lock.packages['node_modules/q']).toEqual(pkg('1.0.0', { optional: true }));
@@ -257,9 +287,15 @@ describe('dist/<name>/package-lock.json', () => {
     await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 10 * 1024 * 1024 });
     // npm ls exits non-zero on a missing, invalid or extraneous package.
     await run('npm', ['ls', '--all'], { cwd: dir, maxBuffer: 10 * 1024 * 1024 });
-    const { stdout } = await run(process.execPath, ['-e', `require(${JSON.stringify(FF)}); console.log(require.resolve(${JSON.stringify(FF)}))`], { cwd: dir });
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(FF)}); console.log(require.resolve(${JSON.stringify(FF)}))`],
+      { cwd: dir },
+    );
     expect(stdout.trim().startsWith(path.join(dir, 'node_modules') + path.sep)).toBe(true);
-    expect(readFileSync(path.join(dir, 'package-lock.json')).equals(readFileSync(path.join(DIST, 'webhook-whatsapp', 'package-lock.json')))).toBe(true);
+    expect(
+      readFileSync(path.join(dir, 'package-lock.json')).equals(readFileSync(path.join(DIST, 'webhook-whatsapp', 'package-lock.json'))),
+    ).toBe(true);
   }, 60_000);
 });
 
@@ -273,10 +309,14 @@ describe('the bundled webhook-whatsapp under the functions-framework CLI', () =>
     topic = await createTopicWithSubscription('edge-build');
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [FF_BIN, '--source', path.join(DIST, 'webhook-whatsapp'), '--target', 'webhookWhatsapp', '--port', String(port)], {
-      env: { ...process.env, RAW_TOPIC: topic.topic, META_APP_SECRET: SECRET, META_VERIFY_TOKEN: 'bundle-vt', LOG_LEVEL: 'silent' },
-      stdio: 'ignore',
-    });
+    child = spawn(
+      process.execPath,
+      [FF_BIN, '--source', path.join(DIST, 'webhook-whatsapp'), '--target', 'webhookWhatsapp', '--port', String(port)],
+      {
+        env: { ...process.env, RAW_TOPIC: topic.topic, META_APP_SECRET: SECRET, META_VERIFY_TOKEN: 'bundle-vt', LOG_LEVEL: 'silent' },
+        stdio: 'ignore',
+      },
+    );
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
@@ -309,7 +349,7 @@ describe('the bundled webhook-whatsapp under the functions-framework CLI', () =>
     expect(messages[0]!.data.equals(signed.body)).toBe(true);
   });
 
-  it('answers malformed JSON with our JSON 400: the body guard finds the framework\'s Express from the bundle', async () => {
+  it("answers malformed JSON with our JSON 400: the body guard finds the framework's Express from the bundle", async () => {
     const res = await request(baseUrl, { method: 'POST', ...signedRequest('whatsapp', '{"object":', SECRET) });
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });

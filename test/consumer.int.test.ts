@@ -20,7 +20,10 @@ import { waitFor } from './helpers/wait';
 const handled: string[] = [];
 const lines: Record<string, unknown>[] = [];
 const logger = createLogger({ component: 'contacts' }, { level: 'INFO', format: 'json', write: (l) => lines.push(JSON.parse(l)) });
-http('consumerUnderTest', envelopeConsumer('contacts', async (e) => void handled.push(e.id), { logger }));
+http(
+  'consumerUnderTest',
+  envelopeConsumer('contacts', async (e) => void handled.push(e.id), { logger }),
+);
 
 let consumer: Running;
 beforeAll(async () => {
@@ -52,7 +55,11 @@ describe('envelopeConsumer: what can never succeed is acked, with its reason', (
     ['bytes that are not JSON', '{"id":"evt_1",', 'not_json'],
     ['JSON that is not an object', '[1,2,3]', 'not_an_envelope'],
     ['an object with no envelope identity', '{"hello":"world"}', 'not_an_envelope'],
-    ['an id that is no event id', JSON.stringify({ id: 'nope', type: 'messaging.message.received', workspace_id: 'ws_x' }), 'not_an_envelope'],
+    [
+      'an id that is no event id',
+      JSON.stringify({ id: 'nope', type: 'messaging.message.received', workspace_id: 'ws_x' }),
+      'not_an_envelope',
+    ],
   ])('acks %s', async (_name, data, reason) => {
     const before = handled.length;
     expect(await deliver(data)).toBe(204);
@@ -72,11 +79,22 @@ describe('envelopeConsumer: a schema violation is nacked, so a newer bundle or t
     for (const attempt of [1, 2]) expect(isNack(await deliver(data, attempt))).toBe(true);
 
     expect(handled).not.toContain(envelope.id);
-    expect(lines).toContainEqual(expect.objectContaining({
-      severity: 'WARNING', outcome: 'retrying', reason: 'schema_violation', event_id: envelope.id, workspace_id: ws, attempt: 2,
-    }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        severity: 'WARNING',
+        outcome: 'retrying',
+        reason: 'schema_violation',
+        event_id: envelope.id,
+        workspace_id: ws,
+        attempt: 2,
+      }),
+    );
     const entry = (await eventLogRef(getFirestore(), ws, envelope.id).get()).data();
-    expect(entry?.consumers?.contacts).toMatchObject({ status: 'retrying', attempt: 2, error: expect.stringContaining('schema violation') });
+    expect(entry?.consumers?.contacts).toMatchObject({
+      status: 'retrying',
+      attempt: 2,
+      error: expect.stringContaining('schema violation'),
+    });
   });
 
   it('still processes the same event once it validates (the rollout finished)', async () => {
@@ -96,9 +114,15 @@ describe('envelopeConsumer: a schema violation is nacked, so a newer bundle or t
     try {
       await pushSubscription(`${topic}-contacts`, topic, consumer.url, { topic: deadLetters, maxDeliveryAttempts: 5 });
       const envelope = b.message({ user: 'u3', at: '2026-03-31T10:00:00.000Z', text: 'hi' });
-      await pubsub().topic(topic).publishMessage({ data: Buffer.from(withNewField(envelope)) });
+      await pubsub()
+        .topic(topic)
+        .publishMessage({ data: Buffer.from(withNewField(envelope)) });
 
-      const dead = await waitFor('the dead letter', async () => parked.messages.find((m) => JSON.parse(m.data.toString()).id === envelope.id), { timeoutMs: 45_000 });
+      const dead = await waitFor(
+        'the dead letter',
+        async () => parked.messages.find((m) => JSON.parse(m.data.toString()).id === envelope.id),
+        { timeoutMs: 45_000 },
+      );
       expect(dead.attributes.CloudPubSubDeadLetterSourceSubscription).toBe(`${topic}-contacts`);
       expect(handled).not.toContain(envelope.id);
     } finally {

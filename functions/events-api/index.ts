@@ -10,7 +10,10 @@ import { renormalizeFresh, renormalizeWith } from '../../shared/events-api/renor
 import { firestoreRouter } from '../../shared/normalize/firestore-router';
 
 let router: ReturnType<typeof firestoreRouter> | undefined;
-functions.http('eventsApi', createEventsApi({
-  renormalize: renormalizeWith(() => (router ??= firestoreRouter())),
-  renormalizeUnrouted: renormalizeFresh(),
-}));
+functions.http(
+  'eventsApi',
+  createEventsApi({
+    renormalize: renormalizeWith(() => (router ??= firestoreRouter())),
+    renormalizeUnrouted: renormalizeFresh(),
+  }),
+);

@@ -177,8 +177,16 @@ export async function run(): Promise<void> {
     process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
     process.env.METADATA_SERVER_DETECTION = 'none'; // no probe of the GCE metadata server from here
     const stores = blockStores();
-    await saveBlock(stores, { block_id: 'blk_bench_line', workspace_id: 'ws_bench', platform: 'line', account_id: LINE_BOT, status: 'connected' }, { line_channel_secrets: [LINE_SECRET] });
-    await saveBlock(stores, { block_id: 'blk_bench_tg', workspace_id: 'ws_bench', platform: 'telegram', account_id: 'bench_bot', status: 'connected' }, { telegram_secret_tokens: [TG_TOKEN] });
+    await saveBlock(
+      stores,
+      { block_id: 'blk_bench_line', workspace_id: 'ws_bench', platform: 'line', account_id: LINE_BOT, status: 'connected' },
+      { line_channel_secrets: [LINE_SECRET] },
+    );
+    await saveBlock(
+      stores,
+      { block_id: 'blk_bench_tg', workspace_id: 'ws_bench', platform: 'telegram', account_id: 'bench_bot', status: 'connected' },
+      { telegram_secret_tokens: [TG_TOKEN] },
+    );
     await Promise.all([stores.registry.terminate(), stores.secrets.terminate()]);
 
     const env = {
@@ -190,7 +198,11 @@ export async function run(): Promise<void> {
       META_APP_SECRET: APP_SECRET,
       META_VERIFY_TOKEN: 'bench-vt',
     };
-    const bundles = Object.fromEntries(await Promise.all(WEBHOOKS.map(async (w) => [w.name, (await buildFunction(w.name, path.join(ROOT, 'functions', w.name, 'index.ts'))).dir])));
+    const bundles = Object.fromEntries(
+      await Promise.all(
+        WEBHOOKS.map(async (w) => [w.name, (await buildFunction(w.name, path.join(ROOT, 'functions', w.name, 'index.ts'))).dir]),
+      ),
+    );
     const unbundled = await buildUnbundled();
 
     // Throughput: bare handler vs the bundled WhatsApp webhook, both servers up, loaded one at a time in
@@ -214,7 +226,9 @@ export async function run(): Promise<void> {
       await Promise.all([stop(bare), stop(webhook)]);
     }
 
-    console.log(`\nthroughput: ${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${DURATION_S} s (after a 1 s warm-up), each server in its own process; medians of the rounds\n`);
+    console.log(
+      `\nthroughput: ${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${DURATION_S} s (after a 1 s warm-up), each server in its own process; medians of the rounds\n`,
+    );
     const summary = (runs: AutocannonResult[]) => ({
       rps: median(runs.map((r) => r.requests.average)),
       p50: median(runs.map((r) => r.latency.p50)),
@@ -224,7 +238,14 @@ export async function run(): Promise<void> {
     });
     const bareSummary = summary(bareRuns);
     const hookSummary = summary(hookRuns);
-    const row = (name: string, r: ReturnType<typeof summary>) => [name, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), String(r.failed), r.rounds];
+    const row = (name: string, r: ReturnType<typeof summary>) => [
+      name,
+      fmt(r.rps),
+      fmt(r.p50, 1),
+      fmt(r.p99, 1),
+      String(r.failed),
+      r.rounds,
+    ];
     console.log(
       table([
         ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s / p99 ms)'],
@@ -233,7 +254,9 @@ export async function run(): Promise<void> {
       ]),
     );
     const ratio = median(hookRuns.map((r, i) => r.requests.average / bareRuns[i]!.requests.average));
-    console.log(`\nratio webhook/bare (median of the rounds' ratios): ${fmt(ratio * 100)}% of bare throughput (target ≥ 50%), median p99 ${fmt(hookSummary.p99, 1)} ms (target < 50 ms)`);
+    console.log(
+      `\nratio webhook/bare (median of the rounds' ratios): ${fmt(ratio * 100)}% of bare throughput (target ≥ 50%), median p99 ${fmt(hookSummary.p99, 1)} ms (target < 50 ms)`,
+    );
 
     // Cold start: process spawn to the first 200 of a signed request (which loads and connects the clients).
     const rows: string[][] = [['function', 'bundled ms', 'unbundled ms', 'bundle KiB']];
@@ -256,7 +279,9 @@ export async function run(): Promise<void> {
       const plain = await measure(path.join(unbundled, 'functions', w.name, 'index.js'));
       rows.push([w.name, fmt(bundled), fmt(plain), fmt(statSync(path.join(bundles[w.name]!, 'index.js')).size / 1024)]);
     }
-    console.log(`\ncold start: spawn → first 200 to a signed POST (median of ${COLD_RUNS}); unbundled = same sources transpiled file by file, clients from node_modules\n`);
+    console.log(
+      `\ncold start: spawn → first 200 to a signed POST (median of ${COLD_RUNS}); unbundled = same sources transpiled file by file, clients from node_modules\n`,
+    );
     console.log(table(rows));
   } finally {
     rmSync(path.join(ROOT, 'dist', '.bench-unbundled'), { recursive: true, force: true });

@@ -29,14 +29,33 @@ const RECEIVED_FROM = Date.parse('2024-03-31T10:15:31.000Z');
  */
 function mix(): Array<{ platform: Platform; body: Buffer; receivedAt: string; requestId: string }> {
   const weighted: Array<[Platform, unknown, number]> = [
-    ['whatsapp', whatsapp.text, 8], ['whatsapp', whatsapp.statuses, 6], ['whatsapp', whatsapp.media, 1], ['whatsapp', whatsapp.reaction, 1],
-    ['whatsapp', whatsapp.buttonReply, 1], ['whatsapp', whatsapp.order, 1],
-    ['instagram', instagram.text, 6], ['instagram', instagram.attachments, 1], ['instagram', instagram.comment, 2], ['instagram', instagram.storyReply, 1],
-    ['messenger', messenger.text, 5], ['messenger', messenger.batch, 2], ['messenger', messenger.delivery, 2], ['messenger', messenger.reactions, 1], ['messenger', messenger.postback, 1],
-    ['line', lineBodies.text, 4], ['line', lineBodies.media, 1], ['line', lineBodies.followUnfollow, 1], ['line', lineBodies.postback, 1],
-    ['telegram', telegramBodies.text, 4], ['telegram', telegramBodies.callback, 1], ['telegram', telegramBodies.reactionChanged, 1], ['telegram', telegramBodies.photo, 1],
+    ['whatsapp', whatsapp.text, 8],
+    ['whatsapp', whatsapp.statuses, 6],
+    ['whatsapp', whatsapp.media, 1],
+    ['whatsapp', whatsapp.reaction, 1],
+    ['whatsapp', whatsapp.buttonReply, 1],
+    ['whatsapp', whatsapp.order, 1],
+    ['instagram', instagram.text, 6],
+    ['instagram', instagram.attachments, 1],
+    ['instagram', instagram.comment, 2],
+    ['instagram', instagram.storyReply, 1],
+    ['messenger', messenger.text, 5],
+    ['messenger', messenger.batch, 2],
+    ['messenger', messenger.delivery, 2],
+    ['messenger', messenger.reactions, 1],
+    ['messenger', messenger.postback, 1],
+    ['line', lineBodies.text, 4],
+    ['line', lineBodies.media, 1],
+    ['line', lineBodies.followUnfollow, 1],
+    ['line', lineBodies.postback, 1],
+    ['telegram', telegramBodies.text, 4],
+    ['telegram', telegramBodies.callback, 1],
+    ['telegram', telegramBodies.reactionChanged, 1],
+    ['telegram', telegramBodies.photo, 1],
   ];
-  const bodies = weighted.flatMap(([platform, body, n]) => Array.from({ length: n }, () => ({ platform, body: Buffer.from(JSON.stringify(body)) })));
+  const bodies = weighted.flatMap(([platform, body, n]) =>
+    Array.from({ length: n }, () => ({ platform, body: Buffer.from(JSON.stringify(body)) })),
+  );
   return bodies.map((b, i) => ({ ...b, receivedAt: new Date(RECEIVED_FROM + i * 1_007).toISOString(), requestId: `bench-${i}` }));
 }
 

@@ -53,7 +53,9 @@ function report(r: NormalizerBenchResult): void {
     { path: 'floor: JSON.parse + JSON.stringify of the input', 'envelopes/s': Math.round(r.floor) },
     { path: 'output floor: JSON.parse of the input + JSON.stringify of our envelopes', 'envelopes/s': Math.round(r.outputFloor) },
   ]);
-  console.log(`ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)} (target ≥ 0.33) ${r.ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`);
+  console.log(
+    `ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)} (target ≥ 0.33) ${r.ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
+  );
   console.log(`ratio ours/output floor (median of paired runs): ${r.outputRatio.toFixed(2)}`);
 }
 

@@ -18,14 +18,37 @@ const EVENTS = 2000;
 const ROUNDS = 7;
 const PASSES = 25; // passes over the events per round
 
-const words = ['preço', 'pedido', 'entrega', 'promo', 'cupom', 'horario', 'suporte', 'cancelar', 'troca', 'tamanho', 'frete', 'pix', 'boleto', 'catalogo', 'ola'];
+const words = [
+  'preço',
+  'pedido',
+  'entrega',
+  'promo',
+  'cupom',
+  'horario',
+  'suporte',
+  'cancelar',
+  'troca',
+  'tamanho',
+  'frete',
+  'pix',
+  'boleto',
+  'catalogo',
+  'ola',
+];
 
 function workflows(): WorkflowRecord[] {
   const out: WorkflowRecord[] = [];
   for (let i = 0; i < WORKFLOWS; i++) {
     const w = `${words[i % words.length]}${i}`;
     const kinds: Trigger[] = [
-      { id: 't', kind: 'message', keywords: [{ match: 'contains', value: w }, { match: 'exact', value: `${w}!` }] },
+      {
+        id: 't',
+        kind: 'message',
+        keywords: [
+          { match: 'contains', value: w },
+          { match: 'exact', value: `${w}!` },
+        ],
+      },
       { id: 't', kind: 'message', keywords: [{ match: 'starts_with', value: w }] },
       { id: 't', kind: 'message', keywords: [{ match: 'regex', value: `^(quero|want)\\s+${w}\\b` }] },
       { id: 't', kind: 'postback', payload: { match: i % 2 ? 'equals' : 'prefix', value: `P_${i}` } },
@@ -33,7 +56,15 @@ function workflows(): WorkflowRecord[] {
       { id: 't', kind: 'message', keywords: [{ match: 'contains', value: w }], platforms: ['instagram'] },
       { id: 't', kind: 'follow', block_ids: [`blk_${i % 5}`] },
       { id: 't', kind: 'reaction', emojis: ['❤', '🔥'] },
-      { id: 't', kind: 'event', event_type: 'commerce.order.created', conditions: [{ path: 'data.order.total', op: 'exists' }, { path: 'data.order.currency', op: 'in', value: ['BRL', 'USD'] }] },
+      {
+        id: 't',
+        kind: 'event',
+        event_type: 'commerce.order.created',
+        conditions: [
+          { path: 'data.order.total', op: 'exists' },
+          { path: 'data.order.currency', op: 'in', value: ['BRL', 'USD'] },
+        ],
+      },
       { id: 't', kind: 'story_reply', keywords: [{ match: 'contains', value: w }] },
     ];
     const triggers = [kinds[i % kinds.length] as Trigger];
@@ -50,7 +81,14 @@ function events(): Envelope[] {
   for (let i = 0; i < EVENTS; i++) {
     const w = `${words[i % words.length]}${(i * 7) % WORKFLOWS}`;
     const r = i % 20;
-    if (r < 12) out.push(b.message({ user: `u${i}`, at, text: r < 4 ? `Olá, quero saber do ${w.toUpperCase()} por favor` : `mensagem comum número ${i} sem palavra-chave` }));
+    if (r < 12)
+      out.push(
+        b.message({
+          user: `u${i}`,
+          at,
+          text: r < 4 ? `Olá, quero saber do ${w.toUpperCase()} por favor` : `mensagem comum número ${i} sem palavra-chave`,
+        }),
+      );
     else if (r < 15) out.push(b.postback({ user: `u${i}`, at, payload: `P_${i % 600}` }));
     else if (r < 17) out.push(b.comment({ user: `u${i}`, at, postId: `post_${i % 50}`, text: `amei ${w}` }));
     else if (r < 18) out.push(b.reaction({ user: `u${i}`, at, emoji: '❤' }));
@@ -90,12 +128,20 @@ export async function run(): Promise<void> {
   for (const e of evts) started += matchEvent(index, e).length;
 
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`workspace: ${index.activeWorkflows} active workflows; ${evts.length} events (60% messages, 15% postbacks, 10% comments, 15% other); ${ROUNDS} rounds x ${PASSES} passes`);
+  console.log(
+    `workspace: ${index.activeWorkflows} active workflows; ${evts.length} events (60% messages, 15% postbacks, 10% comments, 15% other); ${ROUNDS} rounds x ${PASSES} passes`,
+  );
   console.table([
     { loop: 'baseline (read event type)', 'decisions/s (median)': fmt(median(base)) },
     { loop: 'matchEvent (500 workflows)', 'decisions/s (median)': fmt(median(match)) },
   ]);
-  console.log(`ratio baseline/matching: ${(median(base) / median(match)).toFixed(1)}x; starts per event: ${(started / evts.length).toFixed(2)}; (sink ${sink % 10})`);
+  console.log(
+    `ratio baseline/matching: ${(median(base) / median(match)).toFixed(1)}x; starts per event: ${(started / evts.length).toFixed(2)}; (sink ${sink % 10})`,
+  );
 }
 
-if (require.main === module) run().catch((err) => { console.error(err); process.exit(1); });
+if (require.main === module)
+  run().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

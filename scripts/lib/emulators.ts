@@ -136,10 +136,7 @@ export async function startEmulator(name: EmulatorName, options: StartOptions): 
   assertJava();
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
-  const args =
-    name === 'pubsub'
-      ? [`--host=127.0.0.1`, `--port=${port}`]
-      : ['start', `--host=127.0.0.1`, `--port=${port}`];
+  const args = name === 'pubsub' ? [`--host=127.0.0.1`, `--port=${port}`] : ['start', `--host=127.0.0.1`, `--port=${port}`];
   const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(bin, args, {
     detached: true,

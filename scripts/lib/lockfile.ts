@@ -110,7 +110,9 @@ export function functionLockfile(root: Lockfile, manifest: RootManifest): Lockfi
         const to = resolveLocation(packages, from, edge.name);
         if (!to) {
           if (edge.kind === 'optional') continue;
-          throw new Error(`package-lock.json has no ${edge.name} reachable from ${from || 'the root'} (a ${edge.kind} dependency); run npm install`);
+          throw new Error(
+            `package-lock.json has no ${edge.name} reachable from ${from || 'the root'} (a ${edge.kind} dependency); run npm install`,
+          );
         }
         if (seen.has(to)) continue;
         const entry = packages[to]!;

@@ -85,13 +85,20 @@ export interface WaitOptions {
 }
 
 const fingerprint = (o: Observation) =>
-  JSON.stringify(o.entries.map((e) => [e.id, e.status, e.execution_ids.length]).concat(Object.values(o.executions).map((x) => [x.id, x.status])));
+  JSON.stringify(
+    o.entries.map((e) => [e.id, e.status, e.execution_ids.length]).concat(Object.values(o.executions).map((x) => [x.id, x.status])),
+  );
 
 /**
  * Polls until the request's entries are all final and stable, or the deadline
  * passes; returns the last observation either way (settled says which).
  */
-export async function waitForRequest(db: Firestore, workspaceId: string, requestId: string, options: WaitOptions = {}): Promise<Observation> {
+export async function waitForRequest(
+  db: Firestore,
+  workspaceId: string,
+  requestId: string,
+  options: WaitOptions = {},
+): Promise<Observation> {
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   const quietMs = options.quietMs ?? 750;
   let last: Observation = { entries: [], executions: {}, settled: false };

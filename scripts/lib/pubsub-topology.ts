@@ -43,11 +43,7 @@ export interface TopologyResult {
   withoutEndpoint: string[];
 }
 
-function subscriptionOptions(
-  projectId: string,
-  spec: SubscriptionSpec,
-  endpoint: string | undefined,
-): CreateSubscriptionOptions {
+function subscriptionOptions(projectId: string, spec: SubscriptionSpec, endpoint: string | undefined): CreateSubscriptionOptions {
   const options: CreateSubscriptionOptions = {
     ackDeadlineSeconds: spec.ack_deadline_seconds,
     retryPolicy: {

@@ -38,7 +38,9 @@ export function listSamples(): Sample[] {
   for (const platform of PLATFORMS) {
     const dir = path.join(SAMPLES_DIR, platform);
     if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       out.push(loadSample(platform, file.slice(0, -5)));
     }
   }
@@ -49,7 +51,9 @@ export function loadSample(platform: string, name: string): Sample {
   if (!isPlatform(platform)) throw new Error(`unknown platform ${JSON.stringify(platform)} (one of ${PLATFORMS.join(', ')})`);
   const file = path.join(SAMPLES_DIR, platform, `${name}.json`);
   if (!existsSync(file)) {
-    const names = existsSync(path.join(SAMPLES_DIR, platform)) ? readdirSync(path.join(SAMPLES_DIR, platform)).map((f) => f.replace(/\.json$/, '')) : [];
+    const names = existsSync(path.join(SAMPLES_DIR, platform))
+      ? readdirSync(path.join(SAMPLES_DIR, platform)).map((f) => f.replace(/\.json$/, ''))
+      : [];
     throw new Error(`no sample ${platform}/${name}; ${platform} has: ${names.join(', ') || '(none)'}`);
   }
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as Omit<Sample, 'platform' | 'name'>;
@@ -72,7 +76,11 @@ export function fillSample(body: unknown, options: FillOptions = {}): unknown {
   const rand = digest.subarray(0, 8).toString('hex');
   // Below 2^53 and positive: a valid JSON integer for Telegram update_id / message_id.
   const randInt = Number(digest.readBigUInt64BE(8) % 9_000_000_000_000n) + 1_000_000_000_000;
-  const ulid = Array.from(digest.subarray(16, 32)).map((b) => CROCKFORD[b % 32]).join('').padEnd(26, '0').slice(0, 26);
+  const ulid = Array.from(digest.subarray(16, 32))
+    .map((b) => CROCKFORD[b % 32])
+    .join('')
+    .padEnd(26, '0')
+    .slice(0, 26);
   const text: Record<string, string> = {
     now_ms: String(now.getTime()),
     now_s: String(Math.floor(now.getTime() / 1000)),

@@ -146,7 +146,8 @@ export function functionEnvironment(
   const secrets: Record<string, string> = {};
   for (const secret of spec.secrets) {
     const value = DEMO_ENV_SECRETS[secret];
-    if (value === undefined) throw new StackError(`topology.json gives ${name} the secret ${secret}, which has no local demo value in scripts/lib/demo.ts`);
+    if (value === undefined)
+      throw new StackError(`topology.json gives ${name} the secret ${secret}, which has no local demo value in scripts/lib/demo.ts`);
     secrets[secret] = value;
   }
   return {
@@ -187,11 +188,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     const [pubsubEmulator, firestoreEmulator] = await Promise.all([
-      resolveEmulator('pubsub', options.pubsubHost, options.pubsubPort ?? STACK_DEFAULTS.pubsubPort, projectId, logDir, notice).then((e) => {
-        emulators.push(e);
-        return e;
-      }),
-      resolveEmulator('firestore', options.firestoreHost, options.firestorePort ?? STACK_DEFAULTS.firestorePort, projectId, logDir, notice).then((e) => {
+      resolveEmulator('pubsub', options.pubsubHost, options.pubsubPort ?? STACK_DEFAULTS.pubsubPort, projectId, logDir, notice).then(
+        (e) => {
+          emulators.push(e);
+          return e;
+        },
+      ),
+      resolveEmulator(
+        'firestore',
+        options.firestoreHost,
+        options.firestorePort ?? STACK_DEFAULTS.firestorePort,
+        projectId,
+        logDir,
+        notice,
+      ).then((e) => {
         emulators.push(e);
         return e;
       }),
@@ -217,7 +227,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         continue;
       }
       if (!(await portFree(port))) {
-        throw new StackError(`Port ${port} for ${name} is in use (is another \`npm start\` running?); set FUNCTIONS_PORT to another first port.`);
+        throw new StackError(
+          `Port ${port} for ${name} is in use (is another \`npm start\` running?); set FUNCTIONS_PORT to another first port.`,
+        );
       }
       toStart.push({ name, port });
     }
@@ -240,7 +252,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           running.push(fn);
           functions[name] = { name, url: fn.url, port, trigger: spec.trigger, entryPoint: spec.entry_point, secrets: spec.secrets };
           void fn.exited.then((code) => {
-            if (!stopped) notice(`ERROR: ${name} exited (${code}); the rest of the stack keeps running. Restart \`npm start\` after fixing it.`);
+            if (!stopped)
+              notice(`ERROR: ${name} exited (${code}); the rest of the stack keeps running. Restart \`npm start\` after fixing it.`);
           });
         } catch (err) {
           failed.push({ name, reason: (err as Error).message });

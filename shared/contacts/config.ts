@@ -18,7 +18,6 @@ export interface ContactsConfig {
 
 export const DEFAULT_COALESCE_SECONDS = 60;
 
-
 export function contactsConfig(env: Env = process.env): ContactsConfig {
   const seconds = envNumber(env, 'CONTACTS_COALESCE_SECONDS', DEFAULT_COALESCE_SECONDS, { min: 0 });
   return { eventsTopic: topicName('events', env), coalesceMs: seconds * 1000, retentionDays: retentionDays(env) };

@@ -38,7 +38,11 @@ export function contactCreated(obs: Observation, doc: ContactDoc): Envelope {
 }
 
 export function contactUpdated(obs: Observation, doc: ContactDoc, changedFields: string[]): Envelope {
-  return derivedEnvelope(obs, 'crm.contact.updated', { contact_id: doc.contact_id, contact: contactRecord(doc), changed_fields: changedFields });
+  return derivedEnvelope(obs, 'crm.contact.updated', {
+    contact_id: doc.contact_id,
+    contact: contactRecord(doc),
+    changed_fields: changedFields,
+  });
 }
 
 export function conversationCreated(obs: Observation, doc: ConversationDoc): Envelope | undefined {

@@ -48,7 +48,10 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
 
   /** After an outbox entry went out: for a first delivery, a redelivery and a replay. */
   const published = (entry: OutboxEntry, log: Logger): void => {
-    log.info('derived events published', { source_event_id: entry.source_event_id, derived: envelopesOf(entry).map((e) => ({ id: e.id, type: e.type })) });
+    log.info('derived events published', {
+      source_event_id: entry.source_event_id,
+      derived: envelopesOf(entry).map((e) => ({ id: e.id, type: e.type })),
+    });
   };
 
   const handle: EnvelopeHandler = async (envelope, { log }) => {

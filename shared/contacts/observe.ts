@@ -85,7 +85,13 @@ export function observe(envelope: Envelope): Observation | undefined {
   const activity = ACTIVITY[envelope.type];
   if (activity === undefined) return undefined;
   const at = Date.parse(envelope.timestamp);
-  const base = { event_id: envelope.id, workspace_id: envelope.workspace_id, at, timestamp: envelope.timestamp, causation: causationOf(envelope.metadata) };
+  const base = {
+    event_id: envelope.id,
+    workspace_id: envelope.workspace_id,
+    at,
+    timestamp: envelope.timestamp,
+    causation: causationOf(envelope.metadata),
+  };
 
   if (envelope.type === 'messaging.conversation.closed') {
     // Closing comes from an agent or a service: no Block need be named.
@@ -100,7 +106,12 @@ export function observe(envelope: Envelope): Observation | undefined {
   if (envelope.block_id === null || !isPlatform(envelope.platform)) return undefined;
   const scoped = { ...base, block_id: envelope.block_id, platform: envelope.platform };
 
-  const data = envelope.data as { contact_id: string; contact: ChannelContact; conversation_id?: string; conversation?: ChannelConversation };
+  const data = envelope.data as {
+    contact_id: string;
+    contact: ChannelContact;
+    conversation_id?: string;
+    conversation?: ChannelConversation;
+  };
   const contact: ContactObservation = {
     contact_id: data.contact_id,
     platform_user_id: data.contact.platform_user_id,

@@ -183,7 +183,11 @@ function statusOf(doc: Pick<ConversationDoc, 'closed_at' | 'last_inbound_at'>): 
   return ms(doc.closed_at) > ms(doc.last_inbound_at) ? 'closed' : 'open';
 }
 
-export function reduceConversation(current: ConversationDoc | undefined, obs: Observation, options: ReduceOptions): ConversationReduction | undefined {
+export function reduceConversation(
+  current: ConversationDoc | undefined,
+  obs: Observation,
+  options: ReduceOptions,
+): ConversationReduction | undefined {
   const seen = obs.conversation;
   if (!seen) return undefined;
   const at = iso(obs.at);

@@ -106,7 +106,10 @@ export function connectedOn(block: Block | undefined, platform: Platform): Block
 /** Keeps answers (including "not found") for ttlMs so hot paths do not read Firestore per request. */
 class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
-  constructor(private readonly ttlMs: number, private readonly maxEntries = 10_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
 
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const now = Date.now();

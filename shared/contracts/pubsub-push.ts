@@ -49,7 +49,11 @@ export function parsePushBody(body: PushBody): PushMessage {
 }
 
 /** Builds a push body the way Pub/Sub would, for tests and local tools. */
-export function toPushBody(message: { data: Buffer | string; attributes?: Record<string, string>; messageId?: string }, subscription: string, deliveryAttempt = 1): PushBody {
+export function toPushBody(
+  message: { data: Buffer | string; attributes?: Record<string, string>; messageId?: string },
+  subscription: string,
+  deliveryAttempt = 1,
+): PushBody {
   return {
     message: {
       data: Buffer.from(message.data).toString('base64'),
@@ -57,7 +61,9 @@ export function toPushBody(message: { data: Buffer | string; attributes?: Record
       messageId: message.messageId ?? String(Date.now()) + Math.floor(Math.random() * 1e6),
       publishTime: new Date().toISOString(),
     },
-    subscription: subscription.includes('/') ? subscription : `projects/${process.env.GOOGLE_CLOUD_PROJECT ?? 'local'}/subscriptions/${subscription}`,
+    subscription: subscription.includes('/')
+      ? subscription
+      : `projects/${process.env.GOOGLE_CLOUD_PROJECT ?? 'local'}/subscriptions/${subscription}`,
     deliveryAttempt,
   };
 }

@@ -10,7 +10,10 @@ import { withDeadline } from '../runtime/deadline';
 
 export class RegistryTimeoutError extends Error {
   override readonly name = 'RegistryTimeoutError';
-  constructor(readonly lookup: string, readonly timeoutMs: number) {
+  constructor(
+    readonly lookup: string,
+    readonly timeoutMs: number,
+  ) {
     super(`the Block registry did not answer ${lookup} within ${timeoutMs} ms`);
   }
 }

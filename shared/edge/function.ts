@@ -33,22 +33,43 @@ export function createWebhookFunction(adapter: EdgeAdapter, options: WebhookFunc
   const log = options.log ?? createLogger({ component: `webhook-${platform}` });
   const publish = options.publish ?? topicPublisher(config.rawTopic, config.publishTimeoutMs);
   if (adapter.handshake && config.verifyTokens.length === 0) {
-    configErrorOnce(log, `${platform}-verify-token`, `${platform.toUpperCase()}_VERIFY_TOKEN / META_VERIFY_TOKEN is not set: every verification request is rejected`, { platform });
+    configErrorOnce(
+      log,
+      `${platform}-verify-token`,
+      `${platform.toUpperCase()}_VERIFY_TOKEN / META_VERIFY_TOKEN is not set: every verification request is rejected`,
+      { platform },
+    );
   }
   if (adapter.handshake && config.appSecrets.length === 0) {
-    configErrorOnce(log, `${platform}-app-secret`, `${platform.toUpperCase()}_APP_SECRET / META_APP_SECRET is not set: every webhook is rejected`, { platform });
+    configErrorOnce(
+      log,
+      `${platform}-app-secret`,
+      `${platform.toUpperCase()}_APP_SECRET / META_APP_SECRET is not set: every webhook is rejected`,
+      { platform },
+    );
   }
 
   let deps: EdgeDeps | undefined;
   const resolveDeps = (): EdgeDeps =>
-    (deps ??= { adapter, config, publish, log, registry: options.registry && boundedRegistry(options.registry(), config.registryTimeoutMs) });
+    (deps ??= {
+      adapter,
+      config,
+      publish,
+      log,
+      registry: options.registry && boundedRegistry(options.registry(), config.registryTimeoutMs),
+    });
   // Before the framework builds its app: our answers for bodies its parsers refuse (see shared/runtime/body-guard.ts).
   installBodyGuard(() => {
     const d = resolveDeps();
     return {
       maxBodyBytes: d.config.maxBodyBytes,
       refuse: (req, res, failure, error) => {
-        const answer = refuseEdgeRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, rawBody: undefined }, d, failure, error);
+        const answer = refuseEdgeRequest(
+          { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, rawBody: undefined },
+          d,
+          failure,
+          error,
+        );
         writeAnswer(res, answer.status, answer.headers, answer.body);
       },
       warn: (message) => d.log.warn(message),

@@ -82,7 +82,13 @@ function reject(reason: Reason, extra: Partial<Decision> = {}): Decision {
 }
 
 function accepted(outcome: 'accepted', requestId: string, block?: ResolvedBlock): Decision {
-  return { outcome, status: 200, block, body: JSON.stringify({ ok: true, request_id: requestId }), contentType: 'application/json; charset=utf-8' };
+  return {
+    outcome,
+    status: 200,
+    block,
+    body: JSON.stringify({ ok: true, request_id: requestId }),
+    contentType: 'application/json; charset=utf-8',
+  };
 }
 
 function isJsonContentType(value: string | undefined): boolean {
@@ -120,7 +126,8 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
 
   const allow = adapter.handshake ? 'GET, POST' : 'POST';
   const method = req.method.toUpperCase();
-  if (method === 'GET' && adapter.handshake) return handshake(new URL(req.url, 'http://edge.invalid').searchParams, deps, requestId, receivedAt);
+  if (method === 'GET' && adapter.handshake)
+    return handshake(new URL(req.url, 'http://edge.invalid').searchParams, deps, requestId, receivedAt);
   if (method !== 'POST') return reject('method_not_allowed', { allow });
 
   const length = declaredLength(req.headers);

@@ -19,5 +19,9 @@ export class PublishTimeoutError extends Error {
  */
 export function topicPublisher(topicName: string, timeoutMs: number): RawPublisher {
   return (data, attributes) =>
-    withDeadline(getTopic(topicName).publishMessage({ data, attributes }), timeoutMs, () => new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`));
+    withDeadline(
+      getTopic(topicName).publishMessage({ data, attributes }),
+      timeoutMs,
+      () => new PublishTimeoutError(`no ack from Pub/Sub within ${timeoutMs} ms`),
+    );
 }

@@ -39,8 +39,18 @@ export const REASONS = {
   missing_signature: { status: 401, code: 'missing_signature', message: 'The request carries no signature.', outcome: 'rejected' },
   bad_signature: { status: 401, code: 'bad_signature', message: 'The request signature could not be verified.', outcome: 'rejected' },
   unknown_destination: { status: 401, code: 'bad_signature', message: 'The request signature could not be verified.', outcome: 'rejected' },
-  unknown_secret_token: { status: 401, code: 'bad_signature', message: 'The request signature could not be verified.', outcome: 'rejected' },
-  secret_not_configured: { status: 401, code: 'bad_signature', message: 'The request signature could not be verified.', outcome: 'rejected' },
+  unknown_secret_token: {
+    status: 401,
+    code: 'bad_signature',
+    message: 'The request signature could not be verified.',
+    outcome: 'rejected',
+  },
+  secret_not_configured: {
+    status: 401,
+    code: 'bad_signature',
+    message: 'The request signature could not be verified.',
+    outcome: 'rejected',
+  },
   registry_unavailable: {
     status: 503,
     code: 'registry_unavailable',

@@ -23,7 +23,8 @@ export const MAX_CAUSATION_CHAIN = 32;
  */
 export const CausationChain = Type.Array(Type.String({ minLength: 1 }), {
   maxItems: MAX_CAUSATION_CHAIN,
-  description: 'Workflow ids of the executions that led to this event, oldest first, the direct cause last. A workflow in the chain is never started by the event.',
+  description:
+    'Workflow ids of the executions that led to this event, oldest first, the direct cause last. A workflow in the chain is never started by the event.',
 });
 
 /**
@@ -44,39 +45,67 @@ const ORIGINAL_SOURCES = ['webhook', 'derived', 'internal'] as const;
  * body its `request_id` names only when this is `webhook`: any other event's
  * request_id was never checked against a webhook.
  */
-export const ReplayOrigin = Type.Union(ORIGINAL_SOURCES.map((s) => Type.Literal(s)), {
-  description: 'Set on every replay: the source of the event it replays (for a replay of a replay, that one\'s origin). Only `webhook` replays refer to a stored webhook body.',
-});
+export const ReplayOrigin = Type.Union(
+  ORIGINAL_SOURCES.map((s) => Type.Literal(s)),
+  {
+    description:
+      "Set on every replay: the source of the event it replays (for a replay of a replay, that one's origin). Only `webhook` replays refer to a stored webhook body.",
+  },
+);
 
 export const EnvelopeMetadata = Type.Object(
   {
-    raw_platform_event_id: NonEmpty('The source\'s own id for the event (mid, wamid, webhookEventId, update_id, order id...).'),
+    raw_platform_event_id: NonEmpty("The source's own id for the event (mid, wamid, webhookEventId, update_id, order id...)."),
     received_at: Opt(DateTime),
     request_id: Opt(Type.String({ description: 'The webhook request that carried the event.' })),
     source: Opt(
-      Type.Union([...ORIGINAL_SOURCES, 'replay' as const].map((s) => Type.Literal(s)), {
-        description: 'webhook: normalized from a platform webhook; derived: emitted by a consumer (contacts, triggers); internal: posted by another Convotic service; replay: one of those published again by the events-api.',
-      }),
+      Type.Union(
+        [...ORIGINAL_SOURCES, 'replay' as const].map((s) => Type.Literal(s)),
+        {
+          description:
+            'webhook: normalized from a platform webhook; derived: emitted by a consumer (contacts, triggers); internal: posted by another Convotic service; replay: one of those published again by the events-api.',
+        },
+      ),
     ),
-    replay_of: Opt(PrefixedId('evt', 'The event this replay publishes again. Absent when the replay was made from a rejected item or a failed webhook body (see `replay_of_entry`).')),
+    replay_of: Opt(
+      PrefixedId(
+        'evt',
+        'The event this replay publishes again. Absent when the replay was made from a rejected item or a failed webhook body (see `replay_of_entry`).',
+      ),
+    ),
     replay_of_entry: Opt(LogEntryId),
     replay_origin: Opt(ReplayOrigin),
     caused_by_event_id: Opt(EventId),
-    caused_by_workflow_id: Opt(Type.String({ description: 'Set on events a Workflow execution caused, so it never triggers itself. The last of `caused_by_workflow_ids` when both are set.' })),
+    caused_by_workflow_id: Opt(
+      Type.String({
+        description:
+          'Set on events a Workflow execution caused, so it never triggers itself. The last of `caused_by_workflow_ids` when both are set.',
+      }),
+    ),
     caused_by_workflow_ids: Opt(CausationChain),
     caused_by_execution_id: Opt(Type.String()),
-    platform_event_kind: Opt(Type.String({ description: 'The platform\'s name for what happened (e.g. `messaging.reaction`, `statuses.read`, `message_reaction`).' })),
-    raw_path: Opt(Type.String({
-      description: 'Where the event sits in the webhook body that carried it: the batch item\'s path, e.g. `entry[0].messaging[2]`, `entry[0].changes[0].value.statuses[1]`, `events[3]`; "" when the item is the whole body (a Telegram update).',
-    })),
+    platform_event_kind: Opt(
+      Type.String({
+        description: "The platform's name for what happened (e.g. `messaging.reaction`, `statuses.read`, `message_reaction`).",
+      }),
+    ),
+    raw_path: Opt(
+      Type.String({
+        description:
+          'Where the event sits in the webhook body that carried it: the batch item\'s path, e.g. `entry[0].messaging[2]`, `entry[0].changes[0].value.statuses[1]`, `events[3]`; "" when the item is the whole body (a Telegram update).',
+      }),
+    ),
     platform_detail: Opt(Type.Record(Type.String(), Type.Unknown(), { description: 'Raw platform-specific detail worth keeping.' })),
   },
   { additionalProperties: true },
 );
 
-const Source = Type.Union([...PLATFORMS, INTERNAL_SOURCE].map((p) => Type.Literal(p)), {
-  description: `The source platform, or "${INTERNAL_SOURCE}" for events another Convotic service published.`,
-});
+const Source = Type.Union(
+  [...PLATFORMS, INTERNAL_SOURCE].map((p) => Type.Literal(p)),
+  {
+    description: `The source platform, or "${INTERNAL_SOURCE}" for events another Convotic service published.`,
+  },
+);
 
 /** The fields every envelope has besides `type` and `data`. */
 export const EnvelopeBase = Type.Object({
@@ -112,7 +141,7 @@ export type ReplayOrigin = Static<typeof ReplayOrigin>;
  * the normalizer is the one publisher that does not go through an API.
  */
 export function originOf(metadata: EnvelopeMetadata): ReplayOrigin | undefined {
-  return metadata.source === 'replay' ? metadata.replay_origin : metadata.source ?? 'webhook';
+  return metadata.source === 'replay' ? metadata.replay_origin : (metadata.source ?? 'webhook');
 }
 export type EnvelopeOf<K extends EventType> = Static<typeof EnvelopeBase> & { type: K; data: EventData<K> };
 /** Any envelope; narrowing on `type` narrows `data`. */

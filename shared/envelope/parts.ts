@@ -11,8 +11,7 @@ import { PLATFORMS } from '../platforms';
 export const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
 /** Our own ids: a prefix and a hash (see ids.ts). Accepts foreign ids of the same prefix too (internal events). */
-export const PrefixedId = (prefix: string, description: string) =>
-  Type.String({ pattern: `^${prefix}_[0-9A-Za-z_-]{1,64}$`, description });
+export const PrefixedId = (prefix: string, description: string) => Type.String({ pattern: `^${prefix}_[0-9A-Za-z_-]{1,64}$`, description });
 
 export const EventId = PrefixedId('evt', 'Event id, deterministic for platform events.');
 export const ContactId = PrefixedId('ct', 'Contact id: one per workspace, Block and platform user.');
@@ -40,21 +39,20 @@ const profileFields = () => ({
 /** Who the contact is on the channel, as far as the payload tells. */
 export const ChannelContact = Type.Object(
   {
-    platform_user_id: NonEmpty('The platform\'s id for the user: page-scoped id, IGSID, wa_id, LINE userId, Telegram user id.'),
+    platform_user_id: NonEmpty("The platform's id for the user: page-scoped id, IGSID, wa_id, LINE userId, Telegram user id."),
     ...profileFields(),
     is_bot: Opt(Type.Boolean()),
   },
   { additionalProperties: false, description: 'The contact as the channel knows them.' },
 );
 
-export const ConversationKind = Type.Union(
-  [Type.Literal('direct'), Type.Literal('group'), Type.Literal('room'), Type.Literal('channel')],
-  { description: 'direct: a 1:1 thread; group / room: LINE groups and rooms, Telegram groups; channel: broadcast channels.' },
-);
+export const ConversationKind = Type.Union([Type.Literal('direct'), Type.Literal('group'), Type.Literal('room'), Type.Literal('channel')], {
+  description: 'direct: a 1:1 thread; group / room: LINE groups and rooms, Telegram groups; channel: broadcast channels.',
+});
 
 export const ChannelConversation = Type.Object(
   {
-    platform_conversation_id: NonEmpty('The platform\'s id for the thread (sender id for 1:1 threads, group/room/chat id otherwise).'),
+    platform_conversation_id: NonEmpty("The platform's id for the thread (sender id for 1:1 threads, group/room/chat id otherwise)."),
     kind: ConversationKind,
     title: Opt(Type.String()),
   },
@@ -65,28 +63,64 @@ export const ChannelConversation = Type.Object(
 export const MessageRef = Type.Object(
   {
     id: MessageId,
-    platform_message_id: NonEmpty('The platform\'s message id (mid, wamid, LINE message id, Telegram chat_id:message_id).'),
+    platform_message_id: NonEmpty("The platform's message id (mid, wamid, LINE message id, Telegram chat_id:message_id)."),
   },
   { additionalProperties: false },
 );
 
 export const MESSAGE_TYPES = [
-  'text', 'image', 'video', 'audio', 'file', 'sticker', 'location', 'contacts', 'share', 'reel',
-  'story_mention', 'like', 'dice', 'template', 'interactive', 'button', 'order', 'poll', 'unknown', 'other',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'file',
+  'sticker',
+  'location',
+  'contacts',
+  'share',
+  'reel',
+  'story_mention',
+  'like',
+  'dice',
+  'template',
+  'interactive',
+  'button',
+  'order',
+  'poll',
+  'unknown',
+  'other',
 ] as const;
-export const MessageType = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)), {
-  description: 'What the message mainly is. `unknown` when only a status names it (e.g. a WhatsApp `sent` status).',
-});
+export const MessageType = Type.Union(
+  MESSAGE_TYPES.map((t) => Type.Literal(t)),
+  {
+    description: 'What the message mainly is. `unknown` when only a status names it (e.g. a WhatsApp `sent` status).',
+  },
+);
 
 export const ATTACHMENT_TYPES = [
-  'image', 'video', 'audio', 'file', 'sticker', 'location', 'contact', 'share', 'reel', 'story_mention',
-  'like', 'dice', 'template', 'fallback', 'other',
+  'image',
+  'video',
+  'audio',
+  'file',
+  'sticker',
+  'location',
+  'contact',
+  'share',
+  'reel',
+  'story_mention',
+  'like',
+  'dice',
+  'template',
+  'fallback',
+  'other',
 ] as const;
 export const Attachment = Type.Object(
   {
     type: Type.Union(ATTACHMENT_TYPES.map((t) => Type.Literal(t))),
-    url: Opt(Type.String({ description: 'Where the media can be fetched (may expire, may need the Block\'s token).' })),
-    platform_media_id: Opt(Type.String({ description: 'The platform\'s media id, when media is fetched by id (WhatsApp, LINE, Telegram file_id).' })),
+    url: Opt(Type.String({ description: "Where the media can be fetched (may expire, may need the Block's token)." })),
+    platform_media_id: Opt(
+      Type.String({ description: "The platform's media id, when media is fetched by id (WhatsApp, LINE, Telegram file_id)." }),
+    ),
     mime_type: Opt(Type.String()),
     name: Opt(Type.String({ description: 'File name, sticker id or contact name.' })),
     size: Opt(Type.Integer({ minimum: 0 })),
@@ -124,14 +158,14 @@ export const Message = Type.Object(
 /** An error as a platform or a service reported it. */
 export const ErrorInfo = Type.Object(
   {
-    code: NonEmpty('The platform\'s error code, as a string.'),
+    code: NonEmpty("The platform's error code, as a string."),
     message: Type.String(),
     details: Opt(Type.String()),
   },
   { additionalProperties: false },
 );
 
-export const Money = Type.Number({ description: 'An amount in the currency\'s major unit (12.5 = 12.50).' });
+export const Money = Type.Number({ description: "An amount in the currency's major unit (12.5 = 12.50)." });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' });
 
 export const LineItem = Type.Object(
@@ -146,7 +180,17 @@ export const LineItem = Type.Object(
   { additionalProperties: false },
 );
 
-export const ORDER_STATUSES = ['created', 'pending', 'paid', 'processing', 'fulfilled', 'shipped', 'delivered', 'cancelled', 'refunded'] as const;
+export const ORDER_STATUSES = [
+  'created',
+  'pending',
+  'paid',
+  'processing',
+  'fulfilled',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'refunded',
+] as const;
 export const Order = Type.Object(
   {
     id: NonEmpty('The order id in the source system (for WhatsApp orders, the message id).'),

@@ -59,8 +59,12 @@ function fastForm(schema: unknown): unknown {
   if (typeof schema !== 'object' || schema === null) return schema;
   const { anyOf, ...rest } = schema as Record<string, unknown>;
   const literals = Array.isArray(anyOf) ? anyOf.map((b) => (b as { const?: unknown }).const) : [];
-  if (Array.isArray(anyOf) && literals.length > 0 && literals.every((c) => typeof c === 'string') &&
-      anyOf.every((b) => Object.keys(b as object).every((k) => k === 'const' || k === 'type'))) {
+  if (
+    Array.isArray(anyOf) &&
+    literals.length > 0 &&
+    literals.every((c) => typeof c === 'string') &&
+    anyOf.every((b) => Object.keys(b as object).every((k) => k === 'const' || k === 'type'))
+  ) {
     return { ...rest, type: 'string', enum: literals };
   }
   const out: Record<string, unknown> = {};
@@ -104,9 +108,7 @@ export interface SchemaViolation {
   message: string;
 }
 
-export type ValidationResult =
-  | { ok: true; envelope: Envelope }
-  | { ok: false; type: string | undefined; violations: SchemaViolation[] };
+export type ValidationResult = { ok: true; envelope: Envelope } | { ok: false; type: string | undefined; violations: SchemaViolation[] };
 
 function describe(error: ErrorObject): SchemaViolation {
   const extra =
@@ -136,7 +138,10 @@ export function validateEnvelope(value: unknown): ValidationResult {
 /** Thrown where an invalid envelope is a programming error (our own code built it). */
 export class EnvelopeValidationError extends Error {
   override readonly name = 'EnvelopeValidationError';
-  constructor(readonly type: string | undefined, readonly violations: SchemaViolation[]) {
+  constructor(
+    readonly type: string | undefined,
+    readonly violations: SchemaViolation[],
+  ) {
     super(`invalid ${type ?? 'event'} envelope: ${violations.map((v) => `${v.path} ${v.message}`).join('; ')}`);
   }
 }

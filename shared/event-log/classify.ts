@@ -41,8 +41,15 @@ function parseJson(data: Buffer): unknown {
 
 function isRejectedItem(value: unknown): value is RejectedItem {
   const v = value as Partial<RejectedItem> | null;
-  return !!v && typeof v === 'object' && typeof v.id === 'string' && typeof v.rejected_at === 'string' &&
-    typeof v.reason === 'string' && Object.prototype.hasOwnProperty.call(REJECTION_REASONS, v.reason) && typeof v.platform === 'string';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof v.id === 'string' &&
+    typeof v.rejected_at === 'string' &&
+    typeof v.reason === 'string' &&
+    Object.prototype.hasOwnProperty.call(REJECTION_REASONS, v.reason) &&
+    typeof v.platform === 'string'
+  );
 }
 
 function looksLikeEnvelope(value: unknown): boolean {

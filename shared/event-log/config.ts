@@ -7,7 +7,6 @@ import { envNumber, type Env } from '../runtime/env';
 export const DEFAULT_RETENTION_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-
 /** EVENT_LOG_RETENTION_DAYS (a positive integer), else 30. */
 export function retentionDays(env: Env = process.env): number {
   return envNumber(env, 'EVENT_LOG_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, { integer: true, min: 1 });

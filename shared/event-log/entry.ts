@@ -112,7 +112,7 @@ export function fitText(text: string, max: number): { text: string; truncated: b
 }
 
 function jsonText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
 }
 
 /** The envelope a log entry keeps (`envelope_json`), as stored; undefined when it kept none (too large, or no event). */
@@ -128,7 +128,13 @@ type EntryOptions = { now: Date; retentionDays: number };
  * default (null, false, logged now, kept for the retention from `at` unless
  * `keptFrom` says otherwise), then what this kind of entry knows.
  */
-function entry(kind: EntryKind, eventId: string, at: Date, opts: EntryOptions & { keptFrom?: Date }, known: Partial<EntryFields>): EntryFields {
+function entry(
+  kind: EntryKind,
+  eventId: string,
+  at: Date,
+  opts: EntryOptions & { keptFrom?: Date },
+  known: Partial<EntryFields>,
+): EntryFields {
   return {
     kind,
     event_id: eventId,
@@ -172,28 +178,33 @@ export function fromEnvelope(envelope: Envelope, opts: EntryOptions): EntryField
   // for the retention from when it was made, or a replay on day 29 would expire the next day.
   const keptFrom = meta.source === 'replay' && opts.now > at ? opts.now : at;
   const requestId = meta.request_id ?? null;
-  return entry('event', envelope.id, at, { ...opts, keptFrom }, {
-    workspace_id: envelope.workspace_id,
-    received_at: meta.received_at ? ts(dateOr(meta.received_at, opts.now)) : null,
-    platform: envelope.platform,
-    type: envelope.type,
-    ...typeParts(envelope.type),
-    block_id: envelope.block_id,
-    contact_id: typeof data.contact_id === 'string' ? data.contact_id : null,
-    source: meta.source ?? null,
-    request_id: requestId,
-    raw_platform_event_id: meta.raw_platform_event_id,
-    // The entry replayed: an event, or a rejected item / failed body that a replay turned into events.
-    replay_of: meta.replay_of_entry ?? meta.replay_of ?? null,
-    envelope_json: fits ? json : null,
-    ...(fits ? {} : { envelope_omitted: true }),
-    // Webhook bodies are stored once per request by the raw store; internal and derived events have none. A replay
-    // keeps its original's request id, and names the body only if the original came from that webhook: any other
-    // event's request_id is just a claim, and the body it names may hold another workspace's items.
-    raw_ref: requestId && envelope.platform !== 'convotic' && originOf(meta) === 'webhook'
-      ? rawMessageId(envelope.platform, requestId)
-      : null,
-  });
+  return entry(
+    'event',
+    envelope.id,
+    at,
+    { ...opts, keptFrom },
+    {
+      workspace_id: envelope.workspace_id,
+      received_at: meta.received_at ? ts(dateOr(meta.received_at, opts.now)) : null,
+      platform: envelope.platform,
+      type: envelope.type,
+      ...typeParts(envelope.type),
+      block_id: envelope.block_id,
+      contact_id: typeof data.contact_id === 'string' ? data.contact_id : null,
+      source: meta.source ?? null,
+      request_id: requestId,
+      raw_platform_event_id: meta.raw_platform_event_id,
+      // The entry replayed: an event, or a rejected item / failed body that a replay turned into events.
+      replay_of: meta.replay_of_entry ?? meta.replay_of ?? null,
+      envelope_json: fits ? json : null,
+      ...(fits ? {} : { envelope_omitted: true }),
+      // Webhook bodies are stored once per request by the raw store; internal and derived events have none. A replay
+      // keeps its original's request id, and names the body only if the original came from that webhook: any other
+      // event's request_id is just a claim, and the body it names may hold another workspace's items.
+      raw_ref:
+        requestId && envelope.platform !== 'convotic' && originOf(meta) === 'webhook' ? rawMessageId(envelope.platform, requestId) : null,
+    },
+  );
 }
 
 export function fromRejected(item: RejectedItem, opts: EntryOptions): EntryFields {
@@ -214,11 +225,7 @@ export function fromRejected(item: RejectedItem, opts: EntryOptions): EntryField
 }
 
 /** A webhook body the normalizer failed on after every retry (from webhook-raw-dead-letter). */
-export function fromRawDeadLetter(
-  body: Buffer,
-  attrs: RawMessageAttributes,
-  opts: EntryOptions & { deliveryCount?: number },
-): EntryFields {
+export function fromRawDeadLetter(body: Buffer, attrs: RawMessageAttributes, opts: EntryOptions & { deliveryCount?: number }): EntryFields {
   const at = dateOr(attrs.received_at, opts.now);
   const id = rawMessageId(attrs.platform, attrs.request_id);
   return entry('raw', id, at, opts, {
@@ -239,7 +246,12 @@ export function fromRawDeadLetter(
 }
 
 /** Anything else that reached the log: kept (cut to fit) so nothing is invisible. */
-export function fromUnknown(id: string, body: Buffer, attributes: Record<string, string>, opts: EntryOptions & { why: string }): EntryFields {
+export function fromUnknown(
+  id: string,
+  body: Buffer,
+  attributes: Record<string, string>,
+  opts: EntryOptions & { why: string },
+): EntryFields {
   return entry('unknown', id, opts.now, opts, {
     platform: attributes.platform ?? null,
     ...rawText(JSON.stringify({ attributes, data: body.toString('utf8') })),

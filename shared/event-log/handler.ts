@@ -62,7 +62,11 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
           if (consumer === EVENT_LOG_CONSUMER) {
             // The log could not write the entry in time, and just did. Contacts and triggers report for themselves:
             // a `failed` here would show a processed event as failed, and invite a replay that runs its workflows again.
-            log.warn('the event log\'s own delivery was dead-lettered; the entry is written now', { event_id: envelope.id, workspace_id: envelope.workspace_id, attempt: attempts });
+            log.warn("the event log's own delivery was dead-lettered; the entry is written now", {
+              event_id: envelope.id,
+              workspace_id: envelope.workspace_id,
+              attempt: attempts,
+            });
             return { entry: 'event', event_id: envelope.id, written, dead_letter: consumer };
           }
           await reportOutcome(db(), {
@@ -78,7 +82,12 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
       }
       case 'rejected': {
         const fields = fromRejected(what.item, opts);
-        return { entry: 'rejected', event_id: fields.event_id, workspace_id: fields.workspace_id, written: await writeEntry(db(), fields, 'rejected') };
+        return {
+          entry: 'rejected',
+          event_id: fields.event_id,
+          workspace_id: fields.workspace_id,
+          written: await writeEntry(db(), fields, 'rejected'),
+        };
       }
       case 'raw': {
         if (what.deadLetter) {
@@ -95,17 +104,28 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
     }
   }
 
-  async function recordUnknown(message: PushMessage, why: string, deadLetter: DeadLetterInfo | undefined): Promise<Record<string, unknown>> {
+  async function recordUnknown(
+    message: PushMessage,
+    why: string,
+    deadLetter: DeadLetterInfo | undefined,
+  ): Promise<Record<string, unknown>> {
     const id = hashId('unk', [message.subscription, message.messageId]);
     const detail = deadLetter ? `${why} (dead-lettered from ${deadLetter.sourceSubscription})` : why;
     const fields = fromUnknown(id, message.data, message.attributes, { now: now(), retentionDays: days, why: detail });
-    log.error('unrecognized message recorded in unrouted_events', { reason: detail, message_id: message.messageId, subscription: message.subscription });
+    log.error('unrecognized message recorded in unrouted_events', {
+      reason: detail,
+      message_id: message.messageId,
+      subscription: message.subscription,
+    });
     return { entry: 'unknown', event_id: id, written: await writeEntry(db(), fields, 'failed') };
   }
 
   return async (req, res) => {
     if (req.method !== 'POST') {
-      res.status(405).set('Allow', 'POST').json({ error: 'method_not_allowed', message: 'the event log takes Pub/Sub push requests (POST)' });
+      res
+        .status(405)
+        .set('Allow', 'POST')
+        .json({ error: 'method_not_allowed', message: 'the event log takes Pub/Sub push requests (POST)' });
       return;
     }
     if (!isPushBody(req.body)) {
@@ -119,7 +139,11 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
       log.debug('recorded', { ...outcome, message_id: message.messageId, subscription: message.subscription });
       res.status(204).end();
     } catch (err) {
-      log.error('could not record the message; Pub/Sub will retry', { message_id: message.messageId, subscription: message.subscription, error: err });
+      log.error('could not record the message; Pub/Sub will retry', {
+        message_id: message.messageId,
+        subscription: message.subscription,
+        error: err,
+      });
       res.status(500).json({ error: 'log_write_failed', message: err instanceof Error ? err.message : String(err) });
     }
   };

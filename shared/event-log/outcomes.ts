@@ -131,7 +131,8 @@ function outcomeUpdate(snapshot: DocumentSnapshot, report: OutcomeReport, now: D
     update.consumers = consumers;
     // A rejected entry has no consumers; nothing a report says changes that.
     if (snapshot.get('status') !== 'rejected') update.status = overallStatus(consumers);
-    if (next.status !== 'success') update.last_error = { consumer: report.consumer, error: next.error ?? null, attempt: next.attempt, at: next.at };
+    if (next.status !== 'success')
+      update.last_error = { consumer: report.consumer, error: next.error ?? null, attempt: next.attempt, at: next.at };
   } else if (!update.execution_ids) {
     return undefined;
   }

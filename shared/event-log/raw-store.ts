@@ -47,7 +47,13 @@ function encode(body: Buffer): { body: string; encoding: 'utf8' | 'base64' } {
   return Buffer.from(text, 'utf8').equals(body) ? { body: text, encoding: 'utf8' } : { body: body.toString('base64'), encoding: 'base64' };
 }
 
-export function rawRecord(data: Buffer, attrs: RawMessageAttributes, attributes: Record<string, string>, retentionDays: number, now: Date): StoredRawMessage {
+export function rawRecord(
+  data: Buffer,
+  attrs: RawMessageAttributes,
+  attributes: Record<string, string>,
+  retentionDays: number,
+  now: Date,
+): StoredRawMessage {
   const receivedMs = Date.parse(attrs.received_at);
   const received = Number.isNaN(receivedMs) ? now : new Date(receivedMs);
   const fits = data.length <= MAX_RAW_BODY_BYTES;

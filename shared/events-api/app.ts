@@ -74,7 +74,8 @@ function workspace(params: Record<string, string>): string {
 
 function header(req: Request, name: string): string | undefined {
   const value = req.get(name);
-  if (value !== undefined && (value.length === 0 || value.length > 200)) throw badRequest('invalid_header', `${name} must be 1 to 200 characters`);
+  if (value !== undefined && (value.length === 0 || value.length > 200))
+    throw badRequest('invalid_header', `${name} must be 1 to 200 characters`);
   return value;
 }
 
@@ -161,17 +162,26 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
         const ws = workspace(params);
         const body = jsonBody(req);
         const unknown = Object.keys(body).filter((k) => k !== 'filter' && k !== 'max_events');
-        if (unknown.length) throw badRequest('unknown_parameter', `unknown field(s) ${unknown.join(', ')}; the body is {filter, max_events}`);
+        if (unknown.length)
+          throw badRequest('unknown_parameter', `unknown field(s) ${unknown.join(', ')}; the body is {filter, max_events}`);
         const rawFilter = body.filter ?? {};
-        if (typeof rawFilter !== 'object' || rawFilter === null || Array.isArray(rawFilter)) throw badRequest('invalid_body', 'filter must be an object of list filters');
+        if (typeof rawFilter !== 'object' || rawFilter === null || Array.isArray(rawFilter))
+          throw badRequest('invalid_body', 'filter must be an object of list filters');
         const filter = parseFilter(rawFilter as Record<string, unknown>);
         const max = body.max_events ?? MAX_REPLAY_EVENTS;
         if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_REPLAY_EVENTS) {
           throw badRequest('invalid_parameter', `max_events must be an integer from 1 to ${MAX_REPLAY_EVENTS}`);
         }
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
-        const { job, created } = await runReplayJob(deps(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() }, reqLog);
-        res.status(created ? 201 : 200).set('Location', `/workspaces/${ws}/replays/${job.job_id}`).json(presentJob(job));
+        const { job, created } = await runReplayJob(
+          deps(),
+          { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() },
+          reqLog,
+        );
+        res
+          .status(created ? 201 : 200)
+          .set('Location', `/workspaces/${ws}/replays/${job.job_id}`)
+          .json(presentJob(job));
       },
     },
     {
@@ -230,7 +240,14 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     maxBodyBytes: MAX_REQUEST_BODY_BYTES,
     refuse: (req, res, failure, error) => {
       const { status, message } = BODY_FAILURES[failure];
-      log.info('request refused', { request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.url, status, error: failure, reason: error instanceof Error ? error.message : message });
+      log.info('request refused', {
+        request_id: traceIdFrom(req.headers) ?? randomUUID(),
+        method: req.method,
+        path: req.url,
+        status,
+        error: failure,
+        reason: error instanceof Error ? error.message : message,
+      });
       writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
     },
     warn: (message) => log.warn(message),

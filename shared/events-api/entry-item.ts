@@ -17,9 +17,7 @@ import type { Envelope } from '../envelope';
 import type { RejectedItem } from '../contracts/rejection';
 
 /** What a log entry stands for in its webhook body. */
-export type EntryItem =
-  | { kind: 'item'; path: string }
-  | { kind: 'event'; id: string; type: string; raw_path: string | undefined };
+export type EntryItem = { kind: 'item'; path: string } | { kind: 'event'; id: string; type: string; raw_path: string | undefined };
 
 /** The batch path of a rejected item or failed body; "" for a whole body; undefined when the entry came from no webhook body. */
 export function itemPath(d: Record<string, unknown>): string | undefined {
@@ -65,6 +63,8 @@ export function ofItem(item: EntryItem, out: { envelopes: Envelope[]; rejections
   return {
     envelopes: [],
     rejections,
-    ...(sameKind.length > 1 ? { ambiguity: `the item now makes ${sameKind.length} ${item.type} events and none has this event's id, so none is known to be it` } : {}),
+    ...(sameKind.length > 1
+      ? { ambiguity: `the item now makes ${sameKind.length} ${item.type} events and none has this event's id, so none is known to be it` }
+      : {}),
   };
 }

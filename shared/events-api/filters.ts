@@ -55,12 +55,16 @@ function prefixFilter(param: string, raw: string): Partial<Record<FilterField, F
   const prefix = raw.endsWith('.*') ? raw.slice(0, -2) : raw;
   if (DOMAINS.has(prefix)) return { type_domain: prefix };
   if (ENTITIES.has(prefix)) return { type_entity: prefix };
-  throw badRequest('invalid_parameter', `${param}=${raw} is not a known event domain (e.g. messaging) or domain.entity (e.g. messaging.message)`);
+  throw badRequest(
+    'invalid_parameter',
+    `${param}=${raw} is not a known event domain (e.g. messaging) or domain.entity (e.g. messaging.message)`,
+  );
 }
 
 function date(param: string, raw: string): Date {
   const ms = Date.parse(raw);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms)) throw badRequest('invalid_parameter', `${param} must be an ISO 8601 time, got ${JSON.stringify(raw)}`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms))
+    throw badRequest('invalid_parameter', `${param} must be an ISO 8601 time, got ${JSON.stringify(raw)}`);
   return new Date(ms);
 }
 
@@ -73,7 +77,10 @@ function id(param: string, raw: string): string {
 export function parseFilter(input: Record<string, unknown>, others: readonly string[] = []): ListFilter {
   const unknown = Object.keys(input).filter((k) => !(k in FILTER_PARAMS) && !others.includes(k));
   if (unknown.length) {
-    throw badRequest('unknown_parameter', `unknown parameter(s) ${unknown.join(', ')}; filters are ${Object.keys(FILTER_PARAMS).join(', ')}`);
+    throw badRequest(
+      'unknown_parameter',
+      `unknown parameter(s) ${unknown.join(', ')}; filters are ${Object.keys(FILTER_PARAMS).join(', ')}`,
+    );
   }
   const get = (name: string) => single(name, input[name]);
   const filter: ListFilter = { equals: {} };
@@ -90,12 +97,17 @@ export function parseFilter(input: Record<string, unknown>, others: readonly str
   if (type !== undefined) {
     if (type.endsWith('*')) Object.assign(eq, prefixFilter('type', type));
     else if (isEventType(type)) eq.type = type;
-    else throw badRequest('invalid_parameter', `type ${JSON.stringify(type)} is not an event type (use type=messaging.* or type_prefix= for a prefix)`);
+    else
+      throw badRequest(
+        'invalid_parameter',
+        `type ${JSON.stringify(type)} is not an event type (use type=messaging.* or type_prefix= for a prefix)`,
+      );
   }
   if (typePrefix !== undefined) Object.assign(eq, prefixFilter('type_prefix', typePrefix));
   const status = get('status');
   if (status !== undefined) {
-    if (!(ENTRY_STATUSES as readonly string[]).includes(status)) throw badRequest('invalid_parameter', `status must be one of ${ENTRY_STATUSES.join(', ')}`);
+    if (!(ENTRY_STATUSES as readonly string[]).includes(status))
+      throw badRequest('invalid_parameter', `status must be one of ${ENTRY_STATUSES.join(', ')}`);
     eq.status = status as EntryStatus;
   }
   const contact = get('contact_id');

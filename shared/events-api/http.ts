@@ -9,7 +9,12 @@ import type { Logger } from '../runtime/log';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
   }
 }
@@ -19,7 +24,9 @@ export const notFound = (message: string) => new ApiError(404, 'not_found', mess
 
 export function sendError(res: Response, err: ApiError): void {
   if (err.status === 405 && Array.isArray(err.details)) res.set('Allow', (err.details as string[]).join(', '));
-  res.status(err.status).json({ error: err.code, message: err.message, ...(err.details && err.status !== 405 ? { details: err.details } : {}) });
+  res
+    .status(err.status)
+    .json({ error: err.code, message: err.message, ...(err.details && err.status !== 405 ? { details: err.details } : {}) });
 }
 
 export type Params = Record<string, string>;

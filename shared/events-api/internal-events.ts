@@ -38,7 +38,13 @@ const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
  * claim. The log shows the webhook item `request_id` and `raw_path` name,
  * so a caller setting them could read a body of another workspace.
  */
-const RESERVED_METADATA = ['request_id', 'raw_path', 'replay_of', 'replay_of_entry', 'replay_origin'] as const satisfies readonly (keyof EnvelopeMetadata)[];
+const RESERVED_METADATA = [
+  'request_id',
+  'raw_path',
+  'replay_of',
+  'replay_of_entry',
+  'replay_origin',
+] as const satisfies readonly (keyof EnvelopeMetadata)[];
 
 /**
  * The fields of a posted body the API refuses, named as the caller wrote
@@ -46,10 +52,7 @@ const RESERVED_METADATA = ['request_id', 'raw_path', 'replay_of', 'replay_of_ent
  * id could take an existing or future event's.
  */
 function reservedFields(fields: Record<string, unknown>, metadata: Record<string, unknown>): string[] {
-  return [
-    ...('id' in fields ? ['id'] : []),
-    ...RESERVED_METADATA.filter((k) => k in metadata).map((k) => `metadata.${k}`),
-  ];
+  return [...('id' in fields ? ['id'] : []), ...RESERVED_METADATA.filter((k) => k in metadata).map((k) => `metadata.${k}`)];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,20 +67,30 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function internalEnvelope(workspaceId: string, body: unknown, headerKey: string | undefined, now: Date): Envelope {
   if (!isObject(body)) throw badRequest('invalid_body', 'the body must be a JSON object (an event envelope)');
   const { idempotency_key: bodyKey, ...fields } = body;
-  if (bodyKey !== undefined && (typeof bodyKey !== 'string' || !bodyKey)) throw badRequest('invalid_body', 'idempotency_key must be a non-empty string');
+  if (bodyKey !== undefined && (typeof bodyKey !== 'string' || !bodyKey))
+    throw badRequest('invalid_body', 'idempotency_key must be a non-empty string');
   const key = headerKey ?? (bodyKey as string | undefined);
   const type = fields.type;
   if (typeof type !== 'string') throw badRequest('invalid_body', 'type is required');
   if (!ALLOWED.has(type)) {
-    throw badRequest('type_not_allowed', `${type} cannot be posted: only the normalizer and pipeline consumers emit it. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`);
+    throw badRequest(
+      'type_not_allowed',
+      `${type} cannot be posted: only the normalizer and pipeline consumers emit it. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`,
+    );
   }
   if (fields.workspace_id !== undefined && fields.workspace_id !== workspaceId) {
-    throw badRequest('workspace_mismatch', `workspace_id ${JSON.stringify(fields.workspace_id)} differs from the path's workspace ${workspaceId}`);
+    throw badRequest(
+      'workspace_mismatch',
+      `workspace_id ${JSON.stringify(fields.workspace_id)} differs from the path's workspace ${workspaceId}`,
+    );
   }
   if (fields.metadata !== undefined && !isObject(fields.metadata)) throw badRequest('invalid_body', 'metadata must be an object');
   const metadata = (fields.metadata ?? {}) as Record<string, unknown>;
   if (metadata.source !== undefined && metadata.source !== 'internal') {
-    throw badRequest('invalid_body', `metadata.source must be "internal" (or absent) for posted events, got ${JSON.stringify(metadata.source)}`);
+    throw badRequest(
+      'invalid_body',
+      `metadata.source must be "internal" (or absent) for posted events, got ${JSON.stringify(metadata.source)}`,
+    );
   }
   const reserved = reservedFields(fields, metadata);
   if (reserved.length) {
@@ -99,7 +112,11 @@ export function internalEnvelope(workspaceId: string, body: unknown, headerKey: 
   };
   const result = validateEnvelope(candidate);
   if (!result.ok) {
-    throw badRequest('invalid_envelope', `the event does not match the ${type} schema: ${result.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`, result.violations);
+    throw badRequest(
+      'invalid_envelope',
+      `the event does not match the ${type} schema: ${result.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`,
+      result.violations,
+    );
   }
   return result.envelope;
 }

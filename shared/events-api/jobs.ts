@@ -55,9 +55,7 @@ export interface ReplayJob {
  * (a Pub/Sub or Firestore error on this entry: it may pass, so posting the job
  * again with the same Idempotency-Key retries those entries; see runReplayJob).
  */
-export type EntryResult =
-  | { event_ids: string[]; mode: ReplayOutcome['mode'] }
-  | { error: string; reason: string };
+export type EntryResult = { event_ids: string[]; mode: ReplayOutcome['mode'] } | { error: string; reason: string };
 
 const REPLAY_FAILED = 'replay_failed';
 
@@ -96,7 +94,10 @@ async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob
   if (existing.exists) return { job: existing.data() as ReplayJob, created: false };
   const ids = await matchingIds(db, start.workspaceId, start.filter, start.max);
   if (ids.length > start.max) {
-    throw badRequest('too_many_events', `more than ${start.max} events match; narrow the filter (e.g. a shorter from/to range) and replay in parts`);
+    throw badRequest(
+      'too_many_events',
+      `more than ${start.max} events match; narrow the filter (e.g. a shorter from/to range) and replay in parts`,
+    );
   }
   const job: ReplayJob = {
     job_id: start.jobId,

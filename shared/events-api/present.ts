@@ -51,7 +51,12 @@ export interface RawView {
   note?: string;
 }
 
-async function rawView(db: Firestore, workspaceId: string, d: Record<string, unknown>, envelope: { metadata?: { raw_path?: unknown } } | null): Promise<RawView> {
+async function rawView(
+  db: Firestore,
+  workspaceId: string,
+  d: Record<string, unknown>,
+  envelope: { metadata?: { raw_path?: unknown } } | null,
+): Promise<RawView> {
   if (typeof d.raw_json === 'string') {
     return { available: true, payload: d.raw_truncated ? d.raw_json : parseJson(d.raw_json), truncated: d.raw_truncated === true };
   }
@@ -67,7 +72,10 @@ async function rawView(db: Firestore, workspaceId: string, d: Record<string, unk
     if (item !== undefined) return { available: true, payload: item };
   }
   if (stored.workspace_id === workspaceId) return { available: true, payload: parseJson(body.toString('utf8')) };
-  return { available: false, note: 'the webhook body is stored (replay uses it) but may hold other workspaces\' events, and this event does not name its batch item' };
+  return {
+    available: false,
+    note: "the webhook body is stored (replay uses it) but may hold other workspaces' events, and this event does not name its batch item",
+  };
 }
 
 export async function detail(db: Firestore, workspaceId: string, doc: DocumentSnapshot): Promise<Record<string, unknown>> {

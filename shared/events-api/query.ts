@@ -39,7 +39,8 @@ export function parseLimit(value: unknown): number {
   const raw = single('limit', value);
   if (raw === undefined) return DEFAULT_LIMIT;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_LIMIT) throw badRequest('invalid_parameter', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_LIMIT)
+    throw badRequest('invalid_parameter', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   return n;
 }
 

@@ -86,15 +86,24 @@ function publishable(replays: Envelope[], entryId: string): Envelope[] {
     const result = validateEnvelope(replay);
     if (!result.ok) {
       const why = result.violations.map((v) => `${v.path} ${v.message}`).join('; ');
-      throw new ApiError(409, 'not_publishable', `the replay of ${entryId} does not match the current ${replay.type} schema: ${why}`, result.violations);
+      throw new ApiError(
+        409,
+        'not_publishable',
+        `the replay of ${entryId} does not match the current ${replay.type} schema: ${why}`,
+        result.violations,
+      );
     }
   }
   return replays;
 }
 
-
 /** The events the current normalizer makes of this entry's webhook body, for this workspace and this entry's item. */
-async function renormalized(deps: ReplayDeps, workspaceId: string, item: EntryItem | undefined, d: Record<string, unknown>): Promise<{ envelopes: Envelope[]; why?: string } | undefined> {
+async function renormalized(
+  deps: ReplayDeps,
+  workspaceId: string,
+  item: EntryItem | undefined,
+  d: Record<string, unknown>,
+): Promise<{ envelopes: Envelope[]; why?: string } | undefined> {
   if (!deps.renormalize || !item || typeof d.raw_ref !== 'string') return undefined;
   const stored = await loadRawMessage(deps.db, d.raw_ref);
   const body = stored && rawBody(stored);
@@ -120,7 +129,8 @@ export async function replayEntry(deps: ReplayDeps, workspaceId: string, doc: Do
     sources = fresh.envelopes;
   } else if (stored) {
     sources = [stored];
-    if (fresh) note = `the current normalizer yields no event for this item${fresh.why ? ` (${fresh.why})` : ''}; the stored envelope was published again`;
+    if (fresh)
+      note = `the current normalizer yields no event for this item${fresh.why ? ` (${fresh.why})` : ''}; the stored envelope was published again`;
   } else if (fresh) {
     throw notReplayable(`the current normalizer still yields no event for this item${fresh.why ? `: ${fresh.why}` : ''}`);
   } else {
@@ -131,7 +141,10 @@ export async function replayEntry(deps: ReplayDeps, workspaceId: string, doc: Do
     );
   }
 
-  const replays = publishable(sources.map((e) => asReplay(e, { id: doc.id, kind: d.kind }, key)), doc.id);
+  const replays = publishable(
+    sources.map((e) => asReplay(e, { id: doc.id, kind: d.kind }, key)),
+    doc.id,
+  );
   for (const envelope of replays) await deps.publisher.publish(envelope);
   // Linked after publishing: a link never points at an event that was not published.
   await doc.ref.set({ replays: FieldValue.arrayUnion(...replays.map((e) => e.id)), replayed: true }, { merge: true });

@@ -58,7 +58,8 @@ export function parseUnroutedFilter(input: Record<string, unknown>, others: read
   for (const [param, { field, values }] of Object.entries(UNROUTED_FILTERS)) {
     const value = single(param, input[param]);
     if (value === undefined) continue;
-    if (!(values as readonly string[]).includes(value)) throw badRequest('invalid_parameter', `${param} must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(value))
+      throw badRequest('invalid_parameter', `${param} must be one of ${values.join(', ')}`);
     equals[field] = value;
   }
   const account = parseAccount(input[ACCOUNT_FILTER.param]);
@@ -66,7 +67,7 @@ export function parseUnroutedFilter(input: Record<string, unknown>, others: read
     throw badRequest(
       'invalid_parameter',
       `${ACCOUNT_FILTER.param} combines only with ${TIME_PARAMS.join(', ')}, limit and cursor, not with ${Object.keys(UNROUTED_FILTERS).join(' or ')}: ` +
-        'an account id is one platform\'s and only unroutable entries carry accounts, so list by account alone',
+        "an account id is one platform's and only unroutable entries carry accounts, so list by account alone",
     );
   }
   return { equals, ...(account !== undefined ? { account } : {}), ...parseTimeRange(input) };
@@ -77,7 +78,8 @@ function parseAccount(raw: unknown): string | undefined {
   // Given twice it would be two array-contains filters, which Firestore does not run in one query.
   if (Array.isArray(raw)) throw badRequest('invalid_parameter', `${param} must be given once: list one account at a time`);
   const value = single(param, raw);
-  if (value !== undefined && !isAccountId(value)) throw badRequest('invalid_parameter', `${param} must be 1 to ${MAX_ACCOUNT_ID_LENGTH} characters`);
+  if (value !== undefined && !isAccountId(value))
+    throw badRequest('invalid_parameter', `${param} must be 1 to ${MAX_ACCOUNT_ID_LENGTH} characters`);
   return value;
 }
 

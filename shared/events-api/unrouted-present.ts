@@ -36,10 +36,16 @@ export interface BodyView {
 }
 
 async function bodyView(db: Firestore, rawRef: unknown): Promise<BodyView> {
-  if (typeof rawRef !== 'string') return { stored: false, note: 'the entry names no webhook body (not a webhook item, or no request id), so it cannot be replayed' };
+  if (typeof rawRef !== 'string')
+    return { stored: false, note: 'the entry names no webhook body (not a webhook item, or no request id), so it cannot be replayed' };
   const stored = await loadRawMessage(db, rawRef);
   if (!stored) return { stored: false, note: 'the webhook body was not stored or has expired, so the entry cannot be replayed' };
-  if (stored.body === null) return { stored: false, size: stored.size, note: `the webhook body (${stored.size} bytes) was too large to keep, so the entry cannot be replayed` };
+  if (stored.body === null)
+    return {
+      stored: false,
+      size: stored.size,
+      note: `the webhook body (${stored.size} bytes) was too large to keep, so the entry cannot be replayed`,
+    };
   return { stored: true, size: stored.size };
 }
 
@@ -50,7 +56,7 @@ export async function unroutedDetail(db: Firestore, doc: DocumentSnapshot): Prom
     logged_at: iso(d.logged_at),
     expire_at: iso(d.expire_at),
     raw: {
-      payload: d.raw_truncated ? d.raw_json ?? null : parseJson(d.raw_json),
+      payload: d.raw_truncated ? (d.raw_json ?? null) : parseJson(d.raw_json),
       truncated: d.raw_truncated === true,
     },
     raw_ref: d.raw_ref ?? null,

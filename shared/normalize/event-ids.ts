@@ -72,5 +72,11 @@ function contentOf(draft: Draft): string {
 
 /** Module-level, not a closure per batch: docs/performance.md#no-closures-per-item */
 function idOf(platform: Platform, { route, draft }: Placed, at?: IdPart[]): string {
-  return eventId({ platform, blockId: route.blockId, type: draft.type, rawId: draft.rawId, discriminator: at ? [...(draft.discriminator ?? []), ...at] : draft.discriminator });
+  return eventId({
+    platform,
+    blockId: route.blockId,
+    type: draft.type,
+    rawId: draft.rawId,
+    discriminator: at ? [...(draft.discriminator ?? []), ...at] : draft.discriminator,
+  });
 }

@@ -65,15 +65,24 @@ export function createNormalizerHandler(deps: NormalizerDeps): HttpFunction {
     const attrs = parseRawAttributes(message.attributes);
     if (!attrs) {
       const item = rejection({
-        platform, reason: 'unparseable', path: '', now: new Date(), requestId,
+        platform,
+        reason: 'unparseable',
+        path: '',
+        now: new Date(),
+        requestId,
         detail: `the raw message attributes are incomplete (need ${RAW_ATTR.platform}, ${RAW_ATTR.receivedAt}, ${RAW_ATTR.requestId}, ${RAW_ATTR.kind})`,
         raw: message.data.toString('utf8'),
       });
       result = { envelopes: [], rejections: [item] };
     } else {
       const input: NormalizeInput = {
-        platform, kind: attrs.kind, body: message.data, receivedAt: attrs.received_at, requestId: attrs.request_id,
-        blockId: attrs.block_id, workspaceId: attrs.workspace_id,
+        platform,
+        kind: attrs.kind,
+        body: message.data,
+        receivedAt: attrs.received_at,
+        requestId: attrs.request_id,
+        blockId: attrs.block_id,
+        workspaceId: attrs.workspace_id,
       };
       try {
         result = await normalize(input, deps.router());
@@ -91,13 +100,24 @@ export function createNormalizerHandler(deps: NormalizerDeps): HttpFunction {
         ...result.rejections.map((r) => publishers.rejected.publish(r)),
       ]);
     } catch (err) {
-      mlog.error('publishing failed; Pub/Sub will retry', { outcome: 'retrying', error: err, envelopes: result.envelopes.length, rejections: result.rejections.length });
+      mlog.error('publishing failed; Pub/Sub will retry', {
+        outcome: 'retrying',
+        error: err,
+        envelopes: result.envelopes.length,
+        rejections: result.rejections.length,
+      });
       res.status(500).json({ error: 'publish_failed', message: (err as Error).message });
       return;
     }
 
     for (const r of result.rejections) {
-      mlog[LEVEL[r.reason]](`batch item rejected: ${r.reason}`, { reason: r.reason, path: r.path, detail: r.detail, rejection_id: r.id, block_id: r.block_id });
+      mlog[LEVEL[r.reason]](`batch item rejected: ${r.reason}`, {
+        reason: r.reason,
+        path: r.path,
+        detail: r.detail,
+        rejection_id: r.id,
+        block_id: r.block_id,
+      });
     }
     mlog.info('raw message normalized', {
       outcome: 'success',

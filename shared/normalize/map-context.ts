@@ -50,14 +50,23 @@ function remember(map: Map<string, string>, key: string, id: string): string {
 /** A class, not an object of closures: docs/performance.md#no-closures-per-item */
 export class ItemContext implements MapContext {
   private readonly memo: ScopeMemo;
-  constructor(readonly platform: Platform, readonly route: Route, readonly receivedAt: string) {
+  constructor(
+    readonly platform: Platform,
+    readonly route: Route,
+    readonly receivedAt: string,
+  ) {
     this.memo = scopeMemo(route);
   }
   contactId(userId: string): string {
-    return this.memo.contacts.get(userId) ?? remember(this.memo.contacts, userId, contactId(this.route.workspaceId, this.route.blockId, userId));
+    return (
+      this.memo.contacts.get(userId) ?? remember(this.memo.contacts, userId, contactId(this.route.workspaceId, this.route.blockId, userId))
+    );
   }
   conversationId(convId: string): string {
-    return this.memo.conversations.get(convId) ?? remember(this.memo.conversations, convId, conversationId(this.route.workspaceId, this.route.blockId, convId));
+    return (
+      this.memo.conversations.get(convId) ??
+      remember(this.memo.conversations, convId, conversationId(this.route.workspaceId, this.route.blockId, convId))
+    );
   }
   messageId(platformMessageId: string): string {
     return messageId(this.route.blockId, platformMessageId);

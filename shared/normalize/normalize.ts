@@ -51,12 +51,17 @@ class Batch {
   readonly envelopes: Envelope[] = [];
   readonly rejections: RejectedItem[] = [];
 
-  constructor(readonly input: NormalizeInput, readonly now: Date) {
+  constructor(
+    readonly input: NormalizeInput,
+    readonly now: Date,
+  ) {
     this.receivedAt = dateToIso(input.receivedAt);
   }
 
   reject(r: Omit<RejectionInput, 'platform' | 'now' | 'requestId' | 'receivedAt'>): void {
-    this.rejections.push(rejection({ ...r, platform: this.input.platform, now: this.now, requestId: this.input.requestId, receivedAt: this.receivedAt }));
+    this.rejections.push(
+      rejection({ ...r, platform: this.input.platform, now: this.now, requestId: this.input.requestId, receivedAt: this.receivedAt }),
+    );
   }
 
   result(): NormalizeResult {
@@ -113,7 +118,13 @@ function mapItems(batch: Batch, { items, adapter }: Split, routes: Routes): Plac
     const item = items[i] as BatchItem;
     const route = routes[i];
     if (!route) {
-      batch.reject({ reason: 'unroutable', path: item.path, detail: unroutableDetail(input, item), raw: item.raw, accounts: item.accounts });
+      batch.reject({
+        reason: 'unroutable',
+        path: item.path,
+        detail: unroutableDetail(input, item),
+        raw: item.raw,
+        accounts: item.accounts,
+      });
       continue;
     }
     const ctx = new ItemContext(input.platform, route, fallbackTime);
@@ -121,7 +132,8 @@ function mapItems(batch: Batch, { items, adapter }: Split, routes: Routes): Plac
       const drafts = adapter ? adapter.map(item, ctx) : mapHandshake(item.raw as Record<string, unknown>, ctx);
       for (let index = 0; index < drafts.length; index++) placed.push({ item, route, draft: drafts[index] as Draft, index });
     } catch (err) {
-      const problem = err instanceof ItemProblem ? err : new ItemProblem('invalid', `could not map the item: ${(err as Error)?.message ?? String(err)}`);
+      const problem =
+        err instanceof ItemProblem ? err : new ItemProblem('invalid', `could not map the item: ${(err as Error)?.message ?? String(err)}`);
       batch.reject({ reason: problem.reason, path: item.path, detail: problem.detail, raw: item.raw, route });
     }
   }

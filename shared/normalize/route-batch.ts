@@ -19,7 +19,12 @@ export type Routes = Array<Route | undefined>;
  * else a promise of them. Throws (or rejects with) RoutingUnavailableError
  * when the records cannot be read: the message must be retried.
  */
-export function routeBatch(router: Router, input: NormalizeInput, blockId: string | undefined, items: BatchItem[]): Routes | Promise<Routes> {
+export function routeBatch(
+  router: Router,
+  input: NormalizeInput,
+  blockId: string | undefined,
+  items: BatchItem[],
+): Routes | Promise<Routes> {
   if (blockId && input.workspaceId) {
     const route = { blockId, workspaceId: input.workspaceId };
     return items.map(() => route);

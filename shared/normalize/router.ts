@@ -60,9 +60,12 @@ export class RoutingTimeoutError extends Error {
  */
 export function boundedRouter(router: Router, timeoutMs: number): Router {
   const bounded = (answer: RouteAnswer, what: string): RouteAnswer =>
-    answer instanceof Promise ? withDeadline(answer, timeoutMs, () => new RoutingTimeoutError(`${what} did not answer within ${timeoutMs} ms`)) : answer;
+    answer instanceof Promise
+      ? withDeadline(answer, timeoutMs, () => new RoutingTimeoutError(`${what} did not answer within ${timeoutMs} ms`))
+      : answer;
   return {
-    byAccounts: (platform, accounts) => bounded(router.byAccounts(platform, accounts), `the lookup of ${platform} account ${accounts.join(' or ')}`),
+    byAccounts: (platform, accounts) =>
+      bounded(router.byAccounts(platform, accounts), `the lookup of ${platform} account ${accounts.join(' or ')}`),
     byBlockId: (blockId) => bounded(router.byBlockId(blockId), `the lookup of Block ${blockId}`),
   };
 }

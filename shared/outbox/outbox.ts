@@ -35,7 +35,14 @@
  *             record with the time its executions carry (`commit`'s `at`); and makes
  *             a recovered run the replay's own effect (`recover`'s `claim`).
  */
-import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction, type WriteBatch } from '@google-cloud/firestore';
+import {
+  Timestamp,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type Transaction,
+  type WriteBatch,
+} from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
 import { expiryAfter } from '../event-log/config';
 import { isAlreadyExists } from '../runtime/firestore-codes';
@@ -142,7 +149,10 @@ export function createOutbox<B extends object, C = void>(db: Firestore, options:
         const [snapshot, ...rest] = await tx.getAll(own, ...reads.filter((r): r is DocumentReference => r !== undefined));
         if (snapshot?.exists) return { found: true, record: snapshot.data() as OutboxRecord<B> };
         let next = 0;
-        const { record: body, value } = decide(tx, reads.map((r) => (r ? rest[next++] : undefined)));
+        const { record: body, value } = decide(
+          tx,
+          reads.map((r) => (r ? rest[next++] : undefined)),
+        );
         if (!body) return { found: false, record: undefined, value };
         const record = stamped(body, at ?? new Date(), false);
         tx.create(own, record);

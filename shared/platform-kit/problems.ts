@@ -10,7 +10,10 @@ export type ItemProblemReason = Extract<RejectionReason, 'invalid' | 'unsupporte
 
 export class ItemProblem extends Error {
   override readonly name = 'ItemProblem';
-  constructor(readonly reason: ItemProblemReason, readonly detail: string) {
+  constructor(
+    readonly reason: ItemProblemReason,
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }

@@ -72,13 +72,7 @@ export type FallbackTime = string | undefined | (() => string | undefined);
  * ItemProblem(invalid) naming `base.field` when present but not a time and no
  * fallback applies, or when absent and `required`.
  */
-export function eventTime(
-  obj: unknown,
-  field: string,
-  base: string,
-  unit: EpochUnit,
-  fallbacks: FallbackTime[] = [],
-): string {
+export function eventTime(obj: unknown, field: string, base: string, unit: EpochUnit, fallbacks: FallbackTime[] = []): string {
   const value = (obj as Record<string, unknown> | null)?.[field];
   const iso = epochToIso(value, unit) ?? dateToIso(value);
   if (iso) return iso;

@@ -81,7 +81,9 @@ export function installBodyGuard(guard: () => BodyGuard): void {
   const original = express?.application?.handle;
   if (!express?.application || typeof original !== 'function' || typeof finalhandler !== 'function') {
     state = 'unavailable';
-    guard().warn("body guard not installed: the functions-framework's Express has no application.handle; its own error pages answer bad bodies");
+    guard().warn(
+      "body guard not installed: the functions-framework's Express has no application.handle; its own error pages answer bad bodies",
+    );
     return;
   }
   express.application.handle = function guardedHandle(req, res, callback) {

@@ -23,7 +23,11 @@ import { reportOutcome } from '../event-log/outcomes';
 import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
 
 /** The identity every envelope has, whatever its type or version: what makes a message an envelope at all. */
-const EnvelopeIdentity = Type.Object({ id: EnvelopeBase.properties.id, type: NonEmpty(), workspace_id: EnvelopeBase.properties.workspace_id });
+const EnvelopeIdentity = Type.Object({
+  id: EnvelopeBase.properties.id,
+  type: NonEmpty(),
+  workspace_id: EnvelopeBase.properties.workspace_id,
+});
 type EnvelopeIdentity = Static<typeof EnvelopeIdentity>;
 const isEnvelopeIdentity = TypeCompiler.Compile(EnvelopeIdentity);
 
@@ -48,7 +52,11 @@ function decodeMessage(data: Buffer): DecodedMessage {
   const result = validateEnvelope(value);
   if (result.ok) return { kind: 'envelope', envelope: result.envelope };
   const { id, type, workspace_id } = value;
-  return { kind: 'schema_violation', identity: { id, type, workspace_id }, error: result.violations.map((v) => `${v.path} ${v.message}`).join('; ') };
+  return {
+    kind: 'schema_violation',
+    identity: { id, type, workspace_id },
+    error: result.violations.map((v) => `${v.path} ${v.message}`).join('; '),
+  };
 }
 
 export interface ConsumerContext {
@@ -94,7 +102,12 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
     }
 
     const identity = decoded.kind === 'envelope' ? decoded.envelope : decoded.identity;
-    const log = baseLog.child({ event_id: identity.id, type: identity.type, workspace_id: identity.workspace_id, attempt: message.deliveryAttempt });
+    const log = baseLog.child({
+      event_id: identity.id,
+      type: identity.type,
+      workspace_id: identity.workspace_id,
+      attempt: message.deliveryAttempt,
+    });
     const report = (status: 'success' | 'retrying', extra: { error?: string; execution_ids?: string[] } = {}) =>
       reportOutcome(db(), {
         workspace_id: identity.workspace_id,
@@ -109,13 +122,15 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
       // Nack: a bundle deployed after this one may accept it (a rollout); if none
       // does, the retry policy and the dead-letter topic bound it.
       const error = `schema violation: ${decoded.error}`;
-      log.warn('envelope fails this version\'s schema; Pub/Sub will retry, then dead-letter it', {
+      log.warn("envelope fails this version's schema; Pub/Sub will retry, then dead-letter it", {
         outcome: 'retrying',
         reason: 'schema_violation',
         message_id: message.messageId,
         error,
       });
-      await report('retrying', { error }).catch((reportErr) => log.error('could not report the failure to the event log', { error: reportErr }));
+      await report('retrying', { error }).catch((reportErr) =>
+        log.error('could not report the failure to the event log', { error: reportErr }),
+      );
       res.status(422).json({ error: 'schema_violation', message: error });
       return;
     }
@@ -129,7 +144,9 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       log.error('event processing failed; Pub/Sub will retry', { outcome: 'retrying', error: err });
-      await report('retrying', { error }).catch((reportErr) => log.error('could not report the failure to the event log', { error: reportErr }));
+      await report('retrying', { error }).catch((reportErr) =>
+        log.error('could not report the failure to the event log', { error: reportErr }),
+      );
       res.status(500).json({ error: 'processing_failed', message: error });
     }
   };

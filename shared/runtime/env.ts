@@ -7,7 +7,10 @@ export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,9 @@ export function envNumber(env: Env, name: string, fallback: number, rule: Number
     (rule.max === undefined || value <= rule.max);
   if (!ok) {
     const kind = rule.integer ? 'an integer' : 'a number';
-    const range = [rule.min !== undefined ? `>= ${rule.min}` : '', rule.max !== undefined ? `<= ${rule.max}` : ''].filter(Boolean).join(' and ');
+    const range = [rule.min !== undefined ? `>= ${rule.min}` : '', rule.max !== undefined ? `<= ${rule.max}` : '']
+      .filter(Boolean)
+      .join(' and ');
     throw new ConfigError(name, `${name} must be ${kind}${range ? ' ' + range : ''}, got ${JSON.stringify(raw)}`);
   }
   return value;

@@ -51,7 +51,6 @@ export const DEFAULT_PUBLISH_OPTIONS: PublishOptions = {
   },
 };
 
-
 /** One Topic handle per name and process (each holds its own batching queue). */
 export function getTopic(name: string, options: PublishOptions = DEFAULT_PUBLISH_OPTIONS): Topic {
   let topic = topics.get(name);

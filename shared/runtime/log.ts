@@ -108,7 +108,10 @@ function toJson(entry: LogFields): string {
   try {
     return JSON.stringify(entry);
   } catch {
-    return safeJson(entry) ?? JSON.stringify({ severity: entry.severity, message: String(entry.message), log_error: 'the entry could not be serialized' });
+    return (
+      safeJson(entry) ??
+      JSON.stringify({ severity: entry.severity, message: String(entry.message), log_error: 'the entry could not be serialized' })
+    );
   }
 }
 
@@ -178,7 +181,8 @@ function logged(value: unknown): LoggedError {
     return s;
   });
   for (let i = summaries.length - 1; i > 0; i--) (summaries[i - 1] as Record<string, unknown>).cause = summaries[i];
-  if (end) (summaries[summaries.length - 1] as Record<string, unknown>).cause = end === 'circular' ? '[Circular]' : '(further causes omitted)';
+  if (end)
+    (summaries[summaries.length - 1] as Record<string, unknown>).cause = end === 'circular' ? '[Circular]' : '(further causes omitted)';
   const texts = links.map((link) => (isError(link) ? stackOf(link) : describe(link)));
   if (end) texts.push(end === 'circular' ? '[Circular]' : '... (further causes omitted)');
   return { summary: summaries[0], text: clip(texts.join('\n[cause]: '), MAX_STACK_CHARS), isError: true };
@@ -227,7 +231,14 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
       const extras = Object.entries(rest)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : (safeJson(v) ?? String(v))}`)
         .join(' ');
-      const below = stack === undefined ? '' : '\n' + stack.split('\n').map((l) => `    ${l}`).join('\n');
+      const below =
+        stack === undefined
+          ? ''
+          : '\n' +
+            stack
+              .split('\n')
+              .map((l) => `    ${l}`)
+              .join('\n');
       write(`${String(s).padEnd(7)} ${message}${extras ? '  ' + extras : ''}${below}`);
     } else {
       write(toJson(entry));

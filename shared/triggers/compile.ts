@@ -156,7 +156,8 @@ function predicate(trigger: Trigger): (input: MatchInput) => boolean {
     case 'comment': {
       const kw = keywordTest(trigger.keywords);
       const posts = trigger.post_ids && trigger.post_ids.length > 0 ? new Set(trigger.post_ids) : undefined;
-      return (i) => i.envelope.type === 'messaging.comment.created' && (!posts || posts.has(i.envelope.data.comment.post_id)) && kw(i.text());
+      return (i) =>
+        i.envelope.type === 'messaging.comment.created' && (!posts || posts.has(i.envelope.data.comment.post_id)) && kw(i.text());
     }
     case 'postback': {
       const { match, value } = trigger.payload;

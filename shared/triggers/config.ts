@@ -26,7 +26,11 @@ export const DEFAULT_MAX_CHAIN_DEPTH = 8;
 export function triggersConfig(env: Env = process.env): TriggersConfig {
   const maxWorkspaces = envNumber(env, 'TRIGGERS_MAX_WORKSPACES', 1000, { integer: true, min: 1 });
   // The schema bounds a chain's length, so a deeper limit could never be reached.
-  const maxChainDepth = envNumber(env, 'TRIGGERS_MAX_CHAIN_DEPTH', DEFAULT_MAX_CHAIN_DEPTH, { integer: true, min: 1, max: MAX_CAUSATION_CHAIN });
+  const maxChainDepth = envNumber(env, 'TRIGGERS_MAX_CHAIN_DEPTH', DEFAULT_MAX_CHAIN_DEPTH, {
+    integer: true,
+    min: 1,
+    max: MAX_CAUSATION_CHAIN,
+  });
   return {
     eventsTopic: topicName('events', env),
     executionsTopic: topicName('executions', env),

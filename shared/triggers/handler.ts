@@ -57,7 +57,10 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
     if (!resolved) {
       const config = { ...triggersConfig(), ...deps.config };
       const db = deps.db ?? getFirestore();
-      const out = { events: deps.events ?? createEnvelopePublisher(config.eventsTopic), executions: deps.executions ?? getTopic(config.executionsTopic) };
+      const out = {
+        events: deps.events ?? createEnvelopePublisher(config.eventsTopic),
+        executions: deps.executions ?? getTopic(config.executionsTopic),
+      };
       resolved = {
         config,
         store: triggersStore(db, config.retentionDays, (run, event) => publishRun(event, run, out)),

@@ -26,7 +26,10 @@ interface Entry {
 /** Why a `get()` failed: its workspace's listener was dropped before the first snapshot. */
 export class WorkflowListenerDropped extends Error {
   override readonly name = 'WorkflowListenerDropped';
-  constructor(readonly workspaceId: string, why: string) {
+  constructor(
+    readonly workspaceId: string,
+    why: string,
+  ) {
     super(`the workflow listener of ${workspaceId} was ${why} before its first snapshot`);
   }
 }
@@ -54,7 +57,9 @@ export function workflowIndexCache(db: Firestore, log: Logger, maxWorkspaces = 1
     const ready = new Promise<WorkspaceIndex>((res, rej) => ((resolve = res), (reject = rej)));
     const entry: Entry = { ready, index: undefined, version: 0, close: () => {} };
     const unsubscribe = db
-      .collection('workspaces').doc(workspaceId).collection('workflows')
+      .collection('workspaces')
+      .doc(workspaceId)
+      .collection('workflows')
       .where('status', '==', 'active')
       .onSnapshot(
         (snapshot) => {
@@ -65,7 +70,11 @@ export function workflowIndexCache(db: Firestore, log: Logger, maxWorkspaces = 1
             else log.warn('invalid workflow document skipped', { workspace_id: workspaceId, workflow_id: doc.id, errors: parsed.errors });
           }
           entry.index = buildIndex(workflows, (p) =>
-            log.warn('workflow with an invalid trigger skipped', { workspace_id: workspaceId, workflow_id: p.workflow_id, errors: p.errors }),
+            log.warn('workflow with an invalid trigger skipped', {
+              workspace_id: workspaceId,
+              workflow_id: p.workflow_id,
+              errors: p.errors,
+            }),
           );
           entry.version++;
           resolve(entry.index);

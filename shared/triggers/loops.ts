@@ -71,15 +71,21 @@ export function guardedMatch(index: WorkspaceIndex, envelope: Envelope, chain: s
   const starts = matchEvent(index, envelope, { exclude: new Set(chain), onExcluded: (s) => inChain.add(s.workflow_id) });
   const refused: LoopRefusal[] = inChain.size > 0 ? [{ reason: 'in_causation_chain', workflow_ids: [...inChain], chain }] : [];
   if (starts.length > 0 && chain.length >= maxDepth) {
-    refused.push({ reason: 'max_chain_depth', workflow_ids: starts.map((s) => s.workflow_id), chain, depth: chain.length, max_depth: maxDepth });
+    refused.push({
+      reason: 'max_chain_depth',
+      workflow_ids: starts.map((s) => s.workflow_id),
+      chain,
+      depth: chain.length,
+      max_depth: maxDepth,
+    });
     return { starts: [], refused };
   }
   return { starts, refused };
 }
 
 const REFUSAL_MESSAGE: Record<LoopRefusal['reason'], string> = {
-  in_causation_chain: 'workflow not started: it is already in the event\'s causation chain (loop)',
-  max_chain_depth: 'workflows not started: the event\'s causation chain is at TRIGGERS_MAX_CHAIN_DEPTH',
+  in_causation_chain: "workflow not started: it is already in the event's causation chain (loop)",
+  max_chain_depth: "workflows not started: the event's causation chain is at TRIGGERS_MAX_CHAIN_DEPTH",
 };
 
 /** One structured line per refusal; the logger carries the event id. A depth cut is a WARNING: a cascade ran away. */

@@ -69,7 +69,11 @@ export function workflowStarted(envelope: Envelope, s: PlannedStart): EnvelopeOf
   };
 }
 
-export async function publishRun(envelope: Envelope, run: TriggerRun, out: { executions: Topic; events: EnvelopePublisher }): Promise<void> {
+export async function publishRun(
+  envelope: Envelope,
+  run: TriggerRun,
+  out: { executions: Topic; events: EnvelopePublisher },
+): Promise<void> {
   const request = (r: ExecutionRequest) =>
     out.executions.publishMessage({
       data: Buffer.from(JSON.stringify(r)),

@@ -127,13 +127,16 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
       const { contact_id, conversation_id } = threadOf(envelope);
       if (!contact_id) return [];
       const q = WAITING_FOR_REPLY_QUERY;
-      const snapshot = await workspace(envelope.workspace_id).collection(q.collection)
+      const snapshot = await workspace(envelope.workspace_id)
+        .collection(q.collection)
         .where(q.contactField, '==', contact_id)
         .where(q.statusField, '==', 'waiting')
         .get();
       return snapshot.docs
         .map((d) => d.data() as ExecutionDoc)
-        .filter((x) => x.waiting_for?.kind === 'reply' && (!x.waiting_for.conversation_id || x.waiting_for.conversation_id === conversation_id))
+        .filter(
+          (x) => x.waiting_for?.kind === 'reply' && (!x.waiting_for.conversation_id || x.waiting_for.conversation_id === conversation_id),
+        )
         .map((x) => ({ execution_id: x.execution_id, workflow_id: x.workflow_id, waiting_for: x.waiting_for as WaitingFor }));
     },
 
@@ -153,7 +156,12 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
      * Undefined when there is nothing to do (no run is recorded then).
      * `chain` is the event's causation chain; each start extends it.
      */
-    async commit(envelope: Envelope, starts: readonly Start[], waiting: readonly WaitingExecution[], chain: readonly string[]): Promise<TriggerRun | undefined> {
+    async commit(
+      envelope: Envelope,
+      starts: readonly Start[],
+      waiting: readonly WaitingExecution[],
+      chain: readonly string[],
+    ): Promise<TriggerRun | undefined> {
       const ws = envelope.workspace_id;
       const committedAt = new Date();
       const now = committedAt.toISOString();
@@ -165,46 +173,62 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
       }));
       const refs = [...waiting.map((w) => executionRef(ws, w.execution_id)), ...planned.map((p) => executionRef(ws, p.execution_id))];
 
-      const committed = await runs.commit(ws, envelope.id, refs, (tx, snapshots) => {
-        const waitingSnaps = snapshots.slice(0, waiting.length);
-        const startSnaps = snapshots.slice(waiting.length);
+      const committed = await runs.commit(
+        ws,
+        envelope.id,
+        refs,
+        (tx, snapshots) => {
+          const waitingSnaps = snapshots.slice(0, waiting.length);
+          const startSnaps = snapshots.slice(waiting.length);
 
-        // Still waiting inside the transaction: a concurrent reply may have claimed it.
-        const resumes = waiting.filter((_, i) => waitingSnaps[i]?.get('status') === 'waiting');
-        const intercepted = resumes.some((r) => r.waiting_for.intercept);
-        const chosen = planned.filter((p) => !(intercepted && p.exclusive));
-        if (chosen.length === 0 && resumes.length === 0) return {};
+          // Still waiting inside the transaction: a concurrent reply may have claimed it.
+          const resumes = waiting.filter((_, i) => waitingSnaps[i]?.get('status') === 'waiting');
+          const intercepted = resumes.some((r) => r.waiting_for.intercept);
+          const chosen = planned.filter((p) => !(intercepted && p.exclusive));
+          if (chosen.length === 0 && resumes.length === 0) return {};
 
-        chosen.forEach((p) => {
-          if (startSnaps[planned.indexOf(p)]?.exists) return; // created before: never twice
-          const doc: ExecutionDoc = {
-            execution_id: p.execution_id,
-            workflow_id: p.workflow_id,
-            workspace_id: ws,
-            status: 'starting',
-            trigger_id: p.trigger_id,
-            trigger_event_id: envelope.id,
-            trigger_event_type: envelope.type,
-            ...thread,
-            caused_by_workflow_ids: p.caused_by_workflow_ids,
-            start_published: false,
-            created_at: now,
-            updated_at: now,
-          };
-          tx.create(executionRef(ws, p.execution_id), doc);
-        });
-        const plannedResumes = resumes.map((r) => ({
-          execution_id: r.execution_id,
-          workflow_id: r.workflow_id,
-          resume_id: resumeId(ws, r.execution_id, envelope.id),
-          step_id: r.waiting_for.step_id,
-        }));
-        for (const r of plannedResumes) {
-          tx.update(executionRef(ws, r.execution_id), { status: 'resuming', resumed_by_event_id: envelope.id, resume_id: r.resume_id, updated_at: now });
-        }
-        const recorded = chosen.map(({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }) => ({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }));
-        return { record: { event_id: envelope.id, starts: recorded, resumes: plannedResumes } };
-      }, committedAt);
+          chosen.forEach((p) => {
+            if (startSnaps[planned.indexOf(p)]?.exists) return; // created before: never twice
+            const doc: ExecutionDoc = {
+              execution_id: p.execution_id,
+              workflow_id: p.workflow_id,
+              workspace_id: ws,
+              status: 'starting',
+              trigger_id: p.trigger_id,
+              trigger_event_id: envelope.id,
+              trigger_event_type: envelope.type,
+              ...thread,
+              caused_by_workflow_ids: p.caused_by_workflow_ids,
+              start_published: false,
+              created_at: now,
+              updated_at: now,
+            };
+            tx.create(executionRef(ws, p.execution_id), doc);
+          });
+          const plannedResumes = resumes.map((r) => ({
+            execution_id: r.execution_id,
+            workflow_id: r.workflow_id,
+            resume_id: resumeId(ws, r.execution_id, envelope.id),
+            step_id: r.waiting_for.step_id,
+          }));
+          for (const r of plannedResumes) {
+            tx.update(executionRef(ws, r.execution_id), {
+              status: 'resuming',
+              resumed_by_event_id: envelope.id,
+              resume_id: r.resume_id,
+              updated_at: now,
+            });
+          }
+          const recorded = chosen.map(({ execution_id, workflow_id, trigger_id, caused_by_workflow_ids }) => ({
+            execution_id,
+            workflow_id,
+            trigger_id,
+            caused_by_workflow_ids,
+          }));
+          return { record: { event_id: envelope.id, starts: recorded, resumes: plannedResumes } };
+        },
+        committedAt,
+      );
       return committed.record;
     },
 

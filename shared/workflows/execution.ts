@@ -10,8 +10,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CausationChain } from '../envelope/envelope';
 
 export const ExecutionStatus = Type.Union([
-  Type.Literal('starting'), Type.Literal('running'), Type.Literal('waiting'), Type.Literal('resuming'),
-  Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled'),
+  Type.Literal('starting'),
+  Type.Literal('running'),
+  Type.Literal('waiting'),
+  Type.Literal('resuming'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
 ]);
 
 export const WaitingFor = Type.Object({

@@ -16,7 +16,11 @@ export const KeywordCondition = Type.Object(
     match: Type.Union([Type.Literal('exact'), Type.Literal('contains'), Type.Literal('starts_with'), Type.Literal('regex')]),
     value: Type.String({ minLength: 1 }),
   },
-  { ...strict, description: 'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text.' },
+  {
+    ...strict,
+    description:
+      'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text.',
+  },
 );
 
 export const FieldCondition = Type.Object(
@@ -33,7 +37,7 @@ const common = {
   id: Type.String({ minLength: 1, description: 'Unique within the workflow.' }),
   block_ids: Opt(Type.Array(Type.String(), { description: 'Only events from these Blocks.' })),
   platforms: Opt(Type.Array(PlatformName, { description: 'Only events from these platforms.' })),
-  priority: Opt(Type.Integer({ description: 'Overrides the workflow\'s priority for this trigger.' })),
+  priority: Opt(Type.Integer({ description: "Overrides the workflow's priority for this trigger." })),
 };
 const Keywords = Opt(Type.Array(KeywordCondition, { description: 'Any one matches; absent or empty = any text.' }));
 
@@ -42,7 +46,9 @@ const trigger = <K extends string, P extends Record<string, TSchema>>(kind: K, p
 
 export const Trigger = Type.Union([
   trigger('message', { keywords: Keywords }),
-  trigger('postback', { payload: Type.Object({ match: Type.Union([Type.Literal('equals'), Type.Literal('prefix')]), value: Type.String() }, strict) }),
+  trigger('postback', {
+    payload: Type.Object({ match: Type.Union([Type.Literal('equals'), Type.Literal('prefix')]), value: Type.String() }, strict),
+  }),
   trigger('comment', { post_ids: Opt(Type.Array(Type.String(), { description: 'Absent = any post.' })), keywords: Keywords }),
   trigger('story_reply', { keywords: Keywords }),
   trigger('follow', {}),
@@ -50,7 +56,10 @@ export const Trigger = Type.Union([
   trigger('reaction', { emojis: Opt(Type.Array(Type.String(), { description: 'Absent = any reaction.' })) }),
   trigger('order_created', {}),
   trigger('contact_created', {}),
-  trigger('event', { event_type: Type.String({ minLength: 1 }), conditions: Opt(Type.Array(FieldCondition, { description: 'All must hold.' })) }),
+  trigger('event', {
+    event_type: Type.String({ minLength: 1 }),
+    conditions: Opt(Type.Array(FieldCondition, { description: 'All must hold.' })),
+  }),
   trigger('fallback', {}),
 ]);
 

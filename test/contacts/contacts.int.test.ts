@@ -38,7 +38,9 @@ const bookkeeping = (doc: Record<string, unknown> | undefined) => {
 
 const causedByStamps = (e: Envelope) => {
   const { caused_by_workflow_ids, caused_by_workflow_id, caused_by_execution_id } = e.metadata;
-  return JSON.parse(JSON.stringify({ caused_by_workflow_ids, caused_by_workflow_id, caused_by_execution_id })) as Partial<Envelope['metadata']>;
+  return JSON.parse(JSON.stringify({ caused_by_workflow_ids, caused_by_workflow_id, caused_by_execution_id })) as Partial<
+    Envelope['metadata']
+  >;
 };
 
 let tap: TopicTap;
@@ -62,9 +64,18 @@ describe('contacts: at-least-once delivery', () => {
     expect(await count(ws, 'contacts')).toBe(1);
     expect(await count(ws, 'conversations')).toBe(1);
     expect(await contactOf(ws, b.contactId('IG1'))).toMatchObject({
-      platform: 'instagram', block_id: 'blk_ig', platform_user_id: 'IG1', username: 'ana.b', first_seen_at: t(0), last_inbound_at: t(0),
+      platform: 'instagram',
+      block_id: 'blk_ig',
+      platform_user_id: 'IG1',
+      username: 'ana.b',
+      first_seen_at: t(0),
+      last_inbound_at: t(0),
     });
-    expect(await conversationOf(ws, b.conversationId('IG1'))).toMatchObject({ status: 'open', kind: 'direct', contact_id: b.contactId('IG1') });
+    expect(await conversationOf(ws, b.conversationId('IG1'))).toMatchObject({
+      status: 'open',
+      kind: 'direct',
+      contact_id: b.contactId('IG1'),
+    });
 
     const derived = forWorkspace(ws, await tap.drain());
     expect(derived.map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
@@ -103,20 +114,33 @@ describe('contacts: at-least-once delivery', () => {
     expect(await contactOf(ws, b.contactId('7'))).toMatchObject({ last_seen_at: t(600), subscribed: false, language_code: 'pt-br' });
   });
 
-  it('hands the causation chain of a workflow\'s event on to every event it derives, so loop limits see through contacts', async () => {
+  it("hands the causation chain of a workflow's event on to every event it derives, so loop limits see through contacts", async () => {
     const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
-    const chain = { caused_by_workflow_ids: ['wf_order', 'wf_greet'], caused_by_workflow_id: 'wf_greet', caused_by_execution_id: 'exe_greet1' };
+    const chain = {
+      caused_by_workflow_ids: ['wf_order', 'wf_greet'],
+      caused_by_workflow_id: 'wf_greet',
+      caused_by_execution_id: 'exe_greet1',
+    };
     // A contact's message caused by an older execution stamp (the chain is read from the execution) creates
     // the contact; a workflow's outbound message, delivered late and twice, sets its username (updated).
     const greet = b.sent({ user: '99', at: t(0), text: 'welcome', profile: { username: 'bea99' }, metadata: chain });
-    const rename = b.message({ user: '99', at: t(300), profile: { first_name: 'Bea' }, metadata: { caused_by_execution_id: 'exe_legacy' } });
+    const rename = b.message({
+      user: '99',
+      at: t(300),
+      profile: { first_name: 'Bea' },
+      metadata: { caused_by_execution_id: 'exe_legacy' },
+    });
     for (const e of [rename, greet, greet, rename]) expect(await contacts.deliver(e)).toBe(204);
 
     const derived = forWorkspace(ws, await tap.drain());
     const byCause = (source: Envelope) => derived.filter((e) => e.metadata.caused_by_event_id === source.id);
     expect(byCause(greet).map((e) => e.type)).toEqual(['crm.contact.updated']);
-    expect(byCause(rename).map((e) => e.type).sort()).toEqual(['crm.contact.created', 'messaging.conversation.created']);
+    expect(
+      byCause(rename)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['crm.contact.created', 'messaging.conversation.created']);
     for (const source of [greet, rename]) {
       for (const e of byCause(source)) {
         expect(e.metadata).toMatchObject({ source: 'derived', ...causedByStamps(source) });
@@ -131,7 +155,8 @@ describe('contacts: at-least-once delivery', () => {
     await contacts.deliver(b.message({ user: '98', at: t(0), text: 'hi' }));
     const derived = forWorkspace(ws, await tap.drain());
     expect(derived).toHaveLength(2);
-    for (const e of derived) expect(Object.keys(e.metadata).filter((k) => k.startsWith('caused_by_workflow') || k === 'caused_by_execution_id')).toEqual([]);
+    for (const e of derived)
+      expect(Object.keys(e.metadata).filter((k) => k.startsWith('caused_by_workflow') || k === 'caused_by_execution_id')).toEqual([]);
   });
 
   it('ignores types it does not handle, its own crm.contact.* events included', async () => {
@@ -197,8 +222,12 @@ describe('contacts: order tolerance', () => {
       });
       const [a, z] = [await read(ordered), await read(mixed)];
       const withoutWorkspace = (x: Awaited<ReturnType<typeof read>>) =>
-        JSON.parse(JSON.stringify(x).replaceAll(ordered.b.scope.workspaceId, 'WS').replaceAll(mixed.b.scope.workspaceId, 'WS')
-          .replace(/"(contact_id|conversation_id)":"[^"]+"/g, '"$1":"ID"'));
+        JSON.parse(
+          JSON.stringify(x)
+            .replaceAll(ordered.b.scope.workspaceId, 'WS')
+            .replaceAll(mixed.b.scope.workspaceId, 'WS')
+            .replace(/"(contact_id|conversation_id)":"[^"]+"/g, '"$1":"ID"'),
+        );
       expect(withoutWorkspace(z)).toEqual(withoutWorkspace(a));
       expect(a.contact).toMatchObject({ display_name: 'Ana María', subscribed: false, last_seen_at: t(80), last_outbound_at: t(60) });
       expect(a.direct).toMatchObject({ status: 'closed', closed_at: t(70), last_inbound_at: t(40) });
@@ -207,7 +236,10 @@ describe('contacts: order tolerance', () => {
       // Exactly one contact.created and one conversation.created per thread, whatever the order.
       const published = await tap.drain();
       for (const s of [ordered, mixed]) {
-        const types = forWorkspace(s.b.scope.workspaceId, published).map((e) => e.type).filter((x) => x.endsWith('created')).sort();
+        const types = forWorkspace(s.b.scope.workspaceId, published)
+          .map((e) => e.type)
+          .filter((x) => x.endsWith('created'))
+          .sort();
         expect(types).toEqual(['crm.contact.created', 'messaging.conversation.created', 'messaging.conversation.created']);
       }
     } finally {

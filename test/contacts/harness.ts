@@ -17,7 +17,6 @@ import { getFirestore } from '../../shared/runtime/gcp';
 import { toPushBody } from '../../shared/contracts/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
 
-
 export interface Served {
   /** POSTs the envelope as a push body; resolves with the HTTP status. */
   deliver(envelope: Envelope, attempt?: number): Promise<number>;
@@ -75,12 +74,20 @@ export async function tapTopic(topic: string): Promise<TopicTap> {
       const out: PulledMessage[] = [];
       // The emulator may hand out a batch in pieces: pull until it answers empty.
       for (;;) {
-        const { receivedMessages = [] } = await call('POST', `subscriptions/${subscription}:pull`, { maxMessages: 1000, returnImmediately: true });
+        const { receivedMessages = [] } = await call('POST', `subscriptions/${subscription}:pull`, {
+          maxMessages: 1000,
+          returnImmediately: true,
+        });
         if (receivedMessages.length === 0) return out;
         for (const m of receivedMessages) {
-          out.push({ data: JSON.parse(Buffer.from(m.message.data ?? '', 'base64').toString('utf8')), attributes: m.message.attributes ?? {} });
+          out.push({
+            data: JSON.parse(Buffer.from(m.message.data ?? '', 'base64').toString('utf8')),
+            attributes: m.message.attributes ?? {},
+          });
         }
-        await call('POST', `subscriptions/${subscription}:acknowledge`, { ackIds: receivedMessages.map((m: { ackId: string }) => m.ackId) });
+        await call('POST', `subscriptions/${subscription}:acknowledge`, {
+          ackIds: receivedMessages.map((m: { ackId: string }) => m.ackId),
+        });
       }
     },
   };
@@ -97,7 +104,12 @@ export async function replayOf(original: Envelope, idempotencyKey = 'test-replay
   await writeEntry(db, fromEnvelope(original, { now: new Date(), retentionDays: 30 }));
   const entry = await eventLogRef(db, original.workspace_id, original.id).get();
   const replays: Envelope[] = [];
-  const keep = { publish: async (e: Envelope) => { replays.push(e); return 'kept'; } };
+  const keep = {
+    publish: async (e: Envelope) => {
+      replays.push(e);
+      return 'kept';
+    },
+  };
   await replayEntry({ db, publisher: keep }, original.workspace_id, entry, idempotencyKey);
   if (replays.length !== 1) throw new Error(`expected one replay of ${original.id}, got ${replays.length}`);
   return replays[0] as Envelope;
@@ -107,7 +119,7 @@ export async function replayOf(original: Envelope, idempotencyKey = 'test-replay
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];
   let state = seed >>> 0 || 1;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [out[i], out[j]] = [out[j] as T, out[i] as T];

@@ -17,9 +17,9 @@ function fold(events: Envelope[], coalesceMs = 60_000) {
   let writes = 0;
   for (const e of events) {
     const c = reduceContact(contact, obs(e), opts(coalesceMs));
-    if (c && c.write !== 'none') (contact = c.doc), writes++;
+    if (c && c.write !== 'none') ((contact = c.doc), writes++);
     const v = reduceConversation(conversation, obs(e), opts(coalesceMs));
-    if (v && v.write !== 'none') (conversation = v.doc), writes++;
+    if (v && v.write !== 'none') ((conversation = v.doc), writes++);
   }
   return { contact, conversation, writes };
 }
@@ -35,20 +35,62 @@ describe('contact reducer', () => {
     const r = reduceContact(undefined, obs(b.message({ user: 'U1', at: t(0), text: 'hi', profile: { display_name: 'Ana' } })), opts());
     expect(r?.write).toBe('create');
     expect(r?.doc).toMatchObject({
-      block_id: 'blk_line', platform: 'line', platform_user_id: 'U1', display_name: 'Ana',
-      first_seen_at: t(0), last_seen_at: t(0), last_inbound_at: t(0),
+      block_id: 'blk_line',
+      platform: 'line',
+      platform_user_id: 'U1',
+      display_name: 'Ana',
+      first_seen_at: t(0),
+      last_seen_at: t(0),
+      last_inbound_at: t(0),
     });
     expect(r?.doc.subscribed).toBeUndefined();
   });
 
   it.each([
-    ['a later follow after an unfollow', [['unfollow', 10], ['follow', 20]], true],
-    ['a late follow older than the unfollow', [['unfollow', 20], ['follow', 10]], false],
-    ['a late unfollow older than the follow', [['follow', 20], ['unfollow', 10]], true],
-    ['a follow and an unfollow at the same instant (unfollow wins)', [['follow', 10], ['unfollow', 10]], false],
-    ['the same instant in the other order', [['unfollow', 10], ['follow', 10]], false],
+    [
+      'a later follow after an unfollow',
+      [
+        ['unfollow', 10],
+        ['follow', 20],
+      ],
+      true,
+    ],
+    [
+      'a late follow older than the unfollow',
+      [
+        ['unfollow', 20],
+        ['follow', 10],
+      ],
+      false,
+    ],
+    [
+      'a late unfollow older than the follow',
+      [
+        ['follow', 20],
+        ['unfollow', 10],
+      ],
+      true,
+    ],
+    [
+      'a follow and an unfollow at the same instant (unfollow wins)',
+      [
+        ['follow', 10],
+        ['unfollow', 10],
+      ],
+      false,
+    ],
+    [
+      'the same instant in the other order',
+      [
+        ['unfollow', 10],
+        ['follow', 10],
+      ],
+      false,
+    ],
   ] as const)('resolves %s by platform time', (_name, sequence, subscribed) => {
-    const events = sequence.map(([kind, at]) => (kind === 'follow' ? b.follow({ user: 'U1', at: t(at) }) : b.unfollow({ user: 'U1', at: t(at) })));
+    const events = sequence.map(([kind, at]) =>
+      kind === 'follow' ? b.follow({ user: 'U1', at: t(at) }) : b.unfollow({ user: 'U1', at: t(at) }),
+    );
     expect(fold(events).contact?.subscribed).toBe(subscribed);
   });
 
@@ -62,7 +104,11 @@ describe('contact reducer', () => {
 
   it('reports which profile fields changed, and nothing for an activity-only bump', () => {
     const first = reduceContact(undefined, obs(b.message({ user: 'U1', at: t(0), profile: { display_name: 'Ana' } })), opts())!.doc;
-    const renamed = reduceContact(first, obs(b.message({ user: 'U1', at: t(120), profile: { display_name: 'Ana B', language_code: 'es' } })), opts());
+    const renamed = reduceContact(
+      first,
+      obs(b.message({ user: 'U1', at: t(120), profile: { display_name: 'Ana B', language_code: 'es' } })),
+      opts(),
+    );
     expect(renamed?.changedFields.sort()).toEqual(['display_name', 'language_code']);
     const bump = reduceContact(first, obs(b.message({ user: 'U1', at: t(120), profile: { display_name: 'Ana' } })), opts());
     expect(bump).toMatchObject({ write: 'update', changedFields: [] });
@@ -71,7 +117,10 @@ describe('contact reducer', () => {
   it('coalesces activity-only updates within the window', () => {
     const first = reduceContact(undefined, obs(b.message({ user: 'U1', at: t(0) })), opts())!.doc;
     expect(reduceContact(first, obs(b.message({ user: 'U1', at: t(59) })), opts())?.write).toBe('none');
-    expect(reduceContact(first, obs(b.message({ user: 'U1', at: t(60) })), opts())).toMatchObject({ write: 'update', doc: { last_seen_at: t(60) } });
+    expect(reduceContact(first, obs(b.message({ user: 'U1', at: t(60) })), opts())).toMatchObject({
+      write: 'update',
+      doc: { last_seen_at: t(60) },
+    });
     expect(reduceContact(first, obs(b.message({ user: 'U1', at: t(1) })), opts(0))?.write).toBe('update');
   });
 
@@ -83,14 +132,56 @@ describe('contact reducer', () => {
 
 describe('conversation reducer', () => {
   it.each([
-    ['closed by an agent', [['msg', 0], ['close', 10]], 'closed'],
-    ['reopened by a later inbound message', [['msg', 0], ['close', 10], ['msg', 20]], 'open'],
-    ['not reopened by our own outbound message', [['msg', 0], ['close', 10], ['sent', 20]], 'closed'],
-    ['not closed by a late close older than the last inbound message', [['msg', 0], ['msg', 100], ['close', 50]], 'open'],
-    ['closed when the close comes before the thread\'s first message is seen', [['close', 10], ['msg', 0]], 'closed'],
+    [
+      'closed by an agent',
+      [
+        ['msg', 0],
+        ['close', 10],
+      ],
+      'closed',
+    ],
+    [
+      'reopened by a later inbound message',
+      [
+        ['msg', 0],
+        ['close', 10],
+        ['msg', 20],
+      ],
+      'open',
+    ],
+    [
+      'not reopened by our own outbound message',
+      [
+        ['msg', 0],
+        ['close', 10],
+        ['sent', 20],
+      ],
+      'closed',
+    ],
+    [
+      'not closed by a late close older than the last inbound message',
+      [
+        ['msg', 0],
+        ['msg', 100],
+        ['close', 50],
+      ],
+      'open',
+    ],
+    [
+      "closed when the close comes before the thread's first message is seen",
+      [
+        ['close', 10],
+        ['msg', 0],
+      ],
+      'closed',
+    ],
   ] as const)('is %s', (_name, sequence, status) => {
     const events = sequence.map(([kind, at]) =>
-      kind === 'msg' ? b.message({ user: 'U1', at: t(at) }) : kind === 'sent' ? b.sent({ user: 'U1', at: t(at) }) : b.closed({ user: 'U1', at: t(at) }),
+      kind === 'msg'
+        ? b.message({ user: 'U1', at: t(at) })
+        : kind === 'sent'
+          ? b.sent({ user: 'U1', at: t(at) })
+          : b.closed({ user: 'U1', at: t(at) }),
     );
     const { conversation } = fold(events);
     expect(conversation?.status).toBe(status);
@@ -100,7 +191,10 @@ describe('conversation reducer', () => {
   it('keeps the contact of a 1:1 thread and none for a group', () => {
     const group = { platform_conversation_id: 'G1', kind: 'group' as const, title: 'Team' };
     expect(fold([b.message({ user: 'U1', at: t(0) })]).conversation?.contact_id).toBe(b.contactId('U1'));
-    const { conversation } = fold([b.message({ user: 'U1', at: t(0), conversation: group }), b.message({ user: 'U2', at: t(1), conversation: group })]);
+    const { conversation } = fold([
+      b.message({ user: 'U1', at: t(0), conversation: group }),
+      b.message({ user: 'U2', at: t(1), conversation: group }),
+    ]);
     expect(conversation).toMatchObject({ kind: 'group', title: 'Team', platform_conversation_id: 'G1' });
     expect(conversation?.contact_id).toBeUndefined();
   });
@@ -148,8 +242,14 @@ describe('re-confirmed values and late older ones', () => {
   it.each(permutations(titles).map((order) => [order.map((e) => e.metadata.raw_platform_event_id).join(' '), order]))(
     'gives a group the title of its latest event in delivery order %s, duplicates included (no coalescing)',
     (_order, order) => {
-      const ordered = fold([...titles].sort((x, y) => Date.parse(x.timestamp) - Date.parse(y.timestamp)), 0).conversation;
-      const delivered = fold(order.flatMap((e) => [e, e]), 0).conversation;
+      const ordered = fold(
+        [...titles].sort((x, y) => Date.parse(x.timestamp) - Date.parse(y.timestamp)),
+        0,
+      ).conversation;
+      const delivered = fold(
+        order.flatMap((e) => [e, e]),
+        0,
+      ).conversation;
       expect(ordered).toMatchObject({ title: 'A', title_at: t(30) });
       expect(state(delivered)).toEqual(state(ordered));
     },
@@ -158,7 +258,10 @@ describe('re-confirmed values and late older ones', () => {
   it('coalesces a title re-confirmed inside the window like any timestamp-only change', () => {
     const first = fold([titles[0]!]).conversation!;
     expect(reduceConversation(first, obs(b.message({ user: 'U2', at: t(30), conversation: group('A') })), opts())?.write).toBe('none');
-    expect(reduceConversation(first, obs(b.message({ user: 'U2', at: t(90), conversation: group('A') })), opts())).toMatchObject({ write: 'update', doc: { title: 'A', title_at: t(90) } });
+    expect(reduceConversation(first, obs(b.message({ user: 'U2', at: t(90), conversation: group('A') })), opts())).toMatchObject({
+      write: 'update',
+      doc: { title: 'A', title_at: t(90) },
+    });
   });
 
   const names = [
@@ -170,7 +273,12 @@ describe('re-confirmed values and late older ones', () => {
   it.each(permutations(names).map((order) => [order.map((e) => e.metadata.raw_platform_event_id).join(' '), order]))(
     'gives a contact the profile of its latest event in delivery order %s, duplicates included (no coalescing)',
     (_order, order) => {
-      expect(fold(order.flatMap((e) => [e, e]), 0).contact).toMatchObject({ display_name: 'A', profile_at: { display_name: t(30) } });
+      expect(
+        fold(
+          order.flatMap((e) => [e, e]),
+          0,
+        ).contact,
+      ).toMatchObject({ display_name: 'A', profile_at: { display_name: t(30) } });
     },
   );
 

@@ -75,7 +75,12 @@ describe('docs/configuration.md', () => {
 
   it('documents nothing that no longer exists', () => {
     const localStack = literalReads([path.join(ROOT, 'scripts', 'start.ts'), ...sourceFiles(path.join(ROOT, 'scripts', 'lib'))]);
-    const known = new Set([...functionSettings().keys(), ...localStack.keys(), ...READ_BY_LIBRARIES, ...Object.values(topology.functions).flatMap((fn) => Object.keys(fn.env ?? {}))]);
+    const known = new Set([
+      ...functionSettings().keys(),
+      ...localStack.keys(),
+      ...READ_BY_LIBRARIES,
+      ...Object.values(topology.functions).flatMap((fn) => Object.keys(fn.env ?? {})),
+    ]);
     const variables = [...docs].filter((name) => name.includes('_'));
     expect(variables.filter((name) => !known.has(name))).toEqual([]);
   });

@@ -75,14 +75,17 @@ describe('documentation links', () => {
     expect(PAGES.length).toBeGreaterThan(1);
   });
 
-  it.each(PAGES.map((page) => [path.relative(ROOT, page), page]))('%s: every relative link and anchor resolves inside the repository', (_name, page) => {
-    const broken = [...prose(readFileSync(page, 'utf8')).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)]
-      .map((m) => m[1] as string)
-      .map((target) => [target, problem(page, target)])
-      .filter(([, why]) => why !== undefined)
-      .map(([target, why]) => `${target}: ${why}`);
-    expect(broken).toEqual([]);
-  });
+  it.each(PAGES.map((page) => [path.relative(ROOT, page), page]))(
+    '%s: every relative link and anchor resolves inside the repository',
+    (_name, page) => {
+      const broken = [...prose(readFileSync(page, 'utf8')).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)]
+        .map((m) => m[1] as string)
+        .map((target) => [target, problem(page, target)])
+        .filter(([, why]) => why !== undefined)
+        .map(([target, why]) => `${target}: ${why}`);
+      expect(broken).toEqual([]);
+    },
+  );
 
   it('every page under docs/ is linked from the README or another page', () => {
     const linked = new Set<string>();
@@ -92,12 +95,16 @@ describe('documentation links', () => {
         if (!/^[a-z][a-z0-9+.-]*:/i.test(target)) linked.add(path.resolve(path.dirname(page), decodeURIComponent(target)));
       }
     }
-    const orphans = PAGES.slice(1).filter((page) => !linked.has(page)).map((page) => path.relative(ROOT, page));
+    const orphans = PAGES.slice(1)
+      .filter((page) => !linked.has(page))
+      .map((page) => path.relative(ROOT, page));
     expect(orphans).toEqual([]);
   });
 
   it('docs/<page>.md#anchor mentions in the code name existing headings', () => {
-    const sources = ['shared', 'functions', 'scripts', 'terraform'].flatMap((dir) => files(path.join(ROOT, dir), (name) => /\.(ts|tf|js)$/.test(name)));
+    const sources = ['shared', 'functions', 'scripts', 'terraform'].flatMap((dir) =>
+      files(path.join(ROOT, dir), (name) => /\.(ts|tf|js)$/.test(name)),
+    );
     const broken: string[] = [];
     for (const file of sources) {
       for (const m of readFileSync(file, 'utf8').matchAll(/\bdocs\/([\w./-]+\.md)(?:#([\w-]+))?/g)) {

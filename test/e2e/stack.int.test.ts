@@ -76,7 +76,11 @@ function eventually(what: string, check: () => boolean | Promise<boolean>): Prom
 
 async function workspaceState(): Promise<string> {
   const ws = db.collection('workspaces').doc(DEMO_WORKSPACE_ID);
-  const [log, executions, contacts] = await Promise.all([ws.collection('event_log').get(), ws.collection('executions').get(), ws.collection('contacts').get()]);
+  const [log, executions, contacts] = await Promise.all([
+    ws.collection('event_log').get(),
+    ws.collection('executions').get(),
+    ws.collection('contacts').get(),
+  ]);
   return JSON.stringify({
     log: log.docs.map((d) => [d.id, d.get('status'), d.get('execution_ids') ?? []]),
     executions: executions.docs.map((d) => [d.id, d.get('workflow_id')]),
@@ -148,7 +152,8 @@ test('a redelivered webhook changes nothing', async () => {
 
 test('a wrong signature is refused and leaves no trace', async () => {
   const mid = (request: WebhookRequest) =>
-    (JSON.parse(request.body.toString('utf8')) as { entry: Array<{ messaging: Array<{ message: { mid: string } }> }> }).entry[0]!.messaging[0]!.message.mid;
+    (JSON.parse(request.body.toString('utf8')) as { entry: Array<{ messaging: Array<{ message: { mid: string } }> }> }).entry[0]!
+      .messaging[0]!.message.mid;
   const eventLog = db.collection('workspaces').doc(DEMO_WORKSPACE_ID).collection('event_log');
 
   const forged = sampleRequest('messenger', 'text', { id: `forged-${Date.now()}`, secret: 'not-the-app-secret' });

@@ -53,24 +53,45 @@ const CANARY_LINE = expect.objectContaining({ request_id: 'canary', outcome: 'ac
  */
 async function canary(): Promise<void> {
   const signed = signedRequest('whatsapp', CANARY_BODY, APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'x-cloud-trace-context': 'canary/1' } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'x-cloud-trace-context': 'canary/1' },
+  });
   expect(res.status).toBe(200);
 }
 
 it('answers malformed JSON with the edge JSON 400 and its log line, publishing nothing', async () => {
   const signed = signedRequest('whatsapp', '{"object":', APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'x-cloud-trace-context': 'trace-malformed/1' } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'x-cloud-trace-context': 'trace-malformed/1' },
+  });
   expect(res.status).toBe(400);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
   expect(res.headers['x-request-id']).toBe('trace-malformed');
-  expect(lines).toEqual([expect.objectContaining({ severity: 'WARNING', platform: 'whatsapp', outcome: 'rejected', reason: 'malformed_json', status: 400, request_id: 'trace-malformed' })]);
+  expect(lines).toEqual([
+    expect.objectContaining({
+      severity: 'WARNING',
+      platform: 'whatsapp',
+      outcome: 'rejected',
+      reason: 'malformed_json',
+      status: 400,
+      request_id: 'trace-malformed',
+    }),
+  ]);
   expect(published).toHaveLength(0);
 });
 
 it('answers a JSON body in a charset the parser refuses with 415 JSON', async () => {
   const signed = signedRequest('whatsapp', '{"object":"whatsapp_business_account","entry":[]}', APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-type': 'application/json; charset=latin1' } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'content-type': 'application/json; charset=latin1' },
+  });
   expect(res.status).toBe(415);
   expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
   expect(lines[0]).toMatchObject({ reason: 'unsupported_media_type' });
@@ -81,7 +102,11 @@ it('refuses a compressed body with 415 without inflating it, and closes the conn
   // ~1 KB of gzip that inflates to 1 MB: under MAX_BODY as sent, 500 times past it once inflated.
   const bomb = gzipSync(Buffer.from(`{"pad":"${'x'.repeat(1_000_000)}"}`), { level: 9 });
   expect(bomb.length).toBeLessThan(MAX_BODY);
-  const res = await request(server.baseUrl, { method: 'POST', body: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: bomb,
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  });
   expect(res.status).toBe(415);
   expect(res.headers.connection).toBe('close');
   expect(res.json()).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
@@ -92,7 +117,11 @@ it('refuses a compressed body with 415 without inflating it, and closes the conn
 it.each(['identity', ''])('takes Content-Encoding %p as uncompressed', async (encoding) => {
   const body = '{"object":"whatsapp_business_account","entry":[]}';
   const signed = signedRequest('whatsapp', body, APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': encoding } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'content-encoding': encoding },
+  });
   expect(res.status).toBe(200);
 });
 
@@ -101,7 +130,9 @@ it('refuses a declared oversize with 413 before the body is sent, and closes the
   // Only the head and a few bytes of a 50 MB body: without the guard the server would wait for the rest.
   const raw = await new Promise<string>((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => {
-      socket.write(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 50000000', '', '{"pad":"'].join('\r\n'));
+      socket.write(
+        ['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 50000000', '', '{"pad":"'].join('\r\n'),
+      );
     });
     let text = '';
     socket.setEncoding('utf8');
@@ -149,7 +180,11 @@ it('refuses a chunked body once it passes the limit, without waiting for its end
   const { hostname } = new URL(server.baseUrl);
   // Three chunks that pass MAX_BODY together, and no final chunk: the upload is still going when the answer comes.
   const chunk = `"${'x'.repeat(1000)}",`;
-  const raw = await rawChunkedPost(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'], ['{"pad":[', chunk, chunk, chunk], false);
+  const raw = await rawChunkedPost(
+    ['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'],
+    ['{"pad":[', chunk, chunk, chunk],
+    false,
+  );
   const [head, body] = raw.split('\r\n\r\n');
   expect(head).toMatch(/^HTTP\/1\.1 413 /);
   expect(head).toMatch(/\r\nconnection: close/i);
@@ -163,7 +198,11 @@ it('refuses a chunked body once it passes the limit, without waiting for its end
 it('answers a complete chunked body over the limit once: the function never sees the cut body', async () => {
   const { hostname } = new URL(server.baseUrl);
   // One chunk past the limit, then the end of the body: the parser must not get that end and call the function.
-  const raw = await rawChunkedPost(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'], [`{"pad":"${'x'.repeat(MAX_BODY)}"}`], true);
+  const raw = await rawChunkedPost(
+    ['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json'],
+    [`{"pad":"${'x'.repeat(MAX_BODY)}"}`],
+    true,
+  );
   expect(raw).toMatch(/^HTTP\/1\.1 413 /);
   await canary();
   expect(lines).toEqual([expect.objectContaining({ reason: 'body_too_large', status: 413 }), CANARY_LINE]);
@@ -193,7 +232,11 @@ it('leaves good requests to the pipeline', async () => {
 it('accepts a signed body sent with its Content-Length, as every platform sends it, up to exactly the limit', async () => {
   const body = '{"object":"whatsapp_business_account","entry":[]}';
   const signed = signedRequest('whatsapp', body, APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-length': String(signed.body.length) } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'content-length': String(signed.body.length) },
+  });
   expect(res.status).toBe(200);
   expect(published.map(String)).toEqual([body]);
 
@@ -201,14 +244,22 @@ it('accepts a signed body sent with its Content-Length, as every platform sends 
   const atLimit = prefix + 'x'.repeat(MAX_BODY - prefix.length - 2) + '"}';
   expect(Buffer.byteLength(atLimit)).toBe(MAX_BODY);
   const full = signedRequest('whatsapp', atLimit, APP_SECRET);
-  const resFull = await request(server.baseUrl, { method: 'POST', body: full.body, headers: { ...full.headers, 'content-length': String(MAX_BODY) } });
+  const resFull = await request(server.baseUrl, {
+    method: 'POST',
+    body: full.body,
+    headers: { ...full.headers, 'content-length': String(MAX_BODY) },
+  });
   expect(resFull.status).toBe(200);
   expect(published).toHaveLength(2);
 });
 
 it('answers malformed JSON sent with its Content-Length with the edge JSON 400 and one log line', async () => {
   const signed = signedRequest('whatsapp', '{"object":', APP_SECRET);
-  const res = await request(server.baseUrl, { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-length': String(signed.body.length) } });
+  const res = await request(server.baseUrl, {
+    method: 'POST',
+    body: signed.body,
+    headers: { ...signed.headers, 'content-length': String(signed.body.length) },
+  });
   expect(res.status).toBe(400);
   expect(res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
   expect(lines).toEqual([expect.objectContaining({ reason: 'malformed_json', status: 400 })]);
@@ -219,7 +270,9 @@ it('survives an upload its client abandons mid-body, and answers the next reques
   const { port, hostname } = new URL(server.baseUrl);
   await new Promise<void>((resolve) => {
     const socket = net.connect(Number(port), hostname, () => {
-      socket.write(['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 100', '', '{"pad":"'].join('\r\n'));
+      socket.write(
+        ['POST / HTTP/1.1', `Host: ${hostname}`, 'Content-Type: application/json', 'Content-Length: 100', '', '{"pad":"'].join('\r\n'),
+      );
       setTimeout(() => {
         socket.destroy();
         resolve();

@@ -44,7 +44,14 @@ describe('loadEdgeConfig', () => {
 
 describe('raw message attributes', () => {
   it('round-trip, dropping unset optional attributes', () => {
-    const attrs = { platform: 'line' as const, received_at: '2026-03-31T10:15:30.000Z', request_id: 'r1', kind: 'webhook' as const, content_type: 'application/json', block_id: 'b' };
+    const attrs = {
+      platform: 'line' as const,
+      received_at: '2026-03-31T10:15:30.000Z',
+      request_id: 'r1',
+      kind: 'webhook' as const,
+      content_type: 'application/json',
+      block_id: 'b',
+    };
     const wire = rawAttributes(attrs);
     expect(wire).not.toHaveProperty('workspace_id');
     expect(parseRawAttributes(wire)).toEqual(attrs);

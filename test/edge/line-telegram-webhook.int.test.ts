@@ -19,11 +19,23 @@ const LINE_NO_SECRET_BOT = `U${run}1111111111111111111111111`;
 const TG_TOKEN = `tg_token_${run}`;
 const TG_PREVIOUS = `tg_previous_${run}`;
 const TG_REVOKED = `tg_revoked_${run}`;
-const line = { block_id: `blk_line_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: LINE_BOT, status: 'connected' as const };
+const line = {
+  block_id: `blk_line_${run}`,
+  workspace_id: `ws_${run}`,
+  platform: 'line' as const,
+  account_id: LINE_BOT,
+  status: 'connected' as const,
+};
 const lineNoSecret = { ...line, block_id: `blk_line_nosecret_${run}`, account_id: LINE_NO_SECRET_BOT };
 const MISPLACED_SECRET = `line-misplaced-${run}`;
 const lineMisplaced = { ...line, block_id: `blk_line_misplaced_${run}`, account_id: `U${run}2222222222222222222222222` };
-const telegram = { block_id: `blk_tg_${run}`, workspace_id: `ws_${run}`, platform: 'telegram' as const, account_id: `bot${run}`, status: 'connected' as const };
+const telegram = {
+  block_id: `blk_tg_${run}`,
+  workspace_id: `ws_${run}`,
+  platform: 'telegram' as const,
+  account_id: `bot${run}`,
+  status: 'connected' as const,
+};
 
 let topic: TestTopic;
 const closers: Array<() => Promise<void>> = [];
@@ -38,10 +50,16 @@ beforeAll(async () => {
   await saveBlock(blockStores(), lineNoSecret, {});
   // Its secret only in the default database, where every Firestore-using function could read it: the webhook must not look there.
   await saveBlock(blockStores(), lineMisplaced, {});
-  await db.collection(BLOCK_SECRETS).doc(lineMisplaced.block_id).set({ line_channel_secrets: [MISPLACED_SECRET] });
+  await db
+    .collection(BLOCK_SECRETS)
+    .doc(lineMisplaced.block_id)
+    .set({ line_channel_secrets: [MISPLACED_SECRET] });
   await saveBlock(blockStores(), telegram, { telegram_secret_tokens: [TG_TOKEN, TG_PREVIOUS] });
   // A token once issued to the Block and since rotated out: its lookup document remains, its secret does not.
-  await db.collection('block_accounts').doc(require('../../shared/contracts/blocks').telegramTokenKey(TG_REVOKED)).set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
+  await db
+    .collection('block_accounts')
+    .doc(require('../../shared/contracts/blocks').telegramTokenKey(TG_REVOKED))
+    .set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
 
   require('../../functions/webhook-line');
   require('../../functions/webhook-telegram');
@@ -56,8 +74,10 @@ afterAll(async () => {
   await Promise.all(closers.map((c) => c()));
 });
 
-const lineBody = (destination: string, events: unknown[] = [{ type: 'follow', timestamp: 1711878930000, source: { type: 'user', userId: 'U9' }, webhookEventId: 'E1' }]) =>
-  JSON.stringify({ destination, events });
+const lineBody = (
+  destination: string,
+  events: unknown[] = [{ type: 'follow', timestamp: 1711878930000, source: { type: 'user', userId: 'U9' }, webhookEventId: 'E1' }],
+) => JSON.stringify({ destination, events });
 
 describe('webhook-line', () => {
   it('publishes a request signed with the Block channel secret, naming the Block and workspace', async () => {
@@ -67,7 +87,12 @@ describe('webhook-line', () => {
     const messages = await topic.pull(1);
     expect(messages).toHaveLength(1);
     expect(messages[0]!.data.equals(signed.body)).toBe(true);
-    expect(messages[0]!.attributes).toMatchObject({ platform: 'line', kind: 'webhook', block_id: line.block_id, workspace_id: line.workspace_id });
+    expect(messages[0]!.attributes).toMatchObject({
+      platform: 'line',
+      kind: 'webhook',
+      block_id: line.block_id,
+      workspace_id: line.workspace_id,
+    });
   });
 
   it('accepts the previous channel secret during a rotation', async () => {
@@ -88,7 +113,10 @@ describe('webhook-line', () => {
     ['no destination', () => signedRequest('line', JSON.stringify({ events: [] }), LINE_SECRET)],
     ['the wrong channel secret', () => signedRequest('line', lineBody(LINE_BOT), 'guess')],
     ['a Block with no channel secret', () => signedRequest('line', lineBody(LINE_NO_SECRET_BOT), '')],
-    ['a Block whose secret is in the default database, not the secrets one', () => signedRequest('line', lineBody(lineMisplaced.account_id), MISPLACED_SECRET)],
+    [
+      'a Block whose secret is in the default database, not the secrets one',
+      () => signedRequest('line', lineBody(lineMisplaced.account_id), MISPLACED_SECRET),
+    ],
   ])('rejects %s with the same 401 (reveals nothing)', async (_name, make) => {
     const res = await request(lineUrl, { method: 'POST', ...make() });
     expect(res.status).toBe(401);
@@ -114,7 +142,12 @@ describe('webhook-telegram', () => {
     const messages = await topic.pull(1);
     expect(messages).toHaveLength(1);
     expect(messages[0]!.data.toString('utf8')).toBe(update);
-    expect(messages[0]!.attributes).toMatchObject({ platform: 'telegram', kind: 'webhook', block_id: telegram.block_id, workspace_id: telegram.workspace_id });
+    expect(messages[0]!.attributes).toMatchObject({
+      platform: 'telegram',
+      kind: 'webhook',
+      block_id: telegram.block_id,
+      workspace_id: telegram.workspace_id,
+    });
     expect(JSON.stringify(messages[0]!.attributes)).not.toContain(TG_TOKEN);
   });
 
@@ -141,7 +174,11 @@ describe('webhook-telegram', () => {
 
   it('published nothing for any rejected request', async () => {
     const sentinel = signedRequest('telegram', update, TG_TOKEN);
-    await request(telegramUrl, { method: 'POST', ...sentinel, headers: { ...sentinel.headers, 'x-cloud-trace-context': `sentinel${run}/1` } });
+    await request(telegramUrl, {
+      method: 'POST',
+      ...sentinel,
+      headers: { ...sentinel.headers, 'x-cloud-trace-context': `sentinel${run}/1` },
+    });
     const messages = await topic.pull(1);
     expect(messages.map((m) => m.attributes.request_id)).toEqual([`sentinel${run}`]);
   });

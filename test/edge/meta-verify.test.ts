@@ -25,7 +25,10 @@ describe('verifyMetaSignature', () => {
   it('takes an empty X-Hub-Signature-256 as missing, and tolerates whitespace around a good one', () => {
     const { body, headers } = valid();
     const good = headers['x-hub-signature-256'] as string;
-    expect(verifyMetaSignature(body, { ...headers, 'x-hub-signature-256': '' }, [SECRET])).toEqual({ ok: false, reason: 'missing_signature' });
+    expect(verifyMetaSignature(body, { ...headers, 'x-hub-signature-256': '' }, [SECRET])).toEqual({
+      ok: false,
+      reason: 'missing_signature',
+    });
     expect(verifyMetaSignature(body, { ...headers, 'x-hub-signature-256': ` ${good} ` }, [SECRET])).toEqual({ ok: true });
   });
 

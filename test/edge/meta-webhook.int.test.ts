@@ -42,7 +42,10 @@ beforeAll(async () => {
   const { createWebhookFunction } = require('../../shared/edge/function');
   const { loadEdgeConfig } = require('../../shared/edge/config');
   const { edge } = require('../../shared/platforms/instagram/edge');
-  registerHttp('webhookMissingTopic', createWebhookFunction(edge, { config: { ...loadEdgeConfig('instagram'), rawTopic: uniqueName('absent') } }));
+  registerHttp(
+    'webhookMissingTopic',
+    createWebhookFunction(edge, { config: { ...loadEdgeConfig('instagram'), rawTopic: uniqueName('absent') } }),
+  );
   const broken = await listen(getTestServer('webhookMissingTopic') as Server);
   servers.push(broken);
   urls.broken = broken.baseUrl;
@@ -52,7 +55,8 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-const BODY = '{"object":"instagram","entry":[{"id":"17841405822304914","time":1711878930,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"17841405822304914"},"timestamp":1711878929000,"message":{"mid":"m1","text":"hi"}}]}]}';
+const BODY =
+  '{"object":"instagram","entry":[{"id":"17841405822304914","time":1711878930,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"17841405822304914"},"timestamp":1711878929000,"message":{"mid":"m1","text":"hi"}}]}]}';
 
 function post(platform: string, init: { body?: string | Buffer; headers?: Record<string, string>; path?: string }) {
   return request(urls[platform]!, { method: 'POST', ...init });
@@ -63,7 +67,10 @@ describe.each(ENTRIES)('%s', (platform) => {
     // Odd spacing and a non-ASCII character: the published bytes must be the received bytes, not re-serialized JSON.
     const body = Buffer.from(`{ "object" : "${platform}",  "entry": [ {"id":"1","time":1,"note":"olá"} ] }`);
     const signed = signedRequest(platform, body, APP_SECRET);
-    const res = await post(platform, { body: signed.body, headers: { ...signed.headers, 'x-cloud-trace-context': `trace${platform}/1;o=1` } });
+    const res = await post(platform, {
+      body: signed.body,
+      headers: { ...signed.headers, 'x-cloud-trace-context': `trace${platform}/1;o=1` },
+    });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ ok: true, request_id: `trace${platform}` });
 
@@ -120,35 +127,67 @@ describe('rejections publish nothing', () => {
     ['wrong secret', { method: 'POST', ...signedRequest('instagram', BODY, 'not-our-secret') }, 401, 'bad_signature'],
     [
       'legacy sha1 header only',
-      { method: 'POST', body: signed.body, headers: { 'content-type': 'application/json', 'x-hub-signature': signMetaSha1(signed.body, APP_SECRET) } },
+      {
+        method: 'POST',
+        body: signed.body,
+        headers: { 'content-type': 'application/json', 'x-hub-signature': signMetaSha1(signed.body, APP_SECRET) },
+      },
       401,
       'missing_signature',
     ],
     ['body changed after signing', { method: 'POST', body: BODY.replace('hi', 'ho'), headers: signed.headers }, 401, 'bad_signature'],
     ['unknown verify token', { path: '/?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1' }, 403, 'unknown_verify_token'],
     ['handshake without a challenge', { path: `/?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}` }, 400, 'invalid_handshake'],
-    ['body over the limit (Content-Length)', { method: 'POST', body: bigSigned.body, headers: { ...bigSigned.headers, 'content-length': String(bigSigned.body.length) } }, 413, 'body_too_large'],
-    ['body over the limit (chunked)', { method: 'POST', body: bigSigned.body, headers: { ...bigSigned.headers, 'transfer-encoding': 'chunked' } }, 413, 'body_too_large'],
+    [
+      'body over the limit (Content-Length)',
+      { method: 'POST', body: bigSigned.body, headers: { ...bigSigned.headers, 'content-length': String(bigSigned.body.length) } },
+      413,
+      'body_too_large',
+    ],
+    [
+      'body over the limit (chunked)',
+      { method: 'POST', body: bigSigned.body, headers: { ...bigSigned.headers, 'transfer-encoding': 'chunked' } },
+      413,
+      'body_too_large',
+    ],
     ['PUT', { method: 'PUT', ...signed }, 405, 'method_not_allowed'],
-    ['text/plain body', { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
-    ['form body', { method: 'POST', body: 'a=1', headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
+    [
+      'text/plain body',
+      { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-type': 'text/plain' } },
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'form body',
+      { method: 'POST', body: 'a=1', headers: { ...signed.headers, 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported_media_type',
+    ],
     ['other path', { method: 'POST', path: '/admin', ...signed }, 404, 'not_found'],
     ['a JSON array', { method: 'POST', ...signedRequest('instagram', '[1,2]', APP_SECRET) }, 400, 'malformed_json'],
     // The framework parses an empty JSON body as {}: signed or not, it is no webhook.
     ['an empty signed body', { method: 'POST', ...signedRequest('instagram', '', APP_SECRET) }, 400, 'malformed_json'],
-    ['a compressed body', { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': 'gzip' } }, 415, 'unsupported_media_type'],
+    [
+      'a compressed body',
+      { method: 'POST', body: signed.body, headers: { ...signed.headers, 'content-encoding': 'gzip' } },
+      415,
+      'unsupported_media_type',
+    ],
     // Refused by the functions-framework's own JSON parser before our handler runs; the body guard answers.
     ['malformed JSON', { method: 'POST', ...signedRequest('instagram', '{"object":', APP_SECRET) }, 400, 'malformed_json'],
   ];
 
-  it.each(cases.map(([name, req, status, error]) => [name, status, error, req] as const))('%s → %i %s', async (_name, status, error, req) => {
-    const res = await request(urls.instagram!, req);
-    expect(res.status).toBe(status);
-    if (error !== null) {
-      expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.json()).toEqual({ error, message: expect.any(String) });
-    }
-  });
+  it.each(cases.map(([name, req, status, error]) => [name, status, error, req] as const))(
+    '%s → %i %s',
+    async (_name, status, error, req) => {
+      const res = await request(urls.instagram!, req);
+      expect(res.status).toBe(status);
+      if (error !== null) {
+        expect(res.headers['content-type']).toMatch(/^application\/json/);
+        expect(res.json()).toEqual({ error, message: expect.any(String) });
+      }
+    },
+  );
 
   it('405 names the allowed methods', async () => {
     const res = await request(urls.instagram!, { method: 'DELETE' });
@@ -158,7 +197,11 @@ describe('rejections publish nothing', () => {
 
   it('none of the rejected requests reached the topic', async () => {
     const sentinel = signedRequest('instagram', '{"object":"instagram","entry":[],"sentinel":true}', APP_SECRET);
-    const res = await request(urls.instagram!, { method: 'POST', ...sentinel, headers: { ...sentinel.headers, 'x-cloud-trace-context': 'sentinel/1' } });
+    const res = await request(urls.instagram!, {
+      method: 'POST',
+      ...sentinel,
+      headers: { ...sentinel.headers, 'x-cloud-trace-context': 'sentinel/1' },
+    });
     expect(res.status).toBe(200);
     const messages = await topic.pull(1);
     expect(messages.map((m) => m.attributes.request_id)).toEqual(['sentinel']);

@@ -80,9 +80,15 @@ it('answers malformed JSON with our JSON 400 when the host did not parse the bod
 it('accepts application/json with a utf-8 charset, refuses another charset with 415', async () => {
   const { deps } = setup('instagram');
   const signed = signedRequest('instagram', '{"object":"instagram"}', SECRET);
-  const utf8 = await handleEdgeRequest(post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=UTF-8' }), deps);
+  const utf8 = await handleEdgeRequest(
+    post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=UTF-8' }),
+    deps,
+  );
   expect(utf8.status).toBe(200);
-  const latin1 = await handleEdgeRequest(post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=iso-8859-1' }), deps);
+  const latin1 = await handleEdgeRequest(
+    post('{"object":"instagram"}', { ...signed.headers, 'content-type': 'application/json; charset=iso-8859-1' }),
+    deps,
+  );
   expect(latin1.status).toBe(415);
 });
 
@@ -122,13 +128,31 @@ it('answers 503 when a Block lookup outlasts EDGE_REGISTRY_TIMEOUT_MS, instead o
   const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'x');
   const res = await handleEdgeRequest(post('{"destination":"U1","events":[]}', signed.headers), deps);
   expect(res.status).toBe(503);
-  expect(lines[0]).toMatchObject({ outcome: 'error', reason: 'registry_unavailable', error: { message: expect.stringMatching(/within 50 ms/) } });
+  expect(lines[0]).toMatchObject({
+    outcome: 'error',
+    reason: 'registry_unavailable',
+    error: { message: expect.stringMatching(/within 50 ms/) },
+  });
 });
 
 it('treats a disconnected Block as unknown: its lingering lookups and secrets authenticate nothing', async () => {
   const registry = new StaticBlockRegistry([
-    { block_id: 'blk_l', workspace_id: 'ws_1', platform: 'line', account_id: 'U1', status: 'disconnected', secrets: { line_channel_secrets: ['cs'] } },
-    { block_id: 'blk_t', workspace_id: 'ws_1', platform: 'telegram', account_id: 'bot', status: 'disconnected', secrets: { telegram_secret_tokens: ['tok_1'] } },
+    {
+      block_id: 'blk_l',
+      workspace_id: 'ws_1',
+      platform: 'line',
+      account_id: 'U1',
+      status: 'disconnected',
+      secrets: { line_channel_secrets: ['cs'] },
+    },
+    {
+      block_id: 'blk_t',
+      workspace_id: 'ws_1',
+      platform: 'telegram',
+      account_id: 'bot',
+      status: 'disconnected',
+      secrets: { telegram_secret_tokens: ['tok_1'] },
+    },
   ]);
   const line = setup('line', { registry });
   const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'cs');
@@ -150,7 +174,12 @@ it('answers 503 with outcome error when the publish is not acknowledged', async 
   const signed = signedRequest('whatsapp', '{"object":"whatsapp_business_account"}', SECRET);
   const res = await handleEdgeRequest(post('{"object":"whatsapp_business_account"}', signed.headers), deps);
   expect(res.status).toBe(503);
-  expect(lines[0]).toMatchObject({ severity: 'ERROR', outcome: 'error', reason: 'publish_failed', error: { message: 'DEADLINE_EXCEEDED' } });
+  expect(lines[0]).toMatchObject({
+    severity: 'ERROR',
+    outcome: 'error',
+    reason: 'publish_failed',
+    error: { message: 'DEADLINE_EXCEEDED' },
+  });
 });
 
 it('serves the public /webhooks/<platform> path too, and 404s other paths', async () => {
@@ -163,7 +192,14 @@ it('serves the public /webhooks/<platform> path too, and 404s other paths', asyn
 
 it('logs the Block on LINE requests it resolved', async () => {
   const registry = new StaticBlockRegistry([
-    { block_id: 'blk_1', workspace_id: 'ws_1', platform: 'line', account_id: 'U1', status: 'connected', secrets: { line_channel_secrets: ['cs'] } },
+    {
+      block_id: 'blk_1',
+      workspace_id: 'ws_1',
+      platform: 'line',
+      account_id: 'U1',
+      status: 'connected',
+      secrets: { line_channel_secrets: ['cs'] },
+    },
   ]);
   const { deps, lines, published } = setup('line', { registry });
   const signed = signedRequest('line', '{"destination":"U1","events":[]}', 'cs');
@@ -179,7 +215,7 @@ it.each(['null', '[]', '1', '"x"'])('answers validly signed JSON that is not an 
   expect(published).toHaveLength(0);
 });
 
-it('enforces its own body limit (should the host\'s guard not be installed): measured and declared sizes', async () => {
+it("enforces its own body limit (should the host's guard not be installed): measured and declared sizes", async () => {
   const body = '{"object":"whatsapp_business_account"}';
   const signed = signedRequest('whatsapp', body, SECRET);
   const withLimit = (maxBodyBytes: number) => {
@@ -192,7 +228,9 @@ it('enforces its own body limit (should the host\'s guard not be installed): mea
   const exact = withLimit(body.length);
   expect((await handleEdgeRequest(post(body, { ...signed.headers, 'content-length': String(body.length) }), exact.deps)).status).toBe(200);
   const declared = withLimit(body.length);
-  expect((await handleEdgeRequest(post(body, { ...signed.headers, 'content-length': String(body.length + 1) }), declared.deps)).status).toBe(413);
+  expect(
+    (await handleEdgeRequest(post(body, { ...signed.headers, 'content-length': String(body.length + 1) }), declared.deps)).status,
+  ).toBe(413);
   expect(declared.published).toHaveLength(0);
 });
 
@@ -210,9 +248,13 @@ it('sends nosniff and no-store on every answer (a handshake echoes a caller-chos
   const signed = signedRequest('whatsapp', body, SECRET);
   const accepted = await handleEdgeRequest(post(body, signed.headers), deps);
   const refused = await handleEdgeRequest(post(body, { ...signed.headers, 'x-hub-signature-256': 'sha256=00' }), deps);
-  const handshake = await handleEdgeRequest({ method: 'GET', url: '/?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=<b>1</b>', headers: {}, rawBody: undefined }, deps);
+  const handshake = await handleEdgeRequest(
+    { method: 'GET', url: '/?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=<b>1</b>', headers: {}, rawBody: undefined },
+    deps,
+  );
   expect([accepted.status, refused.status, handshake.status]).toEqual([200, 401, 200]);
-  for (const res of [accepted, refused, handshake]) expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+  for (const res of [accepted, refused, handshake])
+    expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
 });
 
 it('routes /webhooks/<platform>/ and absolute-form targets with a query to the platform', async () => {

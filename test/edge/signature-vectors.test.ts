@@ -77,7 +77,8 @@ describe('project fixtures (test/fixtures/edge)', () => {
   });
 
   it.each(vectors.map((v) => [v.body_file, v] as const))('%s: the signing helper reproduces the stored signature', (_f, v) => {
-    const expected = v.platform === 'line' ? signLine(body(v), v.secret) : v.platform === 'telegram' ? v.secret : signMeta(body(v), v.secret);
+    const expected =
+      v.platform === 'line' ? signLine(body(v), v.secret) : v.platform === 'telegram' ? v.secret : signMeta(body(v), v.secret);
     expect(v.signature).toBe(expected);
   });
 

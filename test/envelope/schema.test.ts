@@ -1,8 +1,19 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import {
-  EVENT_TYPE_NAMES, EXTENSION_EVENT_TYPES, SPEC_EVENT_TYPES, assertEnvelope, contactId, conversationId,
-  envelopeJsonSchema, eventId, messageId, validateEnvelope, EnvelopeValidationError, MAX_CAUSATION_CHAIN, type Envelope,
+  EVENT_TYPE_NAMES,
+  EXTENSION_EVENT_TYPES,
+  SPEC_EVENT_TYPES,
+  assertEnvelope,
+  contactId,
+  conversationId,
+  envelopeJsonSchema,
+  eventId,
+  messageId,
+  validateEnvelope,
+  EnvelopeValidationError,
+  MAX_CAUSATION_CHAIN,
+  type Envelope,
 } from '../../shared/envelope';
 import { outdated } from '../../scripts/write-schema';
 import fc from 'fast-check';
@@ -10,16 +21,41 @@ import { FIXTURES, mutate, paths, run } from '../normalize/support';
 
 /** The 35 types of the product docs (spec/webhook-events.md), by domain. */
 const SPEC_TYPES = [
-  'messaging.message.received', 'messaging.message.sent', 'messaging.message.delivered', 'messaging.message.read',
-  'messaging.message.failed', 'messaging.conversation.created', 'messaging.conversation.closed',
-  'messaging.comment.created', 'messaging.story_reply.received', 'messaging.reaction.added',
-  'messaging.reaction.removed', 'messaging.follow', 'messaging.unfollow', 'messaging.postback',
-  'commerce.order.created', 'commerce.order.updated', 'commerce.order.fulfilled', 'commerce.order.cancelled',
+  'messaging.message.received',
+  'messaging.message.sent',
+  'messaging.message.delivered',
+  'messaging.message.read',
+  'messaging.message.failed',
+  'messaging.conversation.created',
+  'messaging.conversation.closed',
+  'messaging.comment.created',
+  'messaging.story_reply.received',
+  'messaging.reaction.added',
+  'messaging.reaction.removed',
+  'messaging.follow',
+  'messaging.unfollow',
+  'messaging.postback',
+  'commerce.order.created',
+  'commerce.order.updated',
+  'commerce.order.fulfilled',
+  'commerce.order.cancelled',
   'commerce.cart.abandoned',
-  'crm.contact.created', 'crm.contact.updated', 'crm.contact.merged', 'crm.deal.created', 'crm.deal.stage_changed',
-  'automation.workflow.started', 'automation.workflow.completed', 'automation.workflow.failed', 'automation.workflow.paused',
-  'platform.block.connected', 'platform.block.disconnected', 'platform.block.error', 'platform.webhook.verified',
-  'ptm.notification.sent', 'ptm.notification.delivered', 'ptm.notification.clicked',
+  'crm.contact.created',
+  'crm.contact.updated',
+  'crm.contact.merged',
+  'crm.deal.created',
+  'crm.deal.stage_changed',
+  'automation.workflow.started',
+  'automation.workflow.completed',
+  'automation.workflow.failed',
+  'automation.workflow.paused',
+  'platform.block.connected',
+  'platform.block.disconnected',
+  'platform.block.error',
+  'platform.webhook.verified',
+  'ptm.notification.sent',
+  'ptm.notification.delivered',
+  'ptm.notification.clicked',
 ];
 
 function received(): Envelope {
@@ -35,7 +71,14 @@ function received(): Envelope {
       conversation_id: conversationId('ws_1', 'blk_1', '123'),
       contact: { platform_user_id: '123' },
       conversation: { platform_conversation_id: '123', kind: 'direct' },
-      message: { id: messageId('blk_1', 'mid.1'), platform_message_id: 'mid.1', direction: 'inbound', type: 'text', text: 'Hi', attachments: [] },
+      message: {
+        id: messageId('blk_1', 'mid.1'),
+        platform_message_id: 'mid.1',
+        direction: 'inbound',
+        type: 'text',
+        text: 'Hi',
+        attachments: [],
+      },
     },
     metadata: { raw_platform_event_id: 'mid.1' },
   };
@@ -66,8 +109,16 @@ describe('envelope validation', () => {
     ['a message without attachments array', (e) => delete e.data.message.attachments, '/data/message'],
     ['a contact id of the wrong kind', (e) => (e.data.contact_id = 'conv_abc'), '/data/contact_id'],
     ['a missing raw platform event id', (e) => (e.metadata = {}), '/metadata'],
-    ['a causation chain over its bound', (e) => (e.metadata.caused_by_workflow_ids = Array.from({ length: MAX_CAUSATION_CHAIN + 1 }, (_, i) => `wf_${i}`)), '/metadata/caused_by_workflow_ids'],
-    ['an empty workflow id in the causation chain', (e) => (e.metadata.caused_by_workflow_ids = ['wf_a', '']), '/metadata/caused_by_workflow_ids/1'],
+    [
+      'a causation chain over its bound',
+      (e) => (e.metadata.caused_by_workflow_ids = Array.from({ length: MAX_CAUSATION_CHAIN + 1 }, (_, i) => `wf_${i}`)),
+      '/metadata/caused_by_workflow_ids',
+    ],
+    [
+      'an empty workflow id in the causation chain',
+      (e) => (e.metadata.caused_by_workflow_ids = ['wf_a', '']),
+      '/metadata/caused_by_workflow_ids/1',
+    ],
   ])('rejects %s and says where', (_name, mutate, path) => {
     const envelope = received();
     mutate(envelope);
@@ -79,16 +130,24 @@ describe('envelope validation', () => {
   it('says what is wrong in words a reader of the rejection can act on', () => {
     const extra = received() as any;
     extra.data.mid = 'x';
-    expect(validateEnvelope(extra)).toEqual({ ok: false, type: 'messaging.message.received', violations: [{ path: '/data', message: 'must NOT have additional properties (mid)' }] });
+    expect(validateEnvelope(extra)).toEqual({
+      ok: false,
+      type: 'messaging.message.received',
+      violations: [{ path: '/data', message: 'must NOT have additional properties (mid)' }],
+    });
     const platform = received() as any;
     platform.platform = 'myspace';
     const result = validateEnvelope(platform);
     expect(result.ok).toBe(false);
     // Every allowed value is named (the published schema's union, branch by branch).
     if (!result.ok) {
-      expect(result.violations.filter((v) => v.path === '/platform').map((v) => v.message)).toEqual(expect.arrayContaining([
-        'must be equal to constant ({"allowedValue":"instagram"})', 'must be equal to constant ({"allowedValue":"telegram"})', 'must match a schema in anyOf',
-      ]));
+      expect(result.violations.filter((v) => v.path === '/platform').map((v) => v.message)).toEqual(
+        expect.arrayContaining([
+          'must be equal to constant ({"allowedValue":"instagram"})',
+          'must be equal to constant ({"allowedValue":"telegram"})',
+          'must match a schema in anyOf',
+        ]),
+      );
     }
   });
 
@@ -97,7 +156,11 @@ describe('envelope validation', () => {
     ['a number as type', { type: 42 }, undefined],
     ['an unknown type', { ...received(), type: 'messaging.message.exploded' }, 'messaging.message.exploded'],
   ])('answers %s with the type list, never a throw', (_name, value, type) => {
-    expect(validateEnvelope(value)).toEqual({ ok: false, type, violations: [{ path: '/type', message: `must be one of the ${EVENT_TYPE_NAMES.length} event types` }] });
+    expect(validateEnvelope(value)).toEqual({
+      ok: false,
+      type,
+      violations: [{ path: '/type', message: `must be one of the ${EVENT_TYPE_NAMES.length} event types` }],
+    });
   });
 
   it('throws from assertEnvelope, naming the type and each violation', () => {
@@ -105,7 +168,9 @@ describe('envelope validation', () => {
     const envelope = received();
     envelope.timestamp = 'yesterday';
     expect(() => assertEnvelope(envelope)).toThrow(EnvelopeValidationError);
-    expect(() => assertEnvelope(envelope)).toThrow(/^invalid messaging\.message\.received envelope: \/timestamp must match format "date-time"$/);
+    expect(() => assertEnvelope(envelope)).toThrow(
+      /^invalid messaging\.message\.received envelope: \/timestamp must match format "date-time"$/,
+    );
   });
 
   it.each([
@@ -139,7 +204,8 @@ describe('envelope validation', () => {
     envelope.metadata = {};
     const result = validateEnvelope(envelope);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.violations.map((v) => v.path)).toEqual(expect.arrayContaining(['/platform', '/data/contact_id', '/metadata']));
+    if (!result.ok)
+      expect(result.violations.map((v) => v.path)).toEqual(expect.arrayContaining(['/platform', '/data/contact_id', '/metadata']));
   });
 
   it('accepts a causation chain up to its bound', () => {
@@ -183,19 +249,45 @@ describe('published JSON Schema', () => {
     for (const [platform, body] of FIXTURES) envelopes.push(...(await run(platform, body)).envelopes);
 
     const replacement = fc.constantFrom<unknown>(
-      undefined, '', ' ', 'x', '\u{1F600}', 0, -1, 1.5, null, true, [], {}, [''], 'evt_abc', 'ct_', 'msg_x', 'inbound', 'text', 'whatsapp',
-      '2024-02-29T10:15:30.000Z', '2023-02-29T10:15:30.000Z', '2024-03-31T24:00:00Z', '2016-12-31T23:59:60Z', '2024-03-31T12:15:30+02:00',
+      undefined,
+      '',
+      ' ',
+      'x',
+      '\u{1F600}',
+      0,
+      -1,
+      1.5,
+      null,
+      true,
+      [],
+      {},
+      [''],
+      'evt_abc',
+      'ct_',
+      'msg_x',
+      'inbound',
+      'text',
+      'whatsapp',
+      '2024-02-29T10:15:30.000Z',
+      '2023-02-29T10:15:30.000Z',
+      '2024-03-31T24:00:00Z',
+      '2016-12-31T23:59:60Z',
+      '2024-03-31T12:15:30+02:00',
     );
-    const mutation = fc.nat({ max: envelopes.length - 1 }).chain((i) =>
-      fc.tuple(fc.constant(envelopes[i]), fc.constantFrom(...paths(envelopes[i]).filter((p) => p.length > 0)), replacement));
+    const mutation = fc
+      .nat({ max: envelopes.length - 1 })
+      .chain((i) => fc.tuple(fc.constant(envelopes[i]), fc.constantFrom(...paths(envelopes[i]).filter((p) => p.length > 0)), replacement));
 
     let rejected = 0;
-    fc.assert(fc.property(mutation, ([envelope, path, value]) => {
-      const copy = mutate(envelope, path, value === undefined ? 'delete' : 'replace', value);
-      const ours = validateEnvelope(copy).ok;
-      if (!ours) rejected++;
-      expect(ours).toBe(published(copy));
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(mutation, ([envelope, path, value]) => {
+        const copy = mutate(envelope, path, value === undefined ? 'delete' : 'replace', value);
+        const ours = validateEnvelope(copy).ok;
+        if (!ours) rejected++;
+        expect(ours).toBe(published(copy));
+      }),
+      { numRuns: 3000 },
+    );
     expect(rejected).toBeGreaterThan(300); // the mutations do reach invalid envelopes
   });
 });

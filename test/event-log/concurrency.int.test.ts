@@ -20,7 +20,8 @@ const DAY = 24 * 60 * 60 * 1000;
 const ENTRIES = 12;
 
 const at = (i: number) => new Date(Date.UTC(2026, 3, 5, 9, 0, i)).toISOString();
-const envelopes = () => Array.from({ length: ENTRIES }, (_, i) => messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: at(i) }));
+const envelopes = () =>
+  Array.from({ length: ENTRIES }, (_, i) => messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: at(i) }));
 const writeLog = (e: ReturnType<typeof messageEnvelope>) => writeEntry(db(), fromEnvelope(e, { now: new Date(), retentionDays: 30 }));
 const report = (e: ReturnType<typeof messageEnvelope>, r: Omit<OutcomeReport, 'workspace_id' | 'event_id'>) =>
   reportOutcome(db(), { workspace_id: ws, event_id: e.id, ...r });

@@ -11,15 +11,26 @@ import { testEnvelopes } from '../helpers/envelopes';
 import { messageEnvelope } from './support';
 
 const opts = { now: new Date('2026-04-01T00:00:00.000Z'), retentionDays: 30 };
-const webhookEvent = messageEnvelope({ workspaceId: 'ws_entry', platform: 'messenger', rawId: 'm_1', at: '2026-04-01T00:00:00.000Z', metadata: { request_id: 'req_1', raw_path: 'entry[0].messaging[0]' } });
-const replayOf = (e: Envelope, metadata: Record<string, unknown>) => ({ ...e, id: 'evt_replay', metadata: { ...e.metadata, source: 'replay', ...metadata } }) as Envelope;
+const webhookEvent = messageEnvelope({
+  workspaceId: 'ws_entry',
+  platform: 'messenger',
+  rawId: 'm_1',
+  at: '2026-04-01T00:00:00.000Z',
+  metadata: { request_id: 'req_1', raw_path: 'entry[0].messaging[0]' },
+});
+const replayOf = (e: Envelope, metadata: Record<string, unknown>) =>
+  ({ ...e, id: 'evt_replay', metadata: { ...e.metadata, source: 'replay', ...metadata } }) as Envelope;
 
 describe('fromEnvelope for a replay', () => {
   it('ties a replay to the webhook body its request names only when the replayed event came from that webhook', () => {
     const body = rawMessageId('messenger', 'req_1');
     expect(fromEnvelope(webhookEvent, opts).raw_ref).toBe(body);
     const link = { replay_of: webhookEvent.id, replay_of_entry: webhookEvent.id };
-    expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'webhook' }), opts)).toMatchObject({ source: 'replay', replay_of: webhookEvent.id, raw_ref: body });
+    expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'webhook' }), opts)).toMatchObject({
+      source: 'replay',
+      replay_of: webhookEvent.id,
+      raw_ref: body,
+    });
     // An internal or derived event's request_id is only a claim: the body it names may be another workspace's.
     expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'internal' }), opts).raw_ref).toBeNull();
     expect(fromEnvelope(replayOf(webhookEvent, { ...link, replay_origin: 'derived' }), opts).raw_ref).toBeNull();
@@ -52,8 +63,17 @@ describe('fromEnvelope: how long an entry is kept', () => {
 describe('fromEnvelope: the fields the log lists and filters by', () => {
   const e = messageEnvelope({ workspaceId: 'ws', platform: 'messenger', rawId: 'm1', at: '2026-04-01T00:00:00.000Z' });
   it('kind, type parts, contact, raw flags', () => {
-    expect(fromEnvelope(e, opts)).toMatchObject({ kind: 'event', type_domain: 'messaging', type_entity: 'messaging.message', contact_id: (e.data as { contact_id: string }).contact_id, raw_truncated: false });
-    const o = testEnvelopes({ workspaceId: 'ws', blockId: 'blk_ig', platform: 'instagram' }).orderCreated({ at: '2026-04-01T00:00:00.000Z', orderId: 'o9' });
+    expect(fromEnvelope(e, opts)).toMatchObject({
+      kind: 'event',
+      type_domain: 'messaging',
+      type_entity: 'messaging.message',
+      contact_id: (e.data as { contact_id: string }).contact_id,
+      raw_truncated: false,
+    });
+    const o = testEnvelopes({ workspaceId: 'ws', blockId: 'blk_ig', platform: 'instagram' }).orderCreated({
+      at: '2026-04-01T00:00:00.000Z',
+      orderId: 'o9',
+    });
     expect(fromEnvelope(o, opts)).toMatchObject({ type_domain: 'commerce', type_entity: 'commerce.order', contact_id: null });
   });
   it('no request id -> no raw_ref; an internal convotic event -> no raw_ref', () => {
@@ -62,7 +82,10 @@ describe('fromEnvelope: the fields the log lists and filters by', () => {
     expect(fromEnvelope(c, opts).raw_ref).toBeNull();
   });
   it('an envelope too large for a Firestore doc is omitted and flagged', () => {
-    const big = { ...e, data: { ...e.data, message: { ...(e.data as { message: object }).message, text: 'x'.repeat(400_001) } } } as Envelope;
+    const big = {
+      ...e,
+      data: { ...e.data, message: { ...(e.data as { message: object }).message, text: 'x'.repeat(400_001) } },
+    } as Envelope;
     expect(fromEnvelope(big, opts)).toMatchObject({ envelope_json: null, envelope_omitted: true });
     expect(fromEnvelope(e, opts).envelope_json).toBe(JSON.stringify(e));
     expect(fromEnvelope(e, opts)).not.toHaveProperty('envelope_omitted');

@@ -41,11 +41,17 @@ function rejected(overrides: Partial<RejectedItem>): RejectedItem {
 describe('rejected items, dead webhook bodies and the raw store', () => {
   it('lists a rejected item of a known workspace with status rejected, its reason and raw payload', async () => {
     const item = rejected({ workspace_id: ws, block_id: 'blk_m' });
-    expect((await push(eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'messenger' } }, 'event-log-rejected')).status).toBe(204);
+    expect(
+      (await push(eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'messenger' } }, 'event-log-rejected')).status,
+    ).toBe(204);
     const d = (await eventLogRef(db(), ws, item.id).get()).data();
     expect(d).toMatchObject({
-      kind: 'rejected', status: 'rejected', platform: 'messenger', block_id: 'blk_m',
-      rejection: { reason: 'unsupported', detail: item.detail, path: item.path }, raw_truncated: false,
+      kind: 'rejected',
+      status: 'rejected',
+      platform: 'messenger',
+      block_id: 'blk_m',
+      rejection: { reason: 'unsupported', detail: item.detail, path: item.path },
+      raw_truncated: false,
     });
     expect(JSON.parse(d?.raw_json)).toEqual(item.raw);
     expect(d?.expire_at.toMillis()).toBe(Date.parse('2026-04-05T10:00:00.000Z') + 30 * 86_400_000);
@@ -92,7 +98,15 @@ describe('rejected items, dead webhook bodies and the raw store', () => {
 
   it('stores each webhook body once for replay, and records one the normalizer dead-lettered as failed', async () => {
     const body = JSON.stringify({ destination: 'U1', events: [{ type: 'message', webhookEventId: 'W1' }] });
-    const attrs = rawAttributes({ platform: 'line', received_at: '2026-04-06T00:00:00.000Z', request_id: uniqueName('req'), kind: 'webhook', content_type: 'application/json', workspace_id: ws, block_id: 'blk_line' });
+    const attrs = rawAttributes({
+      platform: 'line',
+      received_at: '2026-04-06T00:00:00.000Z',
+      request_id: uniqueName('req'),
+      kind: 'webhook',
+      content_type: 'application/json',
+      workspace_id: ws,
+      block_id: 'blk_line',
+    });
     const id = rawMessageId('line', attrs.request_id as string);
     expect((await push(eventLog.url, { data: body, attributes: attrs }, 'event-log-raw')).status).toBe(204);
     const first = await db().collection(RAW_MESSAGES).doc(id).get();
@@ -109,10 +123,21 @@ describe('rejected items, dead webhook bodies and the raw store', () => {
   });
 
   it('puts a dead Meta body (no workspace known at the edge) in unrouted_events', async () => {
-    const attrs = rawAttributes({ platform: 'instagram', received_at: '2026-04-06T00:00:00.000Z', request_id: uniqueName('req'), kind: 'webhook', content_type: 'application/json' });
+    const attrs = rawAttributes({
+      platform: 'instagram',
+      received_at: '2026-04-06T00:00:00.000Z',
+      request_id: uniqueName('req'),
+      kind: 'webhook',
+      content_type: 'application/json',
+    });
     const dead = { ...attrs, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '10' };
     expect((await push(eventLog.url, { data: '{"object":"instagram"', attributes: dead }, 'event-log-raw-dead-letter')).status).toBe(204);
-    const d = (await db().collection(UNROUTED_EVENTS).doc(rawMessageId('instagram', attrs.request_id as string)).get()).data();
+    const d = (
+      await db()
+        .collection(UNROUTED_EVENTS)
+        .doc(rawMessageId('instagram', attrs.request_id as string))
+        .get()
+    ).data();
     expect(d).toMatchObject({ kind: 'raw', status: 'failed', raw_json: '{"object":"instagram"' });
   });
 

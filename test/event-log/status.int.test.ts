@@ -23,14 +23,20 @@ const DAY = 24 * 60 * 60 * 1000;
 
 // Consumers under test: the names EXPECTED_CONSUMERS takes from topology.json.
 let failTriggers = 0;
-functions.http('statusContacts', envelopeConsumer('contacts', async () => undefined));
-functions.http('statusTriggers', envelopeConsumer('triggers', async (e) => {
-  if (failTriggers > 0) {
-    failTriggers -= 1;
-    throw new Error('workflow store unavailable');
-  }
-  return { execution_ids: [executionId(e.workspace_id, 'wf_welcome', e.id)] };
-}));
+functions.http(
+  'statusContacts',
+  envelopeConsumer('contacts', async () => undefined),
+);
+functions.http(
+  'statusTriggers',
+  envelopeConsumer('triggers', async (e) => {
+    if (failTriggers > 0) {
+      failTriggers -= 1;
+      throw new Error('workflow store unavailable');
+    }
+    return { execution_ids: [executionId(e.workspace_id, 'wf_welcome', e.id)] };
+  }),
+);
 
 let eventLog: Running;
 let contacts: Running;
@@ -47,15 +53,19 @@ const entry = async (id: string) => (await eventLogRef(db(), ws, id).get()).data
 
 /** `envelope` forwarded to the log as Pub/Sub forwards a dead letter from `sourceSubscription` after 10 attempts. */
 const pushDeadLetter = (envelope: Envelope, sourceSubscription: string) =>
-  push(eventLog.url, {
-    data: JSON.stringify(envelope),
-    attributes: {
-      ...envelopeAttributes(envelope),
-      CloudPubSubDeadLetterSourceSubscription: sourceSubscription,
-      CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
-      CloudPubSubDeadLetterSourceDeliveryCount: '10',
+  push(
+    eventLog.url,
+    {
+      data: JSON.stringify(envelope),
+      attributes: {
+        ...envelopeAttributes(envelope),
+        CloudPubSubDeadLetterSourceSubscription: sourceSubscription,
+        CloudPubSubDeadLetterSourceSubscriptionProject: 'convotic-test',
+        CloudPubSubDeadLetterSourceDeliveryCount: '10',
+      },
     },
-  }, 'event-log-events-dead-letter');
+    'event-log-events-dead-letter',
+  );
 
 describe('event log status', () => {
   it('reads success with the Workflow execution linked once every consumer succeeded, and expires 30 days after the event', async () => {
@@ -75,7 +85,13 @@ describe('event log status', () => {
     });
     expect(done.execution_ids).toEqual([executionId(ws, 'wf_welcome', envelope.id)]);
     expect(Object.keys(done.consumers).sort()).toEqual(['contacts', 'triggers']);
-    expect(done).toMatchObject({ platform: 'instagram', type: 'messaging.message.received', type_domain: 'messaging', type_entity: 'messaging.message', block_id: 'blk_ig' });
+    expect(done).toMatchObject({
+      platform: 'instagram',
+      type: 'messaging.message.received',
+      type_domain: 'messaging',
+      type_entity: 'messaging.message',
+      block_id: 'blk_ig',
+    });
     expect(done.contact_id).toBe((envelope.data as { contact_id: string }).contact_id);
     expect((done.timestamp as Timestamp).toDate().toISOString()).toBe('2026-03-31T10:15:30.000Z');
     expect((done.expire_at as Timestamp).toMillis() - Date.parse('2026-03-31T10:15:30.000Z')).toBe(30 * DAY);
@@ -120,10 +136,14 @@ describe('event log status', () => {
       const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-02T09:00:00.000Z' });
       await createEnvelopePublisher(topic).publish(envelope);
 
-      const failed = await waitFor('status failed', async () => {
-        const d = await entry(envelope.id);
-        return d?.status === 'failed' ? d : undefined;
-      }, { timeoutMs: 45_000 });
+      const failed = await waitFor(
+        'status failed',
+        async () => {
+          const d = await entry(envelope.id);
+          return d?.status === 'failed' ? d : undefined;
+        },
+        { timeoutMs: 45_000 },
+      );
       expect(failed.consumers.triggers).toMatchObject({ status: 'failed', attempt: 5, error: 'workflow store unavailable' });
       expect(failed.consumers.contacts).toMatchObject({ status: 'success' });
       expect(failed.kind).toBe('event');
@@ -156,7 +176,14 @@ describe('event log status', () => {
 
   it('never clobbers consumer reports that arrived before the entry, and a redelivery rewrites nothing', async () => {
     const envelope = messageEnvelope({ workspaceId: ws, rawId: uniqueName('mid'), at: '2026-04-04T09:00:00.000Z' });
-    await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'triggers', status: 'success', attempt: 1, execution_ids: ['exe_early'] });
+    await reportOutcome(db(), {
+      workspace_id: ws,
+      event_id: envelope.id,
+      consumer: 'triggers',
+      status: 'success',
+      attempt: 1,
+      execution_ids: ['exe_early'],
+    });
     await reportOutcome(db(), { workspace_id: ws, event_id: envelope.id, consumer: 'contacts', status: 'success', attempt: 1 });
     const message = { data: JSON.stringify(envelope), attributes: envelopeAttributes(envelope) };
     expect((await push(eventLog.url, message, 'event-log')).status).toBe(204);
@@ -168,6 +195,4 @@ describe('event log status', () => {
     const second = await eventLogRef(db(), ws, envelope.id).get();
     expect(second.updateTime?.isEqual(first.updateTime!)).toBe(true);
   });
-
 });
-

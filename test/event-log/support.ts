@@ -6,12 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { PubSub, type Message } from '@google-cloud/pubsub';
-import {
-  assertEnvelope, contactId, conversationId, eventId, messageId, type Envelope, type EnvelopeMetadata,
-} from '../../shared/envelope';
+import { assertEnvelope, contactId, conversationId, eventId, messageId, type Envelope, type EnvelopeMetadata } from '../../shared/envelope';
 import type { Platform } from '../../shared/platforms';
 import { toPushBody } from '../../shared/contracts/pubsub-push';
-
 
 export interface Running {
   url: string;
@@ -71,12 +68,21 @@ export async function pushSubscription(
   endpoint: string,
   deadLetter?: { topic: string; maxDeliveryAttempts: number },
 ): Promise<void> {
-  await pubsub().topic(topic).createSubscription(name, {
-    pushConfig: { pushEndpoint: `${endpoint}/projects/${process.env.GOOGLE_CLOUD_PROJECT}/topics/${topic}` },
-    ackDeadlineSeconds: 10,
-    retryPolicy: { minimumBackoff: { seconds: 0 }, maximumBackoff: { seconds: 1 } },
-    ...(deadLetter ? { deadLetterPolicy: { deadLetterTopic: pubsub().topic(deadLetter.topic).name, maxDeliveryAttempts: deadLetter.maxDeliveryAttempts } } : {}),
-  });
+  await pubsub()
+    .topic(topic)
+    .createSubscription(name, {
+      pushConfig: { pushEndpoint: `${endpoint}/projects/${process.env.GOOGLE_CLOUD_PROJECT}/topics/${topic}` },
+      ackDeadlineSeconds: 10,
+      retryPolicy: { minimumBackoff: { seconds: 0 }, maximumBackoff: { seconds: 1 } },
+      ...(deadLetter
+        ? {
+            deadLetterPolicy: {
+              deadLetterTopic: pubsub().topic(deadLetter.topic).name,
+              maxDeliveryAttempts: deadLetter.maxDeliveryAttempts,
+            },
+          }
+        : {}),
+    });
 }
 
 /** Collects every message of a pull subscription as it arrives. */
@@ -94,7 +100,6 @@ export async function collect(topic: string, name: string): Promise<Collected> {
   });
   return { messages, stop: () => sub.close() };
 }
-
 
 export interface MessageOptions {
   workspaceId: string;
@@ -124,7 +129,14 @@ export function messageEnvelope(o: MessageOptions): Envelope {
       conversation_id: conversationId(o.workspaceId, blockId, user),
       contact: { platform_user_id: user },
       conversation: { platform_conversation_id: user, kind: 'direct' },
-      message: { id: messageId(blockId, o.rawId), platform_message_id: o.rawId, direction: 'inbound', type: 'text', text: o.text ?? 'Hi', attachments: [] },
+      message: {
+        id: messageId(blockId, o.rawId),
+        platform_message_id: o.rawId,
+        direction: 'inbound',
+        type: 'text',
+        text: o.text ?? 'Hi',
+        attachments: [],
+      },
     },
     metadata: { raw_platform_event_id: o.rawId, source: 'webhook', ...o.metadata },
   });
@@ -134,7 +146,12 @@ export function messageEnvelope(o: MessageOptions): Envelope {
 export { envelopeAttributes } from '../../shared/envelope/publish';
 
 /** POSTs a push body the way a push subscription would. */
-export async function push(url: string, message: { data: Buffer | string; attributes?: Record<string, string> }, subscription: string, deliveryAttempt = 1): Promise<Response> {
+export async function push(
+  url: string,
+  message: { data: Buffer | string; attributes?: Record<string, string> },
+  subscription: string,
+  deliveryAttempt = 1,
+): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -19,16 +19,43 @@ require('../../functions/events-api');
 const stack = serveApiWithLog('eventsApi', topic);
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${stack.api.url}/workspaces/${ws}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 describe('POST /workspaces/{ws}/events', () => {
   it.each<[string, Record<string, unknown>]>([
-    ['commerce', { type: 'commerce.order.fulfilled', data: { order: { id: 'o1', status: 'fulfilled', items: [{ name: 'Mug', quantity: 1 }] }, fulfillment: { carrier: 'DHL' } } }],
+    [
+      'commerce',
+      {
+        type: 'commerce.order.fulfilled',
+        data: { order: { id: 'o1', status: 'fulfilled', items: [{ name: 'Mug', quantity: 1 }] }, fulfillment: { carrier: 'DHL' } },
+      },
+    ],
     ['crm', { type: 'crm.deal.stage_changed', data: { deal: { id: 'd1', stage: 'won' }, previous_stage: 'lead' } }],
-    ['automation', { type: 'automation.workflow.failed', data: { workflow_id: 'wf1', execution_id: 'exe1', error: { code: 'timeout', message: 'step 3 timed out' } } }],
-    ['platform', { type: 'platform.block.error', block_id: 'blk_ig', platform: 'instagram', data: { error: { code: '190', message: 'token expired' } } }],
+    [
+      'automation',
+      {
+        type: 'automation.workflow.failed',
+        data: { workflow_id: 'wf1', execution_id: 'exe1', error: { code: 'timeout', message: 'step 3 timed out' } },
+      },
+    ],
+    [
+      'platform',
+      {
+        type: 'platform.block.error',
+        block_id: 'blk_ig',
+        platform: 'instagram',
+        data: { error: { code: '190', message: 'token expired' } },
+      },
+    ],
     ['ptm', { type: 'ptm.notification.clicked', data: { notification_id: 'n1', url: 'https://shop.example/o/1' } }],
-    ['conversation.closed', { type: 'messaging.conversation.closed', data: { conversation_id: 'conv_abc', closed_by: { type: 'agent', id: 'agent7' } } }],
+    [
+      'conversation.closed',
+      { type: 'messaging.conversation.closed', data: { conversation_id: 'conv_abc', closed_by: { type: 'agent', id: 'agent7' } } },
+    ],
   ])('round-trips a %s event to the log', async (_domain, body) => {
     const res = await post(body);
     expect(res.status).toBe(202);
@@ -58,17 +85,41 @@ describe('POST /workspaces/{ws}/events', () => {
   it.each<[string, unknown, string]>([
     ['a platform-webhook type', { type: 'messaging.message.received', data: {} }, 'type_not_allowed'],
     ['a derived type', { type: 'crm.contact.created', data: {} }, 'type_not_allowed'],
-    ['another workspace', { type: 'ptm.notification.sent', workspace_id: 'ws_someone_else', data: { notification_id: 'n' } }, 'workspace_mismatch'],
-    ['data off the schema', { type: 'commerce.order.created', data: { order: { id: 'o', status: 'lost', items: [] } } }, 'invalid_envelope'],
+    [
+      'another workspace',
+      { type: 'ptm.notification.sent', workspace_id: 'ws_someone_else', data: { notification_id: 'n' } },
+      'workspace_mismatch',
+    ],
+    [
+      'data off the schema',
+      { type: 'commerce.order.created', data: { order: { id: 'o', status: 'lost', items: [] } } },
+      'invalid_envelope',
+    ],
     ['no type', { data: {} }, 'invalid_body'],
     ['a JSON array', [1, 2], 'invalid_body'],
-    ['a non-internal source', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { source: 'webhook' } }, 'invalid_body'],
+    [
+      'a non-internal source',
+      { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { source: 'webhook' } },
+      'invalid_body',
+    ],
     // The API gives the id (from the idempotency key, or random): a caller cannot claim another event's id.
     ['an id', { type: 'ptm.notification.sent', id: 'evt_someone_elses_event', data: { notification_id: 'n' } }, 'reserved_field'],
     // Only the normalizer and replay tie an event to a webhook request or another event.
-    ['a webhook request id', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { request_id: 'req-of-another-workspace' } }, 'reserved_field'],
-    ['a webhook batch path', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { raw_path: 'entry[0].messaging[0]' } }, 'reserved_field'],
-    ['a replay link', { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { replay_of: 'evt_abc' } }, 'reserved_field'],
+    [
+      'a webhook request id',
+      { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { request_id: 'req-of-another-workspace' } },
+      'reserved_field',
+    ],
+    [
+      'a webhook batch path',
+      { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { raw_path: 'entry[0].messaging[0]' } },
+      'reserved_field',
+    ],
+    [
+      'a replay link',
+      { type: 'ptm.notification.sent', data: { notification_id: 'n' }, metadata: { replay_of: 'evt_abc' } },
+      'reserved_field',
+    ],
   ])('refuses %s with 400 and the reason', async (_name, body, code) => {
     const res = await post(body);
     expect(res.status).toBe(400);
@@ -81,7 +132,12 @@ describe('POST /workspaces/{ws}/events', () => {
 describe('reserved fields of a posted event', () => {
   it('names each one it refuses, and publishes nothing', async () => {
     const before = stack.published.messages.length;
-    const res = await post({ type: 'crm.deal.created', id: 'evt_x', data: { deal: { id: 'd', stage: 'lead' } }, metadata: { request_id: 'r', raw_path: '', replay_of: 'evt_y' } });
+    const res = await post({
+      type: 'crm.deal.created',
+      id: 'evt_x',
+      data: { deal: { id: 'd', stage: 'lead' } },
+      metadata: { request_id: 'r', raw_path: '', replay_of: 'evt_y' },
+    });
     expect(res.status).toBe(400);
     const { error, message } = (await res.json()) as { error: string; message: string };
     expect(error).toBe('reserved_field');
@@ -91,9 +147,13 @@ describe('reserved fields of a posted event', () => {
 });
 
 describe('a body the framework cannot parse', () => {
-  it('gets this API\'s JSON 400, not Express\'s HTML page, and publishes nothing', async () => {
+  it("gets this API's JSON 400, not Express's HTML page, and publishes nothing", async () => {
     const before = stack.published.messages.length;
-    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "crm.deal' });
+    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type": "crm.deal',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
@@ -102,7 +162,11 @@ describe('a body the framework cannot parse', () => {
   it('refuses a body over MAX_REQUEST_BODY_BYTES with a JSON 413, and publishes nothing', async () => {
     const before = stack.published.messages.length;
     const body = JSON.stringify({ type: 'crm.deal.created', data: { pad: 'x'.repeat(MAX_REQUEST_BODY_BYTES) } });
-    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${stack.api.url}/workspaces/${ws}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ error: 'body_too_large', message: expect.any(String) });
     expect(stack.published.messages.length).toBe(before);

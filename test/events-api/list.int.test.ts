@@ -49,17 +49,28 @@ beforeAll(async () => {
     // Pairs of events share a timestamp, so ties must be broken by id.
     const at = new Date(Date.UTC(2026, 3, 1, 0, Math.floor(i / 2))).toISOString();
     if (i % 5 === 4) {
-      envelopes.push(internalEnvelope(ws, { type: 'commerce.order.created', timestamp: at, data: { order: { id: `o${i}`, status: 'created', items: [] } } }, `seed-${i}`, new Date()));
+      envelopes.push(
+        internalEnvelope(
+          ws,
+          { type: 'commerce.order.created', timestamp: at, data: { order: { id: `o${i}`, status: 'created', items: [] } } },
+          `seed-${i}`,
+          new Date(),
+        ),
+      );
     } else {
       const platform = PLATFORMS[i % 3] as (typeof PLATFORMS)[number];
-      envelopes.push(messageEnvelope({ workspaceId: ws, platform, blockId: `blk_${platform}`, user: `u${i % 4}`, rawId: uniqueName(`m${i}`), at }));
+      envelopes.push(
+        messageEnvelope({ workspaceId: ws, platform, blockId: `blk_${platform}`, user: `u${i % 4}`, rawId: uniqueName(`m${i}`), at }),
+      );
     }
   }
   foreign = messageEnvelope({ workspaceId: other, rawId: uniqueName('foreign'), at: '2026-04-01T00:05:00.000Z' });
-  await Promise.all([...envelopes, foreign].map(async (e) => {
-    const res = await push(eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log');
-    if (res.status !== 204) throw new Error(`seed failed: ${res.status}`);
-  }));
+  await Promise.all(
+    [...envelopes, foreign].map(async (e) => {
+      const res = await push(eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log');
+      if (res.status !== 204) throw new Error(`seed failed: ${res.status}`);
+    }),
+  );
   const db = getFirestore();
   for (const [i, e] of envelopes.entries()) {
     let status = 'processing';
@@ -110,7 +121,11 @@ async function listAll(query: Record<string, string>, limit = 7): Promise<string
   return ids;
 }
 
-const expected = (keep: (s: Seed) => boolean) => seed.filter(keep).sort(newestFirst).map((s) => s.id);
+const expected = (keep: (s: Seed) => boolean) =>
+  seed
+    .filter(keep)
+    .sort(newestFirst)
+    .map((s) => s.id);
 
 describe('GET /workspaces/{ws}/events', () => {
   it('pages through every event of the workspace, newest first, without gaps or repeats', async () => {
@@ -135,9 +150,21 @@ describe('GET /workspaces/{ws}/events', () => {
     ['replayed', { replayed: 'true' }, (s) => s.replayed],
     ['status + not replayed', { status: 'processing', replayed: 'false' }, (s) => s.status === 'processing' && !s.replayed],
     ['contact', { contact_id: contactId(ws, 'blk_line', 'u1') }, (s) => s.contact_id === contactId(ws, 'blk_line', 'u1')],
-    ['time range', { from: '2026-04-01T00:03:00.000Z', to: '2026-04-01T00:09:00.000Z' }, (s) => s.timestamp >= '2026-04-01T00:03:00.000Z' && s.timestamp < '2026-04-01T00:09:00.000Z'],
-    ['platform + status + range', { platform: 'instagram', status: 'success', from: '2026-04-01T00:02:00.000Z' }, (s) => s.platform === 'instagram' && s.status === 'success' && s.timestamp >= '2026-04-01T00:02:00.000Z'],
-    ['prefix + block', { type_prefix: 'messaging', block_id: 'blk_line' }, (s) => s.type.startsWith('messaging.') && s.block_id === 'blk_line'],
+    [
+      'time range',
+      { from: '2026-04-01T00:03:00.000Z', to: '2026-04-01T00:09:00.000Z' },
+      (s) => s.timestamp >= '2026-04-01T00:03:00.000Z' && s.timestamp < '2026-04-01T00:09:00.000Z',
+    ],
+    [
+      'platform + status + range',
+      { platform: 'instagram', status: 'success', from: '2026-04-01T00:02:00.000Z' },
+      (s) => s.platform === 'instagram' && s.status === 'success' && s.timestamp >= '2026-04-01T00:02:00.000Z',
+    ],
+    [
+      'prefix + block',
+      { type_prefix: 'messaging', block_id: 'blk_line' },
+      (s) => s.type.startsWith('messaging.') && s.block_id === 'blk_line',
+    ],
   ])('filters by %s', async (_name, query, keep) => {
     const want = expected(keep);
     expect(want.length).toBeGreaterThan(0);
@@ -176,16 +203,21 @@ describe('GET /workspaces/{ws}/events', () => {
 
 describe('indexes', () => {
   /** The fields with a (field ASC, timestamp DESC) index on `group` in topology.json. */
-  const indexed = (group: string) => new Set(
-    topology.firestore.composite_indexes
-      .filter((i) => i.collection_group === group && i.query_scope === 'COLLECTION' && i.fields.length === 2)
-      .filter((i) => i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING' && i.fields[0]?.order === 'ASCENDING')
-      .map((i) => i.fields[0]?.field_path),
-  );
+  const indexed = (group: string) =>
+    new Set(
+      topology.firestore.composite_indexes
+        .filter((i) => i.collection_group === group && i.query_scope === 'COLLECTION' && i.fields.length === 2)
+        .filter((i) => i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING' && i.fields[0]?.order === 'ASCENDING')
+        .map((i) => i.fields[0]?.field_path),
+    );
 
   it('declares a (field ASC, timestamp DESC) event_log index in topology.json for every field a filter queries', () => {
     const declared = indexed('event_log');
-    const queried = new Set(Object.values(FILTER_PARAMS).flat().filter((f) => f !== ORDER_FIELD));
+    const queried = new Set(
+      Object.values(FILTER_PARAMS)
+        .flat()
+        .filter((f) => f !== ORDER_FIELD),
+    );
     expect(queried.size).toBeGreaterThan(0);
     for (const field of queried) expect({ field, indexed: declared.has(field) }).toEqual({ field, indexed: true });
     expect(topology.firestore.ttl_fields).toContainEqual({ collection_group: 'event_log', field: 'expire_at' });
@@ -203,14 +235,16 @@ describe('indexes', () => {
     // The account filter runs alone (with from/to and the cursor), so this one index serves it.
     const contains = topology.firestore.composite_indexes
       .filter((i) => i.collection_group === 'unrouted_events' && i.query_scope === 'COLLECTION' && i.fields.length === 2)
-      .filter((i) => i.fields[0]?.array_config === 'CONTAINS' && i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING')
+      .filter(
+        (i) => i.fields[0]?.array_config === 'CONTAINS' && i.fields[1]?.field_path === ORDER_FIELD && i.fields[1]?.order === 'DESCENDING',
+      )
       .map((i) => i.fields[0]?.field_path);
     expect(contains).toEqual([ACCOUNT_FILTER.field]);
   });
 });
 
 describe('workspace scoping and routes', () => {
-  it('never shows or replays another workspace\'s event', async () => {
+  it("never shows or replays another workspace's event", async () => {
     const get = await fetch(`${api.url}/workspaces/${ws}/events/${foreign.id}`);
     expect(get.status).toBe(404);
     expect(await get.json()).toMatchObject({ error: 'not_found' });

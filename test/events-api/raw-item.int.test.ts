@@ -27,7 +27,10 @@ const blocks: Block[] = [
 ];
 const router = registryRouter(new StaticBlockRegistry(blocks), async () => undefined);
 
-functions.http('rawItemApi', createEventsApi({ renormalize: renormalizeWith(() => staticRouter({ workspaceId: wsA, blockId: 'blk_page_a' })) }));
+functions.http(
+  'rawItemApi',
+  createEventsApi({ renormalize: renormalizeWith(() => staticRouter({ workspaceId: wsA, blockId: 'blk_page_a' })) }),
+);
 
 let eventLog: Running;
 let api: Running;
@@ -39,19 +42,33 @@ afterAll(async () => {
 });
 
 const messaging = (page: string, user: string, mid: string, text: string) => ({
-  sender: { id: user }, recipient: { id: page }, timestamp: 1775000000123, message: { mid, text },
+  sender: { id: user },
+  recipient: { id: page },
+  timestamp: 1775000000123,
+  message: { mid, text },
 });
 
 /** Stores the body as the raw store gets it from webhook-raw, normalizes it, and logs the envelopes. */
 async function deliver(platform: 'messenger' | 'whatsapp', body: unknown): Promise<Envelope[]> {
   const text = JSON.stringify(body);
   // A Meta edge cannot tie a body to one workspace: no workspace_id attribute.
-  const attributes = rawAttributes({ platform, kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'), content_type: 'application/json' });
+  const attributes = rawAttributes({
+    platform,
+    kind: 'webhook',
+    received_at: '2026-04-01T00:00:00.000Z',
+    request_id: uniqueName('req'),
+    content_type: 'application/json',
+  });
   expect((await push(eventLog.url, { data: text, attributes }, 'event-log-raw')).status).toBe(204);
-  const { envelopes, rejections } = await normalize({ platform, kind: 'webhook', body: text, receivedAt: attributes.received_at, requestId: attributes.request_id }, router);
+  const { envelopes, rejections } = await normalize(
+    { platform, kind: 'webhook', body: text, receivedAt: attributes.received_at, requestId: attributes.request_id },
+    router,
+  );
   expect(rejections).toEqual([]);
   for (const envelope of envelopes) {
-    expect((await push(eventLog.url, { data: JSON.stringify(envelope), attributes: envelopeAttributes(envelope) }, 'event-log')).status).toBe(204);
+    expect(
+      (await push(eventLog.url, { data: JSON.stringify(envelope), attributes: envelopeAttributes(envelope) }, 'event-log')).status,
+    ).toBe(204);
   }
   return envelopes;
 }
@@ -100,7 +117,10 @@ describe('GET /workspaces/{ws}/events/{id}: the raw payload of a batched Meta bo
     });
     const changeA = change('2200000000000001', '491510000001', uniqueName('wamid.A'));
     const changeB = change('2200000000000002', '491510000002', uniqueName('wamid.B'));
-    const [envA, envB] = await deliver('whatsapp', { object: 'whatsapp_business_account', entry: [{ id: 'waba', changes: [changeA, changeB] }] });
+    const [envA, envB] = await deliver('whatsapp', {
+      object: 'whatsapp_business_account',
+      entry: [{ id: 'waba', changes: [changeA, changeB] }],
+    });
     expect(envA?.metadata.raw_path).toBe('entry[0].changes[0].value.statuses[0]');
     expect(envB?.metadata.raw_path).toBe('entry[0].changes[1].value.statuses[0]');
 

@@ -29,16 +29,20 @@ const callerWs = uniqueName('ws_caller');
 const topic = uniqueName('events-items').replace(/_/g, '-');
 const route = { workspaceId: ws, blockId: 'blk_tg' };
 
-functions.http('replayItemsApi', createEventsApi({
-  publisher: () => createEnvelopePublisher(topic),
-  renormalize: renormalizeWith(() => staticRouter(route)),
-}));
+functions.http(
+  'replayItemsApi',
+  createEventsApi({
+    publisher: () => createEnvelopePublisher(topic),
+    renormalize: renormalizeWith(() => staticRouter(route)),
+  }),
+);
 
 const stack = serveApiWithLog('replayItemsApi', topic);
 
 const db = () => getFirestore();
 const entry = async (w: string, id: string) => (await eventLogRef(db(), w, id).get()).data();
-const logged = (w: string, id: string) => waitFor(`entry ${id} logged`, async () => ((await entry(w, id))?.kind ? entry(w, id) : undefined));
+const logged = (w: string, id: string) =>
+  waitFor(`entry ${id} logged`, async () => ((await entry(w, id))?.kind ? entry(w, id) : undefined));
 const publishedEnvelope = (id: string) =>
   waitFor(`event ${id} on the topic`, async () => {
     const m = stack.published.messages.find((msg) => msg.attributes.event_id === id);
@@ -52,8 +56,13 @@ const replay = async (w: string, id: string) => {
 /** Stores a Telegram update in the raw store, as webhook-raw delivers it; returns its attributes. */
 async function storeTelegram(update: Record<string, unknown>) {
   const attributes = rawAttributes({
-    platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'),
-    content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg',
+    platform: 'telegram',
+    kind: 'webhook',
+    received_at: '2026-04-01T00:00:00.000Z',
+    request_id: uniqueName('req'),
+    content_type: 'application/json',
+    workspace_id: ws,
+    block_id: 'blk_tg',
   });
   expect((await push(stack.eventLog.url, { data: JSON.stringify(update), attributes }, 'event-log-raw')).status).toBe(204);
   return attributes;
@@ -61,7 +70,13 @@ async function storeTelegram(update: Record<string, unknown>) {
 
 const textUpdate = (text: string) => ({
   update_id: Number(BigInt.asUintN(31, BigInt(Date.now()) * 7n + BigInt(Math.floor(Math.random() * 1000)))),
-  message: { message_id: 9, from: { id: 42, is_bot: false, first_name: 'Ann' }, chat: { id: 42, type: 'private', first_name: 'Ann' }, date: 1775000000, text },
+  message: {
+    message_id: 9,
+    from: { id: 42, is_bot: false, first_name: 'Ann' },
+    chat: { id: 42, type: 'private', first_name: 'Ann' },
+    date: 1775000000,
+    text,
+  },
 });
 
 describe('replaying a rejected item or a failed webhook body', () => {
@@ -70,11 +85,21 @@ describe('replaying a rejected item or a failed webhook body', () => {
     const attributes = await storeTelegram(update);
     // As an older normalizer rejected the whole update: no raw_platform_event_id on the item.
     const item: RejectedItem = {
-      id: hashId('rej', [uniqueName('item')]), reason: 'unsupported', detail: 'message.text had no mapping', platform: 'telegram',
-      path: '', raw: update, workspace_id: ws, block_id: 'blk_tg', request_id: attributes.request_id,
-      received_at: attributes.received_at, rejected_at: attributes.received_at as string,
+      id: hashId('rej', [uniqueName('item')]),
+      reason: 'unsupported',
+      detail: 'message.text had no mapping',
+      platform: 'telegram',
+      path: '',
+      raw: update,
+      workspace_id: ws,
+      block_id: 'blk_tg',
+      request_id: attributes.request_id,
+      received_at: attributes.received_at,
+      rejected_at: attributes.received_at as string,
     };
-    expect((await push(stack.eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'telegram' } }, 'event-log-rejected')).status).toBe(204);
+    expect(
+      (await push(stack.eventLog.url, { data: JSON.stringify(item), attributes: { platform: 'telegram' } }, 'event-log-rejected')).status,
+    ).toBe(204);
     await logged(ws, item.id);
 
     const { status, body } = await replay(ws, item.id);
@@ -98,8 +123,14 @@ describe('replaying a rejected item or a failed webhook body', () => {
   it('turns a webhook body the normalizer gave up on into its events, naming the raw entry', async () => {
     const update = textUpdate('body once failed');
     const attributes = await storeTelegram(update);
-    const deadLetter = { ...attributes, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '10' };
-    expect((await push(stack.eventLog.url, { data: JSON.stringify(update), attributes: deadLetter }, 'event-log-raw-dead-letter')).status).toBe(204);
+    const deadLetter = {
+      ...attributes,
+      CloudPubSubDeadLetterSourceSubscription: 'normalizer',
+      CloudPubSubDeadLetterSourceDeliveryCount: '10',
+    };
+    expect(
+      (await push(stack.eventLog.url, { data: JSON.stringify(update), attributes: deadLetter }, 'event-log-raw-dead-letter')).status,
+    ).toBe(204);
     const rawId = rawMessageId('telegram', attributes.request_id as string);
     expect(await logged(ws, rawId)).toMatchObject({ kind: 'raw', status: 'failed' });
 
@@ -117,19 +148,39 @@ describe('replaying one of several events of one webhook item', () => {
     const update = {
       update_id: Number(BigInt.asUintN(31, BigInt(Date.now()) * 11n)),
       message_reaction: {
-        chat: { id: 42, type: 'private', first_name: 'Ann' }, message_id: 9, user: { id: 42, is_bot: false, first_name: 'Ann' }, date: 1775000000,
+        chat: { id: 42, type: 'private', first_name: 'Ann' },
+        message_id: 9,
+        user: { id: 42, is_bot: false, first_name: 'Ann' },
+        date: 1775000000,
         old_reaction: [{ type: 'emoji', emoji: '🔥' }],
-        new_reaction: [{ type: 'emoji', emoji: '👍' }, { type: 'emoji', emoji: '❤' }],
+        new_reaction: [
+          { type: 'emoji', emoji: '👍' },
+          { type: 'emoji', emoji: '❤' },
+        ],
       },
     };
     const attributes = await storeTelegram(update);
     const { envelopes } = await normalize(
-      { platform: 'telegram', kind: 'webhook', body: JSON.stringify(update), receivedAt: attributes.received_at, requestId: attributes.request_id, blockId: 'blk_tg', workspaceId: ws },
+      {
+        platform: 'telegram',
+        kind: 'webhook',
+        body: JSON.stringify(update),
+        receivedAt: attributes.received_at,
+        requestId: attributes.request_id,
+        blockId: 'blk_tg',
+        workspaceId: ws,
+      },
       staticRouter(route),
     );
-    expect(envelopes.map((e) => e.type).sort()).toEqual(['messaging.reaction.added', 'messaging.reaction.added', 'messaging.reaction.removed']);
+    expect(envelopes.map((e) => e.type).sort()).toEqual([
+      'messaging.reaction.added',
+      'messaging.reaction.added',
+      'messaging.reaction.removed',
+    ]);
     for (const e of envelopes) {
-      expect((await push(stack.eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log')).status).toBe(204);
+      expect((await push(stack.eventLog.url, { data: JSON.stringify(e), attributes: envelopeAttributes(e) }, 'event-log')).status).toBe(
+        204,
+      );
       await logged(ws, e.id);
     }
     const emoji = (e: Envelope) => (e.data as { reaction: { emoji?: string } }).reaction.emoji;
@@ -141,24 +192,55 @@ describe('replaying one of several events of one webhook item', () => {
       const replayed = await publishedEnvelope(body.event_ids[0] as string);
       expect(replayed.type).toBe(original.type);
       expect(emoji(replayed)).toBe(emoji(original));
-      expect(replayed.metadata).toMatchObject({ replay_of: original.id, replay_of_entry: original.id, raw_path: original.metadata.raw_path });
+      expect(replayed.metadata).toMatchObject({
+        replay_of: original.id,
+        replay_of_entry: original.id,
+        raw_path: original.metadata.raw_path,
+      });
     }
   });
 });
 
 describe('the raw payload of a replayed event', () => {
-  it('never shows another workspace\'s webhook item through a replay of an event no webhook carried', async () => {
+  it("never shows another workspace's webhook item through a replay of an event no webhook carried", async () => {
     // Another workspace's Messenger body in the raw store (Meta bodies are tied to no workspace).
     const secret = uniqueName('secret of the other workspace');
     const requestId = uniqueName('req');
-    const body = { object: 'page', entry: [{ id: '1100000000000009', time: 1775000000000, messaging: [{ sender: { id: 'u9' }, recipient: { id: '1100000000000009' }, timestamp: 1775000000123, message: { mid: uniqueName('m'), text: secret } }] }] };
-    const attributes = rawAttributes({ platform: 'messenger', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: requestId, content_type: 'application/json' });
+    const body = {
+      object: 'page',
+      entry: [
+        {
+          id: '1100000000000009',
+          time: 1775000000000,
+          messaging: [
+            {
+              sender: { id: 'u9' },
+              recipient: { id: '1100000000000009' },
+              timestamp: 1775000000123,
+              message: { mid: uniqueName('m'), text: secret },
+            },
+          ],
+        },
+      ],
+    };
+    const attributes = rawAttributes({
+      platform: 'messenger',
+      kind: 'webhook',
+      received_at: '2026-04-01T00:00:00.000Z',
+      request_id: requestId,
+      content_type: 'application/json',
+    });
     expect((await push(stack.eventLog.url, { data: JSON.stringify(body), attributes }, 'event-log-raw')).status).toBe(204);
 
     // An internal event naming that request (as the API accepted them before it refused webhook metadata).
     const original = {
-      id: hashId('evt', [uniqueName('internal')]), type: 'crm.deal.created', workspace_id: callerWs, block_id: null, platform: 'messenger',
-      timestamp: '2026-04-01T00:00:00.000Z', data: { deal: { id: 'd1', stage: 'lead' } },
+      id: hashId('evt', [uniqueName('internal')]),
+      type: 'crm.deal.created',
+      workspace_id: callerWs,
+      block_id: null,
+      platform: 'messenger',
+      timestamp: '2026-04-01T00:00:00.000Z',
+      data: { deal: { id: 'd1', stage: 'lead' } },
       metadata: { raw_platform_event_id: 'd1', source: 'internal', request_id: requestId, raw_path: 'entry[0].messaging[0]' },
     } as Envelope;
     await createEnvelopePublisher(topic).publish(original);

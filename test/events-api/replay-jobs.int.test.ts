@@ -30,25 +30,31 @@ const outageWs = uniqueName('ws_jobs_outage');
 const recoveryWs = uniqueName('ws_jobs_recovery');
 const topic = uniqueName('events-jobs').replace(/_/g, '-');
 
-functions.http('replayJobsApi', createEventsApi({
-  publisher: () => createEnvelopePublisher(topic),
-  renormalize: renormalizeWith(() => staticRouter({ workspaceId: ws, blockId: 'blk_tg' })),
-}));
+functions.http(
+  'replayJobsApi',
+  createEventsApi({
+    publisher: () => createEnvelopePublisher(topic),
+    renormalize: renormalizeWith(() => staticRouter({ workspaceId: ws, blockId: 'blk_tg' })),
+  }),
+);
 
 /** The same API whose Pub/Sub is down while `pubsubDown` is set: what an outage looks like to a job. */
 let pubsubDown = false;
-functions.http('replayJobsOutageApi', createEventsApi({
-  publisher: () => {
-    const real = createEnvelopePublisher(topic);
-    return {
-      publish: async (e) => {
-        if (pubsubDown) throw new Error('14 UNAVAILABLE: pubsub is down');
-        return real.publish(e);
-      },
-    };
-  },
-  renormalize: renormalizeWith(() => staticRouter({ workspaceId: outageWs, blockId: 'blk_tg' })),
-}));
+functions.http(
+  'replayJobsOutageApi',
+  createEventsApi({
+    publisher: () => {
+      const real = createEnvelopePublisher(topic);
+      return {
+        publish: async (e) => {
+          if (pubsubDown) throw new Error('14 UNAVAILABLE: pubsub is down');
+          return real.publish(e);
+        },
+      };
+    },
+    renormalize: renormalizeWith(() => staticRouter({ workspaceId: outageWs, blockId: 'blk_tg' })),
+  }),
+);
 
 let eventLog: Running;
 let api: Running;
@@ -67,7 +73,11 @@ const db = () => getFirestore();
 const entry = async (w: string, id: string) => (await eventLogRef(db(), w, id).get()).data();
 const logged = (w: string, id: string) => waitFor(`entry ${id} logged`, async () => ((await entry(w, id))?.kind ? true : undefined));
 const postJob = (w: string, key: string, body: unknown = { filter: {} }) =>
-  fetch(`${api.url}/workspaces/${w}/replays`, { method: 'POST', headers: { 'content-type': 'application/json', 'Idempotency-Key': key }, body: JSON.stringify(body) });
+  fetch(`${api.url}/workspaces/${w}/replays`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
+    body: JSON.stringify(body),
+  });
 
 interface JobView {
   job_id: string;
@@ -82,18 +92,53 @@ interface JobView {
 describe('a bulk replay job', () => {
   it('records each entry that cannot be replayed as its result and still completes', async () => {
     // A platform event that cannot be published any more: its stored envelope fails the current schema.
-    const broken = { ...internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd0', stage: 'lead' } } }, uniqueName('k'), new Date()), data: { deal: { id: 'd0' } } } as unknown as Envelope;
+    const broken = {
+      ...internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd0', stage: 'lead' } } }, uniqueName('k'), new Date()),
+      data: { deal: { id: 'd0' } },
+    } as unknown as Envelope;
     await writeEntry(db(), fromEnvelope(broken, { now: new Date(), retentionDays: 30 }));
     // An internal event that replays fine.
-    const good = internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } }, uniqueName('k'), new Date());
+    const good = internalEnvelope(
+      ws,
+      { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } },
+      uniqueName('k'),
+      new Date(),
+    );
     await createEnvelopePublisher(topic).publish(good);
     // A rejected Telegram update whose stored body the current normalizer maps.
-    const update = { update_id: 700001, message: { message_id: 3, from: { id: 7, is_bot: false, first_name: 'Bo' }, chat: { id: 7, type: 'private', first_name: 'Bo' }, date: 1775000000, text: 'hi' } };
-    const attributes = rawAttributes({ platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'), content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg' });
+    const update = {
+      update_id: 700001,
+      message: {
+        message_id: 3,
+        from: { id: 7, is_bot: false, first_name: 'Bo' },
+        chat: { id: 7, type: 'private', first_name: 'Bo' },
+        date: 1775000000,
+        text: 'hi',
+      },
+    };
+    const attributes = rawAttributes({
+      platform: 'telegram',
+      kind: 'webhook',
+      received_at: '2026-04-01T00:00:00.000Z',
+      request_id: uniqueName('req'),
+      content_type: 'application/json',
+      workspace_id: ws,
+      block_id: 'blk_tg',
+    });
     expect((await push(eventLog.url, { data: JSON.stringify(update), attributes }, 'event-log-raw')).status).toBe(204);
     const rejected: RejectedItem = {
-      id: hashId('rej', [uniqueName('item')]), reason: 'unsupported', detail: 'no mapping then', platform: 'telegram', path: '', raw: update,
-      raw_platform_event_id: '700001', workspace_id: ws, block_id: 'blk_tg', request_id: attributes.request_id as string, received_at: attributes.received_at, rejected_at: attributes.received_at as string,
+      id: hashId('rej', [uniqueName('item')]),
+      reason: 'unsupported',
+      detail: 'no mapping then',
+      platform: 'telegram',
+      path: '',
+      raw: update,
+      raw_platform_event_id: '700001',
+      workspace_id: ws,
+      block_id: 'blk_tg',
+      request_id: attributes.request_id as string,
+      received_at: attributes.received_at,
+      rejected_at: attributes.received_at as string,
     };
     expect((await push(eventLog.url, { data: JSON.stringify(rejected) }, 'event-log-rejected')).status).toBe(204);
     await Promise.all([logged(ws, broken.id), logged(ws, good.id), logged(ws, rejected.id)]);
@@ -115,11 +160,17 @@ describe('a bulk replay job', () => {
   }, 60_000);
 
   it('retries the entries that failed for a transient reason when the same job is posted again', async () => {
-    const deals = [1, 2].map((n) => internalEnvelope(outageWs, { type: 'crm.deal.created', data: { deal: { id: `o${n}`, stage: 'lead' } } }, `outage-${n}`, new Date()));
+    const deals = [1, 2].map((n) =>
+      internalEnvelope(outageWs, { type: 'crm.deal.created', data: { deal: { id: `o${n}`, stage: 'lead' } } }, `outage-${n}`, new Date()),
+    );
     for (const e of deals) await createEnvelopePublisher(topic).publish(e);
     await Promise.all(deals.map((e) => logged(outageWs, e.id)));
     const post = (key: string) =>
-      fetch(`${outageApi.url}/workspaces/${outageWs}/replays`, { method: 'POST', headers: { 'content-type': 'application/json', 'Idempotency-Key': key }, body: JSON.stringify({ filter: {} }) });
+      fetch(`${outageApi.url}/workspaces/${outageWs}/replays`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify({ filter: {} }),
+      });
 
     const key = uniqueName('outage');
     pubsubDown = true;
@@ -143,7 +194,9 @@ describe('a bulk replay job', () => {
   }, 60_000);
 
   it('is one job when the same Idempotency-Key is posted several times at once', async () => {
-    const deals = [1, 2, 3].map((n) => internalEnvelope(concurrentWs, { type: 'crm.deal.created', data: { deal: { id: `c${n}`, stage: 'lead' } } }, `deal-${n}`, new Date()));
+    const deals = [1, 2, 3].map((n) =>
+      internalEnvelope(concurrentWs, { type: 'crm.deal.created', data: { deal: { id: `c${n}`, stage: 'lead' } } }, `deal-${n}`, new Date()),
+    );
     for (const e of deals) await createEnvelopePublisher(topic).publish(e);
     await Promise.all(deals.map((e) => logged(concurrentWs, e.id)));
 
@@ -164,24 +217,49 @@ describe('a bulk replay job', () => {
   it('recovers failed entries in rounds without replaying any twice (filter replayed: false)', async () => {
     // Three events that failed in an outage, the third later than the others.
     const times = ['2026-04-01T00:00:00.000Z', '2026-04-01T00:01:00.000Z', '2026-04-01T00:05:00.000Z'];
-    const deals = times.map((timestamp, n) => internalEnvelope(recoveryWs, { type: 'crm.deal.created', timestamp, data: { deal: { id: `r${n}`, stage: 'lead' } } }, `recovery-${n}`, new Date()));
+    const deals = times.map((timestamp, n) =>
+      internalEnvelope(
+        recoveryWs,
+        { type: 'crm.deal.created', timestamp, data: { deal: { id: `r${n}`, stage: 'lead' } } },
+        `recovery-${n}`,
+        new Date(),
+      ),
+    );
     for (const e of deals) await createEnvelopePublisher(topic).publish(e);
     await Promise.all(deals.map((e) => logged(recoveryWs, e.id)));
-    for (const e of deals) await reportOutcome(db(), { workspace_id: recoveryWs, event_id: e.id, consumer: 'triggers', status: 'failed', attempt: 10, error: 'pubsub down' });
+    for (const e of deals)
+      await reportOutcome(db(), {
+        workspace_id: recoveryWs,
+        event_id: e.id,
+        consumer: 'triggers',
+        status: 'failed',
+        attempt: 10,
+        error: 'pubsub down',
+      });
     const [first, second, third] = deals as [Envelope, Envelope, Envelope];
     for (const e of deals) expect(await entry(recoveryWs, e.id)).toMatchObject({ status: 'failed', replayed: false });
 
     // Round one covers the first two; their replays are logged in the same workspace as new entries.
-    const one = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false, to: '2026-04-01T00:03:00.000Z' } })).json()) as JobView;
+    const one = (await (
+      await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false, to: '2026-04-01T00:03:00.000Z' } })
+    ).json()) as JobView;
     expect(one).toMatchObject({ status: 'completed', total: 2, replayed: 2 });
     for (const e of [first, second]) expect(await entry(recoveryWs, e.id)).toMatchObject({ status: 'failed', replayed: true });
-    await Promise.all(Object.values(one.results).flatMap((r) => r.event_ids ?? []).map((id) => logged(recoveryWs, id)));
+    await Promise.all(
+      Object.values(one.results)
+        .flatMap((r) => r.event_ids ?? [])
+        .map((id) => logged(recoveryWs, id)),
+    );
 
     // Round two, over everything: only the entry no round replayed yet (the originals still read failed).
-    const two = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })).json()) as JobView;
+    const two = (await (
+      await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })
+    ).json()) as JobView;
     expect(two).toMatchObject({ status: 'completed', total: 1, replayed: 1, filter: { status: 'failed', replayed: 'false' } });
     expect(Object.keys(two.results)).toEqual([third.id]);
-    const three = (await (await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })).json()) as JobView;
+    const three = (await (
+      await postJob(recoveryWs, uniqueName('round'), { filter: { status: 'failed', replayed: false } })
+    ).json()) as JobView;
     expect(three).toMatchObject({ status: 'completed', total: 0 });
   }, 60_000);
 });

@@ -28,12 +28,23 @@ const topic = uniqueName('events-replay').replace(/_/g, '-');
 const route = { workspaceId: ws, blockId: 'blk_tg' };
 const processed: string[] = [];
 
-functions.http('replayApi', createEventsApi({
-  publisher: () => createEnvelopePublisher(topic),
-  renormalize: renormalizeWith(() => staticRouter(route)),
-}));
-functions.http('replayContacts', envelopeConsumer('contacts', async (e) => { processed.push(e.id); }));
-functions.http('replayTriggers', envelopeConsumer('triggers', async () => undefined));
+functions.http(
+  'replayApi',
+  createEventsApi({
+    publisher: () => createEnvelopePublisher(topic),
+    renormalize: renormalizeWith(() => staticRouter(route)),
+  }),
+);
+functions.http(
+  'replayContacts',
+  envelopeConsumer('contacts', async (e) => {
+    processed.push(e.id);
+  }),
+);
+functions.http(
+  'replayTriggers',
+  envelopeConsumer('triggers', async () => undefined),
+);
 
 let eventLog: Running;
 let api: Running;
@@ -42,7 +53,12 @@ let triggers: Running;
 let published: { messages: Message[]; stop(): Promise<void> };
 
 beforeAll(async () => {
-  [eventLog, api, contacts, triggers] = await Promise.all([listen('eventLog'), listen('replayApi'), listen('replayContacts'), listen('replayTriggers')]);
+  [eventLog, api, contacts, triggers] = await Promise.all([
+    listen('eventLog'),
+    listen('replayApi'),
+    listen('replayContacts'),
+    listen('replayTriggers'),
+  ]);
   await createTopic(topic);
   await Promise.all([
     pushSubscription(`${topic}-log`, topic, eventLog.url),
@@ -73,14 +89,44 @@ describe('replay', () => {
   it('runs a stored webhook body through the current normalizer into a new, linked event that consumers process again', async () => {
     const body = JSON.stringify({
       update_id: Date.now(),
-      message: { message_id: 5, from: { id: 42, is_bot: false, first_name: 'Ann' }, chat: { id: 42, type: 'private', first_name: 'Ann' }, date: 1775000000, text: 'hello' },
+      message: {
+        message_id: 5,
+        from: { id: 42, is_bot: false, first_name: 'Ann' },
+        chat: { id: 42, type: 'private', first_name: 'Ann' },
+        date: 1775000000,
+        text: 'hello',
+      },
     });
-    const attributes = rawAttributes({ platform: 'telegram', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: uniqueName('req'), content_type: 'application/json', workspace_id: ws, block_id: 'blk_tg' });
+    const attributes = rawAttributes({
+      platform: 'telegram',
+      kind: 'webhook',
+      received_at: '2026-04-01T00:00:00.000Z',
+      request_id: uniqueName('req'),
+      content_type: 'application/json',
+      workspace_id: ws,
+      block_id: 'blk_tg',
+    });
     // The body reaches the log's raw store as it does from webhook-raw.
     expect((await push(eventLog.url, { data: body, attributes }, 'event-log-raw')).status).toBe(204);
     // The event as an older normalizer mapped it: wrong text.
-    const [current] = (await normalize({ platform: 'telegram', kind: 'webhook', body, receivedAt: attributes.received_at, requestId: attributes.request_id, blockId: 'blk_tg', workspaceId: ws }, staticRouter(route))).envelopes;
-    const original = { ...current, data: { ...current!.data, message: { ...(current!.data as { message: object }).message, text: 'OLD MAPPING' } } } as Envelope;
+    const [current] = (
+      await normalize(
+        {
+          platform: 'telegram',
+          kind: 'webhook',
+          body,
+          receivedAt: attributes.received_at,
+          requestId: attributes.request_id,
+          blockId: 'blk_tg',
+          workspaceId: ws,
+        },
+        staticRouter(route),
+      )
+    ).envelopes;
+    const original = {
+      ...current,
+      data: { ...current!.data, message: { ...(current!.data as { message: object }).message, text: 'OLD MAPPING' } },
+    } as Envelope;
     await createEnvelopePublisher(topic).publish(original);
     await settled(ws, original.id);
 
@@ -93,7 +139,13 @@ describe('replay', () => {
     expect(newId).not.toBe(original.id);
 
     const replayed = await publishedEnvelope(newId);
-    expect(replayed.metadata).toMatchObject({ source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'webhook', raw_platform_event_id: original.metadata.raw_platform_event_id });
+    expect(replayed.metadata).toMatchObject({
+      source: 'replay',
+      replay_of: original.id,
+      replay_of_entry: original.id,
+      replay_origin: 'webhook',
+      raw_platform_event_id: original.metadata.raw_platform_event_id,
+    });
     expect((replayed.data as { message: { text: string } }).message.text).toBe('hello');
 
     const logged = await settled(ws, newId);
@@ -110,42 +162,77 @@ describe('replay', () => {
   });
 
   it('republishes the envelope of an event no webhook carried', async () => {
-    const original = internalEnvelope(ws, { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } }, uniqueName('key'), new Date());
+    const original = internalEnvelope(
+      ws,
+      { type: 'crm.deal.created', data: { deal: { id: 'd1', stage: 'lead' } } },
+      uniqueName('key'),
+      new Date(),
+    );
     await createEnvelopePublisher(topic).publish(original);
     await settled(ws, original.id);
-    const res = await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, { method: 'POST', headers: { 'Idempotency-Key': 'same' } });
+    const res = await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, {
+      method: 'POST',
+      headers: { 'Idempotency-Key': 'same' },
+    });
     const outcome = (await res.json()) as { mode: string; event_ids: string[] };
     expect(res.status).toBe(202);
     expect(outcome.mode).toBe('envelope');
     const replayed = await publishedEnvelope(outcome.event_ids[0] as string);
-    expect(replayed.metadata).toMatchObject({ source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'internal' });
+    expect(replayed.metadata).toMatchObject({
+      source: 'replay',
+      replay_of: original.id,
+      replay_of_entry: original.id,
+      replay_origin: 'internal',
+    });
     // Otherwise the very envelope that was published.
     const { replay_of: _of, replay_of_entry: _entry, replay_origin: _origin, ...metadata } = replayed.metadata;
     expect({ ...replayed, id: original.id, metadata: { ...metadata, source: 'internal' } }).toEqual(original);
     // The same Idempotency-Key is the same replay: same id, consumers dedupe.
-    const again = (await (await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, { method: 'POST', headers: { 'Idempotency-Key': 'same' } })).json()) as { event_ids: string[] };
+    const again = (await (
+      await fetch(`${api.url}/workspaces/${ws}/events/${original.id}/replay`, { method: 'POST', headers: { 'Idempotency-Key': 'same' } })
+    ).json()) as { event_ids: string[] };
     expect(again.event_ids).toEqual(outcome.event_ids);
     expect((await entry(ws, original.id))?.replays).toEqual(outcome.event_ids);
   });
 
   it('replays a filtered set as a job whose progress can be read back', async () => {
     const orders = [1, 2, 3].map((n) =>
-      internalEnvelope(bulkWs, { type: 'commerce.order.created', timestamp: `2026-04-0${n}T00:00:00.000Z`, data: { order: { id: `o${n}`, status: 'created', items: [] } } }, `order-${n}`, new Date()));
+      internalEnvelope(
+        bulkWs,
+        {
+          type: 'commerce.order.created',
+          timestamp: `2026-04-0${n}T00:00:00.000Z`,
+          data: { order: { id: `o${n}`, status: 'created', items: [] } },
+        },
+        `order-${n}`,
+        new Date(),
+      ),
+    );
     const other = internalEnvelope(bulkWs, { type: 'platform.block.connected', data: {} }, 'connected', new Date());
     for (const e of [...orders, other]) await createEnvelopePublisher(topic).publish(e);
     for (const e of [...orders, other]) await settled(bulkWs, e.id);
 
     const tooMany = await fetch(`${api.url}/workspaces/${bulkWs}/replays`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: { type: 'commerce.*' }, max_events: 2 }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: { type: 'commerce.*' }, max_events: 2 }),
     });
     expect(tooMany.status).toBe(400);
     expect(await tooMany.json()).toMatchObject({ error: 'too_many_events' });
 
     const res = await fetch(`${api.url}/workspaces/${bulkWs}/replays`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: { type: 'commerce.*' } }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: { type: 'commerce.*' } }),
     });
     expect(res.status).toBe(201);
-    const job = (await res.json()) as { job_id: string; status: string; total: number; replayed: number; results: Record<string, { event_ids: string[] }> };
+    const job = (await res.json()) as {
+      job_id: string;
+      status: string;
+      total: number;
+      replayed: number;
+      results: Record<string, { event_ids: string[] }>;
+    };
     expect(job).toMatchObject({ status: 'completed', total: 3, replayed: 3, failed: 0 });
     expect(Object.keys(job.results).sort()).toEqual(orders.map((o) => o.id).sort());
     expect(res.headers.get('location')).toBe(`/workspaces/${bulkWs}/replays/${job.job_id}`);
@@ -167,7 +254,12 @@ describe('replay', () => {
   }, 60_000);
 
   it('refuses a bad bulk request with the reason', async () => {
-    const post = (body: unknown) => fetch(`${api.url}/workspaces/${bulkWs}/replays`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${api.url}/workspaces/${bulkWs}/replays`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect(await (await post({ filter: { status: 'maybe' } })).json()).toMatchObject({ error: 'invalid_parameter' });
     expect((await post({ max_events: 501 })).status).toBe(400);
     expect(await (await post({ everything: true })).json()).toMatchObject({ error: 'unknown_parameter' });

@@ -47,7 +47,10 @@ const base = Date.UTC(2091, 0, 1) + randomInt(0, 1_000_000) * 3_600_000;
 const at = (second: number) => new Date(base + second * 1000).toISOString();
 const windowed = { from: at(0), to: at(3600) };
 
-functions.http('unroutedApi', createEventsApi({ publisher: () => createEnvelopePublisher(topic), renormalizeUnrouted: renormalizeFresh() }));
+functions.http(
+  'unroutedApi',
+  createEventsApi({ publisher: () => createEnvelopePublisher(topic), renormalizeUnrouted: renormalizeFresh() }),
+);
 
 let eventLog: Running;
 let api: Running;
@@ -72,30 +75,68 @@ interface Delivery {
 /** A webhook body as the pipeline handles it today: body stored (unless not), normalized with no Block, rejections logged. */
 async function deliver(platform: Platform, body: unknown, receivedAt: string, opts: { storeBody?: boolean } = {}): Promise<Delivery> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const attributes = rawAttributes({ platform, kind: 'webhook', received_at: receivedAt, request_id: uniqueName('req'), content_type: 'application/json' });
+  const attributes = rawAttributes({
+    platform,
+    kind: 'webhook',
+    received_at: receivedAt,
+    request_id: uniqueName('req'),
+    content_type: 'application/json',
+  });
   if (opts.storeBody !== false) expect((await push(eventLog.url, { data: text, attributes }, 'event-log-raw')).status).toBe(204);
-  const out = await normalize({ platform, kind: 'webhook', body: text, receivedAt, requestId: attributes.request_id }, firestoreRouter(db()));
+  const out = await normalize(
+    { platform, kind: 'webhook', body: text, receivedAt, requestId: attributes.request_id },
+    firestoreRouter(db()),
+  );
   expect(out.envelopes).toEqual([]);
   for (const r of out.rejections) {
-    expect((await push(eventLog.url, { data: JSON.stringify(r), attributes: rejectionAttributes(r) }, 'event-log-rejected')).status).toBe(204);
+    expect((await push(eventLog.url, { data: JSON.stringify(r), attributes: rejectionAttributes(r) }, 'event-log-rejected')).status).toBe(
+      204,
+    );
     seed.push({ id: r.id, platform, reason: r.reason, timestamp: receivedAt, accounts: r.accounts ?? [] });
   }
   return { body: text, attributes, rejections: out.rejections };
 }
 
-const waMessage = (wamid: string, text: string) => ({ from: '4915112345678', id: wamid, timestamp: '1711880130', type: 'text', text: { body: text } });
+const waMessage = (wamid: string, text: string) => ({
+  from: '4915112345678',
+  id: wamid,
+  timestamp: '1711880130',
+  type: 'text',
+  text: { body: text },
+});
 const waBody = (messages: unknown[], phone = PHONE) => ({
   object: 'whatsapp_business_account',
-  entry: [{ id: '102000000000001', changes: [{ field: 'messages', value: {
-    messaging_product: 'whatsapp',
-    metadata: { display_phone_number: '15550001111', phone_number_id: phone },
-    contacts: [{ profile: { name: 'Jonas' }, wa_id: '4915112345678' }],
-    messages,
-  } }] }],
+  entry: [
+    {
+      id: '102000000000001',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550001111', phone_number_id: phone },
+            contacts: [{ profile: { name: 'Jonas' }, wa_id: '4915112345678' }],
+            messages,
+          },
+        },
+      ],
+    },
+  ],
 });
 const pageBody = (mids: string[]) => ({
   object: 'page',
-  entry: [{ id: PAGE, time: 1711880130000, messaging: mids.map((mid) => ({ sender: { id: 'psid1' }, recipient: { id: PAGE }, timestamp: 1711880130123, message: { mid, text: `text ${mid}` } })) }],
+  entry: [
+    {
+      id: PAGE,
+      time: 1711880130000,
+      messaging: mids.map((mid) => ({
+        sender: { id: 'psid1' },
+        recipient: { id: PAGE },
+        timestamp: 1711880130123,
+        message: { mid, text: `text ${mid}` },
+      })),
+    },
+  ],
 });
 
 let pair: Delivery; // two WhatsApp messages of one body, one entry each
@@ -121,14 +162,24 @@ beforeAll(async () => {
 
   // The normalizer dead-lettered this body (say it crashed then): the log records it whole, in unrouted_events.
   deadBody = JSON.stringify(pageBody([uniqueName('m_d1'), uniqueName('m_d2')]));
-  const attrs = rawAttributes({ platform: 'messenger', kind: 'webhook', received_at: at(50), request_id: uniqueName('req'), content_type: 'application/json' });
+  const attrs = rawAttributes({
+    platform: 'messenger',
+    kind: 'webhook',
+    received_at: at(50),
+    request_id: uniqueName('req'),
+    content_type: 'application/json',
+  });
   const dead = { ...attrs, CloudPubSubDeadLetterSourceSubscription: 'normalizer', CloudPubSubDeadLetterSourceDeliveryCount: '5' };
   expect((await push(eventLog.url, { data: deadBody, attributes: dead }, 'event-log-raw-dead-letter')).status).toBe(204);
   deadId = rawMessageId('messenger', attrs.request_id as string);
   seed.push({ id: deadId, platform: 'messenger', reason: 'normalizer_failed', timestamp: at(50), accounts: [] });
 
   unknownId = uniqueName('unk');
-  await writeEntry(db(), fromUnknown(unknownId, Buffer.from('hello'), { platform: 'line' }, { now: new Date(at(60)), retentionDays: 30, why: 'neither' }), 'failed');
+  await writeEntry(
+    db(),
+    fromUnknown(unknownId, Buffer.from('hello'), { platform: 'line' }, { now: new Date(at(60)), retentionDays: 30, why: 'neither' }),
+    'failed',
+  );
   seed.push({ id: unknownId, platform: 'line', reason: 'unrecognized_message', timestamp: at(60), accounts: [] });
 });
 afterAll(async () => {
@@ -138,7 +189,11 @@ afterAll(async () => {
 
 const entry = (id: string) => db().collection(UNROUTED_EVENTS).doc(id).get();
 const newestFirst = (a: Seed, b: Seed) => (a.timestamp === b.timestamp ? (a.id < b.id ? 1 : -1) : a.timestamp < b.timestamp ? 1 : -1);
-const expected = (keep: (s: Seed) => boolean) => seed.filter(keep).sort(newestFirst).map((s) => s.id);
+const expected = (keep: (s: Seed) => boolean) =>
+  seed
+    .filter(keep)
+    .sort(newestFirst)
+    .map((s) => s.id);
 
 /** Every page of the list, in order; inside this file's window unless `window` is false. */
 async function listAll(query: Record<string, string>, limit: number, window = true): Promise<string[]> {
@@ -180,7 +235,11 @@ describe('GET /unrouted', () => {
   it.each<[string, Record<string, string>, (s: Seed) => boolean]>([
     ['platform', { platform: 'whatsapp' }, (s) => s.platform === 'whatsapp'],
     ['reason', { reason: 'unroutable' }, (s) => s.reason === 'unroutable'],
-    ['platform + reason', { platform: 'messenger', reason: 'normalizer_failed' }, (s) => s.platform === 'messenger' && s.reason === 'normalizer_failed'],
+    [
+      'platform + reason',
+      { platform: 'messenger', reason: 'normalizer_failed' },
+      (s) => s.platform === 'messenger' && s.reason === 'normalizer_failed',
+    ],
     ['a reason the log gives itself', { reason: 'unrecognized_message' }, (s) => s.reason === 'unrecognized_message'],
     ['time range', { from: at(20), to: at(45) }, (s) => s.timestamp >= at(20) && s.timestamp < at(45)],
     ['account', { account: PHONE }, (s) => s.accounts.includes(PHONE)],
@@ -193,11 +252,17 @@ describe('GET /unrouted', () => {
     expect(await listAll(query, 2)).toEqual(want);
   });
 
-  it('lists exactly an account\'s entries, newest first, across pages, with no time range', async () => {
+  it("lists exactly an account's entries, newest first, across pages, with no time range", async () => {
     // PHONE is this run's own number, so every entry naming it is one of this file's: the two items of one body
     // (same event time, so the id orders them) and a later one.
     const want = expected((s) => s.accounts.includes(PHONE));
-    expect(want).toEqual([noBody.rejections[0]!.id, ...pair.rejections.map((r) => r.id).sort().reverse()]);
+    expect(want).toEqual([
+      noBody.rejections[0]!.id,
+      ...pair.rejections
+        .map((r) => r.id)
+        .sort()
+        .reverse(),
+    ]);
     expect(await listAll({ account: PHONE }, 2, false)).toEqual(want);
     expect(await listAll({ account: PHONE }, 1, false)).toEqual(want);
     expect(await listAll({ account: digits() }, 2, false)).toEqual([]);
@@ -206,14 +271,26 @@ describe('GET /unrouted', () => {
   it('shows each row with its kind, reason, platform and time', async () => {
     const res = await fetch(`${api.url}/unrouted?${new URLSearchParams({ ...windowed, reason: 'normalizer_failed' })}`);
     const { entries } = (await res.json()) as { entries: Array<Record<string, unknown>> };
-    expect(entries).toEqual([expect.objectContaining({
-      id: deadId, kind: 'raw', status: 'failed', platform: 'messenger', timestamp: at(50),
-      rejection: expect.objectContaining({ reason: 'normalizer_failed', path: '' }), accounts: [], replays: [],
-    })]);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        id: deadId,
+        kind: 'raw',
+        status: 'failed',
+        platform: 'messenger',
+        timestamp: at(50),
+        rejection: expect.objectContaining({ reason: 'normalizer_failed', path: '' }),
+        accounts: [],
+        replays: [],
+      }),
+    ]);
     // An unroutable item's row names its account, which is what an operator scans for.
     const byAccount = await fetch(`${api.url}/unrouted?${new URLSearchParams({ account: PHONE, limit: '1' })}`);
     expect(((await byAccount.json()) as { entries: unknown[] }).entries).toEqual([
-      expect.objectContaining({ id: noBody.rejections[0]!.id, rejection: expect.objectContaining({ reason: 'unroutable' }), accounts: [PHONE] }),
+      expect.objectContaining({
+        id: noBody.rejections[0]!.id,
+        rejection: expect.objectContaining({ reason: 'unroutable' }),
+        accounts: [PHONE],
+      }),
     ]);
   });
 
@@ -248,9 +325,16 @@ describe('GET /unrouted/{id}', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, any>;
     expect(body).toMatchObject({
-      id: first.id, kind: 'rejected', status: 'rejected', platform: 'whatsapp', timestamp: at(10),
-      rejection: { reason: 'unroutable', path: first.path }, accounts: [PHONE], request_id: pair.attributes.request_id,
-      raw: { payload: first.raw, truncated: false }, webhook_body: { stored: true, size: Buffer.byteLength(pair.body) },
+      id: first.id,
+      kind: 'rejected',
+      status: 'rejected',
+      platform: 'whatsapp',
+      timestamp: at(10),
+      rejection: { reason: 'unroutable', path: first.path },
+      accounts: [PHONE],
+      request_id: pair.attributes.request_id,
+      raw: { payload: first.raw, truncated: false },
+      webhook_body: { stored: true, size: Buffer.byteLength(pair.body) },
     });
     expect(body.rejection.detail).toContain(PHONE);
     expect(body.expire_at).toBe(new Date(Date.parse(at(10)) + 30 * 86_400_000).toISOString());
@@ -299,7 +383,12 @@ describe('POST /unrouted/{id}/replay', () => {
 
     // The very events the normalizer would have made had the Block been connected then: same ids.
     const route = { workspaceId: ws, blockId: WA_BLOCK };
-    const wouldHave = (await normalize({ platform: 'whatsapp', kind: 'webhook', body: pair.body, receivedAt: at(10), requestId: pair.attributes.request_id }, staticRouter(route))).envelopes;
+    const wouldHave = (
+      await normalize(
+        { platform: 'whatsapp', kind: 'webhook', body: pair.body, receivedAt: at(10), requestId: pair.attributes.request_id },
+        staticRouter(route),
+      )
+    ).envelopes;
     const ofFirst = wouldHave.filter((e) => e.metadata.raw_path === first.path);
     expect(ofFirst).toHaveLength(1);
     expect(outcome.event_ids).toEqual(ofFirst.map((e) => e.id));
@@ -357,7 +446,13 @@ describe('POST /unrouted/{id}/replay', () => {
     expect(await refused.json()).toMatchObject({ error: 'still_unroutable', details: { reason: 'unroutable' } });
     await expectUnchanged(before);
 
-    await saveBlock(blockStores(), { block_id: PAGE_BLOCK, workspace_id: ws, platform: 'messenger', account_id: PAGE, status: 'connected' });
+    await saveBlock(blockStores(), {
+      block_id: PAGE_BLOCK,
+      workspace_id: ws,
+      platform: 'messenger',
+      account_id: PAGE,
+      status: 'connected',
+    });
     const res = await replay(deadId);
     expect(res.status).toBe(202);
     const outcome = (await res.json()) as { event_ids: string[]; routed_to: unknown[] };
@@ -373,12 +468,22 @@ describe('POST /unrouted/{id}/replay', () => {
     const phone = digits();
     const later = (second: number) => new Date(base + (7200 + second) * 1000).toISOString();
     const one = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R1'), 'one')], phone), later(1));
-    const two = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R2'), 'two'), waMessage(uniqueName('wamid.R3'), 'three')], phone), later(2));
+    const two = await deliver(
+      'whatsapp',
+      waBody([waMessage(uniqueName('wamid.R2'), 'two'), waMessage(uniqueName('wamid.R3'), 'three')], phone),
+      later(2),
+    );
     const block = uniqueName('blk_late');
     await saveBlock(blockStores(), { block_id: block, workspace_id: ws, platform: 'whatsapp', account_id: phone, status: 'connected' });
 
     const ids = await listAll({ account: phone }, 2, false);
-    expect(ids).toEqual([...two.rejections.map((r) => r.id).sort().reverse(), one.rejections[0]!.id]);
+    expect(ids).toEqual([
+      ...two.rejections
+        .map((r) => r.id)
+        .sort()
+        .reverse(),
+      one.rejections[0]!.id,
+    ]);
     const eventIds: string[] = [];
     for (const id of ids) {
       const res = await replay(id);
@@ -394,7 +499,12 @@ describe('POST /unrouted/{id}/replay', () => {
   });
 
   it.each<[string, () => string, string, Record<string, string> | undefined]>([
-    ['its webhook body is not stored (even though its account is now connected)', () => noBody.rejections[0]!.id, 'body_not_stored', undefined],
+    [
+      'its webhook body is not stored (even though its account is now connected)',
+      () => noBody.rejections[0]!.id,
+      'body_not_stored',
+      undefined,
+    ],
     ['the normalizer still rejects the body', () => unparseable.rejections[0]!.id, 'still_rejected', { reason: 'unparseable' }],
     ['it is no webhook item', () => unknownId, 'not_a_webhook_item', undefined],
   ])('answers 409 and changes nothing when %s', async (_name, id, error, details) => {

@@ -6,12 +6,26 @@
  * production does.
  */
 import { randomBytes } from 'node:crypto';
-import { BLOCK_SECRETS, blockCacheTtlMs, blockSecretsDatabase, blockStores, DEFAULT_BLOCK_SECRETS_DATABASE, FirestoreBlockRegistry, saveBlock } from '../../shared/contracts/blocks';
+import {
+  BLOCK_SECRETS,
+  blockCacheTtlMs,
+  blockSecretsDatabase,
+  blockStores,
+  DEFAULT_BLOCK_SECRETS_DATABASE,
+  FirestoreBlockRegistry,
+  saveBlock,
+} from '../../shared/contracts/blocks';
 import { isDocumentId } from '../../shared/runtime/doc-id';
 import { ConfigError } from '../../shared/runtime/env';
 
 const run = randomBytes(4).toString('hex');
-const block = { block_id: `blk_stores_${run}`, workspace_id: `ws_${run}`, platform: 'line' as const, account_id: `U${run}`, status: 'connected' as const };
+const block = {
+  block_id: `blk_stores_${run}`,
+  workspace_id: `ws_${run}`,
+  platform: 'line' as const,
+  account_id: `U${run}`,
+  status: 'connected' as const,
+};
 const secrets = { line_channel_secrets: [`secret-${run}`] };
 
 beforeAll(async () => {
@@ -48,7 +62,7 @@ it('finds no Block for an account id that cannot be part of a document id, rathe
   expect(await registry.secrets('..')).toBeUndefined();
 });
 
-it('knows Firestore\'s document id rules', () => {
+it("knows Firestore's document id rules", () => {
   for (const id of ['blk_1', 'line:U1', 'a.b', '_x_']) expect(isDocumentId(id)).toBe(true);
   for (const id of ['', '.', '..', 'a/b', '__x__', 'é'.repeat(751)]) expect(isDocumentId(id)).toBe(false);
 });

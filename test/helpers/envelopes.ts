@@ -11,8 +11,16 @@
  * (a redelivery), `rawId` makes a different event.
  */
 import {
-  assertEnvelope, contactId, conversationId, eventId, messageId,
-  type Envelope, type EnvelopeMetadata, type EnvelopeOf, type EventData, type EventType,
+  assertEnvelope,
+  contactId,
+  conversationId,
+  eventId,
+  messageId,
+  type Envelope,
+  type EnvelopeMetadata,
+  type EnvelopeOf,
+  type EventData,
+  type EventType,
 } from '../../shared/envelope';
 import type { ChannelContact, ChannelConversation } from '../../shared/envelope/parts';
 import type { Platform } from '../../shared/platforms';
@@ -44,7 +52,13 @@ const freshRawId = (prefix: string) => `${prefix}.${Date.now().toString(36)}.${(
 export function testEnvelopes(scope: EnvelopeScope) {
   const { workspaceId, blockId, platform } = scope;
 
-  function envelope<K extends EventType>(type: K, rawId: string, at: string, data: EventData<K>, metadata: Partial<EnvelopeMetadata> = {}): EnvelopeOf<K> {
+  function envelope<K extends EventType>(
+    type: K,
+    rawId: string,
+    at: string,
+    data: EventData<K>,
+    metadata: Partial<EnvelopeMetadata> = {},
+  ): EnvelopeOf<K> {
     return assertEnvelope({
       id: eventId({ platform, blockId, type, rawId }),
       type,
@@ -98,34 +112,58 @@ export function testEnvelopes(scope: EnvelopeScope) {
       return envelope('messaging.unfollow', o.rawId ?? freshRawId('unfollow'), o.at, thread(o), o.metadata);
     },
     postback(o: ThreadOptions & { payload: string; title?: string }) {
-      return envelope('messaging.postback', o.rawId ?? freshRawId('postback'), o.at, {
-        ...thread(o),
-        postback: { payload: o.payload, source: 'button', ...(o.title ? { title: o.title } : {}) },
-      }, o.metadata);
+      return envelope(
+        'messaging.postback',
+        o.rawId ?? freshRawId('postback'),
+        o.at,
+        {
+          ...thread(o),
+          postback: { payload: o.payload, source: 'button', ...(o.title ? { title: o.title } : {}) },
+        },
+        o.metadata,
+      );
     },
     comment(o: ThreadOptions & { text?: string; postId: string }) {
       const rawId = o.rawId ?? freshRawId('comment');
       const { contact_id, contact } = thread(o);
-      return envelope('messaging.comment.created', rawId, o.at, {
-        contact_id,
-        contact,
-        comment: { id: rawId, post_id: o.postId, ...(o.text !== undefined ? { text: o.text } : {}) },
-      }, o.metadata);
+      return envelope(
+        'messaging.comment.created',
+        rawId,
+        o.at,
+        {
+          contact_id,
+          contact,
+          comment: { id: rawId, post_id: o.postId, ...(o.text !== undefined ? { text: o.text } : {}) },
+        },
+        o.metadata,
+      );
     },
     storyReply(o: ThreadOptions & { text?: string; storyId: string }) {
       const rawId = o.rawId ?? freshRawId('mid');
-      return envelope('messaging.story_reply.received', rawId, o.at, {
-        ...thread(o),
-        message: message('inbound', rawId, o.text),
-        story: { id: o.storyId },
-      }, o.metadata);
+      return envelope(
+        'messaging.story_reply.received',
+        rawId,
+        o.at,
+        {
+          ...thread(o),
+          message: message('inbound', rawId, o.text),
+          story: { id: o.storyId },
+        },
+        o.metadata,
+      );
     },
     reaction(o: ThreadOptions & { emoji: string; targetRawId?: string }) {
       const target = o.targetRawId ?? 'mid.target';
-      return envelope('messaging.reaction.added', o.rawId ?? freshRawId('reaction'), o.at, {
-        ...thread(o),
-        reaction: { emoji: o.emoji, kind: 'emoji', target: { id: messageId(blockId, target), platform_message_id: target } },
-      }, o.metadata);
+      return envelope(
+        'messaging.reaction.added',
+        o.rawId ?? freshRawId('reaction'),
+        o.at,
+        {
+          ...thread(o),
+          reaction: { emoji: o.emoji, kind: 'emoji', target: { id: messageId(blockId, target), platform_message_id: target } },
+        },
+        o.metadata,
+      );
     },
     closed(o: { user: string; at: string; rawId?: string; conversation?: ChannelConversation }) {
       const { contact_id, conversation_id } = thread(o);

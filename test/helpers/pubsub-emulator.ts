@@ -28,7 +28,6 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
   return text ? JSON.parse(text) : {};
 }
 
-
 export interface TestTopic {
   topic: string;
   subscription: string;
@@ -40,7 +39,10 @@ export async function createTopicWithSubscription(prefix: string): Promise<TestT
   const topic = uniqueName(prefix);
   const subscription = `${topic}-sub`;
   await call('PUT', `topics/${topic}`);
-  await call('PUT', `subscriptions/${subscription}`, { topic: `projects/${process.env.GOOGLE_CLOUD_PROJECT}/topics/${topic}`, ackDeadlineSeconds: 60 });
+  await call('PUT', `subscriptions/${subscription}`, {
+    topic: `projects/${process.env.GOOGLE_CLOUD_PROJECT}/topics/${topic}`,
+    ackDeadlineSeconds: 60,
+  });
 
   const pullOnce = async (): Promise<PulledMessage[]> => {
     const res = await call('POST', `subscriptions/${subscription}:pull`, { maxMessages: 100, returnImmediately: true });

@@ -36,7 +36,7 @@ function chained(): Error {
 }
 
 describe('errors in the shape Error Reporting groups', () => {
-  it('an ERROR entry keeps the caller\'s line and carries the stack and its causes below it', () => {
+  it("an ERROR entry keeps the caller's line and carries the stack and its causes below it", () => {
     const { log, lines, entries } = capture();
     log.error('publishing failed; Pub/Sub will retry', { outcome: 'retrying', error: chained() });
 
@@ -59,7 +59,12 @@ describe('errors in the shape Error Reporting groups', () => {
     expect(entry!.error).toEqual({
       name: 'Error',
       message: 'could not route the batch',
-      cause: { name: 'TypeError', message: 'publish rejected', code: 'E_PUBLISH', cause: { name: 'RangeError', message: 'socket hang up' } },
+      cause: {
+        name: 'TypeError',
+        message: 'publish rejected',
+        code: 'E_PUBLISH',
+        cause: { name: 'RangeError', message: 'socket hang up' },
+      },
     });
   });
 
@@ -125,7 +130,12 @@ describe('errors in the shape Error Reporting groups', () => {
 
   it.each([
     ['a string', 'the quota is exhausted', 'the quota is exhausted', 'the quota is exhausted'],
-    ['an object with a message', { code: 'E_QUOTA', message: 'the quota is exhausted' }, { code: 'E_QUOTA', message: 'the quota is exhausted' }, 'the quota is exhausted'],
+    [
+      'an object with a message',
+      { code: 'E_QUOTA', message: 'the quota is exhausted' },
+      { code: 'E_QUOTA', message: 'the quota is exhausted' },
+      'the quota is exhausted',
+    ],
     ['an object without one', { status: 429, retry: [1, 2] }, { message: '{"status":429,"retry":[1,2]}' }, '{"status":429,"retry":[1,2]}'],
     ['a number', 42, '42', '42'],
     ['null', null, 'null', 'null'],
@@ -194,7 +204,7 @@ describe('errors in the shape Error Reporting groups', () => {
     expect(lines[0]).not.toContain('serviceContext');
   });
 
-  it('prints a warning\'s stack below the line too, and once', () => {
+  it("prints a warning's stack below the line too, and once", () => {
     const { log, lines } = capture('pretty');
     log.warn('listener restarted', { error: new Error('stream reset') });
     const [first, ...below] = lines[0]!.split('\n');

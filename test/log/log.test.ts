@@ -38,7 +38,9 @@ describe('structured logs', () => {
 describe('traceIdFrom: the request id taken from trace headers', () => {
   it('takes the trace id of X-Cloud-Trace-Context, else of traceparent', () => {
     expect(traceIdFrom({ 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1' })).toBe('105445aa7843bc8bf206b12000100000');
-    expect(traceIdFrom({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceIdFrom({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })).toBe(
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+    );
     expect(traceIdFrom({})).toBeUndefined();
   });
 

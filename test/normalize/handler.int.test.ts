@@ -31,11 +31,14 @@ const unavailable = (): Promise<never> => Promise.reject(new Error('14 UNAVAILAB
 const failing: Router = { byAccounts: unavailable, byBlockId: unavailable };
 
 function register(name: string, router: () => Router, topics: { events: string; rejected: string }): void {
-  functions.http(name, createNormalizerHandler({
-    router,
-    events: createEnvelopePublisher(topics.events),
-    rejections: createRejectionPublisher(topics.rejected),
-  }));
+  functions.http(
+    name,
+    createNormalizerHandler({
+      router,
+      events: createEnvelopePublisher(topics.events),
+      rejections: createRejectionPublisher(topics.rejected),
+    }),
+  );
 }
 register('nrmOk', () => staticRouter(route), { events: EVENTS, rejected: REJECTED });
 register('nrmEventsDown', () => staticRouter(route), { events: MISSING, rejected: REJECTED });
@@ -49,7 +52,8 @@ let rejected: Awaited<ReturnType<typeof collect>>;
 beforeAll(async () => {
   await Promise.all([createTopic(EVENTS), createTopic(REJECTED)]);
   rejected = await collect(REJECTED, `${REJECTED}-watch`);
-  for (const name of ['nrmOk', 'nrmEventsDown', 'nrmRejectedDown', 'nrmRegistryHangs', 'nrmRegistryFails']) servers[name] = await listen(name);
+  for (const name of ['nrmOk', 'nrmEventsDown', 'nrmRejectedDown', 'nrmRegistryHangs', 'nrmRegistryFails'])
+    servers[name] = await listen(name);
 });
 afterAll(async () => {
   await rejected.stop();
@@ -57,8 +61,18 @@ afterAll(async () => {
 });
 
 /** Pushes a raw WhatsApp body to a handler as the webhook-raw push subscription would. */
-async function deliver(name: string, body: string, requestId = uniqueName('req')): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
-  const attributes = rawAttributes({ platform: 'whatsapp', kind: 'webhook', received_at: '2026-04-01T00:00:00.000Z', request_id: requestId, content_type: 'application/json' });
+async function deliver(
+  name: string,
+  body: string,
+  requestId = uniqueName('req'),
+): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+  const attributes = rawAttributes({
+    platform: 'whatsapp',
+    kind: 'webhook',
+    received_at: '2026-04-01T00:00:00.000Z',
+    request_id: requestId,
+    content_type: 'application/json',
+  });
   const res = await push((servers[name] as Running).url, { data: body, attributes }, 'normalizer-raw');
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
@@ -85,7 +99,9 @@ describe('normalizer handler failure paths', () => {
     const { status, json } = await deliver('nrmRegistryHangs', text);
     expect(status).toBe(500);
     expect(json).toMatchObject({ error: 'routing_unavailable' });
-    expect(String(json?.message)).toMatch(/Block registry could not be read: the lookup of whatsapp account \S+ did not answer within 500 ms/);
+    expect(String(json?.message)).toMatch(
+      /Block registry could not be read: the lookup of whatsapp account \S+ did not answer within 500 ms/,
+    );
   });
 
   it('acks a poison body (204) once its unparseable rejection is published', async () => {

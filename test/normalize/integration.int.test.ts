@@ -20,18 +20,31 @@ const RAW = `nrm-raw-${suffix}`;
 const EVENTS = `nrm-events-${suffix}`;
 const REJECTED = `nrm-rejected-${suffix}`;
 const PHONE_ID = `9${Date.now()}`;
-const BLOCK = { block_id: `blk_nrm_${suffix}`, workspace_id: `ws_nrm_${suffix}`, platform: 'whatsapp' as const, account_id: PHONE_ID, status: 'connected' as const };
+const BLOCK = {
+  block_id: `blk_nrm_${suffix}`,
+  workspace_id: `ws_nrm_${suffix}`,
+  platform: 'whatsapp' as const,
+  account_id: PHONE_ID,
+  status: 'connected' as const,
+};
 
 let server: Server;
 const received: Record<'events' | 'rejected', Message[]> = { events: [], rejected: [] };
 const subscriptions: Subscription[] = [];
 
-
 function publishRaw(body: string, requestId: string) {
-  return getPubSub().topic(RAW).publishMessage({
-    data: Buffer.from(body),
-    attributes: rawAttributes({ platform: 'whatsapp', received_at: '2024-03-31T10:15:31.000Z', request_id: requestId, kind: 'webhook', content_type: 'application/json' }),
-  });
+  return getPubSub()
+    .topic(RAW)
+    .publishMessage({
+      data: Buffer.from(body),
+      attributes: rawAttributes({
+        platform: 'whatsapp',
+        received_at: '2024-03-31T10:15:31.000Z',
+        request_id: requestId,
+        kind: 'webhook',
+        content_type: 'application/json',
+      }),
+    });
 }
 
 beforeAll(async () => {
@@ -51,7 +64,10 @@ beforeAll(async () => {
     pushConfig: { pushEndpoint: `http://127.0.0.1:${port}/projects/${project}/topics/${RAW}` },
     ackDeadlineSeconds: 10,
   });
-  for (const [name, key] of [[EVENTS, 'events'], [REJECTED, 'rejected']] as const) {
+  for (const [name, key] of [
+    [EVENTS, 'events'],
+    [REJECTED, 'rejected'],
+  ] as const) {
     const [sub] = await pubsub.topic(name).createSubscription(`${name}-pull`);
     sub.on('message', (m: Message) => {
       received[key].push(m);
@@ -68,10 +84,12 @@ afterAll(async () => {
 
 describe('normalizer on the emulators', () => {
   it('turns a pushed raw WhatsApp batch into envelopes on the events topic', async () => {
-    const body = wa({ statuses: [
-      { id: 'wamid.INT1', status: 'sent', timestamp: '1711880100', recipient_id: '4915100000001' },
-      { id: 'wamid.INT1', status: 'delivered', timestamp: '1711880101', recipient_id: '4915100000001' },
-    ] });
+    const body = wa({
+      statuses: [
+        { id: 'wamid.INT1', status: 'sent', timestamp: '1711880100', recipient_id: '4915100000001' },
+        { id: 'wamid.INT1', status: 'delivered', timestamp: '1711880101', recipient_id: '4915100000001' },
+      ],
+    });
     const withPhone = JSON.stringify(body).replace(/106000000000001/g, PHONE_ID);
     await publishRaw(withPhone, 'req-int-1');
     const mine = () => received.events.filter((m) => m.attributes.block_id === BLOCK.block_id);
@@ -81,8 +99,13 @@ describe('normalizer on the emulators', () => {
     for (const [i, m] of messages.entries()) {
       expect(validateEnvelope(envelopes[i])).toMatchObject({ ok: true });
       expect(m.attributes).toMatchObject({
-        type: envelopes[i].type, platform: 'whatsapp', workspace_id: BLOCK.workspace_id, block_id: BLOCK.block_id,
-        event_id: envelopes[i].id, 'ce-id': envelopes[i].id, 'ce-specversion': '1.0',
+        type: envelopes[i].type,
+        platform: 'whatsapp',
+        workspace_id: BLOCK.workspace_id,
+        block_id: BLOCK.block_id,
+        event_id: envelopes[i].id,
+        'ce-id': envelopes[i].id,
+        'ce-specversion': '1.0',
       });
       expect(envelopes[i].metadata).toMatchObject({ request_id: 'req-int-1', raw_platform_event_id: 'wamid.INT1' });
     }
@@ -92,14 +115,26 @@ describe('normalizer on the emulators', () => {
     await publishRaw('{"object":"whatsapp_business_account", truncated', 'req-int-poison');
     const m = await waitFor('the poison rejection', () => received.rejected.find((r) => r.attributes.request_id === 'req-int-poison'));
     expect(m.attributes).toMatchObject({ reason: 'unparseable', platform: 'whatsapp' });
-    expect(JSON.parse(m.data.toString('utf8'))).toMatchObject({ reason: 'unparseable', path: '', raw: '{"object":"whatsapp_business_account", truncated' });
+    expect(JSON.parse(m.data.toString('utf8'))).toMatchObject({
+      reason: 'unparseable',
+      path: '',
+      raw: '{"object":"whatsapp_business_account", truncated',
+    });
   });
 
   it('records an event for an unknown phone number as unroutable', async () => {
-    const body = JSON.stringify(wa({ messages: [{ from: '4915100000002', id: 'wamid.LOST', timestamp: '1711880130', type: 'text', text: { body: 'hello?' } }] })).replace(/106000000000001/g, `8${PHONE_ID}`);
+    const body = JSON.stringify(
+      wa({ messages: [{ from: '4915100000002', id: 'wamid.LOST', timestamp: '1711880130', type: 'text', text: { body: 'hello?' } }] }),
+    ).replace(/106000000000001/g, `8${PHONE_ID}`);
     await publishRaw(body, 'req-int-unroutable');
-    const m = await waitFor('the unroutable rejection', () => received.rejected.find((r) => r.attributes.request_id === 'req-int-unroutable'));
+    const m = await waitFor('the unroutable rejection', () =>
+      received.rejected.find((r) => r.attributes.request_id === 'req-int-unroutable'),
+    );
     expect(m.attributes).toMatchObject({ reason: 'unroutable', platform: 'whatsapp' });
-    expect(JSON.parse(m.data.toString('utf8'))).toMatchObject({ reason: 'unroutable', path: 'entry[0].changes[0].value.messages[0]', raw: { id: 'wamid.LOST' } });
+    expect(JSON.parse(m.data.toString('utf8'))).toMatchObject({
+      reason: 'unroutable',
+      path: 'entry[0].changes[0].value.messages[0]',
+      raw: { id: 'wamid.LOST' },
+    });
   });
 });

@@ -10,8 +10,18 @@ function router(answer: () => ReturnType<Router['byAccounts']>): Router {
 }
 
 it('passes an immediate answer through as is (no promise, no timer)', () => {
-  expect(boundedRouter(router(() => ROUTE), 10).byAccounts('line', ['U1'])).toBe(ROUTE);
-  expect(boundedRouter(router(() => undefined), 10).byBlockId('blk_1')).toBeUndefined();
+  expect(
+    boundedRouter(
+      router(() => ROUTE),
+      10,
+    ).byAccounts('line', ['U1']),
+  ).toBe(ROUTE);
+  expect(
+    boundedRouter(
+      router(() => undefined),
+      10,
+    ).byBlockId('blk_1'),
+  ).toBeUndefined();
 });
 
 it('resolves with a lookup that answers in time', async () => {
@@ -27,7 +37,7 @@ it('fails a lookup that does not answer in time, naming what it looked up', asyn
   await expect(boundedRouter(never, 20).byBlockId('blk_9')).rejects.toThrow('the lookup of Block blk_9 did not answer within 20 ms');
 });
 
-it('passes a failing lookup\'s own error through', async () => {
+it("passes a failing lookup's own error through", async () => {
   const failing = router(() => Promise.reject(new Error('14 UNAVAILABLE')));
   await expect(boundedRouter(failing, 1000).byAccounts('line', ['U1'])).rejects.toThrow('14 UNAVAILABLE');
 });

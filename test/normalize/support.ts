@@ -104,7 +104,12 @@ export async function check(platform: Platform, c: Case): Promise<Envelope[]> {
     expect(validateEnvelope(env)).toMatchObject({ ok: true });
     // What consumers read is what was published: no undefined-valued keys, nothing JSON cannot carry.
     expect(JSON.parse(JSON.stringify(env))).toStrictEqual(env);
-    expect(env).toMatchObject({ workspace_id: WS, block_id: BLK, platform, metadata: { source: 'webhook', received_at: RECEIVED_AT, request_id: 'req-1' } });
+    expect(env).toMatchObject({
+      workspace_id: WS,
+      block_id: BLK,
+      platform,
+      metadata: { source: 'webhook', received_at: RECEIVED_AT, request_id: 'req-1' },
+    });
     if (want.rawId) {
       expect(env.metadata.raw_platform_event_id).toBe(want.rawId);
     }
@@ -121,7 +126,9 @@ export async function check(platform: Platform, c: Case): Promise<Envelope[]> {
   expect(new Set(result.envelopes.map((e) => e.id)).size).toBe(result.envelopes.length);
   expect(again.envelopes.map((e) => e.id)).toEqual(result.envelopes.map((e) => e.id));
   const rejected = c.rejected ?? [];
-  expect(result.rejections.map((r) => ({ reason: r.reason, path: r.path }))).toEqual(rejected.map((r) => ({ reason: r.reason, path: r.path })));
+  expect(result.rejections.map((r) => ({ reason: r.reason, path: r.path }))).toEqual(
+    rejected.map((r) => ({ reason: r.reason, path: r.path })),
+  );
   result.rejections.forEach((r, i) => {
     const detail = rejected[i]?.detail;
     if (detail !== undefined) expect(r.detail).toMatch(detail);

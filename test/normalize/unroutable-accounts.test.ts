@@ -24,7 +24,9 @@ describe('unroutable rejections carry the accounts the item named', () => {
   it('WhatsApp: the phone_number_id', async () => {
     const { envelopes, rejections } = await run('whatsapp', whatsapp.text, {}, noBlocks);
     expect(envelopes).toEqual([]);
-    expect(rejections).toEqual([expect.objectContaining({ reason: 'unroutable', path: 'entry[0].changes[0].value.messages[0]', accounts: [PHONE_ID] })]);
+    expect(rejections).toEqual([
+      expect.objectContaining({ reason: 'unroutable', path: 'entry[0].changes[0].value.messages[0]', accounts: [PHONE_ID] }),
+    ]);
   });
 
   it('Instagram: every id the registry was asked about, entry id first (the sender only for an echo)', async () => {
@@ -45,8 +47,16 @@ describe('unroutable rejections carry the accounts the item named', () => {
   it('in a batch, only the unroutable item is rejected, with its own account', async () => {
     const OTHER = '1299999999999999';
     const body = page(
-      { id: PAGE, time: 1711880130000, messaging: [{ sender: { id: 'u1' }, recipient: { id: PAGE }, timestamp: 1711880130123, message: { mid: 'm_ok', text: 'ok' } }] },
-      { id: OTHER, time: 1711880130000, messaging: [{ sender: { id: 'u2' }, recipient: { id: OTHER }, timestamp: 1711880130124, message: { mid: 'm_lost', text: '?' } }] },
+      {
+        id: PAGE,
+        time: 1711880130000,
+        messaging: [{ sender: { id: 'u1' }, recipient: { id: PAGE }, timestamp: 1711880130123, message: { mid: 'm_ok', text: 'ok' } }],
+      },
+      {
+        id: OTHER,
+        time: 1711880130000,
+        messaging: [{ sender: { id: 'u2' }, recipient: { id: OTHER }, timestamp: 1711880130124, message: { mid: 'm_lost', text: '?' } }],
+      },
     );
     const { envelopes, rejections } = await run('messenger', body, {}, knowing(PAGE));
     expect(envelopes.map((e) => e.metadata.raw_path)).toEqual(['entry[0].messaging[0]']);

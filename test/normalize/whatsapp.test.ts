@@ -2,63 +2,214 @@ import { PHONE_ID, WA_USER, whatsapp } from '../fixtures/normalize/whatsapp';
 import { check, expectedEventId, ids, run, type Case } from './support';
 
 const thread = {
-  contact_id: ids.contact(WA_USER), conversation_id: ids.conversation(WA_USER),
-  contact: { platform_user_id: WA_USER, display_name: 'Jonas Weber', phone: WA_USER }, conversation: { platform_conversation_id: WA_USER, kind: 'direct' },
+  contact_id: ids.contact(WA_USER),
+  conversation_id: ids.conversation(WA_USER),
+  contact: { platform_user_id: WA_USER, display_name: 'Jonas Weber', phone: WA_USER },
+  conversation: { platform_conversation_id: WA_USER, kind: 'direct' },
 };
 const received = (id: string, type: string, extra: Record<string, unknown> = {}) => ({
-  type: 'messaging.message.received', rawId: id, data: { ...thread, message: { id: ids.message(id), platform_message_id: id, direction: 'inbound', type, ...extra } },
+  type: 'messaging.message.received',
+  rawId: id,
+  data: { ...thread, message: { id: ids.message(id), platform_message_id: id, direction: 'inbound', type, ...extra } },
 });
 
 const cases: Case[] = [
-  { name: 'text (seconds-as-string timestamp, profile name)', body: whatsapp.text, expected: [{ ...received('wamid.TEXT1', 'text', { text: 'Hallo, wo ist meine Bestellung?', attachments: [] }), timestamp: '2024-03-31T10:15:30.000Z', kind: 'messages.text', rawPath: 'entry[0].changes[0].value.messages[0]' }] },
+  {
+    name: 'text (seconds-as-string timestamp, profile name)',
+    body: whatsapp.text,
+    expected: [
+      {
+        ...received('wamid.TEXT1', 'text', { text: 'Hallo, wo ist meine Bestellung?', attachments: [] }),
+        timestamp: '2024-03-31T10:15:30.000Z',
+        kind: 'messages.text',
+        rawPath: 'entry[0].changes[0].value.messages[0]',
+      },
+    ],
+  },
   {
     name: 'media, location and contacts',
     body: whatsapp.media,
     expected: [
-      received('wamid.IMG', 'image', { text: 'Damaged box', attachments: [{ type: 'image', platform_media_id: '880000000000001', mime_type: 'image/jpeg', caption: 'Damaged box' }] }),
+      received('wamid.IMG', 'image', {
+        text: 'Damaged box',
+        attachments: [{ type: 'image', platform_media_id: '880000000000001', mime_type: 'image/jpeg', caption: 'Damaged box' }],
+      }),
       received('wamid.VID', 'video', { attachments: [{ type: 'video', platform_media_id: '880000000000002' }] }),
       received('wamid.AUD', 'audio', { attachments: [{ type: 'audio', platform_media_id: '880000000000003' }] }),
       received('wamid.DOC', 'file', { attachments: [{ type: 'file', name: 'invoice.pdf' }] }),
       received('wamid.STK', 'sticker', { attachments: [{ type: 'sticker' }] }),
-      received('wamid.LOC', 'location', { attachments: [{ type: 'location', location: { latitude: 52.52, longitude: 13.405, name: 'Shop', address: 'Alexanderplatz 1' } }] }),
+      received('wamid.LOC', 'location', {
+        attachments: [{ type: 'location', location: { latitude: 52.52, longitude: 13.405, name: 'Shop', address: 'Alexanderplatz 1' } }],
+      }),
       received('wamid.CON', 'contacts', { attachments: [{ type: 'contact', name: 'Eva Schmidt', value: '+49 151 0000000' }] }),
     ],
   },
-  { name: 'reaction', body: whatsapp.reaction, expected: [{ type: 'messaging.reaction.added', rawId: 'wamid.REACT', data: { ...thread, reaction: { emoji: '👍', kind: 'emoji', target: ids.ref('wamid.OUT1') } } }] },
-  { name: 'unreaction (no emoji) → removed', body: whatsapp.unreaction, expected: [{ type: 'messaging.reaction.removed', data: { reaction: { kind: 'emoji', target: ids.ref('wamid.OUT1') } } }] },
-  { name: 'template quick-reply button → postback only', body: whatsapp.button, expected: [{ type: 'messaging.postback', data: { ...thread, postback: { payload: 'TRACK_ORDER', title: 'Track order', source: 'button', message: ids.ref('wamid.BTN') } } }] },
-  { name: 'interactive button_reply → postback', body: whatsapp.buttonReply, expected: [{ type: 'messaging.postback', kind: 'messages.interactive.button_reply', data: { postback: { payload: 'YES', title: 'Yes', source: 'button' } } }] },
-  { name: 'interactive list_reply → postback', body: whatsapp.listReply, expected: [{ type: 'messaging.postback', data: { postback: { payload: 'SLOT_9', title: '9:00', source: 'list' } } }] },
+  {
+    name: 'reaction',
+    body: whatsapp.reaction,
+    expected: [
+      {
+        type: 'messaging.reaction.added',
+        rawId: 'wamid.REACT',
+        data: { ...thread, reaction: { emoji: '👍', kind: 'emoji', target: ids.ref('wamid.OUT1') } },
+      },
+    ],
+  },
+  {
+    name: 'unreaction (no emoji) → removed',
+    body: whatsapp.unreaction,
+    expected: [{ type: 'messaging.reaction.removed', data: { reaction: { kind: 'emoji', target: ids.ref('wamid.OUT1') } } }],
+  },
+  {
+    name: 'template quick-reply button → postback only',
+    body: whatsapp.button,
+    expected: [
+      {
+        type: 'messaging.postback',
+        data: { ...thread, postback: { payload: 'TRACK_ORDER', title: 'Track order', source: 'button', message: ids.ref('wamid.BTN') } },
+      },
+    ],
+  },
+  {
+    name: 'interactive button_reply → postback',
+    body: whatsapp.buttonReply,
+    expected: [
+      {
+        type: 'messaging.postback',
+        kind: 'messages.interactive.button_reply',
+        data: { postback: { payload: 'YES', title: 'Yes', source: 'button' } },
+      },
+    ],
+  },
+  {
+    name: 'interactive list_reply → postback',
+    body: whatsapp.listReply,
+    expected: [{ type: 'messaging.postback', data: { postback: { payload: 'SLOT_9', title: '9:00', source: 'list' } } }],
+  },
   {
     name: 'order (prices as strings) → commerce.order.created',
     body: whatsapp.order,
-    expected: [{
-      type: 'commerce.order.created', rawId: 'wamid.ORDER',
-      data: { contact_id: ids.contact(WA_USER), conversation_id: ids.conversation(WA_USER), order: { id: 'wamid.ORDER', status: 'created', currency: 'EUR', total: 30, catalog_id: '770000000000001', note: 'Gift wrap please', items: [{ product_id: 'SKU-1', quantity: 2, unit_price: 12.5, currency: 'EUR' }, { product_id: 'SKU-2', quantity: 1, unit_price: 5 }] } },
-    }],
+    expected: [
+      {
+        type: 'commerce.order.created',
+        rawId: 'wamid.ORDER',
+        data: {
+          contact_id: ids.contact(WA_USER),
+          conversation_id: ids.conversation(WA_USER),
+          order: {
+            id: 'wamid.ORDER',
+            status: 'created',
+            currency: 'EUR',
+            total: 30,
+            catalog_id: '770000000000001',
+            note: 'Gift wrap please',
+            items: [
+              { product_id: 'SKU-1', quantity: 2, unit_price: 12.5, currency: 'EUR' },
+              { product_id: 'SKU-2', quantity: 1, unit_price: 5 },
+            ],
+          },
+        },
+      },
+    ],
   },
   {
     name: 'statuses sent, delivered, read, failed (one message id, several statuses)',
     body: whatsapp.statuses,
     expected: [
-      { type: 'messaging.message.sent', rawId: 'wamid.OUT1', data: { contact: { platform_user_id: WA_USER }, message: { id: ids.message('wamid.OUT1'), direction: 'outbound', type: 'unknown', attachments: [] } } },
-      { type: 'messaging.message.delivered', rawId: 'wamid.OUT1', rawPath: 'entry[0].changes[0].value.statuses[1]', data: { messages: [ids.ref('wamid.OUT1')] } },
-      { type: 'messaging.message.read', rawId: 'wamid.OUT1', timestamp: '2024-03-31T10:15:02.000Z', data: { messages: [ids.ref('wamid.OUT1')] } },
-      { type: 'messaging.message.failed', rawId: 'wamid.OUT2', rawPath: 'entry[0].changes[0].value.statuses[3]', data: { message: ids.ref('wamid.OUT2'), error: { code: '131047', message: 'Re-engagement message', details: 'More than 24 hours have passed' } } },
+      {
+        type: 'messaging.message.sent',
+        rawId: 'wamid.OUT1',
+        data: {
+          contact: { platform_user_id: WA_USER },
+          message: { id: ids.message('wamid.OUT1'), direction: 'outbound', type: 'unknown', attachments: [] },
+        },
+      },
+      {
+        type: 'messaging.message.delivered',
+        rawId: 'wamid.OUT1',
+        rawPath: 'entry[0].changes[0].value.statuses[1]',
+        data: { messages: [ids.ref('wamid.OUT1')] },
+      },
+      {
+        type: 'messaging.message.read',
+        rawId: 'wamid.OUT1',
+        timestamp: '2024-03-31T10:15:02.000Z',
+        data: { messages: [ids.ref('wamid.OUT1')] },
+      },
+      {
+        type: 'messaging.message.failed',
+        rawId: 'wamid.OUT2',
+        rawPath: 'entry[0].changes[0].value.statuses[3]',
+        data: {
+          message: ids.ref('wamid.OUT2'),
+          error: { code: '131047', message: 'Re-engagement message', details: 'More than 24 hours have passed' },
+        },
+      },
     ],
   },
-  { name: 'business-app echo → sent', body: whatsapp.echo, expected: [{ type: 'messaging.message.sent', rawId: 'wamid.ECHO', kind: 'message_echoes', data: { ...thread, message: { direction: 'outbound', text: 'Sent from the WhatsApp Business app' } } }] },
-  { name: 'change-level errors → platform.block.error', body: whatsapp.errors, expected: [{ type: 'platform.block.error', data: { account_id: PHONE_ID, error: { code: '131000', message: 'Something went wrong', details: 'Unknown error' } } }] },
-  { name: 'edit → message.edited of the original message', body: whatsapp.edit, expected: [{ type: 'messaging.message.edited', rawId: 'wamid.EDIT', data: { message: { id: ids.message('wamid.TEXT1'), text: 'Hallo, wo ist mein Paket?' } } }] },
-  { name: 'revoke → message.deleted', body: whatsapp.revoke, expected: [{ type: 'messaging.message.deleted', data: { message: ids.ref('wamid.TEXT1') } }] },
-  { name: 'unsupported message type', body: whatsapp.unsupportedType, expected: [], rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0].value.messages[0]', detail: /messages\.unsupported.*131051/ }] },
-  { name: 'other change fields are unsupported', body: whatsapp.templateStatus, expected: [], rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: /changes\.message_template_status_update/ }] },
-  { name: 'missing phone_number_id', body: whatsapp.noPhoneId, expected: [], rejected: [{ reason: 'invalid', path: 'entry[0].changes[0]', detail: 'entry[0].changes[0].value.metadata.phone_number_id is missing' }] },
+  {
+    name: 'business-app echo → sent',
+    body: whatsapp.echo,
+    expected: [
+      {
+        type: 'messaging.message.sent',
+        rawId: 'wamid.ECHO',
+        kind: 'message_echoes',
+        data: { ...thread, message: { direction: 'outbound', text: 'Sent from the WhatsApp Business app' } },
+      },
+    ],
+  },
+  {
+    name: 'change-level errors → platform.block.error',
+    body: whatsapp.errors,
+    expected: [
+      {
+        type: 'platform.block.error',
+        data: { account_id: PHONE_ID, error: { code: '131000', message: 'Something went wrong', details: 'Unknown error' } },
+      },
+    ],
+  },
+  {
+    name: 'edit → message.edited of the original message',
+    body: whatsapp.edit,
+    expected: [
+      {
+        type: 'messaging.message.edited',
+        rawId: 'wamid.EDIT',
+        data: { message: { id: ids.message('wamid.TEXT1'), text: 'Hallo, wo ist mein Paket?' } },
+      },
+    ],
+  },
+  {
+    name: 'revoke → message.deleted',
+    body: whatsapp.revoke,
+    expected: [{ type: 'messaging.message.deleted', data: { message: ids.ref('wamid.TEXT1') } }],
+  },
+  {
+    name: 'unsupported message type',
+    body: whatsapp.unsupportedType,
+    expected: [],
+    rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0].value.messages[0]', detail: /messages\.unsupported.*131051/ }],
+  },
+  {
+    name: 'other change fields are unsupported',
+    body: whatsapp.templateStatus,
+    expected: [],
+    rejected: [{ reason: 'unsupported', path: 'entry[0].changes[0]', detail: /changes\.message_template_status_update/ }],
+  },
+  {
+    name: 'missing phone_number_id',
+    body: whatsapp.noPhoneId,
+    expected: [],
+    rejected: [{ reason: 'invalid', path: 'entry[0].changes[0]', detail: 'entry[0].changes[0].value.metadata.phone_number_id is missing' }],
+  },
   {
     name: 'missing from rejects that message only',
     body: whatsapp.missingFrom,
     expected: [received('wamid.OK', 'text')],
-    rejected: [{ reason: 'invalid', path: 'entry[0].changes[0].value.messages[1]', detail: 'entry[0].changes[0].value.messages[1].from is missing' }],
+    rejected: [
+      { reason: 'invalid', path: 'entry[0].changes[0].value.messages[1]', detail: 'entry[0].changes[0].value.messages[1].from is missing' },
+    ],
   },
 ];
 
@@ -83,7 +234,12 @@ describe('whatsapp normalize', () => {
 
   it('routes by metadata.phone_number_id', async () => {
     const seen: string[][] = [];
-    await run('whatsapp', whatsapp.text, {}, { byAccounts: async (_p, a) => (seen.push([...a]), undefined), byBlockId: async () => undefined });
+    await run(
+      'whatsapp',
+      whatsapp.text,
+      {},
+      { byAccounts: async (_p, a) => (seen.push([...a]), undefined), byBlockId: async () => undefined },
+    );
     expect(seen).toEqual([[PHONE_ID]]);
   });
 });

@@ -46,13 +46,18 @@ function subscriber(ws: string, options: { messages: (event: Envelope) => number
     collection: COLLECTION,
     retentionDays: 3,
     send: (record, context) =>
-      Promise.all(record.message_ids.map(async (id) => {
-        if (failures > 0) {
-          failures--;
-          throw new Error('simulated crash after commit');
-        }
-        await topic.publishMessage({ data: Buffer.from(JSON.stringify({ id, event_id: record.event_id })), attributes: { workspace_id: ws, message_id: id, context } });
-      })),
+      Promise.all(
+        record.message_ids.map(async (id) => {
+          if (failures > 0) {
+            failures--;
+            throw new Error('simulated crash after commit');
+          }
+          await topic.publishMessage({
+            data: Buffer.from(JSON.stringify({ id, event_id: record.event_id })),
+            attributes: { workspace_id: ws, message_id: id, context },
+          });
+        }),
+      ),
     alsoWhenPublished: (batch: WriteBatch, space: string, record: TestRecord, now: string) => {
       batch.set(workspace(space).collection('test_marks').doc(record.event_id), { marked_at: now });
     },
@@ -70,15 +75,21 @@ function subscriber(ws: string, options: { messages: (event: Envelope) => number
       if (committed.record) await box.publish(ws, event.id, committed.record, event.id);
       return committed;
     },
-    recover: (replay: Envelope) => box.recover(replay, (replayedId) => replayedId, options.claim ? { event_id: replay.id, message_ids: [] } : undefined),
+    recover: (replay: Envelope) =>
+      box.recover(replay, (replayedId) => replayedId, options.claim ? { event_id: replay.id, message_ids: [] } : undefined),
   };
 }
 
-const recordOf = async (ws: string, eventId: string) => (await workspace(ws).collection(COLLECTION).doc(eventId).get()).data() as TestRecord | undefined;
+const recordOf = async (ws: string, eventId: string) =>
+  (await workspace(ws).collection(COLLECTION).doc(eventId).get()).data() as TestRecord | undefined;
 const applications = async (ws: string) =>
   new Map((await workspace(ws).collection('test_effects').get()).docs.map((d) => [d.id, d.get('applications') as number]));
 const replayOf = (e: Envelope, key: string): Envelope =>
-  ({ ...e, id: `${e.id}_replay_${key}`, metadata: { ...e.metadata, source: 'replay', replay_of: e.id, replay_of_entry: e.id, replay_origin: 'webhook' } }) as Envelope;
+  ({
+    ...e,
+    id: `${e.id}_replay_${key}`,
+    metadata: { ...e.metadata, source: 'replay', replay_of: e.id, replay_of_entry: e.id, replay_origin: 'webhook' },
+  }) as Envelope;
 
 let tap: TopicTap;
 beforeAll(async () => {
@@ -113,10 +124,14 @@ describe('outbox: duplicates', () => {
     // An event that records nothing is decided again by every delivery: its effect must be idempotent by
     // itself (contacts' reducers are), the outbox only guards effects that record something.
     expect(await applications(ws)).toEqual(new Map(events.map((e) => [e.id, count(e) > 0 ? 1 : 2])));
-    for (const e of events.slice(0, 5)) expect(await recordOf(ws, e.id)).toMatchObject({ event_id: e.id, published: true, message_ids: messageIds(e, 2) });
+    for (const e of events.slice(0, 5))
+      expect(await recordOf(ws, e.id)).toMatchObject({ event_id: e.id, published: true, message_ids: messageIds(e, 2) });
     expect(await recordOf(ws, events[5]!.id)).toBeUndefined();
     const sent = await sentIn(ws);
-    expectEachOnceOrMore(sent, events.slice(0, 5).flatMap((e) => messageIds(e, 2)));
+    expectEachOnceOrMore(
+      sent,
+      events.slice(0, 5).flatMap((e) => messageIds(e, 2)),
+    );
     // Sequential duplicates find the record marked: nothing is sent twice.
     expect(sent).toHaveLength(10);
     for (const m of sent) expect(m.attributes.context).toBe(m.data.event_id);
@@ -133,7 +148,10 @@ describe('outbox: duplicates', () => {
     expect(results.filter((r) => !r.found)).toHaveLength(events.length);
     expect(await applications(ws)).toEqual(new Map(events.map((e) => [e.id, 1])));
     for (const e of events) expect(await recordOf(ws, e.id)).toMatchObject({ published: true });
-    expectEachOnceOrMore(await sentIn(ws), events.flatMap((e) => messageIds(e, 3)));
+    expectEachOnceOrMore(
+      await sentIn(ws),
+      events.flatMap((e) => messageIds(e, 3)),
+    );
   });
 });
 
@@ -200,7 +218,7 @@ describe('outbox: recovery by a replay', () => {
     expect(await applications(ws)).toEqual(new Map([[hello.id, 1]]));
   });
 
-  it('with `claim`, makes the recovery the replay\'s own effect: concurrent deliveries of the replay decide nothing of their own', async () => {
+  it("with `claim`, makes the recovery the replay's own effect: concurrent deliveries of the replay decide nothing of their own", async () => {
     const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
     const hello = b.message({ user: 'T1', at: at(0), rawId: 'claimed' });
@@ -212,7 +230,12 @@ describe('outbox: recovery by a replay', () => {
     const handle = async (e: Envelope) => (await sub.recover(e)) ?? (await sub.deliver(e));
     await Promise.all([handle(replay), handle(replay), handle(replay)]);
 
-    expect(await recordOf(ws, replay.id)).toMatchObject({ event_id: replay.id, message_ids: [], published: true, recovered_event_id: hello.id });
+    expect(await recordOf(ws, replay.id)).toMatchObject({
+      event_id: replay.id,
+      message_ids: [],
+      published: true,
+      recovered_event_id: hello.id,
+    });
     expect(await recordOf(ws, hello.id)).toMatchObject({ published: true });
     // The replay's effect was never applied: its deliveries found its claimed record.
     expect(await applications(ws)).toEqual(new Map([[hello.id, 1]]));

@@ -17,8 +17,14 @@ describe('field readers', () => {
   });
 
   it.each<[unknown, string | undefined]>([
-    ['42', '42'], [42, '42'], [12345678901234567890n, '12345678901234567890'], [Infinity, undefined], [Number.NaN, undefined],
-    [true, undefined], [null, undefined], [{}, undefined],
+    ['42', '42'],
+    [42, '42'],
+    [12345678901234567890n, '12345678901234567890'],
+    [Infinity, undefined],
+    [Number.NaN, undefined],
+    [true, undefined],
+    [null, undefined],
+    [{}, undefined],
   ])('str(%p) is %p', (value, expected) => {
     expect(str(value)).toBe(expected);
   });
@@ -30,8 +36,10 @@ describe('field readers', () => {
       expect(problem).toBeInstanceOf(ItemProblem);
       expect(problem).toMatchObject({ reason: 'invalid', detail: 'entry[0].messaging[0].sender.id is missing' });
     }
-    expect(thrownBy(() => reqId({ sender: { id: true } }, 'sender.id', 'entry[0].messaging[0]')))
-      .toMatchObject({ reason: 'invalid', detail: 'entry[0].messaging[0].sender.id is not a string or number' });
+    expect(thrownBy(() => reqId({ sender: { id: true } }, 'sender.id', 'entry[0].messaging[0]'))).toMatchObject({
+      reason: 'invalid',
+      detail: 'entry[0].messaging[0].sender.id is not a string or number',
+    });
   });
 
   it('reads optional ids and texts as absent when empty or of another kind', () => {
@@ -42,13 +50,24 @@ describe('field readers', () => {
   });
 
   it.each<[unknown, number | undefined]>([
-    [30, 30], ['30', 30], [' 30 ', 30], ['', undefined], ['  ', undefined], ['30s', undefined], [Infinity, undefined], [null, undefined],
+    [30, 30],
+    ['30', 30],
+    [' 30 ', 30],
+    ['', undefined],
+    ['  ', undefined],
+    ['30s', undefined],
+    [Infinity, undefined],
+    [null, undefined],
   ])('num(%p) is %p', (value, expected) => {
     expect(num(value)).toBe(expected);
   });
 
   it.each<[unknown, number | undefined]>([
-    [0, 0], ['12', 12], [1.5, undefined], [-1, undefined], [undefined, undefined],
+    [0, 0],
+    ['12', 12],
+    [1.5, undefined],
+    [-1, undefined],
+    [undefined, undefined],
   ])('count(%p) is %p', (value, expected) => {
     expect(count(value)).toBe(expected);
   });

@@ -31,8 +31,14 @@ describe('epochToIso', () => {
   });
 
   it.each([
-    '1970-01-01T00:00:00.000Z', '2000-02-29T12:00:00.000Z', '2024-01-01T00:00:00.000Z', '2024-02-29T23:59:59.999Z',
-    '2024-03-01T00:00:00.000Z', '2024-12-31T23:59:59.999Z', '2100-02-28T23:59:59.999Z', '2100-03-01T00:00:00.000Z',
+    '1970-01-01T00:00:00.000Z',
+    '2000-02-29T12:00:00.000Z',
+    '2024-01-01T00:00:00.000Z',
+    '2024-02-29T23:59:59.999Z',
+    '2024-03-01T00:00:00.000Z',
+    '2024-12-31T23:59:59.999Z',
+    '2100-02-28T23:59:59.999Z',
+    '2100-03-01T00:00:00.000Z',
   ])('lands on the right calendar day at %s', (iso) => {
     expect(epochToIso(Date.parse(iso), 'ms')).toBe(iso);
   });
@@ -72,6 +78,9 @@ describe('eventTime', () => {
     const absent = thrownBy(() => eventTime({}, 'date', 'events[2].message', 's'));
     expect(absent).toBeInstanceOf(ItemProblem);
     expect(absent).toMatchObject({ reason: 'invalid', detail: 'events[2].message.date is missing' });
-    expect(thrownBy(() => eventTime({ date: 'soon' }, 'date', 'm', 's', [() => undefined]))).toMatchObject({ reason: 'invalid', detail: 'm.date is not an epoch time' });
+    expect(thrownBy(() => eventTime({ date: 'soon' }, 'date', 'm', 's', [() => undefined]))).toMatchObject({
+      reason: 'invalid',
+      detail: 'm.date is not an epoch time',
+    });
   });
 });

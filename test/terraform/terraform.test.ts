@@ -43,7 +43,10 @@ function resource(type: string, name: string): Block {
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
 const FIRESTORE_ROLE: Record<FirestoreAccess, string> = { read: 'roles/datastore.viewer', read_write: 'roles/datastore.user' };
-const FIRESTORE_DB: Record<FirestoreDatabaseKey, string> = { default: '(default)', block_secrets: topology.firestore.block_secrets_database };
+const FIRESTORE_DB: Record<FirestoreDatabaseKey, string> = {
+  default: '(default)',
+  block_secrets: topology.firestore.block_secrets_database,
+};
 
 /** What each function's service account must hold, derived from topology.json alone. */
 function expectedGrants(): Record<string, string[]> {
@@ -52,7 +55,9 @@ function expectedGrants(): Record<string, string[]> {
       name,
       sorted([
         ...fn.publishes.map((topic) => `roles/pubsub.publisher on topic ${topic}`),
-        ...Object.entries(fn.firestore).map(([db, access]) => `${FIRESTORE_ROLE[access]} on database ${FIRESTORE_DB[db as FirestoreDatabaseKey]}`),
+        ...Object.entries(fn.firestore).map(
+          ([db, access]) => `${FIRESTORE_ROLE[access]} on database ${FIRESTORE_DB[db as FirestoreDatabaseKey]}`,
+        ),
         ...fn.secrets.map((secret) => `roles/secretmanager.secretAccessor on secret ${secret}`),
       ]),
     ]),
@@ -117,9 +122,7 @@ describe('functions', () => {
     const build = only(fn, 'build_config');
     expect(build.entry_point).toBe('${each.value.entry_point}');
     expect(build.runtime).toBe('${local.runtime}');
-    expect(only(only(build, 'source'), 'storage_source').object).toBe(
-      '${google_storage_bucket_object.function_source[each.key].name}',
-    );
+    expect(only(only(build, 'source'), 'storage_source').object).toBe('${google_storage_bucket_object.function_source[each.key].name}');
 
     const service = only(fn, 'service_config');
     expect(service).toMatchObject({
@@ -135,7 +138,7 @@ describe('functions', () => {
     });
   });
 
-  test('secrets are secret environment variables, only the function\'s own, pinned by var.secret_versions', () => {
+  test("secrets are secret environment variables, only the function's own, pinned by var.secret_versions", () => {
     const service = only(resource('google_cloudfunctions2_function', 'fn'), 'service_config');
     const secretEnv = only(service.dynamic, 'secret_environment_variables');
     expect(secretEnv.for_each).toBe('${toset(each.value.secrets)}');
@@ -149,7 +152,7 @@ describe('functions', () => {
     expect(resource('google_secret_manager_secret', 'app').for_each).toBe('${local.app_secrets}');
   });
 
-  test('source is the build\'s dist/<function>.zip, uploaded under its content hash', () => {
+  test("source is the build's dist/<function>.zip, uploaded under its content hash", () => {
     expect(tf.locals.function_archives).toContain('${path.module}/../dist/${name}.zip');
     const object = resource('google_storage_bucket_object', 'function_source');
     expect(object.for_each).toBe('${local.functions}');
@@ -379,8 +382,7 @@ describe('monitoring', () => {
   });
 
   test('alerts watch dead letters, push backlogs, webhook 5xx, signature failures and normalizer errors', () => {
-    const filters = (name: string): string =>
-      (entry('alerts', name).conditions as Block[]).map((c) => c.filter as string).join('\n');
+    const filters = (name: string): string => (entry('alerts', name).conditions as Block[]).map((c) => c.filter as string).join('\n');
     expect(filters('dead_letters')).toContain(
       'pubsub.googleapis.com/subscription/num_undelivered_messages" AND resource.labels.subscription_id = ${local.dead_letter_backlog_filter}',
     );
@@ -420,7 +422,17 @@ describe('providers, variables, outputs', () => {
 
   test('the APIs the pipeline needs are enabled', () => {
     const apis = tf.locals.apis as string;
-    for (const api of ['cloudfunctions', 'run', 'cloudbuild', 'artifactregistry', 'pubsub', 'firestore', 'secretmanager', 'monitoring', 'logging']) {
+    for (const api of [
+      'cloudfunctions',
+      'run',
+      'cloudbuild',
+      'artifactregistry',
+      'pubsub',
+      'firestore',
+      'secretmanager',
+      'monitoring',
+      'logging',
+    ]) {
       expect(apis).toContain(`"${api}.googleapis.com"`);
     }
     expect(resource('google_project_service', 'enabled').for_each).toBe('${local.apis}');
@@ -478,9 +490,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     expect(locals.ingress).toEqual(
       Object.fromEntries(fns.map(([n, f]) => [n, f.trigger === 'pubsub' ? 'ALLOW_INTERNAL_ONLY' : 'ALLOW_ALL'])),
     );
-    expect(sorted(locals.webhook_services as string[])).toEqual(
-      sorted(fns.filter(([, f]) => f.public).map(([n]) => `convotic-${n}`)),
-    );
+    expect(sorted(locals.webhook_services as string[])).toEqual(sorted(fns.filter(([, f]) => f.public).map(([n]) => `convotic-${n}`)));
   });
 
   test('subscriptions split into push and pull, and push targets are their functions', () => {
@@ -498,7 +508,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     );
   });
 
-  test('the app-level secrets are the union of the functions\' secrets', () => {
+  test("the app-level secrets are the union of the functions' secrets", () => {
     expect(sorted(locals.app_secrets as string[])).toEqual(sorted(new Set(fns.flatMap(([, f]) => f.secrets))));
   });
 
@@ -508,7 +518,11 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
       Array.isArray(x)
         ? x.map(canonical)
         : x && typeof x === 'object'
-          ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)]))
+          ? Object.fromEntries(
+              Object.entries(x)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, v]) => [k, canonical(v)]),
+            )
           : x;
     const key = (x: unknown): string => JSON.stringify(canonical(x));
     expect((locals.ttl_fields as unknown[]).map(key).sort()).toEqual(topology.firestore.ttl_fields.map(key).sort());

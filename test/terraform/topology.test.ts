@@ -65,7 +65,7 @@ describe('topology.json is internally consistent', () => {
     }
   });
 
-  test('the Block secrets database is the code\'s default, and only functions that also use Firestore are granted it', () => {
+  test("the Block secrets database is the code's default, and only functions that also use Firestore are granted it", () => {
     // A function granted the secrets needs the registry too (it finds the Block there first).
     expect(topology.firestore.block_secrets_database).toBe(DEFAULT_BLOCK_SECRETS_DATABASE);
     expect(topology.firestore.block_secrets_database).not.toBe('(default)');
@@ -76,23 +76,24 @@ describe('topology.json is internally consistent', () => {
     for (const fn of Object.values(topology.functions)) if (fn.public) expect(fn.trigger).toBe('http');
   });
 
-  test.each(topology.firestore.composite_indexes.map((i) => [`${i.collection_group}(${i.fields.map((f) => f.field_path).join(', ')})`, i] as const))(
-    'composite index %s: each field is ordered or array CONTAINS, and at most one is an array',
-    (_name, index) => {
-      // Firestore takes exactly one of order / array_config per field, and one array-contains per query.
-      for (const field of index.fields) {
-        expect([field.order !== undefined, field.array_config !== undefined].filter(Boolean)).toHaveLength(1);
-        if (field.order !== undefined) expect(['ASCENDING', 'DESCENDING']).toContain(field.order);
-        else expect(field.array_config).toBe('CONTAINS');
-      }
-      expect(index.fields.filter((f) => f.array_config !== undefined).length).toBeLessThanOrEqual(1);
-    },
-  );
+  test.each(
+    topology.firestore.composite_indexes.map((i) => [`${i.collection_group}(${i.fields.map((f) => f.field_path).join(', ')})`, i] as const),
+  )('composite index %s: each field is ordered or array CONTAINS, and at most one is an array', (_name, index) => {
+    // Firestore takes exactly one of order / array_config per field, and one array-contains per query.
+    for (const field of index.fields) {
+      expect([field.order !== undefined, field.array_config !== undefined].filter(Boolean)).toHaveLength(1);
+      if (field.order !== undefined) expect(['ASCENDING', 'DESCENDING']).toContain(field.order);
+      else expect(field.array_config).toBe('CONTAINS');
+    }
+    expect(index.fields.filter((f) => f.array_config !== undefined).length).toBeLessThanOrEqual(1);
+  });
 
-  test('every function writing records that expire with the event log reads its retention from the topology, so Terraform\'s event_log_retention_days reaches it', () => {
+  test("every function writing records that expire with the event log reads its retention from the topology, so Terraform's event_log_retention_days reaches it", () => {
     // event-log: entries and raw bodies; events-api: replay jobs and idempotency records;
     // contacts and triggers: contact_outbox, trigger_runs, and the provisional entries their outcome reports create.
-    const retention = Object.fromEntries(['event-log', 'events-api', 'contacts', 'triggers'].map((name) => [name, topology.functions[name]?.env.EVENT_LOG_RETENTION_DAYS]));
+    const retention = Object.fromEntries(
+      ['event-log', 'events-api', 'contacts', 'triggers'].map((name) => [name, topology.functions[name]?.env.EVENT_LOG_RETENTION_DAYS]),
+    );
     expect(new Set(Object.values(retention))).toEqual(new Set([topology.functions['event-log']!.env.EVENT_LOG_RETENTION_DAYS]));
     expect(retention['event-log']).toMatch(/^[1-9]\d*$/);
   });
@@ -115,11 +116,31 @@ describe('topology.json is checked against its schema when loaded', () => {
   });
 
   test.each([
-    ['a misspelt function setting', (t: Record<string, any>) => (t.functions.normalizer.max_instance = 5), '/functions/normalizer/max_instance'],
-    ['an access level Terraform cannot grant', (t: Record<string, any>) => (t.functions.normalizer.firestore.default = 'write'), '/functions/normalizer/firestore/default'],
-    ['a database key that is not a database', (t: Record<string, any>) => (t.functions.normalizer.firestore.secrets = 'read'), '/functions/normalizer/firestore/secrets'],
-    ['a retry backoff without its unit', (t: Record<string, any>) => (t.subscriptions.normalizer.retry_policy.minimum_backoff = '5'), '/subscriptions/normalizer/retry_policy/minimum_backoff'],
-    ['an index field with both an order and array_config', (t: Record<string, any>) => (t.firestore.composite_indexes[0].fields[0].array_config = 'CONTAINS'), '/firestore/composite_indexes/0/fields/0'],
+    [
+      'a misspelt function setting',
+      (t: Record<string, any>) => (t.functions.normalizer.max_instance = 5),
+      '/functions/normalizer/max_instance',
+    ],
+    [
+      'an access level Terraform cannot grant',
+      (t: Record<string, any>) => (t.functions.normalizer.firestore.default = 'write'),
+      '/functions/normalizer/firestore/default',
+    ],
+    [
+      'a database key that is not a database',
+      (t: Record<string, any>) => (t.functions.normalizer.firestore.secrets = 'read'),
+      '/functions/normalizer/firestore/secrets',
+    ],
+    [
+      'a retry backoff without its unit',
+      (t: Record<string, any>) => (t.subscriptions.normalizer.retry_policy.minimum_backoff = '5'),
+      '/subscriptions/normalizer/retry_policy/minimum_backoff',
+    ],
+    [
+      'an index field with both an order and array_config',
+      (t: Record<string, any>) => (t.firestore.composite_indexes[0].fields[0].array_config = 'CONTAINS'),
+      '/firestore/composite_indexes/0/fields/0',
+    ],
   ])('%s is refused, naming its path', (_what, mutate, at) => {
     const bad = copy();
     mutate(bad);

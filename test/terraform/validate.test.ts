@@ -21,7 +21,9 @@ let init: RunResult;
 
 beforeAll(() => {
   if (!terraformVersion()) {
-    throw new Error('terraform is not on PATH: install Terraform >= 1.4 (developed and tested with 1.11) to run the offline validate and terraform test checks.');
+    throw new Error(
+      'terraform is not on PATH: install Terraform >= 1.4 (developed and tested with 1.11) to run the offline validate and terraform test checks.',
+    );
   }
   scratch = new Scratch();
   tfDir = scratch.copyRepo('repo');
@@ -45,7 +47,8 @@ test('the committed schemas cover every provider and every resource and data sou
   const problems: string[] = [];
   const sources = files.map((f) => f.source).sort();
   const required = [...new Set(Object.values(use.providers))].sort();
-  if (JSON.stringify(sources) !== JSON.stringify(required)) problems.push(`schemas for ${sources.join(', ')} but versions.tf requires ${required.join(', ')}`);
+  if (JSON.stringify(sources) !== JSON.stringify(required))
+    problems.push(`schemas for ${sources.join(', ')} but versions.tf requires ${required.join(', ')}`);
   for (const [source, types] of Object.entries(use.types)) {
     const f = files.find((x) => x.source === source);
     for (const t of types.resources) if (!f?.resource_schemas[t]) problems.push(`no schema for resource ${t} (${source})`);
@@ -62,8 +65,17 @@ test(
     expectSuccess(r, `terraform validate (if a type is missing, ${schemaHint})`);
     expect(r.output).toContain('Success! The configuration is valid.');
     // Terraform took every schema from our provider processes, not from anywhere else.
-    const served = new Set(scratch.calls().filter((l) => / GetProviderSchema$/.test(l)).map((l) => l.split(' ')[0]));
-    expect([...served].sort()).toEqual(schemaFiles().map((f) => f.source.split('/').pop()).sort());
+    const served = new Set(
+      scratch
+        .calls()
+        .filter((l) => / GetProviderSchema$/.test(l))
+        .map((l) => l.split(' ')[0]),
+    );
+    expect([...served].sort()).toEqual(
+      schemaFiles()
+        .map((f) => f.source.split('/').pop())
+        .sort(),
+    );
   },
   TF_TIMEOUT,
 );

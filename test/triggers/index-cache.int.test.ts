@@ -14,7 +14,11 @@ const log = createLogger({}, { level: 'SILENT' });
 /** The workflows an index holds, by id. */
 const workflowIds = (index: WorkspaceIndex) => [...new Set([...index.byType.values()].flat().map((t) => t.workflowId))];
 const putWorkflow = (ws: string, id: string) =>
-  getFirestore().collection('workspaces').doc(ws).collection('workflows').doc(id)
+  getFirestore()
+    .collection('workspaces')
+    .doc(ws)
+    .collection('workflows')
+    .doc(id)
     .set({ name: id, status: 'active', triggers: [{ id: 'f', kind: 'follow' }] });
 
 describe('workflow index cache', () => {

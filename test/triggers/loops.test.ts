@@ -15,28 +15,46 @@ const at = '2026-03-31T10:00:00.000Z';
 const ws = 'ws_loops';
 const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
 const wf = (id: string, triggers: Trigger[], priority = 0): WorkflowRecord => ({ id, name: id, status: 'active', priority, triggers });
-const sentText = (id: string, text: string): Trigger => ({ id, kind: 'event', event_type: 'messaging.message.sent', conditions: [{ path: 'data.message.text', op: 'eq', value: text }] });
+const sentText = (id: string, text: string): Trigger => ({
+  id,
+  kind: 'event',
+  event_type: 'messaging.message.sent',
+  conditions: [{ path: 'data.message.text', op: 'eq', value: text }],
+});
 
 describe('causedBy: the chain an event carries', () => {
   it.each<[string, Parameters<typeof b.sent>[0]['metadata'], string[]]>([
     ['no cause', {}, []],
     ['a chain', { caused_by_workflow_ids: ['wf_a', 'wf_b'], caused_by_workflow_id: 'wf_b' }, ['wf_a', 'wf_b']],
     ['only the direct cause (before chains)', { caused_by_workflow_id: 'wf_a' }, ['wf_a']],
-    ['a direct cause missing from the chain, appended last', { caused_by_workflow_ids: ['wf_a'], caused_by_workflow_id: 'wf_b' }, ['wf_a', 'wf_b']],
+    [
+      'a direct cause missing from the chain, appended last',
+      { caused_by_workflow_ids: ['wf_a'], caused_by_workflow_id: 'wf_b' },
+      ['wf_a', 'wf_b'],
+    ],
   ])('%s', (_name, metadata, chain) => {
     expect(causedBy(b.sent({ user: 'u', at, text: 'x', metadata })).chain).toEqual(chain);
   });
 
   it('counts the workflow an automation.* event is about', () => {
-    const started = workflowStarted(b.message({ user: 'u', at, text: 'hi' }), { execution_id: 'exe_1', workflow_id: 'wf_a', trigger_id: 't' });
+    const started = workflowStarted(b.message({ user: 'u', at, text: 'hi' }), {
+      execution_id: 'exe_1',
+      workflow_id: 'wf_a',
+      trigger_id: 't',
+    });
     const { metadata: _m, ...bare } = started;
     const aboutOnly = assertEnvelope({ ...bare, metadata: { raw_platform_event_id: 'exe_1' } });
     expect(causedBy(aboutOnly).chain).toEqual(['wf_a']);
   });
 
   it('asks for a lookup only when the event names an execution and no workflow', () => {
-    expect(causedBy(b.sent({ user: 'u', at, text: 'x', metadata: { caused_by_execution_id: 'exe_1' } }))).toEqual({ chain: [], executionId: 'exe_1' });
-    expect(causedBy(b.sent({ user: 'u', at, text: 'x', metadata: { caused_by_execution_id: 'exe_1', caused_by_workflow_ids: ['wf_a'] } }))).toEqual({ chain: ['wf_a'] });
+    expect(causedBy(b.sent({ user: 'u', at, text: 'x', metadata: { caused_by_execution_id: 'exe_1' } }))).toEqual({
+      chain: [],
+      executionId: 'exe_1',
+    });
+    expect(
+      causedBy(b.sent({ user: 'u', at, text: 'x', metadata: { caused_by_execution_id: 'exe_1', caused_by_workflow_ids: ['wf_a'] } })),
+    ).toEqual({ chain: ['wf_a'] });
   });
 
   it('hands each start the event chain plus itself, leaving the event chain alone', () => {
@@ -66,13 +84,24 @@ describe('guardedMatch: no workflow twice in a chain', () => {
       const start = decision.starts[0];
       if (!start) break;
       started.push(start.workflow_id);
-      const planned = { ...start, execution_id: executionId(ws, start.workflow_id, event.id), caused_by_workflow_ids: chainAfter(chain, start.workflow_id) };
+      const planned = {
+        ...start,
+        execution_id: executionId(ws, start.workflow_id, event.id),
+        caused_by_workflow_ids: chainAfter(chain, start.workflow_id),
+      };
       const request = startRequest(event, planned);
       if (request.kind !== 'start') throw new Error('expected a start request');
       const text = reply[(event as { data: { message?: { text?: string } } }).data.message?.text ?? ''];
-      event = b.sent({ user: 'u', at, text, metadata: {
-        caused_by_workflow_id: request.workflow_id, caused_by_execution_id: request.execution_id, caused_by_workflow_ids: request.caused_by_workflow_ids,
-      } });
+      event = b.sent({
+        user: 'u',
+        at,
+        text,
+        metadata: {
+          caused_by_workflow_id: request.workflow_id,
+          caused_by_execution_id: request.execution_id,
+          caused_by_workflow_ids: request.caused_by_workflow_ids,
+        },
+      });
     }
     expect(started).toEqual(['wf_a', 'wf_b']);
     expect(refusals).toEqual([{ reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a', 'wf_b'] }]);
@@ -99,7 +128,10 @@ describe('guardedMatch: no workflow twice in a chain', () => {
   });
 
   it('refuses nothing for an event no workflow caused', () => {
-    expect(guardedMatch(index, b.message({ user: 'u', at, text: 'hi' }), [], 8)).toEqual({ starts: [expect.objectContaining({ workflow_id: 'wf_a' })], refused: [] });
+    expect(guardedMatch(index, b.message({ user: 'u', at, text: 'hi' }), [], 8)).toEqual({
+      starts: [expect.objectContaining({ workflow_id: 'wf_a' })],
+      refused: [],
+    });
   });
 });
 
@@ -110,7 +142,10 @@ describe('guardedMatch: maximum depth', () => {
 
   it('starts below the maximum', () => {
     const e = go(chainOfLength(2));
-    expect(guardedMatch(index, e, causedBy(e).chain, 3)).toEqual({ starts: [expect.objectContaining({ workflow_id: 'wf_x' }), expect.objectContaining({ workflow_id: 'wf_y' })], refused: [] });
+    expect(guardedMatch(index, e, causedBy(e).chain, 3)).toEqual({
+      starts: [expect.objectContaining({ workflow_id: 'wf_x' }), expect.objectContaining({ workflow_id: 'wf_y' })],
+      refused: [],
+    });
   });
 
   it('starts nothing at the maximum, naming what it refused', () => {
@@ -141,7 +176,11 @@ describe('what a start hands on', () => {
   it('puts the chain in the start request and on automation.workflow.started, which stays a valid envelope', () => {
     expect(startRequest(e, planned)).toMatchObject({ kind: 'start', caused_by_workflow_ids: ['wf_a', 'wf_b'] });
     const started = assertEnvelope(workflowStarted(e, planned));
-    expect(started.metadata).toMatchObject({ caused_by_workflow_id: 'wf_b', caused_by_workflow_ids: ['wf_a', 'wf_b'], caused_by_execution_id: 'exe_b' });
+    expect(started.metadata).toMatchObject({
+      caused_by_workflow_id: 'wf_b',
+      caused_by_workflow_ids: ['wf_a', 'wf_b'],
+      caused_by_execution_id: 'exe_b',
+    });
     expect(causedBy(started).chain).toEqual(['wf_a', 'wf_b']);
   });
 
@@ -160,15 +199,26 @@ describe('logRefusal', () => {
   it('logs a depth cut as a WARNING with the event id, the reason and the refused workflows', () => {
     const { lines, log } = capture();
     logRefusal(log, { reason: 'max_chain_depth', workflow_ids: ['wf_x'], chain: ['wf_a', 'wf_b'], depth: 2, max_depth: 2 });
-    expect(lines).toEqual([expect.objectContaining({
-      severity: 'WARNING', event_id: 'evt_1', outcome: 'loop_prevented', reason: 'max_chain_depth', workflow_ids: ['wf_x'], chain: ['wf_a', 'wf_b'], depth: 2, max_depth: 2,
-    })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        severity: 'WARNING',
+        event_id: 'evt_1',
+        outcome: 'loop_prevented',
+        reason: 'max_chain_depth',
+        workflow_ids: ['wf_x'],
+        chain: ['wf_a', 'wf_b'],
+        depth: 2,
+        max_depth: 2,
+      }),
+    ]);
   });
 
   it('logs a cut loop as INFO with the event id and the reason', () => {
     const { lines, log } = capture();
     logRefusal(log, { reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a', 'wf_b'] });
-    expect(lines).toEqual([expect.objectContaining({ severity: 'INFO', event_id: 'evt_1', reason: 'in_causation_chain', workflow_ids: ['wf_a'] })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ severity: 'INFO', event_id: 'evt_1', reason: 'in_causation_chain', workflow_ids: ['wf_a'] }),
+    ]);
   });
 });
 

@@ -10,9 +10,17 @@ const at = '2026-03-31T10:00:00.000Z';
 const ig = testEnvelopes({ workspaceId: 'ws_m', blockId: 'blk_ig', platform: 'instagram' });
 const line = testEnvelopes({ workspaceId: 'ws_m', blockId: 'blk_line', platform: 'line' });
 
-const wf = (id: string, triggers: Trigger[], extra: Partial<WorkflowRecord> = {}): WorkflowRecord => ({ id, name: id, status: 'active', triggers, ...extra });
+const wf = (id: string, triggers: Trigger[], extra: Partial<WorkflowRecord> = {}): WorkflowRecord => ({
+  id,
+  name: id,
+  status: 'active',
+  triggers,
+  ...extra,
+});
 const started = (workflows: WorkflowRecord[], e: Envelope, exclude?: string[]) =>
-  matchEvent(buildIndex(workflows), e, exclude ? { exclude: new Set(exclude) } : {}).map((s) => s.workflow_id).sort();
+  matchEvent(buildIndex(workflows), e, exclude ? { exclude: new Set(exclude) } : {})
+    .map((s) => s.workflow_id)
+    .sort();
 const msg = (text: string) => ig.message({ user: 'u', at, text });
 const order = (o: { user?: string; total?: number } = {}) => ig.orderCreated({ at, orderId: 'o1', ...o });
 
@@ -36,7 +44,12 @@ describe('keywords', () => {
     ['regex', 'ORDER #12345', true],
     ['regex', 'order 12', false],
   ])('%s keyword vs %j -> %s', (id, text, expected) => {
-    expect(started(workflows.filter((w) => w.id === id), msg(text))).toEqual(expected ? [id] : []);
+    expect(
+      started(
+        workflows.filter((w) => w.id === id),
+        msg(text),
+      ),
+    ).toEqual(expected ? [id] : []);
   });
 
   it('normalizes case, accents and spaces', () => {
@@ -51,15 +64,51 @@ describe('keywords', () => {
 describe('priority between keyword triggers', () => {
   const kw = (value: string) => [{ match: 'contains' as const, value }];
   it.each([
-    ['the highest priority wins', [wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 1 }), wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 5 })], ['b']],
-    ['a tie goes to the smaller workflow id', [wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }]), wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }])], ['a']],
-    ['a trigger priority overrides the workflow\'s', [wf('a', [{ id: 't', kind: 'message', keywords: kw('promo'), priority: 9 }], { priority: 1 }), wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 5 })], ['a']],
-    ['a non-matching higher priority does not block', [wf('a', [{ id: 't', kind: 'message', keywords: kw('other') }], { priority: 9 }), wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }])], ['b']],
-    ['non-keyword triggers all start besides the winner', [
-      wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }]),
-      wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }]),
-      wf('c', [{ id: 't', kind: 'event', event_type: 'messaging.message.received', conditions: [{ path: 'platform', op: 'eq', value: 'instagram' }] }]),
-    ], ['a', 'c']],
+    [
+      'the highest priority wins',
+      [
+        wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 1 }),
+        wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 5 }),
+      ],
+      ['b'],
+    ],
+    [
+      'a tie goes to the smaller workflow id',
+      [wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }]), wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }])],
+      ['a'],
+    ],
+    [
+      "a trigger priority overrides the workflow's",
+      [
+        wf('a', [{ id: 't', kind: 'message', keywords: kw('promo'), priority: 9 }], { priority: 1 }),
+        wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }], { priority: 5 }),
+      ],
+      ['a'],
+    ],
+    [
+      'a non-matching higher priority does not block',
+      [
+        wf('a', [{ id: 't', kind: 'message', keywords: kw('other') }], { priority: 9 }),
+        wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }]),
+      ],
+      ['b'],
+    ],
+    [
+      'non-keyword triggers all start besides the winner',
+      [
+        wf('a', [{ id: 't', kind: 'message', keywords: kw('promo') }]),
+        wf('b', [{ id: 't', kind: 'message', keywords: kw('promo') }]),
+        wf('c', [
+          {
+            id: 't',
+            kind: 'event',
+            event_type: 'messaging.message.received',
+            conditions: [{ path: 'platform', op: 'eq', value: 'instagram' }],
+          },
+        ]),
+      ],
+      ['a', 'c'],
+    ],
   ] as const)('%s', (_name, workflows, expected) => {
     expect(started([...workflows] as WorkflowRecord[], msg('big PROMO today'))).toEqual(expected);
   });
@@ -71,9 +120,19 @@ describe('fallback', () => {
   it.each([
     ['fires when no message trigger matched', [fallback, hello], 'bye', ['fallback']],
     ['does not fire when a keyword matched', [fallback, hello], 'hello', ['hello']],
-    ['fires alongside broadcast triggers', [fallback, wf('any', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }])], 'x', ['any', 'fallback']],
+    [
+      'fires alongside broadcast triggers',
+      [fallback, wf('any', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }])],
+      'x',
+      ['any', 'fallback'],
+    ],
     ['does not fire when an any-message trigger matched', [fallback, wf('all', [{ id: 't', kind: 'message' }])], 'x', ['all']],
-    ['picks the best-ranked fallback only', [fallback, wf('fallback2', [{ id: 'f', kind: 'fallback' }], { priority: 3 })], 'x', ['fallback2']],
+    [
+      'picks the best-ranked fallback only',
+      [fallback, wf('fallback2', [{ id: 'f', kind: 'fallback' }], { priority: 3 })],
+      'x',
+      ['fallback2'],
+    ],
   ] as const)('%s', (_n, workflows, text, expected) => {
     expect(started([...workflows] as WorkflowRecord[], msg(text))).toEqual(expected);
   });
@@ -93,7 +152,17 @@ describe('postback, comment, story reply, follow, reaction, order, contact', () 
     wf('bye', [{ id: 't', kind: 'unfollow' }]),
     wf('love', [{ id: 't', kind: 'reaction', emojis: ['❤'] }]),
     wf('order', [{ id: 't', kind: 'order_created' }]),
-    wf('big', [{ id: 't', kind: 'event', event_type: 'commerce.order.created', conditions: [{ path: 'data.order.total', op: 'in', value: [500, 1000] }, { path: 'data.contact_id', op: 'exists' }] }]),
+    wf('big', [
+      {
+        id: 't',
+        kind: 'event',
+        event_type: 'commerce.order.created',
+        conditions: [
+          { path: 'data.order.total', op: 'in', value: [500, 1000] },
+          { path: 'data.contact_id', op: 'exists' },
+        ],
+      },
+    ]),
     wf('newcontact', [{ id: 't', kind: 'contact_created', block_ids: ['blk_ig'] }]),
   ];
   it.each<[string, Envelope, string[]]>([
@@ -122,18 +191,40 @@ describe('status, validation and loops', () => {
     expect(started([wf('p', t, { status: 'paused' }), wf('d', t, { status: 'draft' }), wf('a', t)], msg('x'))).toEqual(['a']);
   });
   it('starts a workflow once even if several of its triggers match', () => {
-    expect(matchEvent(buildIndex([wf('a', [{ id: 't1', kind: 'message' }, { id: 't2', kind: 'event', event_type: 'messaging.message.received' }])]), msg('x'))).toHaveLength(1);
+    expect(
+      matchEvent(
+        buildIndex([
+          wf('a', [
+            { id: 't1', kind: 'message' },
+            { id: 't2', kind: 'event', event_type: 'messaging.message.received' },
+          ]),
+        ]),
+        msg('x'),
+      ),
+    ).toHaveLength(1);
   });
   it('never starts the workflow that caused the event', () => {
-    const workflows = [wf('self', [{ id: 't', kind: 'message' }]), wf('other', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }])];
+    const workflows = [
+      wf('self', [{ id: 't', kind: 'message' }]),
+      wf('other', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }]),
+    ];
     expect(started(workflows, msg('x'), ['self'])).toEqual(['other']);
   });
   it('rejects invalid documents and skips workflows with a broken regex', () => {
-    expect(parseWorkflow('w', { name: 'x', status: 'active', triggers: [{ id: 't', kind: 'message', keywords: [{ match: 'fuzzy', value: 'a' }] }] }).ok).toBe(false);
+    expect(
+      parseWorkflow('w', {
+        name: 'x',
+        status: 'active',
+        triggers: [{ id: 't', kind: 'message', keywords: [{ match: 'fuzzy', value: 'a' }] }],
+      }).ok,
+    ).toBe(false);
     expect(parseWorkflow('w', { name: 'x', status: 'running', triggers: [] }).ok).toBe(false);
     expect(parseWorkflow('w', { name: 'x', status: 'active', triggers: [{ id: 't', kind: 'message' }], steps: [] }).ok).toBe(true);
     const problems: string[] = [];
-    const index = buildIndex([wf('bad', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: '(' }] }]), wf('ok', [{ id: 't', kind: 'message' }])], (p) => problems.push(p.workflow_id));
+    const index = buildIndex(
+      [wf('bad', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: '(' }] }]), wf('ok', [{ id: 't', kind: 'message' }])],
+      (p) => problems.push(p.workflow_id),
+    );
     expect(problems).toEqual(['bad']);
     expect(matchEvent(index, msg('x')).map((s) => s.workflow_id)).toEqual(['ok']);
   });
@@ -142,7 +233,9 @@ describe('status, validation and loops', () => {
 // Edges pinned after a mutation run: each case is a behaviour no other test held.
 describe('workflow status', () => {
   it('a paused workflow never starts, even when it would win the group', () => {
-    expect(started([wf('a', [{ id: 't', kind: 'message' }], { status: 'paused' }), wf('z', [{ id: 't', kind: 'message' }])], msg('x'))).toEqual(['z']);
+    expect(
+      started([wf('a', [{ id: 't', kind: 'message' }], { status: 'paused' }), wf('z', [{ id: 't', kind: 'message' }])], msg('x')),
+    ).toEqual(['z']);
   });
 });
 
@@ -151,7 +244,9 @@ describe('Block and platform filters', () => {
     expect(started([wf('w', [{ id: 't', kind: 'message', block_ids: ['blk_other'] }])], msg('x'))).toEqual([]);
     expect(started([wf('w', [{ id: 't', kind: 'message', block_ids: ['blk_ig'] }])], msg('x'))).toEqual(['w']);
     expect(started([wf('w', [{ id: 't', kind: 'message', block_ids: [] }])], msg('x'))).toEqual(['w']);
-    expect(started([wf('w', [{ id: 't', kind: 'order_created', block_ids: ['blk_ig'] }])], { ...order(), block_id: null } as Envelope)).toEqual([]);
+    expect(
+      started([wf('w', [{ id: 't', kind: 'order_created', block_ids: ['blk_ig'] }])], { ...order(), block_id: null } as Envelope),
+    ).toEqual([]);
   });
   it('platforms: [] means any platform', () => {
     expect(started([wf('w', [{ id: 't', kind: 'message', platforms: [] }])], msg('x'))).toEqual(['w']);
@@ -160,23 +255,55 @@ describe('Block and platform filters', () => {
 
 describe('keywords at their edges', () => {
   it('any one of several keywords is enough', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'exact', value: 'preço' }, { match: 'contains', value: 'price' }] }])], msg('price?'))).toEqual(['w']);
+    expect(
+      started(
+        [
+          wf('w', [
+            {
+              id: 't',
+              kind: 'message',
+              keywords: [
+                { match: 'exact', value: 'preço' },
+                { match: 'contains', value: 'price' },
+              ],
+            },
+          ]),
+        ],
+        msg('price?'),
+      ),
+    ).toEqual(['w']);
   });
   it('keywords: [] means any message', () => {
     expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [] }])], msg('x'))).toEqual(['w']);
   });
   it('a regex keyword is case-insensitive and unicode-aware against the normalized text', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: 'PEDIDO \\d+' }] }])], msg('Pedido 42'))).toEqual(['w']);
-    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: '^\\p{L}+$' }] }])], msg('Olá'))).toEqual(['w']);
+    expect(
+      started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: 'PEDIDO \\d+' }] }])], msg('Pedido 42')),
+    ).toEqual(['w']);
+    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value: '^\\p{L}+$' }] }])], msg('Olá'))).toEqual([
+      'w',
+    ]);
   });
   it('a keyword past the first 4096 characters is not seen', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'pedido' }] }])], msg(`${'x'.repeat(5000)} pedido`))).toEqual([]);
+    expect(
+      started(
+        [wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'pedido' }] }])],
+        msg(`${'x'.repeat(5000)} pedido`),
+      ),
+    ).toEqual([]);
   });
   it('an attachment-only message (no text) matches no keyword trigger', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'e' }] }])], ig.message({ user: 'u', at }))).toEqual([]);
+    expect(
+      started([wf('w', [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'e' }] }])], ig.message({ user: 'u', at })),
+    ).toEqual([]);
   });
   it('story reply keywords see the reply text', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'story_reply', keywords: [{ match: 'contains', value: 'wow' }] }])], ig.storyReply({ user: 'u', at, storyId: 's1', text: 'WOW!' }))).toEqual(['w']);
+    expect(
+      started(
+        [wf('w', [{ id: 't', kind: 'story_reply', keywords: [{ match: 'contains', value: 'wow' }] }])],
+        ig.storyReply({ user: 'u', at, storyId: 's1', text: 'WOW!' }),
+      ),
+    ).toEqual(['w']);
   });
   it('a broken regex is reported with what is wrong', () => {
     const errors: string[] = [];
@@ -187,7 +314,9 @@ describe('keywords at their edges', () => {
 
 describe('comment / reaction filters', () => {
   it('post_ids: [] means any post; a reaction trigger without emojis (or emojis: []) takes any emoji', () => {
-    expect(started([wf('w', [{ id: 't', kind: 'comment', post_ids: [] }])], ig.comment({ user: 'u', at, postId: 'p9', text: 'hi' }))).toEqual(['w']);
+    expect(
+      started([wf('w', [{ id: 't', kind: 'comment', post_ids: [] }])], ig.comment({ user: 'u', at, postId: 'p9', text: 'hi' })),
+    ).toEqual(['w']);
     expect(started([wf('w', [{ id: 't', kind: 'reaction' }])], ig.reaction({ user: 'u', at, emoji: '😮' }))).toEqual(['w']);
     expect(started([wf('w', [{ id: 't', kind: 'reaction', emojis: [] }])], ig.reaction({ user: 'u', at, emoji: '😮' }))).toEqual(['w']);
   });
@@ -231,15 +360,29 @@ describe('event conditions', () => {
 
 describe('exclusive flag and ranking within a workflow', () => {
   it('broadcast starts are not exclusive; keyword and fallback starts are', () => {
-    const idx = buildIndex([wf('ev', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }]), wf('fb', [{ id: 'f', kind: 'fallback' }])]);
-    expect(matchEvent(idx, msg('x'))).toEqual([{ workflow_id: 'ev', trigger_id: 't', exclusive: false }, { workflow_id: 'fb', trigger_id: 'f', exclusive: true }]);
+    const idx = buildIndex([
+      wf('ev', [{ id: 't', kind: 'event', event_type: 'messaging.message.received' }]),
+      wf('fb', [{ id: 'f', kind: 'fallback' }]),
+    ]);
+    expect(matchEvent(idx, msg('x'))).toEqual([
+      { workflow_id: 'ev', trigger_id: 't', exclusive: false },
+      { workflow_id: 'fb', trigger_id: 'f', exclusive: true },
+    ]);
   });
-  it('of one workflow\'s tied triggers, the first listed is the one reported', () => {
-    const idx = buildIndex([wf('w', [{ id: 't1', kind: 'message' }, { id: 't2', kind: 'message' }, { id: 't3', kind: 'message' }])]);
+  it("of one workflow's tied triggers, the first listed is the one reported", () => {
+    const idx = buildIndex([
+      wf('w', [
+        { id: 't1', kind: 'message' },
+        { id: 't2', kind: 'message' },
+        { id: 't3', kind: 'message' },
+      ]),
+    ]);
     expect(matchEvent(idx, msg('x'))).toEqual([{ workflow_id: 'w', trigger_id: 't1', exclusive: true }]);
   });
   it('no match returns no starts at all', () => {
-    expect(matchEvent(buildIndex([wf('fb', [{ id: 'f', kind: 'fallback' }])]), ig.postback({ user: 'u', at, payload: 'X' }))).toStrictEqual([]);
+    expect(matchEvent(buildIndex([wf('fb', [{ id: 'f', kind: 'fallback' }])]), ig.postback({ user: 'u', at, payload: 'X' }))).toStrictEqual(
+      [],
+    );
   });
 });
 
@@ -248,7 +391,12 @@ describe('echoes of received messages', () => {
     const e = ig.message({ user: 'u', at: '2026-03-31T10:00:00.000Z', text: 'preço' });
     const echo = { ...e, data: { ...e.data, message: { ...e.data.message, direction: 'outbound' } } } as Envelope;
     const idx = buildIndex([
-      { id: 'kw', name: 'kw', status: 'active', triggers: [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'preco' }] }] },
+      {
+        id: 'kw',
+        name: 'kw',
+        status: 'active',
+        triggers: [{ id: 't', kind: 'message', keywords: [{ match: 'contains', value: 'preco' }] }],
+      },
       { id: 'fb', name: 'fb', status: 'active', triggers: [{ id: 'f', kind: 'fallback' }] },
     ]);
     expect(matchEvent(idx, echo)).toEqual([]);

@@ -17,7 +17,10 @@ const replay = {
 
 describe('replayedEvent', () => {
   it('is the envelope the event log kept for the replayed event', () => {
-    const logged = { ...original, data: { ...original.data, message: { ...original.data.message, text: 'as first normalized' } } } as Envelope;
+    const logged = {
+      ...original,
+      data: { ...original.data, message: { ...original.data.message, text: 'as first normalized' } },
+    } as Envelope;
     expect(replayedEvent(replay, original.id, logged)).toBe(logged);
   });
 

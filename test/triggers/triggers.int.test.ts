@@ -33,12 +33,16 @@ const entry = require('../../functions/triggers') as typeof import('../../functi
 const DAY_MS = 24 * 60 * 60 * 1000;
 const at = (s: number) => new Date(Date.UTC(2026, 2, 31, 10, 0, 0) + s * 1000).toISOString();
 const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
-const putWorkflow = (ws: string, id: string, wf: Workflow | Record<string, unknown>) => workspace(ws).collection('workflows').doc(id).set(wf);
+const putWorkflow = (ws: string, id: string, wf: Workflow | Record<string, unknown>) =>
+  workspace(ws).collection('workflows').doc(id).set(wf);
 const executions = async (ws: string) => (await workspace(ws).collection('executions').get()).docs.map((d) => d.data() as ExecutionDoc);
 const mine = <T extends { workspace_id: string }>(ws: string, items: T[]) => items.filter((x) => x.workspace_id === ws);
 
 const keyword = (value: string, priority = 0): Workflow => ({
-  name: `kw ${value}`, status: 'active', priority, triggers: [{ id: 'kw', kind: 'message', keywords: [{ match: 'contains', value }] }],
+  name: `kw ${value}`,
+  status: 'active',
+  priority,
+  triggers: [{ id: 'kw', kind: 'message', keywords: [{ match: 'contains', value }] }],
 });
 
 let events: TopicTap;
@@ -54,8 +58,14 @@ afterAll(async () => {
 });
 
 const drain = async (ws: string) => ({
-  requests: mine(ws, (await requests.drain()).map((m) => m.data as ExecutionRequest)),
-  events: mine(ws, (await events.drain()).map((m) => m.data as Envelope)),
+  requests: mine(
+    ws,
+    (await requests.drain()).map((m) => m.data as ExecutionRequest),
+  ),
+  events: mine(
+    ws,
+    (await events.drain()).map((m) => m.data as Envelope),
+  ),
 });
 
 describe('triggers: exactly one execution per (event, workflow)', () => {
@@ -71,14 +81,31 @@ describe('triggers: exactly one execution per (event, workflow)', () => {
     const exe = executionId(ws, 'wf_price', e.id);
     const docs = await executions(ws);
     expect(docs).toHaveLength(1);
-    expect(docs[0]).toMatchObject({ execution_id: exe, workflow_id: 'wf_price', status: 'starting', start_published: true, contact_id: b.contactId('5511'), trigger_event_id: e.id });
+    expect(docs[0]).toMatchObject({
+      execution_id: exe,
+      workflow_id: 'wf_price',
+      status: 'starting',
+      start_published: true,
+      contact_id: b.contactId('5511'),
+      trigger_event_id: e.id,
+    });
 
     const out = await drain(ws);
     expect(out.requests).toHaveLength(1);
-    expect(out.requests[0]).toMatchObject({ kind: 'start', request_id: exe, execution_id: exe, workflow_id: 'wf_price', trigger_id: 'kw', conversation_id: b.conversationId('5511') });
+    expect(out.requests[0]).toMatchObject({
+      kind: 'start',
+      request_id: exe,
+      execution_id: exe,
+      workflow_id: 'wf_price',
+      trigger_id: 'kw',
+      conversation_id: b.conversationId('5511'),
+    });
     expect((out.requests[0]!.trigger_event as Envelope).id).toBe(e.id);
     expect(out.events.map((x) => x.type)).toEqual(['automation.workflow.started']);
-    expect(out.events[0]).toMatchObject({ data: { execution_id: exe, workflow_id: 'wf_price', trigger_event_id: e.id }, metadata: { caused_by_workflow_id: 'wf_price', source: 'derived' } });
+    expect(out.events[0]).toMatchObject({
+      data: { execution_id: exe, workflow_id: 'wf_price', trigger_event_id: e.id },
+      metadata: { caused_by_workflow_id: 'wf_price', source: 'derived' },
+    });
 
     const logEntry = await workspace(ws).collection('event_log').doc(e.id).get();
     expect(logEntry.get('execution_ids')).toEqual([exe]);
@@ -105,10 +132,25 @@ describe('triggers: Wait for Reply', () => {
   async function waitingExecution(ws: string, b: ReturnType<typeof testEnvelopes>, intercept: boolean): Promise<string> {
     const id = executionId(ws, 'wf_survey', 'evt_earlier');
     const doc: ExecutionDoc = {
-      execution_id: id, workflow_id: 'wf_survey', workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: 'evt_earlier',
-      trigger_event_type: 'messaging.message.received', contact_id: b.contactId('U7'), conversation_id: b.conversationId('U7'), start_published: true,
-      waiting_for: { kind: 'reply', contact_id: b.contactId('U7'), conversation_id: b.conversationId('U7'), step_id: 'ask_rating', intercept },
-      created_at: at(0), updated_at: at(0),
+      execution_id: id,
+      workflow_id: 'wf_survey',
+      workspace_id: ws,
+      status: 'waiting',
+      trigger_id: 't',
+      trigger_event_id: 'evt_earlier',
+      trigger_event_type: 'messaging.message.received',
+      contact_id: b.contactId('U7'),
+      conversation_id: b.conversationId('U7'),
+      start_published: true,
+      waiting_for: {
+        kind: 'reply',
+        contact_id: b.contactId('U7'),
+        conversation_id: b.conversationId('U7'),
+        step_id: 'ask_rating',
+        intercept,
+      },
+      created_at: at(0),
+      updated_at: at(0),
     };
     await workspace(ws).collection('executions').doc(id).set(doc);
     return id;
@@ -158,13 +200,33 @@ describe('triggers: Wait for Reply', () => {
 
 describe('triggers: Wait for Reply keyed on the contact the wait names', () => {
   /** An execution waiting for `waitFor`'s reply, started by an event about `startedBy` (null: no contact at all). */
-  async function waitingFor(ws: string, workflowId: string, startedBy: { contact: string | null; conversation: string | null }, waitFor: { contact: string; conversation: string }): Promise<string> {
+  async function waitingFor(
+    ws: string,
+    workflowId: string,
+    startedBy: { contact: string | null; conversation: string | null },
+    waitFor: { contact: string; conversation: string },
+  ): Promise<string> {
     const id = executionId(ws, workflowId, `evt_start_${workflowId}`);
     const doc: ExecutionDoc = {
-      execution_id: id, workflow_id: workflowId, workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: `evt_start_${workflowId}`,
-      trigger_event_type: 'commerce.order.created', contact_id: startedBy.contact, conversation_id: startedBy.conversation, start_published: true,
-      waiting_for: { kind: 'reply', contact_id: waitFor.contact, conversation_id: waitFor.conversation, step_id: 'ask_address', intercept: true },
-      created_at: at(0), updated_at: at(0),
+      execution_id: id,
+      workflow_id: workflowId,
+      workspace_id: ws,
+      status: 'waiting',
+      trigger_id: 't',
+      trigger_event_id: `evt_start_${workflowId}`,
+      trigger_event_type: 'commerce.order.created',
+      contact_id: startedBy.contact,
+      conversation_id: startedBy.conversation,
+      start_published: true,
+      waiting_for: {
+        kind: 'reply',
+        contact_id: waitFor.contact,
+        conversation_id: waitFor.conversation,
+        step_id: 'ask_address',
+        intercept: true,
+      },
+      created_at: at(0),
+      updated_at: at(0),
     };
     await workspace(ws).collection('executions').doc(id).set(doc);
     return id;
@@ -174,7 +236,12 @@ describe('triggers: Wait for Reply keyed on the contact the wait names', () => {
   it('resumes an execution an event with no contact started (an order) when the contact it waits for replies', async () => {
     const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_wa', platform: 'whatsapp' });
-    const waiting = await waitingFor(ws, 'wf_order_followup', { contact: null, conversation: null }, { contact: b.contactId('5511'), conversation: b.conversationId('5511') });
+    const waiting = await waitingFor(
+      ws,
+      'wf_order_followup',
+      { contact: null, conversation: null },
+      { contact: b.contactId('5511'), conversation: b.conversationId('5511') },
+    );
     const reply = b.message({ user: '5511', at: at(10), text: 'Rua Augusta 100' });
 
     // Duplicates, concurrently: one claim, one resume request id.
@@ -192,7 +259,8 @@ describe('triggers: Wait for Reply keyed on the contact the wait names', () => {
     const group = { platform_conversation_id: 'C-team', kind: 'group' as const };
     // Ana's message in the group started a workflow that now asks Bia.
     const waiting = await waitingFor(
-      ws, 'wf_ask_bia',
+      ws,
+      'wf_ask_bia',
       { contact: b.contactId('U-ana'), conversation: b.conversationId('C-team') },
       { contact: b.contactId('U-bia'), conversation: b.conversationId('C-team') },
     );
@@ -219,12 +287,20 @@ describe('triggers: Wait for Reply keyed on the contact the wait names', () => {
 describe('triggers: no loops', () => {
   it('never lets a workflow trigger itself through its own events', async () => {
     const ws = uniqueName('ws');
-    await putWorkflow(ws, 'wf_echo', { name: 'echo', status: 'active', triggers: [
-      { id: 'any', kind: 'message' },
-      { id: 'sent', kind: 'event', event_type: 'messaging.message.sent' },
-      { id: 'started', kind: 'event', event_type: 'automation.workflow.started' },
-    ] });
-    await putWorkflow(ws, 'wf_audit', { name: 'audit', status: 'active', triggers: [{ id: 'started', kind: 'event', event_type: 'automation.workflow.started' }] });
+    await putWorkflow(ws, 'wf_echo', {
+      name: 'echo',
+      status: 'active',
+      triggers: [
+        { id: 'any', kind: 'message' },
+        { id: 'sent', kind: 'event', event_type: 'messaging.message.sent' },
+        { id: 'started', kind: 'event', event_type: 'automation.workflow.started' },
+      ],
+    });
+    await putWorkflow(ws, 'wf_audit', {
+      name: 'audit',
+      status: 'active',
+      triggers: [{ id: 'started', kind: 'event', event_type: 'automation.workflow.started' }],
+    });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
 
     await triggers.deliver(b.message({ user: 'u', at: at(0), text: 'hello' }));
@@ -249,13 +325,24 @@ describe('triggers: no loops across workflows', () => {
   const reply: Record<string, string> = { wf_a: 'ping', wf_b: 'pong' };
   type Stamp = (r: Extract<ExecutionRequest, { kind: 'start' }>) => Partial<Envelope['metadata']>;
   const stamps: [string, Stamp][] = [
-    ['the full chain (the engine contract)', (r) => ({ caused_by_workflow_id: r.workflow_id, caused_by_execution_id: r.execution_id, caused_by_workflow_ids: r.caused_by_workflow_ids })],
+    [
+      'the full chain (the engine contract)',
+      (r) => ({
+        caused_by_workflow_id: r.workflow_id,
+        caused_by_execution_id: r.execution_id,
+        caused_by_workflow_ids: r.caused_by_workflow_ids,
+      }),
+    ],
     ['only the execution id (chain read from the execution)', (r) => ({ caused_by_execution_id: r.execution_id })],
   ];
 
   it.each(stamps)('runs A -> B -> A as A once and B once, then stops, when the engine stamps %s', async (_name, stamp) => {
     const ws = uniqueName('ws');
-    await putWorkflow(ws, 'wf_a', { name: 'a', status: 'active', triggers: [{ id: 'hi', kind: 'message', keywords: [{ match: 'exact', value: 'hi' }] }, sentText('pong', 'pong')] });
+    await putWorkflow(ws, 'wf_a', {
+      name: 'a',
+      status: 'active',
+      triggers: [{ id: 'hi', kind: 'message', keywords: [{ match: 'exact', value: 'hi' }] }, sentText('pong', 'pong')],
+    });
     await putWorkflow(ws, 'wf_b', { name: 'b', status: 'active', triggers: [sentText('ping', 'ping')] });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
 
@@ -274,9 +361,15 @@ describe('triggers: no loops across workflows', () => {
       }
     }
 
-    expect(starts.map((r) => [r.workflow_id, r.caused_by_workflow_ids])).toEqual([['wf_a', ['wf_a']], ['wf_b', ['wf_a', 'wf_b']]]);
+    expect(starts.map((r) => [r.workflow_id, r.caused_by_workflow_ids])).toEqual([
+      ['wf_a', ['wf_a']],
+      ['wf_b', ['wf_a', 'wf_b']],
+    ]);
     const docs = await executions(ws);
-    expect(docs.map((x) => [x.workflow_id, x.caused_by_workflow_ids]).sort()).toEqual([['wf_a', ['wf_a']], ['wf_b', ['wf_a', 'wf_b']]]);
+    expect(docs.map((x) => [x.workflow_id, x.caused_by_workflow_ids]).sort()).toEqual([
+      ['wf_a', ['wf_a']],
+      ['wf_b', ['wf_a', 'wf_b']],
+    ]);
   });
 
   it('starts nothing for an event whose chain is at TRIGGERS_MAX_CHAIN_DEPTH, and logs why', async () => {
@@ -289,19 +382,39 @@ describe('triggers: no loops across workflows', () => {
     const server = await serve('triggers-shallow', 'triggers');
     try {
       const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
-      const deep = b.sent({ user: 'u', at: at(0), text: 'go', metadata: { caused_by_workflow_ids: ['wf_1', 'wf_2'], caused_by_workflow_id: 'wf_2' } });
+      const deep = b.sent({
+        user: 'u',
+        at: at(0),
+        text: 'go',
+        metadata: { caused_by_workflow_ids: ['wf_1', 'wf_2'], caused_by_workflow_id: 'wf_2' },
+      });
       expect(await server.deliver(deep)).toBe(204);
       expect(await executions(ws)).toEqual([]);
       expect((await drain(ws)).requests).toEqual([]);
-      expect(lines).toContainEqual(expect.objectContaining({
-        severity: 'WARNING', event_id: deep.id, workspace_id: ws, reason: 'max_chain_depth', workflow_ids: ['wf_x'], depth: 2, max_depth: 2,
-      }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          severity: 'WARNING',
+          event_id: deep.id,
+          workspace_id: ws,
+          reason: 'max_chain_depth',
+          workflow_ids: ['wf_x'],
+          depth: 2,
+          max_depth: 2,
+        }),
+      );
 
       // One short of the limit still starts, and hands on a chain at the limit.
-      const shallow = b.sent({ user: 'u', at: at(1), text: 'go', metadata: { caused_by_workflow_ids: ['wf_1'], caused_by_workflow_id: 'wf_1' } });
+      const shallow = b.sent({
+        user: 'u',
+        at: at(1),
+        text: 'go',
+        metadata: { caused_by_workflow_ids: ['wf_1'], caused_by_workflow_id: 'wf_1' },
+      });
       expect(await server.deliver(shallow)).toBe(204);
       const out = await drain(ws);
-      expect(out.requests.map((r) => [r.workflow_id, r.kind === 'start' && r.caused_by_workflow_ids])).toEqual([['wf_x', ['wf_1', 'wf_x']]]);
+      expect(out.requests.map((r) => [r.workflow_id, r.kind === 'start' && r.caused_by_workflow_ids])).toEqual([
+        ['wf_x', ['wf_1', 'wf_x']],
+      ]);
       expect(out.events[0]?.metadata).toMatchObject({ caused_by_workflow_id: 'wf_x', caused_by_workflow_ids: ['wf_1', 'wf_x'] });
     } finally {
       await server.close();
@@ -313,7 +426,11 @@ describe('triggers: no loops across workflows', () => {
 describe('triggers: crash between commit and publish', () => {
   it('publishes the start request on the redelivery, even if the workflow was paused meanwhile', async () => {
     const ws = uniqueName('ws');
-    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    await putWorkflow(ws, 'wf_buy', {
+      name: 'buy',
+      status: 'active',
+      triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }],
+    });
     const real = getTopic(EXECUTIONS);
     let failures = 1;
     const flaky = Object.create(real) as typeof real;
@@ -333,7 +450,10 @@ describe('triggers: crash between commit and publish', () => {
       // Read the version first: the snapshot may land before the write's promise resolves.
       const version = service.cache().version(ws);
       await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'paused', triggers: [] });
-      await until('the workflow listener to see the change', () => service.cache().version(ws) > version, { timeoutMs: 10_000, intervalMs: 25 });
+      await until('the workflow listener to see the change', () => service.cache().version(ws) > version, {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+      });
 
       expect(await server.deliver(tap, 2)).toBe(204);
       expect(await executions(ws)).toMatchObject([{ workflow_id: 'wf_buy', start_published: true }]);
@@ -365,7 +485,8 @@ describe('triggers: replay of an event whose run was never published', () => {
   });
 
   const runOf = async (ws: string, eventId: string) => (await workspace(ws).collection('trigger_runs').doc(eventId).get()).data();
-  const executionOf = async (ws: string, id: string) => (await workspace(ws).collection('executions').doc(id).get()).data() as ExecutionDoc | undefined;
+  const executionOf = async (ws: string, id: string) =>
+    (await workspace(ws).collection('executions').doc(id).get()).data() as ExecutionDoc | undefined;
 
   /** Every attempt fails to publish (the policy's count does not matter): the run is committed, the message dead-letters. */
   async function strand(event: Envelope): Promise<void> {
@@ -375,15 +496,20 @@ describe('triggers: replay of an event whose run was never published', () => {
   }
 
   /** A replay whose event the log could not keep (an envelope over its size limit): what events-api's replay would publish from the webhook body. */
-  const replayWithoutLoggedEnvelope = (original: Envelope): Envelope => ({
-    ...original,
-    id: hashId('evt', ['replay', 'test-key', original.id]),
-    metadata: { ...original.metadata, source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'webhook' },
-  }) as Envelope;
+  const replayWithoutLoggedEnvelope = (original: Envelope): Envelope =>
+    ({
+      ...original,
+      id: hashId('evt', ['replay', 'test-key', original.id]),
+      metadata: { ...original.metadata, source: 'replay', replay_of: original.id, replay_of_entry: original.id, replay_origin: 'webhook' },
+    }) as Envelope;
 
   it('publishes the start the first delivery committed once, marks it, starts nothing else, and a replay delivered again changes nothing', async () => {
     const ws = uniqueName('ws');
-    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    await putWorkflow(ws, 'wf_buy', {
+      name: 'buy',
+      status: 'active',
+      triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }],
+    });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
     const buy = b.postback({ user: 'P-out', at: at(0), payload: 'BUY' });
     const stranded = executionId(ws, 'wf_buy', buy.id);
@@ -417,7 +543,11 @@ describe('triggers: replay of an event whose run was never published', () => {
 
   it('decides a replay as any event when its original has nothing stranded: workflows may run again', async () => {
     const ws = uniqueName('ws');
-    await putWorkflow(ws, 'wf_buy', { name: 'buy', status: 'active', triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }] });
+    await putWorkflow(ws, 'wf_buy', {
+      name: 'buy',
+      status: 'active',
+      triggers: [{ id: 'p', kind: 'postback', payload: { match: 'equals', value: 'BUY' } }],
+    });
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ms', platform: 'messenger' });
     const buy = b.postback({ user: 'P-again', at: at(0), payload: 'BUY' });
     expect(await triggers.deliver(buy)).toBe(204);
@@ -431,12 +561,30 @@ describe('triggers: replay of an event whose run was never published', () => {
     const ws = uniqueName('ws');
     const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_tg', platform: 'telegram' });
     const waiting = executionId(ws, 'wf_survey', 'evt_earlier');
-    await workspace(ws).collection('executions').doc(waiting).set({
-      execution_id: waiting, workflow_id: 'wf_survey', workspace_id: ws, status: 'waiting', trigger_id: 't', trigger_event_id: 'evt_earlier',
-      trigger_event_type: 'messaging.message.received', contact_id: b.contactId('U8'), conversation_id: b.conversationId('U8'), start_published: true,
-      waiting_for: { kind: 'reply', contact_id: b.contactId('U8'), conversation_id: b.conversationId('U8'), step_id: 'ask_rating', intercept: true },
-      created_at: at(0), updated_at: at(0),
-    } satisfies ExecutionDoc);
+    await workspace(ws)
+      .collection('executions')
+      .doc(waiting)
+      .set({
+        execution_id: waiting,
+        workflow_id: 'wf_survey',
+        workspace_id: ws,
+        status: 'waiting',
+        trigger_id: 't',
+        trigger_event_id: 'evt_earlier',
+        trigger_event_type: 'messaging.message.received',
+        contact_id: b.contactId('U8'),
+        conversation_id: b.conversationId('U8'),
+        start_published: true,
+        waiting_for: {
+          kind: 'reply',
+          contact_id: b.contactId('U8'),
+          conversation_id: b.conversationId('U8'),
+          step_id: 'ask_rating',
+          intercept: true,
+        },
+        created_at: at(0),
+        updated_at: at(0),
+      } satisfies ExecutionDoc);
     const reply = b.message({ user: 'U8', at: at(10), text: '5' });
     await strand(reply);
     const claimed = { status: 'resuming', resumed_by_event_id: reply.id, resume_id: resumeId(ws, waiting, reply.id) };
@@ -475,13 +623,15 @@ describe('triggers: workflow documents', () => {
 
     const version = entry.service.cache().version(ws);
     await putWorkflow(ws, 'wf_ok', { ...keyword('promo'), status: 'paused' });
-    await until('the workflow listener to see the change', () => entry.service.cache().version(ws) > version, { timeoutMs: 10_000, intervalMs: 25 });
+    await until('the workflow listener to see the change', () => entry.service.cache().version(ws) > version, {
+      timeoutMs: 10_000,
+      intervalMs: 25,
+    });
     await triggers.deliver(b.message({ user: 'u', at: at(1), text: 'promo again' }));
     expect(await executions(ws)).toHaveLength(1);
     await drain(ws);
   });
 });
-
 
 describe('triggers: retention', () => {
   it('keeps trigger runs for EVENT_LOG_RETENTION_DAYS, as long as the log entry of their event', async () => {

@@ -58,24 +58,38 @@ function threadOf(ctx: MapContext, event: Json, base: string, detail: Record<str
 function lineMessage(ctx: MapContext, msg: Json, base: string): Message {
   const id = reqId(msg, 'id', base);
   const type = optText(msg, 'type') ?? '(none)';
-  const url = msg.contentProvider && optText(msg, 'contentProvider.type') === 'external' ? optText(msg, 'contentProvider.originalContentUrl') : undefined;
+  const url =
+    msg.contentProvider && optText(msg, 'contentProvider.type') === 'external'
+      ? optText(msg, 'contentProvider.originalContentUrl')
+      : undefined;
   let content: Pick<Message, 'type' | 'text' | 'attachments'>;
   if (type === 'text') {
     content = { type: 'text', text: optText(msg, 'text') ?? '', attachments: [] };
   } else if (MEDIA[type]) {
     content = {
       type: MEDIA[type],
-      attachments: [compact({
-        type: MEDIA[type], platform_media_id: id, url,
-        name: optText(msg, 'fileName'), size: count(msg.fileSize), duration_ms: count(msg.duration),
-      })],
+      attachments: [
+        compact({
+          type: MEDIA[type],
+          platform_media_id: id,
+          url,
+          name: optText(msg, 'fileName'),
+          size: count(msg.fileSize),
+          duration_ms: count(msg.duration),
+        }),
+      ],
     };
   } else if (type === 'location') {
     const latitude = num(msg.latitude);
     const longitude = num(msg.longitude);
     if (latitude === undefined) throw missing(base, 'latitude');
     if (longitude === undefined) throw missing(base, 'longitude');
-    content = { type: 'location', attachments: [{ type: 'location', location: compact({ latitude, longitude, name: optText(msg, 'title'), address: optText(msg, 'address') }) }] };
+    content = {
+      type: 'location',
+      attachments: [
+        { type: 'location', location: compact({ latitude, longitude, name: optText(msg, 'title'), address: optText(msg, 'address') }) },
+      ],
+    };
   } else if (type === 'sticker') {
     content = {
       type: 'sticker',
@@ -130,7 +144,10 @@ export function mapLineEvent(event: Json, base: string, ctx: MapContext): Draft[
   const timestamp = eventTime(event, 'timestamp', base, 'ms', [ctx.receivedAt]);
   const detail: Detail = compact({
     mode: optText(event, 'mode'),
-    is_redelivery: isObj(event.deliveryContext) && typeof event.deliveryContext.isRedelivery === 'boolean' ? event.deliveryContext.isRedelivery : undefined,
+    is_redelivery:
+      isObj(event.deliveryContext) && typeof event.deliveryContext.isRedelivery === 'boolean'
+        ? event.deliveryContext.isRedelivery
+        : undefined,
     reply_token: optText(event, 'replyToken'),
   });
   const map = EVENTS.get(type);
@@ -146,28 +163,58 @@ function mapMessage(event: Json, type: string, base: string, ctx: MapContext, ti
   if (quoteToken) detail.quote_token = quoteToken;
   const thread = threadOf(ctx, event, base, detail);
   const rawId = eventIdOf(event, type, message.platform_message_id);
-  return [type === 'message'
-    ? merge(common(timestamp, type, detail, [message.platform_message_id]), { type: 'messaging.message.received', rawId, data: merge(thread, { message }) })
-    : merge(common(timestamp, type, detail, [message.platform_message_id]), { type: 'messaging.message.edited', rawId, data: merge(thread, { message }) })];
+  return [
+    type === 'message'
+      ? merge(common(timestamp, type, detail, [message.platform_message_id]), {
+          type: 'messaging.message.received',
+          rawId,
+          data: merge(thread, { message }),
+        })
+      : merge(common(timestamp, type, detail, [message.platform_message_id]), {
+          type: 'messaging.message.edited',
+          rawId,
+          data: merge(thread, { message }),
+        }),
+  ];
 }
 
 function mapFollow(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const thread = threadOf(ctx, event, base, detail);
   if (isObj(event.follow) && typeof event.follow.isUnblocked === 'boolean') detail.is_unblocked = event.follow.isUnblocked;
-  return [merge(common(timestamp, type, detail, []), { type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow', rawId: eventIdOf(event, type, undefined), data: thread })];
+  return [
+    merge(common(timestamp, type, detail, []), {
+      type: type === 'follow' ? 'messaging.follow' : 'messaging.unfollow',
+      rawId: eventIdOf(event, type, undefined),
+      data: thread,
+    }),
+  ];
 }
 
 function mapPostback(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const payload = optText(event, 'postback.data');
   if (payload === undefined) throw missing(base, 'postback.data');
   const thread = threadOf(ctx, event, base, detail);
-  return [merge(common(timestamp, type, detail, [payload]), {
-    type: 'messaging.postback' as const, rawId: eventIdOf(event, type, undefined),
-    data: merge(thread, { postback: compact({ payload, source: 'button' as const, params: stringMap(isObj(event.postback) ? event.postback.params : undefined) }) }),
-  })];
+  return [
+    merge(common(timestamp, type, detail, [payload]), {
+      type: 'messaging.postback' as const,
+      rawId: eventIdOf(event, type, undefined),
+      data: merge(thread, {
+        postback: compact({
+          payload,
+          source: 'button' as const,
+          params: stringMap(isObj(event.postback) ? event.postback.params : undefined),
+        }),
+      }),
+    }),
+  ];
 }
 
-const MEMBERSHIP_TYPES = { join: 'messaging.bot.joined', leave: 'messaging.bot.left', memberJoined: 'messaging.member.joined', memberLeft: 'messaging.member.left' } as const;
+const MEMBERSHIP_TYPES = {
+  join: 'messaging.bot.joined',
+  leave: 'messaging.bot.left',
+  memberJoined: 'messaging.member.joined',
+  memberLeft: 'messaging.member.left',
+} as const;
 
 /** The bot (`join`, `leave`) or members (`memberJoined`, `memberLeft`) entering or leaving a group or room. */
 function mapMembers(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
@@ -179,23 +226,42 @@ function mapMembers(event: Json, type: string, base: string, ctx: MapContext, ti
     members: type === 'memberJoined' ? members(at2(event, 'joined')) : type === 'memberLeft' ? members(at2(event, 'left')) : [],
   };
   const eventType = MEMBERSHIP_TYPES[type as keyof typeof MEMBERSHIP_TYPES];
-  return [merge(common(timestamp, type, detail, data.members.map((m) => m.platform_user_id)), { type: eventType, rawId: eventIdOf(event, type, undefined), data })];
+  return [
+    merge(
+      common(
+        timestamp,
+        type,
+        detail,
+        data.members.map((m) => m.platform_user_id),
+      ),
+      { type: eventType, rawId: eventIdOf(event, type, undefined), data },
+    ),
+  ];
 }
 
 function mapBeacon(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const hwid = reqId(event, 'beacon.hwid', base);
   const thread = threadOf(ctx, event, base, detail);
   const beaconType = optText(event, 'beacon.type') ?? 'unknown';
-  return [merge(common(timestamp, type, detail, [hwid, beaconType]), {
-    type: 'messaging.beacon.detected' as const, rawId: eventIdOf(event, type, undefined),
-    data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
-  })];
+  return [
+    merge(common(timestamp, type, detail, [hwid, beaconType]), {
+      type: 'messaging.beacon.detected' as const,
+      rawId: eventIdOf(event, type, undefined),
+      data: merge(thread, { beacon: compact({ hwid, type: beaconType, device_message: optText(event, 'beacon.dm') }) }),
+    }),
+  ];
 }
 
 function mapUnsend(event: Json, type: string, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const messageId = reqId(event, 'unsend.messageId', base);
   const thread = threadOf(ctx, event, base, detail);
-  return [merge(common(timestamp, type, detail, [messageId]), { type: 'messaging.message.deleted', rawId: eventIdOf(event, type, messageId), data: merge(thread, { message: messageRef(ctx, messageId) }) })];
+  return [
+    merge(common(timestamp, type, detail, [messageId]), {
+      type: 'messaging.message.deleted',
+      rawId: eventIdOf(event, type, messageId),
+      data: merge(thread, { message: messageRef(ctx, messageId) }),
+    }),
+  ];
 }
 
 function at2(event: Json, key: string): unknown {

@@ -28,9 +28,21 @@ const ATTACHMENT_KIND: Record<string, Attachment['type']> = {
 
 /** What a message mainly is, from its first attachment. */
 const MESSAGE_TYPE: Record<Attachment['type'], Message['type']> = {
-  image: 'image', video: 'video', audio: 'audio', file: 'file', sticker: 'sticker', location: 'location',
-  contact: 'contacts', share: 'share', reel: 'reel', story_mention: 'story_mention', like: 'like', dice: 'dice',
-  template: 'template', fallback: 'share', other: 'other',
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
+  file: 'file',
+  sticker: 'sticker',
+  location: 'location',
+  contact: 'contacts',
+  share: 'share',
+  reel: 'reel',
+  story_mention: 'story_mention',
+  like: 'like',
+  dice: 'dice',
+  template: 'template',
+  fallback: 'share',
+  other: 'other',
 };
 
 export function metaAttachment(raw: unknown): Attachment {
@@ -39,7 +51,7 @@ export function metaAttachment(raw: unknown): Attachment {
   const kind = typeof a.type === 'string' ? a.type : '';
   // Messenger sends stickers (and the thumbs-up "like") as images carrying a sticker_id.
   const stickerId = optId(payload, 'sticker_id');
-  const type = stickerId && kind === 'image' ? 'sticker' : ATTACHMENT_KIND[kind] ?? 'other';
+  const type = stickerId && kind === 'image' ? 'sticker' : (ATTACHMENT_KIND[kind] ?? 'other');
   const coords = isObj(payload.coordinates) ? payload.coordinates : undefined;
   const lat = num(coords?.lat);
   const long = num(coords?.long);
@@ -48,7 +60,8 @@ export function metaAttachment(raw: unknown): Attachment {
     url: optText(payload, 'url'),
     name: stickerId ?? optText(payload, 'title') ?? optText(a, 'title'),
     platform_media_id: optId(payload, 'reel_video_id') ?? optId(payload, 'id'),
-    location: lat !== undefined && long !== undefined ? compact({ latitude: lat, longitude: long, name: optText(payload, 'title') }) : undefined,
+    location:
+      lat !== undefined && long !== undefined ? compact({ latitude: lat, longitude: long, name: optText(payload, 'title') }) : undefined,
   });
 }
 

@@ -25,7 +25,10 @@ import { mapMessaging } from './normalize-messaging';
 function rejectOwnComment(kind: string, authorId: string, entry: Json): void {
   const accountId = optId(entry, 'id');
   if (accountId !== undefined && authorId === accountId) {
-    throw new ItemProblem('unsupported', `${kind} written by the account itself (from.id ${authorId} is the entry's account): not a contact's comment, so no messaging.comment.created`);
+    throw new ItemProblem(
+      'unsupported',
+      `${kind} written by the account itself (from.id ${authorId} is the entry's account): not a contact's comment, so no messaging.comment.created`,
+    );
   }
 }
 
@@ -59,17 +62,26 @@ function mapInstagramComment(value: Json, vbase: string, ctx: MapContext, entry:
   rejectOwnComment('changes.comments', userId, entry);
   const mediaId = reqId(value, 'media.id', vbase);
   const parentId = optId(value, 'parent_id');
-  return [{
-    type: 'messaging.comment.created',
-    timestamp: eventTime(value, 'timestamp', vbase, 'auto', fallbackTimes),
-    rawId: commentId, kind: 'changes.comments',
-    detail: compact({ media_product_type: optText(value, 'media.media_product_type') }),
-    data: {
-      contact_id: ctx.contactId(userId),
-      contact: compact({ platform_user_id: userId, username: optText(value, 'from.username') }),
-      comment: compact({ id: commentId, text: optText(value, 'text'), post_id: mediaId, parent_id: parentId, media_type: optText(value, 'media.media_product_type') }),
+  return [
+    {
+      type: 'messaging.comment.created',
+      timestamp: eventTime(value, 'timestamp', vbase, 'auto', fallbackTimes),
+      rawId: commentId,
+      kind: 'changes.comments',
+      detail: compact({ media_product_type: optText(value, 'media.media_product_type') }),
+      data: {
+        contact_id: ctx.contactId(userId),
+        contact: compact({ platform_user_id: userId, username: optText(value, 'from.username') }),
+        comment: compact({
+          id: commentId,
+          text: optText(value, 'text'),
+          post_id: mediaId,
+          parent_id: parentId,
+          media_type: optText(value, 'media.media_product_type'),
+        }),
+      },
     },
-  }];
+  ];
 }
 
 /** Page `feed`: only a comment being added (item=comment, verb=add) is mapped. */
@@ -82,15 +94,23 @@ function mapFeed(value: Json, vbase: string, ctx: MapContext, entry: Json, fallb
   rejectOwnComment('changes.feed.comment.add', userId, entry);
   const postId = reqId(value, 'post_id', vbase);
   const parentId = optId(value, 'parent_id');
-  return [{
-    type: 'messaging.comment.created',
-    timestamp: eventTime(value, 'created_time', vbase, 's', fallbackTimes),
-    rawId: commentId, kind: 'changes.feed.comment.add',
-    data: {
-      contact_id: ctx.contactId(userId),
-      contact: compact({ platform_user_id: userId, display_name: optText(value, 'from.name') }),
-      // A top-level comment names the post as its parent: only a reply has a parent comment.
-      comment: compact({ id: commentId, text: optText(value, 'message'), post_id: postId, parent_id: parentId && parentId !== postId ? parentId : undefined }),
+  return [
+    {
+      type: 'messaging.comment.created',
+      timestamp: eventTime(value, 'created_time', vbase, 's', fallbackTimes),
+      rawId: commentId,
+      kind: 'changes.feed.comment.add',
+      data: {
+        contact_id: ctx.contactId(userId),
+        contact: compact({ platform_user_id: userId, display_name: optText(value, 'from.name') }),
+        // A top-level comment names the post as its parent: only a reply has a parent comment.
+        comment: compact({
+          id: commentId,
+          text: optText(value, 'message'),
+          post_id: postId,
+          parent_id: parentId && parentId !== postId ? parentId : undefined,
+        }),
+      },
     },
-  }];
+  ];
 }

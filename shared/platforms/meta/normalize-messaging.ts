@@ -76,12 +76,30 @@ function mapMessage(msg: Json, ev: Json, base: string, ctx: MapContext, timestam
   if (msg.is_echo === true) {
     const m = metaMessage(ctx, msg, mbase, 'outbound');
     if (msg.app_id !== undefined) detail.app_id = msg.app_id;
-    return [{ type: 'messaging.message.sent', timestamp, rawId: m.platform_message_id, kind: 'messaging.message.echo', detail, data: merge(userThread(ctx, ev, base, 'recipient'), { message: m }) }];
+    return [
+      {
+        type: 'messaging.message.sent',
+        timestamp,
+        rawId: m.platform_message_id,
+        kind: 'messaging.message.echo',
+        detail,
+        data: merge(userThread(ctx, ev, base, 'recipient'), { message: m }),
+      },
+    ];
   }
   const thread = userThread(ctx, ev, base, 'sender');
   if (msg.is_deleted === true) {
     const mid = reqId(msg, 'mid', mbase);
-    return [{ type: 'messaging.message.deleted', timestamp, rawId: mid, kind: 'messaging.message.deleted', detail, data: merge(thread, { message: messageRef(ctx, mid) }) }];
+    return [
+      {
+        type: 'messaging.message.deleted',
+        timestamp,
+        rawId: mid,
+        kind: 'messaging.message.deleted',
+        detail,
+        data: merge(thread, { message: messageRef(ctx, mid) }),
+      },
+    ];
   }
   const m = metaMessage(ctx, msg, mbase, 'inbound');
   const rawId = m.platform_message_id;
@@ -89,18 +107,35 @@ function mapMessage(msg: Json, ev: Json, base: string, ctx: MapContext, timestam
   const quickReply = optText(msg, 'quick_reply.payload');
   if (quickReply !== undefined) {
     // A quick-reply tap is a button press: one postback, like a WhatsApp button reply (never also a received message).
-    return [{
-      type: 'messaging.postback', timestamp, rawId, kind: 'messaging.message.quick_reply', detail,
-      data: merge(thread, { postback: compact({ payload: quickReply, title: m.text, source: 'quick_reply' as const, message: messageRef(ctx, rawId) }) }),
-    }];
+    return [
+      {
+        type: 'messaging.postback',
+        timestamp,
+        rawId,
+        kind: 'messaging.message.quick_reply',
+        detail,
+        data: merge(thread, {
+          postback: compact({ payload: quickReply, title: m.text, source: 'quick_reply' as const, message: messageRef(ctx, rawId) }),
+        }),
+      },
+    ];
   }
   const story = isObj(msg.reply_to) && isObj(msg.reply_to.story) ? msg.reply_to.story : undefined;
   if (story) {
     const storyId = reqId(story, 'id', `${mbase}.reply_to.story`);
-    return [{
-      type: 'messaging.story_reply.received', timestamp, rawId, kind: 'messaging.message.story_reply', detail,
-      data: merge(thread, { message: compact(merge(m, { reply_to: undefined })), story: compact({ id: storyId, url: optText(story, 'url') }) }),
-    }];
+    return [
+      {
+        type: 'messaging.story_reply.received',
+        timestamp,
+        rawId,
+        kind: 'messaging.message.story_reply',
+        detail,
+        data: merge(thread, {
+          message: compact(merge(m, { reply_to: undefined })),
+          story: compact({ id: storyId, url: optText(story, 'url') }),
+        }),
+      },
+    ];
   }
   return [{ type: 'messaging.message.received', timestamp, rawId, kind: 'messaging.message', detail, data: merge(thread, { message: m }) }];
 }
@@ -109,11 +144,26 @@ function mapMessageEdit(edit: Json, ev: Json, base: string, ctx: MapContext, tim
   const mid = reqId(edit, 'mid', `${base}.message_edit`);
   const text = optText(edit, 'text');
   if (edit.num_edit !== undefined) detail.num_edit = edit.num_edit;
-  return [{
-    type: 'messaging.message.edited', timestamp, rawId: mid, kind: 'messaging.message_edit', detail,
-    discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
-    data: merge(userThread(ctx, ev, base, 'sender'), { message: compact({ id: ctx.messageId(mid), platform_message_id: mid, direction: 'inbound' as const, type: 'text' as const, text, attachments: [] }) }),
-  }];
+  return [
+    {
+      type: 'messaging.message.edited',
+      timestamp,
+      rawId: mid,
+      kind: 'messaging.message_edit',
+      detail,
+      discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
+      data: merge(userThread(ctx, ev, base, 'sender'), {
+        message: compact({
+          id: ctx.messageId(mid),
+          platform_message_id: mid,
+          direction: 'inbound' as const,
+          type: 'text' as const,
+          text,
+          attachments: [],
+        }),
+      }),
+    },
+  ];
 }
 
 function mapDelivery(_value: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
@@ -131,15 +181,19 @@ function mapReceipt(kind: 'delivery' | 'read', ev: Json, base: string, ctx: MapC
   const watermark = epochToIso(receipt.watermark, 'auto');
   if (mids.length === 0 && !watermark) throw missing(`${base}.${kind}`, 'mids');
   const thread = userThread(ctx, ev, base, 'sender');
-  return [{
-    type: kind === 'delivery' ? 'messaging.message.delivered' : 'messaging.message.read',
-    timestamp, kind: `messaging.${kind}`, detail,
-    // A mid names one message of one thread; a watermark alone is only a time, which
-    // every user of the page can share: the reader is part of its identity.
-    rawId: mids[0] ?? `watermark:${thread.contact.platform_user_id}:${String(receipt.watermark)}`,
-    discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
-    data: compact(merge(thread, { messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark })),
-  }];
+  return [
+    {
+      type: kind === 'delivery' ? 'messaging.message.delivered' : 'messaging.message.read',
+      timestamp,
+      kind: `messaging.${kind}`,
+      detail,
+      // A mid names one message of one thread; a watermark alone is only a time, which
+      // every user of the page can share: the reader is part of its identity.
+      rawId: mids[0] ?? `watermark:${thread.contact.platform_user_id}:${String(receipt.watermark)}`,
+      discriminator: [String(receipt.watermark ?? ''), ...mids.slice(1)],
+      data: compact(merge(thread, { messages: [...new Set(mids)].map((mid) => messageRef(ctx, mid)), watermark })),
+    },
+  ];
 }
 
 function mapReaction(r: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
@@ -149,12 +203,23 @@ function mapReaction(r: Json, ev: Json, base: string, ctx: MapContext, timestamp
   if (action !== 'react' && action !== 'unreact') throw malformed(rbase, 'action', '"react" or "unreact"');
   const emoji = optText(r, 'emoji');
   if (r.reaction !== undefined) detail.reaction = r.reaction;
-  return [{
-    type: action === 'unreact' ? 'messaging.reaction.removed' : 'messaging.reaction.added',
-    timestamp, rawId: mid, kind: 'messaging.reaction', detail,
-    discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
-    data: merge(userThread(ctx, ev, base, 'sender'), { reaction: compact({ emoji: emoji || undefined, kind: emoji || action === 'unreact' ? 'emoji' as const : 'other' as const, target: messageRef(ctx, mid) }) }),
-  }];
+  return [
+    {
+      type: action === 'unreact' ? 'messaging.reaction.removed' : 'messaging.reaction.added',
+      timestamp,
+      rawId: mid,
+      kind: 'messaging.reaction',
+      detail,
+      discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
+      data: merge(userThread(ctx, ev, base, 'sender'), {
+        reaction: compact({
+          emoji: emoji || undefined,
+          kind: emoji || action === 'unreact' ? ('emoji' as const) : ('other' as const),
+          target: messageRef(ctx, mid),
+        }),
+      }),
+    },
+  ];
 }
 
 function mapPostback(p: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
@@ -164,36 +229,67 @@ function mapPostback(p: Json, ev: Json, base: string, ctx: MapContext, timestamp
   const mid = optId(p, 'mid');
   if (isObj(p.referral)) detail.referral = p.referral;
   const thread = userThread(ctx, ev, base, 'sender');
-  return [{
-    type: 'messaging.postback', timestamp, kind: 'messaging.postback', detail,
-    rawId: mid ?? `postback:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
-    discriminator: mid ? [] : [payload],
-    data: merge(thread, { postback: compact({ payload, title: optText(p, 'title'), source: 'button' as const, message: mid ? messageRef(ctx, mid) : undefined }) }),
-  }];
+  return [
+    {
+      type: 'messaging.postback',
+      timestamp,
+      kind: 'messaging.postback',
+      detail,
+      rawId: mid ?? `postback:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: mid ? [] : [payload],
+      data: merge(thread, {
+        postback: compact({
+          payload,
+          title: optText(p, 'title'),
+          source: 'button' as const,
+          message: mid ? messageRef(ctx, mid) : undefined,
+        }),
+      }),
+    },
+  ];
 }
 
 function mapReferral(r: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const thread = userThread(ctx, ev, base, 'sender');
-  return [{
-    type: 'messaging.referral.received', timestamp, kind: 'messaging.referral', detail,
-    rawId: `referral:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
-    discriminator: [optId(r, 'ref') ?? '', optId(r, 'ad_id') ?? ''],
-    data: merge(thread, {
-      referral: compact({
-        source: optText(r, 'source') ?? 'UNKNOWN', ref: optId(r, 'ref'), ad_id: optId(r, 'ad_id'),
-        url: optText(r, 'referer_uri') ?? optText(r, 'ads_context_data.photo_url'), headline: optText(r, 'ads_context_data.ad_title'),
+  return [
+    {
+      type: 'messaging.referral.received',
+      timestamp,
+      kind: 'messaging.referral',
+      detail,
+      rawId: `referral:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: [optId(r, 'ref') ?? '', optId(r, 'ad_id') ?? ''],
+      data: merge(thread, {
+        referral: compact({
+          source: optText(r, 'source') ?? 'UNKNOWN',
+          ref: optId(r, 'ref'),
+          ad_id: optId(r, 'ad_id'),
+          url: optText(r, 'referer_uri') ?? optText(r, 'ads_context_data.photo_url'),
+          headline: optText(r, 'ads_context_data.ad_title'),
+        }),
       }),
-    }),
-  }];
+    },
+  ];
 }
 
 function mapOptin(o: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
   const thread = ev.sender ? userThread(ctx, ev, base, 'sender') : undefined;
   if (!thread) throw missing(base, 'sender.id');
-  return [{
-    type: 'messaging.optin.received', timestamp, kind: 'messaging.optin', detail,
-    rawId: `optin:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
-    discriminator: [optText(o, 'type') ?? '', optText(o, 'ref') ?? ''],
-    data: merge(thread, { optin: compact({ type: optText(o, 'type'), ref: optText(o, 'ref') ?? optText(o, 'payload'), token: optText(o, 'notification_messages_token') }) }),
-  }];
+  return [
+    {
+      type: 'messaging.optin.received',
+      timestamp,
+      kind: 'messaging.optin',
+      detail,
+      rawId: `optin:${thread.contact.platform_user_id}:${String(ev.timestamp ?? timestamp)}`,
+      discriminator: [optText(o, 'type') ?? '', optText(o, 'ref') ?? ''],
+      data: merge(thread, {
+        optin: compact({
+          type: optText(o, 'type'),
+          ref: optText(o, 'ref') ?? optText(o, 'payload'),
+          token: optText(o, 'notification_messages_token'),
+        }),
+      }),
+    },
+  ];
 }

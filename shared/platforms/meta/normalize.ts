@@ -71,7 +71,12 @@ export function metaNormalizer(platform: Extract<Platform, 'instagram' | 'messen
           });
         }
         if (!any) {
-          result.problems.push({ reason: 'unsupported', path: ebase, detail: `${ebase} has none of messaging[], standby[], changes[]`, raw: entry });
+          result.problems.push({
+            reason: 'unsupported',
+            path: ebase,
+            detail: `${ebase} has none of messaging[], standby[], changes[]`,
+            raw: entry,
+          });
         }
       });
       return result;
@@ -79,7 +84,9 @@ export function metaNormalizer(platform: Extract<Platform, 'instagram' | 'messen
     map(item, ctx) {
       const { entry, list } = item.context as MetaItemContext;
       const raw = item.raw as Json;
-      return list === 'changes' ? mapChange(raw, item.path, ctx, entry) : mapMessaging(raw, item.path, ctx, { entry, standby: list === 'standby' });
+      return list === 'changes'
+        ? mapChange(raw, item.path, ctx, entry)
+        : mapMessaging(raw, item.path, ctx, { entry, standby: list === 'standby' });
     },
   };
 }

@@ -8,7 +8,12 @@ import { malformed, missing } from '../../platform-kit/problems';
 import { inThread, type InThread } from '../../platform-kit/thread';
 import type { MapContext } from '../../platform-kit/types';
 
-const CHAT_KIND: Record<string, ChannelConversation['kind']> = { private: 'direct', group: 'group', supergroup: 'group', channel: 'channel' };
+const CHAT_KIND: Record<string, ChannelConversation['kind']> = {
+  private: 'direct',
+  group: 'group',
+  supergroup: 'group',
+  channel: 'channel',
+};
 
 export function tgUser(raw: unknown, base: string): ChannelContact {
   const id = reqId(raw, 'id', base);
@@ -30,14 +35,14 @@ export function tgChatAsContact(raw: unknown, base: string): ChannelContact {
   return compact({ platform_user_id: reqId(raw, 'id', base), display_name: optText(raw, 'title'), username: optText(raw, 'username') });
 }
 
-
 export function tgConversation(chat: unknown, base: string): ChannelConversation {
   const id = reqId(chat, 'id', base);
   const type = optText(chat, 'type');
   if (type === undefined) throw missing(base, 'type');
   const kind = CHAT_KIND[type];
   if (!kind) throw malformed(base, 'type', 'private, group, supergroup or channel');
-  const title = optText(chat, 'title') ?? ([optText(chat, 'first_name'), optText(chat, 'last_name')].filter(Boolean).join(' ') || undefined);
+  const title =
+    optText(chat, 'title') ?? ([optText(chat, 'first_name'), optText(chat, 'last_name')].filter(Boolean).join(' ') || undefined);
   return compact({ platform_conversation_id: id, kind, title });
 }
 
@@ -58,7 +63,22 @@ export function tgThread(ctx: MapContext, msg: Json, base: string): InThread {
 }
 
 /** Content keys in the order that decides the type (an animation also carries `document`). */
-const CONTENT = ['text', 'photo', 'animation', 'video', 'video_note', 'voice', 'audio', 'document', 'sticker', 'venue', 'location', 'contact', 'dice', 'poll'] as const;
+const CONTENT = [
+  'text',
+  'photo',
+  'animation',
+  'video',
+  'video_note',
+  'voice',
+  'audio',
+  'document',
+  'sticker',
+  'venue',
+  'location',
+  'contact',
+  'dice',
+  'poll',
+] as const;
 export type TgContentKey = (typeof CONTENT)[number];
 
 export function tgContentKey(msg: Json): TgContentKey | undefined {
@@ -95,7 +115,10 @@ function content(key: TgContentKey, msg: Json): Pick<Message, 'type' | 'attachme
     case 'document':
       return { type: 'file', attachments: [file('file', v)] };
     case 'sticker':
-      return { type: 'sticker', attachments: [compact(merge(file('sticker', v), { name: optText(v, 'set_name'), value: optText(v, 'emoji') }))] };
+      return {
+        type: 'sticker',
+        attachments: [compact(merge(file('sticker', v), { name: optText(v, 'set_name'), value: optText(v, 'emoji') }))],
+      };
     case 'venue':
     case 'location': {
       const loc = key === 'venue' ? (v as Json | undefined)?.location : v;
@@ -103,25 +126,33 @@ function content(key: TgContentKey, msg: Json): Pick<Message, 'type' | 'attachme
       const longitude = num((loc as Json | undefined)?.longitude);
       return {
         type: 'location',
-        attachments: [compact({
-          type: 'location' as const,
-          location: latitude !== undefined && longitude !== undefined
-            ? compact({ latitude, longitude, name: optText(v, 'title'), address: optText(v, 'address') })
-            : undefined,
-        })],
+        attachments: [
+          compact({
+            type: 'location' as const,
+            location:
+              latitude !== undefined && longitude !== undefined
+                ? compact({ latitude, longitude, name: optText(v, 'title'), address: optText(v, 'address') })
+                : undefined,
+          }),
+        ],
       };
     }
     case 'contact':
       return {
         type: 'contacts',
-        attachments: [compact({
-          type: 'contact' as const,
-          name: [optText(v, 'first_name'), optText(v, 'last_name')].filter(Boolean).join(' ') || undefined,
-          value: optText(v, 'phone_number'),
-        })],
+        attachments: [
+          compact({
+            type: 'contact' as const,
+            name: [optText(v, 'first_name'), optText(v, 'last_name')].filter(Boolean).join(' ') || undefined,
+            value: optText(v, 'phone_number'),
+          }),
+        ],
       };
     case 'dice':
-      return { type: 'dice', attachments: [compact({ type: 'dice' as const, name: optText(v, 'emoji'), value: num((v as Json | undefined)?.value) })] };
+      return {
+        type: 'dice',
+        attachments: [compact({ type: 'dice' as const, name: optText(v, 'emoji'), value: num((v as Json | undefined)?.value) })],
+      };
     case 'poll':
       return { type: 'poll', attachments: [] };
   }
@@ -139,6 +170,11 @@ export function tgMessage(ctx: MapContext, msg: Json, base: string, key: TgConte
     direction,
     ...content(key, msg),
     text,
-    reply_to: replyId ? { id: ctx.messageId(tgMessageId(optId(reply, 'chat.id') ?? chatId, replyId)), platform_message_id: tgMessageId(optId(reply, 'chat.id') ?? chatId, replyId) } : undefined,
+    reply_to: replyId
+      ? {
+          id: ctx.messageId(tgMessageId(optId(reply, 'chat.id') ?? chatId, replyId)),
+          platform_message_id: tgMessageId(optId(reply, 'chat.id') ?? chatId, replyId),
+        }
+      : undefined,
   });
 }

@@ -20,7 +20,16 @@ import { ItemProblem, missing, unsupported } from '../../platform-kit/problems';
 import { directThread, inThread, messageRef } from '../../platform-kit/thread';
 import { eventTime } from '../../platform-kit/time';
 import type { Draft, MapContext, NormalizerAdapter, SplitResult } from '../../platform-kit/types';
-import { tgChatAsContact, tgContentKey, tgConversation, tgMessage, tgMessageId, tgThread, tgUser, type TgContentKey } from './normalize-message';
+import {
+  tgChatAsContact,
+  tgContentKey,
+  tgConversation,
+  tgMessage,
+  tgMessageId,
+  tgThread,
+  tgUser,
+  type TgContentKey,
+} from './normalize-message';
 
 const IN = new Set(['member', 'administrator', 'creator', 'restricted']);
 const OUT = new Set(['left', 'kicked']);
@@ -42,43 +51,87 @@ function reactionKey(r: unknown): string {
 function mapMessageUpdate(msg: Json, key: string, ctx: MapContext, rawId: string): Draft[] {
   const base = key;
   const edited = key.startsWith('edited_');
-  const timestamp = eventTime(msg, edited ? 'edit_date' : 'date', base, 's', edited ? [eventTimeOrUndefined(msg), ctx.receivedAt] : [ctx.receivedAt]);
+  const timestamp = eventTime(
+    msg,
+    edited ? 'edit_date' : 'date',
+    base,
+    's',
+    edited ? [eventTimeOrUndefined(msg), ctx.receivedAt] : [ctx.receivedAt],
+  );
   const detail: Record<string, unknown> = {};
   if (key.includes('business')) detail.business_connection_id = msg.business_connection_id;
   if (msg.message_thread_id !== undefined) detail.message_thread_id = msg.message_thread_id;
   if (Array.isArray(msg.entities)) detail.entities = msg.entities;
 
-  if (!edited && (Array.isArray(msg.new_chat_members) || isObj(msg.left_chat_member))) return mapMembershipMessage(msg, key, ctx, rawId, timestamp, detail);
+  if (!edited && (Array.isArray(msg.new_chat_members) || isObj(msg.left_chat_member)))
+    return mapMembershipMessage(msg, key, ctx, rawId, timestamp, detail);
   const content = tgContentKey(msg);
   if (!content) {
-    const service = Object.keys(msg).find((k) => !['message_id', 'from', 'sender_chat', 'chat', 'date', 'message_thread_id', 'is_topic_message'].includes(k));
+    const service = Object.keys(msg).find(
+      (k) => !['message_id', 'from', 'sender_chat', 'chat', 'date', 'message_thread_id', 'is_topic_message'].includes(k),
+    );
     throw unsupported(`${key}.${service ?? '(empty)'}`);
   }
   if (key.includes('business') && sentByBusiness(msg)) return mapSentByBusiness(msg, key, content, ctx, rawId, timestamp, detail);
   const thread = tgThread(ctx, msg, base);
   const message = tgMessage(ctx, msg, base, content, 'inbound');
-  return [{ type: edited ? 'messaging.message.edited' : 'messaging.message.received', timestamp, rawId, kind: `${key}.${content}`, detail, data: merge(thread, { message }) }];
+  return [
+    {
+      type: edited ? 'messaging.message.edited' : 'messaging.message.received',
+      timestamp,
+      rawId,
+      kind: `${key}.${content}`,
+      detail,
+      data: merge(thread, { message }),
+    },
+  ];
 }
 
 /** A service message about membership (new_chat_members / left_chat_member). */
-function mapMembershipMessage(msg: Json, key: string, ctx: MapContext, rawId: string, timestamp: string, detail: Record<string, unknown>): Draft[] {
+function mapMembershipMessage(
+  msg: Json,
+  key: string,
+  ctx: MapContext,
+  rawId: string,
+  timestamp: string,
+  detail: Record<string, unknown>,
+): Draft[] {
   const base = key;
   const conversation = tgConversation(msg.chat, `${base}.chat`);
   const joined = Array.isArray(msg.new_chat_members);
-  const people = joined ? arr(msg.new_chat_members).map((u, i) => tgUser(u, `${base}.new_chat_members[${i}]`)) : [tgUser(msg.left_chat_member, `${base}.left_chat_member`)];
-  return [{
-    type: joined ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind: `${key}.${joined ? 'new_chat_members' : 'left_chat_member'}`, detail,
-    data: { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation, members: people },
-  }];
+  const people = joined
+    ? arr(msg.new_chat_members).map((u, i) => tgUser(u, `${base}.new_chat_members[${i}]`))
+    : [tgUser(msg.left_chat_member, `${base}.left_chat_member`)];
+  return [
+    {
+      type: joined ? 'messaging.member.joined' : 'messaging.member.left',
+      timestamp,
+      rawId,
+      kind: `${key}.${joined ? 'new_chat_members' : 'left_chat_member'}`,
+      detail,
+      data: { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation, members: people },
+    },
+  ];
 }
 
 /** A business message the owner (or a bot on their behalf) wrote: the customer, the private chat, is the contact. */
-function mapSentByBusiness(msg: Json, key: string, content: TgContentKey, ctx: MapContext, rawId: string, timestamp: string, detail: Record<string, unknown>): Draft[] {
+function mapSentByBusiness(
+  msg: Json,
+  key: string,
+  content: TgContentKey,
+  ctx: MapContext,
+  rawId: string,
+  timestamp: string,
+  detail: Record<string, unknown>,
+): Draft[] {
   const base = key;
   const from = optId(msg, 'from.id');
   const bot = optId(msg, 'sender_business_bot.id');
   if (key.startsWith('edited_')) {
-    throw new ItemProblem('unsupported', `${key}.${content} sent by the business (from.id ${from ?? '?'}${bot ? `, sender_business_bot ${bot}` : ''}, chat.id ${optId(msg, 'chat.id') ?? '?'}): messaging.message.edited is a contact's edit (counted as inbound activity), and there is no type for an edit of our own message`);
+    throw new ItemProblem(
+      'unsupported',
+      `${key}.${content} sent by the business (from.id ${from ?? '?'}${bot ? `, sender_business_bot ${bot}` : ''}, chat.id ${optId(msg, 'chat.id') ?? '?'}): messaging.message.edited is a contact's edit (counted as inbound activity), and there is no type for an edit of our own message`,
+    );
   }
   if (from !== undefined) detail.sender_user_id = from;
   if (bot !== undefined) detail.sender_business_bot_id = bot;
@@ -112,7 +165,11 @@ function eventTimeOrUndefined(msg: Json): string | undefined {
 function mapReaction(r: Json, base: string, ctx: MapContext, rawId: string): Draft[] {
   const conversation = tgConversation(r.chat, `${base}.chat`);
   const target = tgMessageId(conversation.platform_conversation_id, reqId(r, 'message_id', base));
-  const contact = isObj(r.user) ? tgUser(r.user, `${base}.user`) : isObj(r.actor_chat) ? tgChatAsContact(r.actor_chat, `${base}.actor_chat`) : undefined;
+  const contact = isObj(r.user)
+    ? tgUser(r.user, `${base}.user`)
+    : isObj(r.actor_chat)
+      ? tgChatAsContact(r.actor_chat, `${base}.actor_chat`)
+      : undefined;
   if (!contact) throw missing(base, 'user');
   const timestamp = eventTime(r, 'date', base, 's', [ctx.receivedAt]);
   const thread = inThread(ctx, contact, conversation);
@@ -123,14 +180,23 @@ function mapReaction(r: Json, base: string, ctx: MapContext, rawId: string): Dra
     const kind = type === 'emoji' || type === 'custom_emoji' || type === 'paid' ? type : 'other';
     return {
       type: action === 'added' ? 'messaging.reaction.added' : 'messaging.reaction.removed',
-      timestamp, rawId, kind: 'message_reaction', discriminator: [action, reactionKey(reaction)],
+      timestamp,
+      rawId,
+      kind: 'message_reaction',
+      discriminator: [action, reactionKey(reaction)],
       detail: compact({ custom_emoji_id: optId(reaction, 'custom_emoji_id') }),
-      data: merge(thread, { reaction: compact({ emoji: kind === 'emoji' ? optText(reaction, 'emoji') : undefined, kind, target: messageRef(ctx, target) }) }),
+      data: merge(thread, {
+        reaction: compact({ emoji: kind === 'emoji' ? optText(reaction, 'emoji') : undefined, kind, target: messageRef(ctx, target) }),
+      }),
     };
   };
   const drafts = [
-    ...arr(r.new_reaction).filter((x) => !oldKeys.has(reactionKey(x))).map((x) => draft('added', x)),
-    ...arr(r.old_reaction).filter((x) => !newKeys.has(reactionKey(x))).map((x) => draft('removed', x)),
+    ...arr(r.new_reaction)
+      .filter((x) => !oldKeys.has(reactionKey(x)))
+      .map((x) => draft('added', x)),
+    ...arr(r.old_reaction)
+      .filter((x) => !newKeys.has(reactionKey(x)))
+      .map((x) => draft('removed', x)),
   ];
   if (drafts.length === 0) throw unsupported('message_reaction', 'old and new reactions are the same: nothing was added or removed');
   return drafts;
@@ -145,19 +211,27 @@ function mapCallback(q: Json, base: string, ctx: MapContext, rawId: string): Dra
   const chat = msg && isObj(msg.chat) ? msg.chat : undefined;
   const thread = chat ? inThread(ctx, contact, tgConversation(chat, `${base}.message.chat`)) : directThread(ctx, contact);
   const messageId = chat && msg ? str(msg.message_id) : undefined;
-  return [{
-    type: 'messaging.postback',
-    // A callback query carries no time of its own (message.date is when the keyboard was sent).
-    timestamp: ctx.receivedAt,
-    rawId, kind: 'callback_query',
-    detail: compact({ callback_query_id: queryId, inline_message_id: optText(q, 'inline_message_id'), chat_instance: optText(q, 'chat_instance') }),
-    data: merge(thread, {
-      postback: compact({
-        payload, source: 'callback_query' as const,
-        message: messageId ? messageRef(ctx, tgMessageId(thread.conversation.platform_conversation_id, messageId)) : undefined,
+  return [
+    {
+      type: 'messaging.postback',
+      // A callback query carries no time of its own (message.date is when the keyboard was sent).
+      timestamp: ctx.receivedAt,
+      rawId,
+      kind: 'callback_query',
+      detail: compact({
+        callback_query_id: queryId,
+        inline_message_id: optText(q, 'inline_message_id'),
+        chat_instance: optText(q, 'chat_instance'),
       }),
-    }),
-  }];
+      data: merge(thread, {
+        postback: compact({
+          payload,
+          source: 'callback_query' as const,
+          message: messageId ? messageRef(ctx, tgMessageId(thread.conversation.platform_conversation_id, messageId)) : undefined,
+        }),
+      }),
+    },
+  ];
 }
 
 function mapMembership(u: Json, key: string, ctx: MapContext, rawId: string): Draft[] {
@@ -177,20 +251,37 @@ function mapMembership(u: Json, key: string, ctx: MapContext, rawId: string): Dr
   }
   const base2 = { conversation_id: ctx.conversationId(conversation.platform_conversation_id), conversation };
   if (key === 'my_chat_member') {
-    return [{ type: after ? 'messaging.bot.joined' : 'messaging.bot.left', timestamp, rawId, kind, detail, data: merge(base2, { members: [] }) }];
+    return [
+      { type: after ? 'messaging.bot.joined' : 'messaging.bot.left', timestamp, rawId, kind, detail, data: merge(base2, { members: [] }) },
+    ];
   }
   const member = tgUser(isObj(u.new_chat_member) ? u.new_chat_member.user : undefined, `${base}.new_chat_member.user`);
-  return [{ type: after ? 'messaging.member.joined' : 'messaging.member.left', timestamp, rawId, kind, detail, data: merge(base2, { members: [member] }) }];
+  return [
+    {
+      type: after ? 'messaging.member.joined' : 'messaging.member.left',
+      timestamp,
+      rawId,
+      kind,
+      detail,
+      data: merge(base2, { members: [member] }),
+    },
+  ];
 }
 
 function mapDeletedBusiness(d: Json, base: string, ctx: MapContext, rawId: string): Draft[] {
   const conversation = tgConversation(d.chat, `${base}.chat`);
-  const ids = arr(d.message_ids).map(str).filter((id): id is string => !!id);
+  const ids = arr(d.message_ids)
+    .map(str)
+    .filter((id): id is string => !!id);
   if (ids.length === 0) throw missing(base, 'message_ids');
   // The chat is private (a business chat): the other party is the contact.
   const thread = inThread(ctx, { platform_user_id: conversation.platform_conversation_id }, conversation);
   return ids.map((id) => ({
-    type: 'messaging.message.deleted' as const, timestamp: ctx.receivedAt, rawId, kind: 'deleted_business_messages', discriminator: [id],
+    type: 'messaging.message.deleted' as const,
+    timestamp: ctx.receivedAt,
+    rawId,
+    kind: 'deleted_business_messages',
+    discriminator: [id],
     detail: { business_connection_id: d.business_connection_id },
     data: merge(thread, { message: messageRef(ctx, tgMessageId(conversation.platform_conversation_id, id)) }),
   }));

@@ -29,14 +29,16 @@ export function waContent(type: string, msg: Json): { type: Message['type']; tex
     return {
       type: media.message,
       text: caption,
-      attachments: [compact({
-        type: media.attachment,
-        platform_media_id: optId(m, 'id'),
-        url: optText(m, 'url'),
-        mime_type: optText(m, 'mime_type'),
-        name: optText(m, 'filename'),
-        caption,
-      })],
+      attachments: [
+        compact({
+          type: media.attachment,
+          platform_media_id: optId(m, 'id'),
+          url: optText(m, 'url'),
+          mime_type: optText(m, 'mime_type'),
+          name: optText(m, 'filename'),
+          caption,
+        }),
+      ],
     };
   }
   if (type === 'location') {
@@ -45,23 +47,28 @@ export function waContent(type: string, msg: Json): { type: Message['type']; tex
     const longitude = num(l.longitude);
     return {
       type: 'location',
-      attachments: [compact({
-        type: 'location' as const,
-        url: optText(l, 'url'),
-        location: latitude !== undefined && longitude !== undefined
-          ? compact({ latitude, longitude, name: optText(l, 'name'), address: optText(l, 'address') })
-          : undefined,
-      })],
+      attachments: [
+        compact({
+          type: 'location' as const,
+          url: optText(l, 'url'),
+          location:
+            latitude !== undefined && longitude !== undefined
+              ? compact({ latitude, longitude, name: optText(l, 'name'), address: optText(l, 'address') })
+              : undefined,
+        }),
+      ],
     };
   }
   if (type === 'contacts') {
     return {
       type: 'contacts',
-      attachments: arr(msg.contacts).map((c) => compact({
-        type: 'contact' as const,
-        name: optText(c, 'name.formatted_name'),
-        value: optText(arr((c as Json)?.phones)[0], 'phone'),
-      })),
+      attachments: arr(msg.contacts).map((c) =>
+        compact({
+          type: 'contact' as const,
+          name: optText(c, 'name.formatted_name'),
+          value: optText(arr((c as Json)?.phones)[0], 'phone'),
+        }),
+      ),
     };
   }
   throw unsupported(`messages.${type}`);

@@ -30,12 +30,16 @@ export function mapEcho(msg: Json, base: string, ctx: MapContext, value: Json): 
   const to = reqId(msg, 'to', base);
   const type = optText(msg, 'type') ?? '(none)';
   if (!CONTENT_TYPES.has(type)) throw unsupported(`message_echoes.${type}`);
-  return [{
-    type: 'messaging.message.sent',
-    timestamp: eventTime(msg, 'timestamp', base, 's', [ctx.receivedAt]),
-    rawId: id, kind: 'message_echoes', detail: { sent_from: 'business_app' },
-    data: merge(thread(ctx, value, to), { message: waMessage(ctx, id, type, msg, 'outbound') }),
-  }];
+  return [
+    {
+      type: 'messaging.message.sent',
+      timestamp: eventTime(msg, 'timestamp', base, 's', [ctx.receivedAt]),
+      rawId: id,
+      kind: 'message_echoes',
+      detail: { sent_from: 'business_app' },
+      data: merge(thread(ctx, value, to), { message: waMessage(ctx, id, type, msg, 'outbound') }),
+    },
+  ];
 }
 
 export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json): Draft[] {
@@ -51,18 +55,33 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
   const kind = `messages.${type}`;
 
   if (CONTENT_TYPES.has(type)) {
-    return [{ type: 'messaging.message.received', timestamp, rawId: id, kind, detail, data: merge(t, { message: waMessage(ctx, id, type, msg, 'inbound') }) }];
+    return [
+      {
+        type: 'messaging.message.received',
+        timestamp,
+        rawId: id,
+        kind,
+        detail,
+        data: merge(t, { message: waMessage(ctx, id, type, msg, 'inbound') }),
+      },
+    ];
   }
 
   switch (type) {
     case 'reaction': {
       const target = reqId(msg, 'reaction.message_id', base);
       const emoji = optText(msg, 'reaction.emoji');
-      return [{
-        type: emoji ? 'messaging.reaction.added' : 'messaging.reaction.removed',
-        timestamp, rawId: id, kind, detail, discriminator: [emoji ?? ''],
-        data: merge(t, { reaction: compact({ emoji: emoji || undefined, kind: 'emoji' as const, target: messageRef(ctx, target) }) }),
-      }];
+      return [
+        {
+          type: emoji ? 'messaging.reaction.added' : 'messaging.reaction.removed',
+          timestamp,
+          rawId: id,
+          kind,
+          detail,
+          discriminator: [emoji ?? ''],
+          data: merge(t, { reaction: compact({ emoji: emoji || undefined, kind: 'emoji' as const, target: messageRef(ctx, target) }) }),
+        },
+      ];
     }
     case 'button': {
       const payload = optText(msg, 'button.payload') ?? optText(msg, 'button.text');
@@ -76,7 +95,13 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       if (sub === 'button_reply' || sub === 'list_reply') {
         const payload = reqId(reply, 'id', rbase);
         if (sub === 'list_reply' && optText(reply, 'description')) detail.description = optText(reply, 'description');
-        return [postback(timestamp, id, `${kind}.${sub}`, detail, t, ctx, { payload, title: optText(reply, 'title'), source: sub === 'list_reply' ? 'list' : 'button' })];
+        return [
+          postback(timestamp, id, `${kind}.${sub}`, detail, t, ctx, {
+            payload,
+            title: optText(reply, 'title'),
+            source: sub === 'list_reply' ? 'list' : 'button',
+          }),
+        ];
       }
       if (sub === 'nfm_reply') {
         const payload = optText(reply, 'response_json');
@@ -86,7 +111,16 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       throw unsupported(`${kind}.${sub}`);
     }
     case 'order':
-      return [{ type: 'commerce.order.created', timestamp, rawId: id, kind, detail, data: { contact_id: t.contact_id, conversation_id: t.conversation_id, order: order(msg, id) } }];
+      return [
+        {
+          type: 'commerce.order.created',
+          timestamp,
+          rawId: id,
+          kind,
+          detail,
+          data: { contact_id: t.contact_id, conversation_id: t.conversation_id, order: order(msg, id) },
+        },
+      ];
     case 'edit': {
       const original = reqId(msg, 'edit.original_message_id', base);
       const edited = isObj(msg.edit) && isObj(msg.edit.message) ? msg.edit.message : undefined;
@@ -94,34 +128,62 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       const editedType = optText(edited, 'type') ?? '(none)';
       if (!CONTENT_TYPES.has(editedType)) throw unsupported(`messages.edit.${editedType}`);
       const message = waMessage(ctx, original, editedType, edited, 'inbound');
-      return [{ type: 'messaging.message.edited', timestamp, rawId: id, kind, detail, data: merge(t, { message: compact(merge(message, { reply_to: undefined })) }) }];
+      return [
+        {
+          type: 'messaging.message.edited',
+          timestamp,
+          rawId: id,
+          kind,
+          detail,
+          data: merge(t, { message: compact(merge(message, { reply_to: undefined })) }),
+        },
+      ];
     }
     case 'revoke': {
       const original = reqId(msg, 'revoke.original_message_id', base);
-      return [{ type: 'messaging.message.deleted', timestamp, rawId: id, kind, detail, data: merge(t, { message: messageRef(ctx, original) }) }];
+      return [
+        { type: 'messaging.message.deleted', timestamp, rawId: id, kind, detail, data: merge(t, { message: messageRef(ctx, original) }) },
+      ];
     }
     default: {
       const error = arr(msg.errors)[0];
-      throw unsupported(kind, isObj(error) ? `${String(error.code ?? '')} ${String(error.title ?? error.message ?? '')}`.trim() : undefined);
+      throw unsupported(
+        kind,
+        isObj(error) ? `${String(error.code ?? '')} ${String(error.title ?? error.message ?? '')}`.trim() : undefined,
+      );
     }
   }
 }
 
 function postback(
-  timestamp: string, id: string, kind: string, detail: Record<string, unknown>, t: InThread, ctx: MapContext,
+  timestamp: string,
+  id: string,
+  kind: string,
+  detail: Record<string, unknown>,
+  t: InThread,
+  ctx: MapContext,
   p: { payload: string; title: string | undefined; source: 'button' | 'list' | 'other' },
 ): Draft<'messaging.postback'> {
-  return { type: 'messaging.postback', timestamp, rawId: id, kind, detail, data: merge(t, { postback: compact(merge(p, { message: messageRef(ctx, id) })) }) };
+  return {
+    type: 'messaging.postback',
+    timestamp,
+    rawId: id,
+    kind,
+    detail,
+    data: merge(t, { postback: compact(merge(p, { message: messageRef(ctx, id) })) }),
+  };
 }
 
 function order(msg: Json, id: string) {
   const o = isObj(msg.order) ? msg.order : {};
-  const items: Static<typeof LineItemSchema>[] = arr(o.product_items).map((p) => compact({
-    product_id: optId(p, 'product_retailer_id'),
-    quantity: num((p as Json)?.quantity) ?? 0,
-    unit_price: num((p as Json)?.item_price),
-    currency: currency(optText(p, 'currency')),
-  }));
+  const items: Static<typeof LineItemSchema>[] = arr(o.product_items).map((p) =>
+    compact({
+      product_id: optId(p, 'product_retailer_id'),
+      quantity: num((p as Json)?.quantity) ?? 0,
+      unit_price: num((p as Json)?.item_price),
+      currency: currency(optText(p, 'currency')),
+    }),
+  );
   const currencies = [...new Set(items.map((i) => i.currency).filter(Boolean))];
   const priced = items.every((i) => i.unit_price !== undefined);
   const note = optText(o, 'text');
@@ -131,9 +193,10 @@ function order(msg: Json, id: string) {
     catalog_id: optId(o, 'catalog_id'),
     items,
     currency: currencies.length === 1 ? currencies[0] : undefined,
-    total: priced && currencies.length <= 1 && items.length > 0
-      ? Math.round(items.reduce((sum, i) => sum + (i.unit_price ?? 0) * i.quantity, 0) * 100) / 100
-      : undefined,
+    total:
+      priced && currencies.length <= 1 && items.length > 0
+        ? Math.round(items.reduce((sum, i) => sum + (i.unit_price ?? 0) * i.quantity, 0) * 100) / 100
+        : undefined,
     note: note || undefined,
   });
 }

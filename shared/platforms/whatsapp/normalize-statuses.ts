@@ -35,10 +35,20 @@ export function mapStatus(s: Json, base: string, ctx: MapContext): Draft[] {
   const common = { timestamp, rawId: id, kind: `statuses.${status}`, detail, discriminator: [status] };
   switch (status) {
     case 'sent':
-      return [merge(common, {
-        type: 'messaging.message.sent' as const,
-        data: merge(t, { message: { id: ctx.messageId(id), platform_message_id: id, direction: 'outbound' as const, type: 'unknown' as const, attachments: [] } }),
-      })];
+      return [
+        merge(common, {
+          type: 'messaging.message.sent' as const,
+          data: merge(t, {
+            message: {
+              id: ctx.messageId(id),
+              platform_message_id: id,
+              direction: 'outbound' as const,
+              type: 'unknown' as const,
+              attachments: [],
+            },
+          }),
+        }),
+      ];
     case 'delivered':
       return [merge(common, { type: 'messaging.message.delivered', data: merge(t, { messages: [messageRef(ctx, id)] }) })];
     case 'read':
@@ -47,7 +57,12 @@ export function mapStatus(s: Json, base: string, ctx: MapContext): Draft[] {
       const errors = arr(s.errors);
       if (errors.length === 0) throw missing(base, 'errors');
       if (errors.length > 1) detail.errors = errors;
-      return [merge(common, { type: 'messaging.message.failed', data: merge(t, { message: messageRef(ctx, id), error: waError(errors[0], `${base}.errors[0]`) }) })];
+      return [
+        merge(common, {
+          type: 'messaging.message.failed',
+          data: merge(t, { message: messageRef(ctx, id), error: waError(errors[0], `${base}.errors[0]`) }),
+        }),
+      ];
     }
     default:
       throw unsupported(`statuses.${status}`);
@@ -59,23 +74,26 @@ export function mapChangeError(e: Json, base: string, ctx: MapContext, phoneNumb
   const detail: Record<string, unknown> = {};
   if (isObj(e.error_data)) detail.error_data = e.error_data;
   if (typeof e.href === 'string') detail.href = e.href;
-  return [{
-    type: 'platform.block.error',
-    // errors[] carry no time of their own.
-    timestamp: ctx.receivedAt,
-    rawId: `errors:${error.code}`,
-    // Nor an id: the same error reported again hours later is a new event, but
-    // without a time in its identity it would share the first one's id and be
-    // deduplicated for the whole retention period. The receive hour (ISO up to
-    // the hour, `2024-03-31T10`) is the coarse time. A Pub/Sub redelivery keeps
-    // the edge's received_at, so it always dedupes; Meta retrying the request
-    // is received anew and dedupes only within the same hour. Trade-off: a
-    // redelivery that crosses an hour boundary (or one without received_at,
-    // which falls back to the normalizer's clock) gets a new id and shows up
-    // twice, and one error repeated within the hour is shown once; a finer
-    // bucket duplicates more redeliveries, a coarser one swallows more repeats.
-    discriminator: [phoneNumberId, ctx.receivedAt.slice(0, 13), JSON.stringify(e)],
-    kind: 'errors', detail,
-    data: { error, account_id: phoneNumberId },
-  }];
+  return [
+    {
+      type: 'platform.block.error',
+      // errors[] carry no time of their own.
+      timestamp: ctx.receivedAt,
+      rawId: `errors:${error.code}`,
+      // Nor an id: the same error reported again hours later is a new event, but
+      // without a time in its identity it would share the first one's id and be
+      // deduplicated for the whole retention period. The receive hour (ISO up to
+      // the hour, `2024-03-31T10`) is the coarse time. A Pub/Sub redelivery keeps
+      // the edge's received_at, so it always dedupes; Meta retrying the request
+      // is received anew and dedupes only within the same hour. Trade-off: a
+      // redelivery that crosses an hour boundary (or one without received_at,
+      // which falls back to the normalizer's clock) gets a new id and shows up
+      // twice, and one error repeated within the hour is shown once; a finer
+      // bucket duplicates more redeliveries, a coarser one swallows more repeats.
+      discriminator: [phoneNumberId, ctx.receivedAt.slice(0, 13), JSON.stringify(e)],
+      kind: 'errors',
+      detail,
+      data: { error, account_id: phoneNumberId },
+    },
+  ];
 }

@@ -40,7 +40,8 @@ export const normalizer: NormalizerAdapter = {
         const field = optText(change, 'field');
         const value = isObj(change) ? change.value : undefined;
         if (!isObj(value)) return problem('invalid', cbase, `${cbase}.value is missing`, change);
-        if (field !== undefined && !FIELDS.has(field)) return problem('unsupported', cbase, `event kind changes.${field} has no mapping`, change);
+        if (field !== undefined && !FIELDS.has(field))
+          return problem('unsupported', cbase, `event kind changes.${field} has no mapping`, change);
         const phoneNumberId = optId(value, 'metadata.phone_number_id');
         if (!phoneNumberId) return problem('invalid', cbase, `${cbase}.value.metadata.phone_number_id is missing`, change);
         let any = false;

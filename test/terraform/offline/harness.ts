@@ -27,7 +27,10 @@ export function schemaFiles(): SchemaFile[] {
   return readdirSync(SCHEMA_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ file: path.join(SCHEMA_DIR, f), ...(JSON.parse(readFileSync(path.join(SCHEMA_DIR, f), 'utf8')) as Omit<SchemaFile, 'file'>) }));
+    .map((f) => ({
+      file: path.join(SCHEMA_DIR, f),
+      ...(JSON.parse(readFileSync(path.join(SCHEMA_DIR, f), 'utf8')) as Omit<SchemaFile, 'file'>),
+    }));
 }
 
 /** The terraform binary's version, or undefined when it is not on PATH. */
@@ -43,7 +46,8 @@ export function terraformVersion(): string | undefined {
 
 function platform(): string {
   const arch = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' }[process.arch as string];
-  if (!arch || process.platform === 'win32') throw new Error(`the offline provider mirror supports Linux and macOS, not ${process.platform}/${process.arch}`);
+  if (!arch || process.platform === 'win32')
+    throw new Error(`the offline provider mirror supports Linux and macOS, not ${process.platform}/${process.arch}`);
   return `${process.platform}_${arch}`;
 }
 
@@ -108,7 +112,10 @@ export class Scratch {
       recursive: true,
       filter: (src) => {
         const b = path.basename(src);
-        return !['.terraform', '.terraform.lock.hcl', '.build', 'terraform.tfstate.d'].includes(b) && !/\.tfstate(\.|$)|\.tfvars(\.json)?$/.test(b);
+        return (
+          !['.terraform', '.terraform.lock.hcl', '.build', 'terraform.tfstate.d'].includes(b) &&
+          !/\.tfstate(\.|$)|\.tfvars(\.json)?$/.test(b)
+        );
       },
     });
     for (const f of ['topology.json', 'package.json']) cpSync(path.join(REPO_ROOT, f), path.join(base, f));

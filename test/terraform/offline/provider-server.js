@@ -38,12 +38,16 @@ if (!schemaFile) {
   process.exit(2);
 }
 if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-  process.stderr.write('This is a Terraform provider plugin for the offline tests; Terraform starts it (see test/terraform/validate.test.ts).\n');
+  process.stderr.write(
+    'This is a Terraform provider plugin for the offline tests; Terraform starts it (see test/terraform/validate.test.ts).\n',
+  );
   process.exit(1);
 }
 const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS || '').split(',').map((v) => v.trim());
 if (!offered.includes(String(PROTOCOL_VERSION))) {
-  process.stderr.write(`Terraform offers plugin protocol versions ${offered.join(', ') || '(none)'}; this provider speaks only ${PROTOCOL_VERSION}.\n`);
+  process.stderr.write(
+    `Terraform offers plugin protocol versions ${offered.join(', ') || '(none)'}; this provider speaks only ${PROTOCOL_VERSION}.\n`,
+  );
   process.exit(1);
 }
 if (process.env.PLUGIN_CLIENT_CERT) {
@@ -111,7 +115,13 @@ const error = (summary, detail = '') => ({ severity: ERROR, summary, detail });
 
 const load = (/** @type {string} */ file) =>
   grpc.loadPackageDefinition(
-    protoLoader.loadSync(path.join(__dirname, 'proto', file), { keepCase: true, longs: Number, enums: Number, defaults: true, oneofs: true }),
+    protoLoader.loadSync(path.join(__dirname, 'proto', file), {
+      keepCase: true,
+      longs: Number,
+      enums: Number,
+      defaults: true,
+      oneofs: true,
+    }),
   );
 const tfplugin6 = /** @type {any} */ (load('tfplugin6.proto')).tfplugin6;
 const plugin = /** @type {any} */ (load('grpc_controller.proto')).plugin;
@@ -152,7 +162,12 @@ const refuse = (name, action) =>
 const validate = (kind) => (/** @type {any} */ req) => ({
   diagnostics: known[kind].has(req.type_name)
     ? []
-    : [error(`${kind === 'data' ? 'Data source' : 'Resource'} type ${req.type_name} is not in the offline schema`, 'Run `npx tsx scripts/terraform-schemas.ts` to regenerate test/terraform/offline/schemas/.')],
+    : [
+        error(
+          `${kind === 'data' ? 'Data source' : 'Resource'} type ${req.type_name} is not in the offline schema`,
+          'Run `npx tsx scripts/terraform-schemas.ts` to regenerate test/terraform/offline/schemas/.',
+        ),
+      ],
 });
 
 /** Streams to close when Terraform shuts the plugin down. @type {Set<any>} */
