@@ -1,6 +1,7 @@
 // typescript-eslint's recommended rules over the TypeScript sources; formatting
 // is Prettier's (npm run lint runs both).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -9,18 +10,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        Buffer: 'readonly',
-        __dirname: 'readonly',
-        require: 'readonly',
-        module: 'writable',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        setImmediate: 'readonly',
-        URL: 'readonly',
-      },
+      globals: globals.node,
     },
     rules: {
       // Leading underscore marks a parameter kept for its position.

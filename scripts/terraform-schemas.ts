@@ -109,8 +109,8 @@ export async function configUse(tfDir = TF_DIR): Promise<ConfigUse> {
   for (const file of readdirSync(tfDir)
     .filter((f) => f.endsWith('.tf'))
     .sort()) {
-    const json = (await parse(file, readFileSync(path.join(tfDir, file), 'utf8'))) as Record<string, any>;
-    for (const tf of (json.terraform ?? []) as Array<Record<string, any>>) {
+    const json = (await parse(file, readFileSync(path.join(tfDir, file), 'utf8'))) as Record<string, unknown>;
+    for (const tf of (json.terraform ?? []) as Array<Record<string, unknown>>) {
       for (const rp of (tf.required_providers ?? []) as Array<Record<string, { source?: string } | string>>) {
         for (const [local, req] of Object.entries(rp)) {
           const source = typeof req === 'string' || !req.source ? `hashicorp/${local}` : req.source;
@@ -119,7 +119,7 @@ export async function configUse(tfDir = TF_DIR): Promise<ConfigUse> {
       }
     }
     // Top-level resources and data sources, and the data sources scoped to check blocks.
-    const bodies = [json, ...Object.values((json.check ?? {}) as Record<string, Array<Record<string, any>>>).flat()];
+    const bodies = [json, ...Object.values((json.check ?? {}) as Record<string, Array<Record<string, unknown>>>).flat()];
     for (const body of bodies) {
       for (const [kind, key] of [
         ['resources', 'resource'],

@@ -17,7 +17,7 @@ it('keeps every import boundary of .dependency-cruiser.cjs (known violations asi
     report = stdout;
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`dependency-cruiser found import boundary violations:\n${stdout ?? ''}${stderr ?? ''}`);
+    throw new Error(`dependency-cruiser found import boundary violations:\n${stdout ?? ''}${stderr ?? ''}`, { cause: err });
   }
   expect(report).toMatch(/no dependency violations found/);
 }, 60_000);

@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -75,7 +76,7 @@ it.each(WEBHOOKS)('%s: dist holds index.js, its lock, and a package.json listing
 
   const bundle = readFileSync(path.join(dir, 'index.js'), 'utf8');
   const required = new Set([...bundle.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]!.replace(/^node:/, '')));
-  const packages = [...required].filter((r) => !require('node:module').builtinModules.includes(r.split('/')[0]));
+  const packages = [...required].filter((r) => !builtinModules.includes(r.split('/')[0]!));
   expect(packages).toEqual(['@google-cloud/functions-framework']);
 });
 

@@ -8,6 +8,7 @@
  * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_ROUNDS_EDGE (3), BENCH_COLD_RUNS (3).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,7 +50,6 @@ const WEBHOOKS = [
 type Platform = (typeof WEBHOOKS)[number]['platform'];
 
 function signedRequest(platform: Platform): { body: string; headers: Record<string, string> } {
-  const { createHmac } = require('node:crypto') as typeof import('node:crypto');
   const body =
     platform === 'line'
       ? JSON.stringify({ destination: LINE_BOT, events: [{ type: 'follow', timestamp: 1, source: { type: 'user', userId: 'U1' } }] })

@@ -79,7 +79,8 @@ export async function applyTopology(
     try {
       await pubsub.createTopic(name);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw new Error(`could not create topic ${name} on the emulator: ${(err as Error).message}`);
+      if (!isAlreadyExists(err))
+        throw new Error(`could not create topic ${name} on the emulator: ${(err as Error).message}`, { cause: err });
     }
     result.topics.push(name);
   }
@@ -91,7 +92,8 @@ export async function applyTopology(
     try {
       await pubsub.topic(spec.topic).createSubscription(name, options);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw new Error(`could not create subscription ${name} on the emulator: ${(err as Error).message}`);
+      if (!isAlreadyExists(err))
+        throw new Error(`could not create subscription ${name} on the emulator: ${(err as Error).message}`, { cause: err });
       // A previous run made it, possibly with other ports: repoint it, keep its backlog.
       const subscription = pubsub.subscription(name);
       await subscription.modifyPushConfig(endpoint ? { pushEndpoint: endpoint } : {});

@@ -121,7 +121,7 @@ export async function replayEntry(deps: ReplayDeps, workspaceId: string, doc: Do
   const stored = entryEnvelope(d);
   let mode: ReplayOutcome['mode'] = 'envelope';
   let note: string | undefined;
-  let sources: Envelope[] = [];
+  let sources: Envelope[];
 
   const fresh = await renormalized(deps, workspaceId, entryItem(doc.id, d, stored), d);
   if (fresh && fresh.envelopes.length) {

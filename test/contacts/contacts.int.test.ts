@@ -43,10 +43,10 @@ const causedByStamps = (e: Envelope) => {
   >;
 };
 
-let tap: TopicTap;
+let tap: TopicTap<Envelope>;
 let contacts: Served;
 beforeAll(async () => {
-  tap = await tapTopic(EVENTS);
+  tap = await tapTopic<Envelope>(EVENTS);
   contacts = await serve('contacts');
 });
 afterAll(async () => {

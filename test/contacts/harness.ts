@@ -16,6 +16,7 @@ import { replayEntry } from '../../shared/events-api/replay';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { toPushBody } from '../../shared/contracts/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
+import type { PullResponse } from '../helpers/pubsub-emulator';
 
 export interface Served {
   /** POSTs the envelope as a push body; resolves with the HTTP status. */
@@ -45,48 +46,52 @@ export async function serve(name: string, subscription = name): Promise<Served> 
 const project = () => process.env.GOOGLE_CLOUD_PROJECT ?? 'convotic-test';
 const api = (path: string) => `http://${process.env.PUBSUB_EMULATOR_HOST}/v1/projects/${project()}/${path}`;
 
-async function call(method: string, path: string, body: unknown): Promise<any> {
+async function call(method: string, path: string, body: unknown): Promise<unknown> {
   const res = await fetch(api(path), { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : {};
 }
 
-export interface PulledMessage {
-  data: any;
+/** A message pulled from a tap; `data` is its JSON payload, parsed. */
+export interface PulledMessage<T = unknown> {
+  data: T;
   attributes: Record<string, string>;
 }
 
-export interface TopicTap {
+export interface TopicTap<T = unknown> {
   topic: string;
   /** Every message published since the tap was made and not pulled yet. */
-  drain(): Promise<PulledMessage[]>;
+  drain(): Promise<PulledMessage<T>[]>;
 }
 
-/** Creates a topic and a pull subscription on it. */
-export async function tapTopic(topic: string): Promise<TopicTap> {
+/**
+ * Creates a topic and a pull subscription on it. `T` is what the test knows
+ * the topic's publishers send as JSON; the tap does not check it.
+ */
+export async function tapTopic<T = unknown>(topic: string): Promise<TopicTap<T>> {
   await call('PUT', `topics/${topic}`, {});
   const subscription = `${topic}-tap`;
   await call('PUT', `subscriptions/${subscription}`, { topic: `projects/${project()}/topics/${topic}`, ackDeadlineSeconds: 60 });
   return {
     topic,
     async drain() {
-      const out: PulledMessage[] = [];
+      const out: PulledMessage<T>[] = [];
       // The emulator may hand out a batch in pieces: pull until it answers empty.
       for (;;) {
-        const { receivedMessages = [] } = await call('POST', `subscriptions/${subscription}:pull`, {
+        const { receivedMessages = [] } = (await call('POST', `subscriptions/${subscription}:pull`, {
           maxMessages: 1000,
           returnImmediately: true,
-        });
+        })) as PullResponse;
         if (receivedMessages.length === 0) return out;
         for (const m of receivedMessages) {
           out.push({
-            data: JSON.parse(Buffer.from(m.message.data ?? '', 'base64').toString('utf8')),
+            data: JSON.parse(Buffer.from(m.message.data ?? '', 'base64').toString('utf8')) as T,
             attributes: m.message.attributes ?? {},
           });
         }
         await call('POST', `subscriptions/${subscription}:acknowledge`, {
-          ackIds: receivedMessages.map((m: { ackId: string }) => m.ackId),
+          ackIds: receivedMessages.map((m) => m.ackId),
         });
       }
     },

@@ -17,9 +17,15 @@ function fold(events: Envelope[], coalesceMs = 60_000) {
   let writes = 0;
   for (const e of events) {
     const c = reduceContact(contact, obs(e), opts(coalesceMs));
-    if (c && c.write !== 'none') ((contact = c.doc), writes++);
+    if (c && c.write !== 'none') {
+      contact = c.doc;
+      writes++;
+    }
     const v = reduceConversation(conversation, obs(e), opts(coalesceMs));
-    if (v && v.write !== 'none') ((conversation = v.doc), writes++);
+    if (v && v.write !== 'none') {
+      conversation = v.doc;
+      writes++;
+    }
   }
   return { contact, conversation, writes };
 }

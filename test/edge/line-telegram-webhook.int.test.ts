@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { BLOCK_SECRETS, blockStores, saveBlock } from '../../shared/contracts/blocks';
+import { BLOCK_SECRETS, blockStores, saveBlock, telegramTokenKey } from '../../shared/contracts/blocks';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { request, listen } from '../helpers/http-client';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
@@ -58,11 +58,11 @@ beforeAll(async () => {
   // A token once issued to the Block and since rotated out: its lookup document remains, its secret does not.
   await db
     .collection('block_accounts')
-    .doc(require('../../shared/contracts/blocks').telegramTokenKey(TG_REVOKED))
+    .doc(telegramTokenKey(TG_REVOKED))
     .set({ block_id: telegram.block_id, workspace_id: telegram.workspace_id });
 
-  require('../../functions/webhook-line');
-  require('../../functions/webhook-telegram');
+  await import('../../functions/webhook-line');
+  await import('../../functions/webhook-telegram');
   const l = await listen(getTestServer('webhookLine') as Server);
   const t = await listen(getTestServer('webhookTelegram') as Server);
   closers.push(l.close, t.close);

@@ -33,15 +33,15 @@ beforeAll(async () => {
   process.env.META_VERIFY_TOKEN = `${VERIFY_TOKEN},${PREVIOUS_TOKEN}`;
   process.env.EDGE_MAX_BODY_BYTES = String(MAX_BODY);
   for (const [platform, entry] of ENTRIES) {
-    require(`../../functions/webhook-${platform}`);
+    await import(`../../functions/webhook-${platform}`);
     const running = await listen(getTestServer(entry) as Server);
     servers.push(running);
     urls[platform] = running.baseUrl;
   }
   // The same function publishing to a topic that does not exist: Pub/Sub refuses every publish.
-  const { createWebhookFunction } = require('../../shared/edge/function');
-  const { loadEdgeConfig } = require('../../shared/edge/config');
-  const { edge } = require('../../shared/platforms/instagram/edge');
+  const { createWebhookFunction } = await import('../../shared/edge/function');
+  const { loadEdgeConfig } = await import('../../shared/edge/config');
+  const { edge } = await import('../../shared/platforms/instagram/edge');
   registerHttp(
     'webhookMissingTopic',
     createWebhookFunction(edge, { config: { ...loadEdgeConfig('instagram'), rawTopic: uniqueName('absent') } }),

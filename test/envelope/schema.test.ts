@@ -17,7 +17,7 @@ import {
 } from '../../shared/envelope';
 import { outdated } from '../../scripts/write-schema';
 import fc from 'fast-check';
-import { FIXTURES, mutate, paths, run } from '../normalize/support';
+import { FIXTURES, mutate, paths, run, type Path } from '../normalize/support';
 
 /** The 35 types of the product docs (spec/webhook-events.md), by domain. */
 const SPEC_TYPES = [
@@ -84,6 +84,14 @@ function received(): Envelope {
   };
 }
 
+/** A copy of received() as plain JSON with `edits` applied in order: an envelope its type forbids, for the validators to judge. */
+function receivedWith(...edits: Array<{ set: Path; to: unknown } | { delete: Path }>): unknown {
+  return edits.reduce<unknown>(
+    (json, edit) => ('set' in edit ? mutate(json, edit.set, 'replace', edit.to) : mutate(json, edit.delete, 'delete', undefined)),
+    received(),
+  );
+}
+
 describe('event type registry', () => {
   it('has exactly the 35 types of the product docs marked as spec types', () => {
     expect([...SPEC_EVENT_TYPES].sort()).toEqual([...SPEC_TYPES].sort());
@@ -100,43 +108,42 @@ describe('envelope validation', () => {
     expect(validateEnvelope(received())).toMatchObject({ ok: true });
   });
 
-  it.each<[string, (e: any) => void, string]>([
-    ['an unknown type', (e) => (e.type = 'messaging.message.exploded'), '/type'],
-    ['a missing workspace', (e) => delete e.workspace_id, '/'],
-    ['a non-ISO timestamp', (e) => (e.timestamp = 'yesterday'), '/timestamp'],
-    ['an unknown platform', (e) => (e.platform = 'myspace'), '/platform'],
-    ['a top-level platform-specific field', (e) => (e.data.mid = 'x'), '/data'],
-    ['a message without attachments array', (e) => delete e.data.message.attachments, '/data/message'],
-    ['a contact id of the wrong kind', (e) => (e.data.contact_id = 'conv_abc'), '/data/contact_id'],
-    ['a missing raw platform event id', (e) => (e.metadata = {}), '/metadata'],
+  it.each<[string, unknown, string]>([
+    ['an unknown type', receivedWith({ set: ['type'], to: 'messaging.message.exploded' }), '/type'],
+    ['a missing workspace', receivedWith({ delete: ['workspace_id'] }), '/'],
+    ['a non-ISO timestamp', receivedWith({ set: ['timestamp'], to: 'yesterday' }), '/timestamp'],
+    ['an unknown platform', receivedWith({ set: ['platform'], to: 'myspace' }), '/platform'],
+    ['a top-level platform-specific field', receivedWith({ set: ['data', 'mid'], to: 'x' }), '/data'],
+    ['a message without attachments array', receivedWith({ delete: ['data', 'message', 'attachments'] }), '/data/message'],
+    ['a contact id of the wrong kind', receivedWith({ set: ['data', 'contact_id'], to: 'conv_abc' }), '/data/contact_id'],
+    ['a missing raw platform event id', receivedWith({ set: ['metadata'], to: {} }), '/metadata'],
     [
       'a causation chain over its bound',
-      (e) => (e.metadata.caused_by_workflow_ids = Array.from({ length: MAX_CAUSATION_CHAIN + 1 }, (_, i) => `wf_${i}`)),
+      receivedWith({
+        set: ['metadata', 'caused_by_workflow_ids'],
+        to: Array.from({ length: MAX_CAUSATION_CHAIN + 1 }, (_, i) => `wf_${i}`),
+      }),
       '/metadata/caused_by_workflow_ids',
     ],
     [
       'an empty workflow id in the causation chain',
-      (e) => (e.metadata.caused_by_workflow_ids = ['wf_a', '']),
+      receivedWith({ set: ['metadata', 'caused_by_workflow_ids'], to: ['wf_a', ''] }),
       '/metadata/caused_by_workflow_ids/1',
     ],
-  ])('rejects %s and says where', (_name, mutate, path) => {
-    const envelope = received();
-    mutate(envelope);
+  ])('rejects %s and says where', (_name, envelope, path) => {
     const result = validateEnvelope(envelope);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.violations.map((v) => v.path)).toContain(path);
   });
 
   it('says what is wrong in words a reader of the rejection can act on', () => {
-    const extra = received() as any;
-    extra.data.mid = 'x';
+    const extra = receivedWith({ set: ['data', 'mid'], to: 'x' });
     expect(validateEnvelope(extra)).toEqual({
       ok: false,
       type: 'messaging.message.received',
       violations: [{ path: '/data', message: 'must NOT have additional properties (mid)' }],
     });
-    const platform = received() as any;
-    platform.platform = 'myspace';
+    const platform = receivedWith({ set: ['platform'], to: 'myspace' });
     const result = validateEnvelope(platform);
     expect(result.ok).toBe(false);
     // Every allowed value is named (the published schema's union, branch by branch).
@@ -198,10 +205,11 @@ describe('envelope validation', () => {
   });
 
   it('lists every violation of an envelope, not only the first', () => {
-    const envelope = received() as any;
-    envelope.platform = 'myspace';
-    envelope.data.contact_id = 'conv_abc';
-    envelope.metadata = {};
+    const envelope = receivedWith(
+      { set: ['platform'], to: 'myspace' },
+      { set: ['data', 'contact_id'], to: 'conv_abc' },
+      { set: ['metadata'], to: {} },
+    );
     const result = validateEnvelope(envelope);
     expect(result.ok).toBe(false);
     if (!result.ok)
@@ -234,8 +242,7 @@ describe('published JSON Schema', () => {
     addFormats(ajv, ['date-time']);
     const validate = ajv.compile(envelopeJsonSchema());
     expect(validate(received())).toBe(true);
-    const bad = received() as any;
-    bad.data.message.direction = 'sideways';
+    const bad = receivedWith({ set: ['data', 'message', 'direction'], to: 'sideways' });
     expect(validate(bad)).toBe(false);
   });
 

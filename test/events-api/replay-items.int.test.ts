@@ -113,7 +113,7 @@ describe('replaying a rejected item or a failed webhook body', () => {
 
     const shown = await waitFor('the replay in the log', async () => {
       const res = await fetch(`${stack.api.url}/workspaces/${ws}/events/${replayed.id}`);
-      return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
+      return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
     });
     expect(shown).toMatchObject({ replay_of: item.id, source: 'replay' });
     expect(shown.raw).toEqual({ available: true, payload: update });
@@ -251,7 +251,7 @@ describe('the raw payload of a replayed event', () => {
     const replayId = outcome.event_ids[0] as string;
     const shown = await waitFor('the replay in the log', async () => {
       const res = await fetch(`${stack.api.url}/workspaces/${callerWs}/events/${replayId}`);
-      return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
+      return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
     });
     expect(shown).toMatchObject({ replay_of: original.id, source: 'replay', raw: { available: false } });
     expect(JSON.stringify(shown)).not.toContain(secret);

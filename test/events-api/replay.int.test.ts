@@ -12,6 +12,7 @@ import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { createEventsApi } from '../../shared/events-api/app';
+import type { RawView } from '../../shared/events-api/present';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
@@ -27,6 +28,9 @@ const bulkWs = uniqueName('ws_bulk');
 const topic = uniqueName('events-replay').replace(/_/g, '-');
 const route = { workspaceId: ws, blockId: 'blk_tg' };
 const processed: string[] = [];
+
+/** A GET /workspaces/{ws}/events/{id} answer: what the tests read by property, typed; the rest is matched whole. */
+type EventDetail = Record<string, unknown> & { raw: RawView; consumers: Record<string, unknown> };
 
 functions.http(
   'replayApi',
@@ -153,7 +157,7 @@ describe('replay', () => {
     expect(processed).toContain(newId);
     expect((await entry(ws, original.id))?.replays).toEqual([newId]);
 
-    const detail = (await (await fetch(`${api.url}/workspaces/${ws}/events/${original.id}`)).json()) as Record<string, any>;
+    const detail = (await (await fetch(`${api.url}/workspaces/${ws}/events/${original.id}`)).json()) as EventDetail;
     expect(detail).toMatchObject({ id: original.id, replays: [newId], status: 'success', envelope: original });
     expect(detail.raw).toMatchObject({ available: true, payload: JSON.parse(body) });
     expect(Object.keys(detail.consumers).sort()).toEqual(['contacts', 'triggers']);

@@ -20,6 +20,7 @@ import { eventLogRef } from '../../shared/event-log/outcomes';
 import { rawMessageId } from '../../shared/event-log/raw-store';
 import { UNROUTED_EVENTS, writeEntry } from '../../shared/event-log/writer';
 import { createEventsApi } from '../../shared/events-api/app';
+import type { BodyView } from '../../shared/events-api/unrouted-present';
 import { renormalizeFresh } from '../../shared/events-api/renormalize';
 import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import { normalize } from '../../shared/normalize/normalize';
@@ -71,6 +72,13 @@ interface Delivery {
   attributes: Record<string, string>;
   rejections: RejectedItem[];
 }
+
+/** A GET /unrouted/{id} answer: what the tests read by property, typed; the rest is matched whole. */
+type UnroutedDetail = Record<string, unknown> & {
+  rejection: Pick<RejectedItem, 'detail'>;
+  expire_at: string | null;
+  webhook_body: BodyView;
+};
 
 /** A webhook body as the pipeline handles it today: body stored (unless not), normalized with no Block, rejections logged. */
 async function deliver(platform: Platform, body: unknown, receivedAt: string, opts: { storeBody?: boolean } = {}): Promise<Delivery> {
@@ -323,7 +331,7 @@ describe('GET /unrouted/{id}', () => {
     const [first] = pair.rejections as [RejectedItem];
     const res = await fetch(`${api.url}/unrouted/${first.id}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, any>;
+    const body = (await res.json()) as UnroutedDetail;
     expect(body).toMatchObject({
       id: first.id,
       kind: 'rejected',
@@ -339,7 +347,7 @@ describe('GET /unrouted/{id}', () => {
     expect(body.rejection.detail).toContain(PHONE);
     expect(body.expire_at).toBe(new Date(Date.parse(at(10)) + 30 * 86_400_000).toISOString());
 
-    const lost = (await (await fetch(`${api.url}/unrouted/${noBody.rejections[0]!.id}`)).json()) as Record<string, any>;
+    const lost = (await (await fetch(`${api.url}/unrouted/${noBody.rejections[0]!.id}`)).json()) as UnroutedDetail;
     expect(lost.webhook_body).toMatchObject({ stored: false });
     expect(lost.webhook_body.note).toContain('not stored');
   });

@@ -10,6 +10,11 @@ export interface PulledMessage {
   messageId: string;
 }
 
+/** The emulator's answer to `subscriptions/{name}:pull` (REST). */
+export interface PullResponse {
+  receivedMessages?: Array<{ ackId: string; message: { data?: string; attributes?: Record<string, string>; messageId: string } }>;
+}
+
 function base(): string {
   const host = process.env.PUBSUB_EMULATOR_HOST;
   const project = process.env.GOOGLE_CLOUD_PROJECT;
@@ -17,7 +22,7 @@ function base(): string {
   return `http://${host}/v1/projects/${project}`;
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<any> {
+async function call(method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${base()}/${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
@@ -45,8 +50,8 @@ export async function createTopicWithSubscription(prefix: string): Promise<TestT
   });
 
   const pullOnce = async (): Promise<PulledMessage[]> => {
-    const res = await call('POST', `subscriptions/${subscription}:pull`, { maxMessages: 100, returnImmediately: true });
-    const received: any[] = res.receivedMessages ?? [];
+    const res = (await call('POST', `subscriptions/${subscription}:pull`, { maxMessages: 100, returnImmediately: true })) as PullResponse;
+    const received = res.receivedMessages ?? [];
     if (received.length) await call('POST', `subscriptions/${subscription}:acknowledge`, { ackIds: received.map((m) => m.ackId) });
     return received.map((m) => ({
       data: Buffer.from(m.message.data ?? '', 'base64'),

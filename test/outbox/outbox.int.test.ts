@@ -26,6 +26,11 @@ interface Body {
   message_ids: string[];
 }
 type TestRecord = OutboxRecord<Body>;
+/** What the subscriber publishes per message (see `send`). */
+interface Sent {
+  id: string;
+  event_id: string;
+}
 
 /** What an event sends: `count` messages whose ids derive from the event id. */
 const messageIds = (event: Envelope, count: number) => Array.from({ length: count }, (_, i) => `msg_${event.id}_${i}`);
@@ -91,14 +96,14 @@ const replayOf = (e: Envelope, key: string): Envelope =>
     metadata: { ...e.metadata, source: 'replay', replay_of: e.id, replay_of_entry: e.id, replay_origin: 'webhook' },
   }) as Envelope;
 
-let tap: TopicTap;
+let tap: TopicTap<Sent>;
 beforeAll(async () => {
-  tap = await tapTopic(TOPIC);
+  tap = await tapTopic<Sent>(TOPIC);
 });
-const sentIn = async (ws: string): Promise<PulledMessage[]> => (await tap.drain()).filter((m) => m.attributes.workspace_id === ws);
+const sentIn = async (ws: string): Promise<PulledMessage<Sent>[]> => (await tap.drain()).filter((m) => m.attributes.workspace_id === ws);
 
 /** Every message id at least once, and each copy of an id identical (data and attributes). */
-function expectEachOnceOrMore(sent: PulledMessage[], ids: string[]) {
+function expectEachOnceOrMore(sent: PulledMessage<Sent>[], ids: string[]) {
   const byId = new Map(sent.map((m) => [m.attributes.message_id, m]));
   expect([...byId.keys()].sort()).toEqual([...ids].sort());
   for (const m of sent) expect(m).toEqual(byId.get(m.attributes.message_id));

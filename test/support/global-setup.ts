@@ -7,7 +7,6 @@ import { startEmulator, type RunningEmulator } from '../../scripts/lib/emulators
 import { TEST_PROJECT_ID } from './project';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __CONVOTIC_EMULATORS__: RunningEmulator[] | undefined;
 }
 

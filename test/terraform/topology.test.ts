@@ -109,41 +109,43 @@ describe('topology.json is internally consistent', () => {
 });
 
 describe('topology.json is checked against its schema when loaded', () => {
-  const copy = (): Record<string, any> => JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'topology.json'), 'utf8'));
+  const copy = (): unknown => JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'topology.json'), 'utf8'));
+  /** A fresh copy of topology.json with the value at `at` (object keys and array indexes) set to `value`. */
+  const copyWith = (at: Array<string | number>, value: unknown): unknown => {
+    const json = copy();
+    let parent = json as Record<string | number, unknown>;
+    for (const key of at.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+    parent[at[at.length - 1]!] = value;
+    return json;
+  };
 
   test('the repository topology has no problems', () => {
     expect(topologyProblems(copy())).toEqual([]);
   });
 
-  test.each([
-    [
-      'a misspelt function setting',
-      (t: Record<string, any>) => (t.functions.normalizer.max_instance = 5),
-      '/functions/normalizer/max_instance',
-    ],
+  test.each<[string, unknown, string]>([
+    ['a misspelt function setting', copyWith(['functions', 'normalizer', 'max_instance'], 5), '/functions/normalizer/max_instance'],
     [
       'an access level Terraform cannot grant',
-      (t: Record<string, any>) => (t.functions.normalizer.firestore.default = 'write'),
+      copyWith(['functions', 'normalizer', 'firestore', 'default'], 'write'),
       '/functions/normalizer/firestore/default',
     ],
     [
       'a database key that is not a database',
-      (t: Record<string, any>) => (t.functions.normalizer.firestore.secrets = 'read'),
+      copyWith(['functions', 'normalizer', 'firestore', 'secrets'], 'read'),
       '/functions/normalizer/firestore/secrets',
     ],
     [
       'a retry backoff without its unit',
-      (t: Record<string, any>) => (t.subscriptions.normalizer.retry_policy.minimum_backoff = '5'),
+      copyWith(['subscriptions', 'normalizer', 'retry_policy', 'minimum_backoff'], '5'),
       '/subscriptions/normalizer/retry_policy/minimum_backoff',
     ],
     [
       'an index field with both an order and array_config',
-      (t: Record<string, any>) => (t.firestore.composite_indexes[0].fields[0].array_config = 'CONTAINS'),
+      copyWith(['firestore', 'composite_indexes', 0, 'fields', 0, 'array_config'], 'CONTAINS'),
       '/firestore/composite_indexes/0/fields/0',
     ],
-  ])('%s is refused, naming its path', (_what, mutate, at) => {
-    const bad = copy();
-    mutate(bad);
+  ])('%s is refused, naming its path', (_what, bad, at) => {
     expect(topologyProblems(bad).join('\n')).toContain(at);
     expect(() => parseTopology(bad)).toThrow(at);
   });

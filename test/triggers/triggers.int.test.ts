@@ -45,11 +45,11 @@ const keyword = (value: string, priority = 0): Workflow => ({
   triggers: [{ id: 'kw', kind: 'message', keywords: [{ match: 'contains', value }] }],
 });
 
-let events: TopicTap;
-let requests: TopicTap;
+let events: TopicTap<Envelope>;
+let requests: TopicTap<ExecutionRequest>;
 let triggers: Served;
 beforeAll(async () => {
-  [events, requests] = await Promise.all([tapTopic(EVENTS), tapTopic(EXECUTIONS)]);
+  [events, requests] = await Promise.all([tapTopic<Envelope>(EVENTS), tapTopic<ExecutionRequest>(EXECUTIONS)]);
   triggers = await serve('triggers');
 });
 afterAll(async () => {
@@ -60,11 +60,11 @@ afterAll(async () => {
 const drain = async (ws: string) => ({
   requests: mine(
     ws,
-    (await requests.drain()).map((m) => m.data as ExecutionRequest),
+    (await requests.drain()).map((m) => m.data),
   ),
   events: mine(
     ws,
-    (await events.drain()).map((m) => m.data as Envelope),
+    (await events.drain()).map((m) => m.data),
   ),
 });
 
