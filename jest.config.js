@@ -15,12 +15,13 @@ const shared = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
-  testTimeout: 30000,
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // A global option (per-project values are ignored): hooks that close servers and emulator clients need more than 5 s.
+  testTimeout: 30000,
   projects: [
     {
       ...shared,
