@@ -20,7 +20,6 @@ import { build } from 'esbuild';
 import { ROOT } from '../build';
 import type { NormalizerBenchResult } from './normalizer-core';
 
-const TARGET = 1 / 3;
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-normalizer-'));
@@ -54,7 +53,7 @@ function report(r: NormalizerBenchResult): void {
     { path: 'output floor: JSON.parse of the input + JSON.stringify of our envelopes', 'envelopes/s': Math.round(r.outputFloor) },
   ]);
   console.log(
-    `ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)} (target ≥ 0.33) ${r.ratio >= TARGET ? 'OK' : 'BELOW TARGET'}`,
+    `ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)}`,
   );
   console.log(`ratio ours/output floor (median of paired runs): ${r.outputRatio.toFixed(2)}`);
 }
