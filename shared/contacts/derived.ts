@@ -53,3 +53,13 @@ export function conversationCreated(obs: Observation, doc: ConversationDoc): Env
     ...(doc.contact_id ? { contact_id: doc.contact_id } : {}),
   });
 }
+
+/**
+ * Two contacts of one person were merged (merge.ts). Its id hashes the merged
+ * contact, not the event that found out: however many events (or redeliveries)
+ * could have found it, there is one crm.contact.merged per merged contact.
+ */
+export function contactMerged(obs: Observation, survivorId: string, mergedId: string): Envelope {
+  const env = derivedEnvelope(obs, 'crm.contact.merged', { contact_id: survivorId, merged_contact_ids: [mergedId] });
+  return { ...env, id: eventId({ platform: obs.platform, blockId: obs.block_id, type: 'crm.contact.merged', rawId: `merge:${mergedId}` }) };
+}

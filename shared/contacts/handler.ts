@@ -12,15 +12,34 @@
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { EnvelopeHandler } from '../runtime/consumer';
-import type { Envelope } from '../envelope';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { getFirestore } from '../runtime/gcp';
 import type { Logger } from '../runtime/log';
 import { contactsConfig, type ContactsConfig } from './config';
-import { contactCreated, contactUpdated, conversationCreated } from './derived';
+import { contactId, conversationId } from '../envelope/ids';
+import { redirectOf } from './merge';
 import { observe } from './observe';
-import { reduceContact, reduceConversation } from './reduce';
-import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry, type Plan } from './store';
+import { planEvent, StaleRedirect, type Target } from './plan';
+import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry } from './store';
+
+/** Merges are rare and each leaves one redirect: a few resolutions always suffice. */
+const MAX_RESOLVE_ATTEMPTS = 5;
+const MAX_REDIRECT_HOPS = 8;
+
+/** Each id followed through redirects to the document it leads to now; distinct targets, the event's own first. */
+async function resolveAll(store: ContactsStore, ids: string[], refOf: (id: string) => Target['ref'], follow: boolean): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const start of ids) {
+    let id = start;
+    for (let hop = 0; follow && hop < MAX_REDIRECT_HOPS; hop++) {
+      const into = redirectOf(await store.peek(refOf(id)));
+      if (!into || into === id) break;
+      id = into;
+    }
+    if (!out.some((t) => t.id === id)) out.push({ id, ref: refOf(id) });
+  }
+  return out;
+}
 
 export interface ContactsDeps {
   db?: Firestore;
@@ -68,24 +87,35 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
     const now = new Date().toISOString();
     const options = { coalesceMs: config.coalesceMs, now };
 
-    const entry = await store.apply(
-      ws,
-      obs.event_id,
-      {
-        contact: obs.contact && store.contactRef(ws, obs.contact.contact_id),
-        conversation: obs.conversation && store.conversationRef(ws, obs.conversation.conversation_id),
-      },
-      (contact, conversation): Plan => {
-        const c = reduceContact(contact, obs, options);
-        const v = reduceConversation(conversation, obs, options);
-        const derived: Envelope[] = [];
-        if (c?.write === 'create') derived.push(contactCreated(obs, c.doc));
-        else if (c && c.changedFields.length > 0) derived.push(contactUpdated(obs, c.doc, c.changedFields));
-        const announced = v?.announce ? conversationCreated(obs, v.doc) : undefined;
-        if (announced) derived.push(announced);
-        return { contact: c, conversation: v, derived };
-      },
-    );
+    // The ids the event names (its own, and those of its other platform ids: merge.ts), each followed to where it
+    // leads now; the transaction reads them again and starts over when a merge committed meanwhile.
+    const contactIds = obs.contact
+      ? [obs.contact.contact_id, ...(obs.contact.aliases ?? []).map((a) => contactId(ws, obs.block_id, a))]
+      : [];
+    const direct = obs.conversation?.identity?.kind === 'direct';
+    const conversationIds = obs.conversation
+      ? [obs.conversation.conversation_id, ...(direct ? (obs.contact?.aliases ?? []).map((a) => conversationId(ws, obs.block_id, a)) : [])]
+      : [];
+    // Only platforms that name a person by two ids have redirects; the others read nothing more.
+    const follow = obs.platform === 'whatsapp';
+    let entry: OutboxEntry | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const contacts = await resolveAll(store, contactIds, (id) => store.contactRef(ws, id), follow);
+      const conversations = await resolveAll(store, conversationIds, (id) => store.conversationRef(ws, id), follow);
+      try {
+        entry = await store.apply(ws, obs.event_id, [...contacts.map((t) => t.ref), ...conversations.map((t) => t.ref)], (docs) =>
+          planEvent(
+            obs,
+            contacts.map((t, i) => ({ ...t, doc: docs[i] })),
+            conversations.map((t, i) => ({ ...t, doc: docs[contacts.length + i] })),
+            options,
+          ),
+        );
+        break;
+      } catch (err) {
+        if (!(err instanceof StaleRedirect) || attempt >= MAX_RESOLVE_ATTEMPTS) throw err;
+      }
+    }
 
     // New, or left unpublished by an earlier attempt; nothing when an earlier attempt published it.
     if (entry && (await store.publish(ws, entry))) published(entry, log);

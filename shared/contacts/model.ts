@@ -8,6 +8,10 @@
  * it (`*_at` fields), so a late event can be compared with what it would
  * overwrite and lose when it is older. Wall-clock bookkeeping (`created_at`,
  * `updated_at`) is for people, never for ordering.
+ *
+ * A document with `merged_into` is not a record but a redirect (merge.ts): the
+ * id of a contact or conversation merged into another, or another id of the
+ * same person, leading to the survivor. Readers of the collections skip them.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConversationKind, PlatformName } from '../envelope/parts';

@@ -20,6 +20,12 @@ export interface ContactObservation {
   activity: Activity;
   /** true = follow, false = unfollow. */
   subscribed?: boolean;
+  /**
+   * Other platform user ids the event names for the same person: on WhatsApp,
+   * the phone number when the contact is keyed by a BSUID. Each derives a
+   * contact id (and a 1:1 conversation id) that must lead to this contact (merge.ts).
+   */
+  aliases?: string[];
 }
 
 export interface ConversationObservation {
@@ -117,6 +123,7 @@ export function observe(envelope: Envelope): Observation | undefined {
     platform_user_id: data.contact.platform_user_id,
     profile: profileOf(data.contact),
     activity,
+    ...aliasesOf(envelope.platform, data.contact),
     ...(envelope.type === 'messaging.follow' ? { subscribed: true } : envelope.type === 'messaging.unfollow' ? { subscribed: false } : {}),
   };
   const conversation: ConversationObservation | undefined =
@@ -124,4 +131,11 @@ export function observe(envelope: Envelope): Observation | undefined {
       ? { conversation_id: data.conversation_id, identity: data.conversation, contact_id: data.contact_id, activity }
       : undefined;
   return { ...scoped, contact, ...(conversation ? { conversation } : {}) };
+}
+
+/** WhatsApp: a contact keyed by BSUID whose phone number the event also names (docs/platforms/whatsapp.md#contact-identity). */
+function aliasesOf(platform: Platform, contact: ChannelContact): { aliases?: string[] } {
+  if (platform !== 'whatsapp') return {};
+  const phone = contact.phone;
+  return phone && phone !== contact.platform_user_id ? { aliases: [phone] } : {};
 }

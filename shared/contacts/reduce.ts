@@ -77,7 +77,7 @@ class Changes {
 }
 
 /** Whether a value set at `at` replaces the one set at `currentAt` (ties: the larger value wins, so order never matters). */
-function newer(at: number, currentAt: number, value: string, current: string | undefined): boolean {
+export function newer(at: number, currentAt: number, value: string, current: string | undefined): boolean {
   if (at !== currentAt) return at > currentAt;
   return current === undefined || value > current;
 }
@@ -179,7 +179,7 @@ export function reduceContact(current: ContactDoc | undefined, obs: Observation,
  * timestamp-only inbound bump may be coalesced, so a close arriving late by
  * less than the window can win over an inbound message it should have lost.
  */
-function statusOf(doc: Pick<ConversationDoc, 'closed_at' | 'last_inbound_at'>): ConversationDoc['status'] {
+export function statusOf(doc: Pick<ConversationDoc, 'closed_at' | 'last_inbound_at'>): ConversationDoc['status'] {
   return ms(doc.closed_at) > ms(doc.last_inbound_at) ? 'closed' : 'open';
 }
 

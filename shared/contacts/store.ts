@@ -23,7 +23,6 @@ import type { DocumentReference, Firestore, Transaction } from '@google-cloud/fi
 import type { Envelope } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { createOutbox, type OutboxRecord } from '../outbox/outbox';
-import type { ContactDoc, ConversationDoc } from './model';
 
 interface OutboxBody {
   source_event_id: string;
@@ -39,16 +38,20 @@ export interface WriteCounts {
   outbox: number;
 }
 
+/** One document write of a plan: a contact, a conversation, or a redirect left by a merge (merge.ts). */
+export interface DocWrite {
+  ref: DocumentReference;
+  doc: object;
+  write: 'create' | 'update';
+}
+
 export interface Plan {
-  contact?: { doc: ContactDoc; write: 'create' | 'update' | 'none' };
-  conversation?: { doc: ConversationDoc; write: 'create' | 'update' | 'none' };
+  writes: DocWrite[];
   derived: Envelope[];
 }
 
 /** The envelopes an outbox entry holds. */
 export const envelopesOf = (entry: OutboxEntry): Envelope[] => JSON.parse(entry.envelopes) as Envelope[];
-
-const changes = (change: Plan['contact'] | Plan['conversation']) => change !== undefined && change.write !== 'none';
 
 /** `retentionDays`: how long outbox entries are kept (the event log's retention). `publisher`: where derived envelopes go. */
 export function contactsStore(db: Firestore, retentionDays: number, publisher: EnvelopePublisher) {
@@ -60,10 +63,9 @@ export function contactsStore(db: Firestore, retentionDays: number, publisher: E
     // Each id is deterministic: a re-publish after a crash dedupes downstream.
     send: (entry) => Promise.all(envelopesOf(entry).map((e) => publisher.publish(e))),
   });
-  const write = (tx: Transaction, ref: DocumentReference | undefined, change: Plan['contact'] | Plan['conversation']) => {
-    if (!ref || !change || change.write === 'none') return;
-    if (change.write === 'create') tx.create(ref, change.doc);
-    else tx.set(ref, change.doc);
+  const write = (tx: Transaction, w: DocWrite) => {
+    if (w.write === 'create') tx.create(w.ref, w.doc);
+    else tx.set(w.ref, w.doc);
   };
 
   return {
@@ -71,29 +73,38 @@ export function contactsStore(db: Firestore, retentionDays: number, publisher: E
     contactRef: (ws: string, id: string) => workspace(ws).collection('contacts').doc(id),
     conversationRef: (ws: string, id: string) => workspace(ws).collection('conversations').doc(id),
 
+    /** A document as stored now, outside any transaction (to follow redirects before the transaction reads them again). */
+    async peek(ref: DocumentReference): Promise<Record<string, unknown> | undefined> {
+      const snapshot = await ref.get();
+      return snapshot.exists ? (snapshot.data() as Record<string, unknown>) : undefined;
+    },
+
     /**
-     * Runs `decide` on the stored documents inside a transaction and commits
-     * its plan with the outbox entry of `eventId`, which it returns (undefined
-     * when the plan derives nothing). When the entry already exists the event
-     * was applied before: `decide` is not run, and the entry is returned as stored.
+     * Runs `decide` on the stored documents `reads` (undefined: not read, and
+     * undefined for decide, as a missing document) inside a transaction and
+     * commits its plan with the outbox entry of `eventId`, which it returns
+     * (undefined when the plan derives nothing). When the entry already exists
+     * the event was applied before: `decide` is not run, and the entry is
+     * returned as stored. `decide` may throw to abort (nothing is written).
      */
     async apply(
       ws: string,
       eventId: string,
-      refs: { contact?: DocumentReference; conversation?: DocumentReference },
-      decide: (contact: ContactDoc | undefined, conversation: ConversationDoc | undefined) => Plan,
+      reads: readonly (DocumentReference | undefined)[],
+      decide: (docs: (Record<string, unknown> | undefined)[]) => Plan,
     ): Promise<OutboxEntry | undefined> {
-      const result = await outbox.commit(ws, eventId, [refs.contact, refs.conversation], (tx, [contact, conversation]) => {
-        const plan = decide(contact?.data() as ContactDoc | undefined, conversation?.data() as ConversationDoc | undefined);
-        write(tx, refs.contact, plan.contact);
-        write(tx, refs.conversation, plan.conversation);
+      const result = await outbox.commit(ws, eventId, reads, (tx, snapshots) => {
+        const plan = decide(snapshots.map((s) => (s?.exists ? (s.data() as Record<string, unknown>) : undefined)));
+        for (const w of plan.writes) write(tx, w);
         const record = plan.derived.length > 0 ? { source_event_id: eventId, envelopes: JSON.stringify(plan.derived) } : undefined;
         return { record, value: plan };
       });
       // Counted after the commit: a transaction attempt that was retried wrote nothing.
       if (!result.found && result.value) {
-        if (changes(result.value.contact)) counts.contacts++;
-        if (changes(result.value.conversation)) counts.conversations++;
+        for (const w of result.value.writes) {
+          if (w.ref.parent.id === 'contacts') counts.contacts++;
+          else if (w.ref.parent.id === 'conversations') counts.conversations++;
+        }
         if (result.record) counts.outbox++;
       }
       return result.record;

@@ -1,5 +1,5 @@
-import { PHONE_ID, WA_USER, whatsapp } from '../fixtures/normalize/whatsapp';
-import { check, expectedEventId, ids, run, type Case } from './support';
+import { BSUID, PARENT_BSUID, PHONE_ID, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
+import { check, expectedEventId, ids, RECEIVED_AT, run, type Case } from './support';
 
 const thread = {
   contact_id: ids.contact(WA_USER),
@@ -241,5 +241,169 @@ describe('whatsapp normalize', () => {
       { byAccounts: async (_p, a) => (seen.push([...a]), undefined), byBlockId: async () => undefined },
     );
     expect(seen).toEqual([[PHONE_ID]]);
+  });
+});
+
+describe('whatsapp identifiers: phone numbers, BSUIDs, parent BSUIDs, usernames', () => {
+  const bsuidThread = (phone?: string) => ({
+    contact_id: ids.contact(BSUID),
+    conversation_id: ids.conversation(BSUID),
+    contact: { platform_user_id: BSUID, display_name: 'Jonas Weber', username: USERNAME, ...(phone ? { phone } : {}) },
+    conversation: { platform_conversation_id: BSUID, kind: 'direct' },
+  });
+
+  it('a username user (from "", from_user_id set) is received under the BSUID', async () => {
+    const [env] = await check('whatsapp', {
+      name: 'username',
+      body: whatsappIds.usernameText,
+      expected: [
+        { type: 'messaging.message.received', rawId: 'wamid.U1', data: { ...bsuidThread(), message: { text: 'Hi, it is Jonas' } } },
+      ],
+    });
+    expect(env?.data).not.toHaveProperty('contact.phone');
+    expect(env?.metadata.platform_detail).toEqual({ user: { user_id: BSUID } });
+  });
+
+  it('a message without any from field, only from_user_id', async () => {
+    await check('whatsapp', {
+      name: 'no from',
+      body: whatsappIds.noFromField,
+      expected: [{ type: 'messaging.message.received', rawId: 'wamid.U3', data: bsuidThread() }],
+    });
+  });
+
+  it('the same user with phone number, BSUID and parent BSUID: same contact and conversation, every id in platform_detail', async () => {
+    const [env] = await check('whatsapp', {
+      name: 'all ids',
+      body: whatsappIds.phoneAndBsuidText,
+      expected: [{ type: 'messaging.message.received', data: bsuidThread(WA_USER) }],
+    });
+    expect(env?.metadata.platform_detail).toEqual({ user: { wa_id: WA_USER, user_id: BSUID, parent_user_id: PARENT_BSUID } });
+  });
+
+  it('a status with empty recipient_id and recipient_user_id set is delivered to the BSUID contact', async () => {
+    const [env] = await check('whatsapp', {
+      name: 'status',
+      body: whatsappIds.usernameStatus,
+      expected: [
+        { type: 'messaging.message.delivered', rawId: 'wamid.OUT9', data: { ...bsuidThread(), messages: [ids.ref('wamid.OUT9')] } },
+      ],
+    });
+    expect(env?.metadata.platform_detail).toMatchObject({
+      user: { user_id: BSUID, parent_user_id: PARENT_BSUID },
+      pricing: expect.any(Object),
+    });
+  });
+
+  it("a failed status naming only the phone number takes the BSUID from the change's contacts[]", async () => {
+    await check('whatsapp', {
+      name: 'failed',
+      body: whatsappIds.failedPhoneOnly,
+      expected: [{ type: 'messaging.message.failed', data: { ...bsuidThread(WA_USER), error: { code: '131026' } } }],
+    });
+  });
+
+  it('a status naming no one (both ids empty) is rejected with its reason', async () => {
+    await check('whatsapp', {
+      name: 'nobody',
+      body: whatsappIds.statusNoRecipient,
+      expected: [],
+      rejected: [
+        {
+          reason: 'invalid',
+          path: 'entry[0].changes[0].value.statuses[0]',
+          detail: 'entry[0].changes[0].value.statuses[0].recipient_id is missing',
+        },
+      ],
+    });
+  });
+
+  it('an echo to a username user (to "", to_user_id set)', async () => {
+    await check('whatsapp', {
+      name: 'echo',
+      body: whatsappIds.echoToUsername,
+      expected: [{ type: 'messaging.message.sent', rawId: 'wamid.ECHO2', data: { ...bsuidThread(), message: { direction: 'outbound' } } }],
+    });
+  });
+
+  it('phone-number-only payloads keep the ids they always had', async () => {
+    const { envelopes } = await run('whatsapp', whatsapp.text);
+    expect(envelopes[0]?.data).toMatchObject({ contact_id: ids.contact(WA_USER), conversation_id: ids.conversation(WA_USER) });
+    expect(envelopes[0]?.metadata.platform_detail).toBeUndefined();
+  });
+
+  it('BSUID and phone-number changes (system messages) are rejected as unsupported, naming the old and new ids', async () => {
+    const path = 'entry[0].changes[0].value.messages[0]';
+    await check('whatsapp', {
+      name: 'user id change',
+      body: whatsappIds.userIdChanged,
+      expected: [],
+      rejected: [
+        {
+          reason: 'unsupported',
+          path,
+          detail: `messages.system.user_changed_user_id has no mapping (identity change ${BSUID} → DE.9902576394655843)`,
+        },
+      ],
+    });
+    await check('whatsapp', {
+      name: 'number change',
+      body: whatsappIds.numberChanged,
+      expected: [],
+      rejected: [{ reason: 'unsupported', path, detail: `(identity change ${WA_USER} → 4915199999999)` }],
+    });
+  });
+});
+
+describe('whatsapp payload variations', () => {
+  it('a voice note from an older API version (type voice) is an audio message', async () => {
+    await check('whatsapp', {
+      name: 'voice',
+      body: whatsappIds.voice,
+      expected: [
+        received('wamid.VOICE', 'audio', {
+          attachments: [{ type: 'audio', platform_media_id: '880000000000009', mime_type: 'audio/ogg; codecs=opus' }],
+        }),
+      ],
+    });
+  });
+
+  it('a body without top-level object: the endpoint says it is WhatsApp', async () => {
+    await check('whatsapp', { name: 'no object', body: whatsappIds.noObject, expected: [received('wamid.NOOBJ', 'text')] });
+  });
+
+  it('a trimmed change value (no messaging_product, contacts[], field, timestamp, entry time): receive time, said in platform_detail', async () => {
+    const [env] = await check('whatsapp', {
+      name: 'trimmed',
+      body: whatsappIds.trimmed,
+      expected: [
+        { type: 'messaging.message.received', timestamp: RECEIVED_AT, data: { contact: { platform_user_id: WA_USER, phone: WA_USER } } },
+      ],
+    });
+    expect(env?.metadata.platform_detail).toEqual({ timestamp_source: 'received_at' });
+  });
+
+  it("a message without timestamp takes its entry's time when the entry has one", async () => {
+    const [env] = await check('whatsapp', {
+      name: 'entry time',
+      body: whatsappIds.entryTime,
+      expected: [{ type: 'messaging.message.received', timestamp: '2024-03-31T10:15:35.000Z' }],
+    });
+    expect(env?.metadata.platform_detail).toBeUndefined();
+  });
+
+  it('a field a type really needs stays a rejection with its reason', async () => {
+    await check('whatsapp', {
+      name: 'reaction without target',
+      body: whatsappIds.reactionNoTarget,
+      expected: [],
+      rejected: [
+        {
+          reason: 'invalid',
+          path: 'entry[0].changes[0].value.messages[0]',
+          detail: 'entry[0].changes[0].value.messages[0].reaction.message_id is missing',
+        },
+      ],
+    });
   });
 });

@@ -17,7 +17,7 @@
 import { arr, compact, merge, isObj, optId, optText, reqId, str, type Json } from '../../platform-kit/fields';
 import { malformed, missing, unsupported } from '../../platform-kit/problems';
 import { directThread, messageRef, type InThread } from '../../platform-kit/thread';
-import { epochToIso, eventTime } from '../../platform-kit/time';
+import { dateToIso, epochToIso, eventTime } from '../../platform-kit/time';
 import type { Draft, MapContext } from '../../platform-kit/types';
 import { metaMessage } from './normalize-attachments';
 
@@ -63,6 +63,13 @@ export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: Messag
   // The entry's time only when the item has none: docs/performance.md#lazy-fallback-times
   const timestamp = eventTime(ev, 'timestamp', base, 'auto', [() => epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);
   const detail: Detail = mc.standby ? { standby: true } : {};
+  // Neither the item nor its entry has a time: the receive time, said as every receive-time fallback is.
+  if (
+    epochToIso(ev.timestamp, 'auto') === undefined &&
+    dateToIso(ev.timestamp) === undefined &&
+    epochToIso(mc.entry.time, 'auto') === undefined
+  )
+    detail.timestamp_source = 'received_at';
   for (const [kind, map] of KINDS) {
     const value = ev[kind];
     if (isObj(value)) return map(value, ev, base, ctx, timestamp, detail);

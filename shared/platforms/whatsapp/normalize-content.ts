@@ -13,6 +13,8 @@ const MEDIA: Record<string, { attachment: Attachment['type']; message: Message['
   image: { attachment: 'image', message: 'image' },
   video: { attachment: 'video', message: 'video' },
   audio: { attachment: 'audio', message: 'audio' },
+  // Older API versions (and the On-Premises API) sent voice notes as their own type.
+  voice: { attachment: 'audio', message: 'audio' },
   document: { attachment: 'file', message: 'file' },
   sticker: { attachment: 'sticker', message: 'sticker' },
 };

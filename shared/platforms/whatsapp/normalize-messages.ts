@@ -12,44 +12,49 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { LineItem as LineItemSchema } from '../../envelope/parts';
-import { arr, compact, merge, isObj, num, optId, optText, reqId, str, type Json } from '../../platform-kit/fields';
+import { arr, compact, merge, isObj, num, optId, optText, reqId, type Json } from '../../platform-kit/fields';
 import { missing, unsupported } from '../../platform-kit/problems';
 import { directThread, messageRef, type InThread } from '../../platform-kit/thread';
-import { eventTime } from '../../platform-kit/time';
 import type { Draft, MapContext } from '../../platform-kit/types';
 import { CONTENT_TYPES, waMessage } from './normalize-content';
+import { addUserDetail, channelContact, FROM, identityChange, TO, waTime, waUser, type WaUser } from './normalize-identity';
 
-/** The contact as the change's `contacts[]` describes them (profile name). */
-function thread(ctx: MapContext, value: Json, waId: string): InThread {
-  const profile = arr(value.contacts).find((c) => str((c as Json)?.wa_id) === waId);
-  return directThread(ctx, compact({ platform_user_id: waId, display_name: optText(profile, 'profile.name'), phone: waId }));
+/** The user's 1:1 thread: contact and conversation ids from the user's key (normalize-identity.ts). */
+function thread(ctx: MapContext, user: WaUser): InThread {
+  return directThread(ctx, channelContact(user));
 }
 
-export function mapEcho(msg: Json, base: string, ctx: MapContext, value: Json): Draft[] {
+export function mapEcho(msg: Json, base: string, ctx: MapContext, value: Json, entry: Json): Draft[] {
   const id = reqId(msg, 'id', base);
-  const to = reqId(msg, 'to', base);
+  const user = waUser(msg, TO, base, value);
   const type = optText(msg, 'type') ?? '(none)';
   if (!CONTENT_TYPES.has(type)) throw unsupported(`message_echoes.${type}`);
+  const detail: Record<string, unknown> = { sent_from: 'business_app' };
+  const timestamp = waTime(msg, ctx, entry, detail);
+  addUserDetail(detail, user);
   return [
     {
       type: 'messaging.message.sent',
-      timestamp: eventTime(msg, 'timestamp', base, 's', [ctx.receivedAt]),
+      timestamp,
       rawId: id,
       kind: 'message_echoes',
-      detail: { sent_from: 'business_app' },
-      data: merge(thread(ctx, value, to), { message: waMessage(ctx, id, type, msg, 'outbound') }),
+      detail,
+      data: merge(thread(ctx, user), { message: waMessage(ctx, id, type, msg, 'outbound') }),
     },
   ];
 }
 
-export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json): Draft[] {
+export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json, entry: Json): Draft[] {
   const id = reqId(msg, 'id', base);
-  const from = reqId(msg, 'from', base);
-  const type = optText(msg, 'type');
+  const type = optText(msg, 'type') || undefined;
+  // System messages (a number or BSUID change, a preference) have no event type: rejected naming the ids (systemProblem).
+  if (type === 'system') throw systemProblem(msg);
+  const user = waUser(msg, FROM, base, value);
   if (type === undefined) throw missing(base, 'type');
-  const timestamp = eventTime(msg, 'timestamp', base, 's', [ctx.receivedAt]);
-  const t = thread(ctx, value, from);
   const detail: Record<string, unknown> = {};
+  const timestamp = waTime(msg, ctx, entry, detail);
+  addUserDetail(detail, user);
+  const t = thread(ctx, user);
   if (isObj(msg.referral)) detail.referral = msg.referral;
   if (isObj(msg.context)) detail.context = msg.context;
   const kind = `messages.${type}`;
@@ -153,6 +158,16 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
       );
     }
   }
+}
+
+/** A system message: an identity change (user_changed_number / user_changed_user_id) or a preference change; none maps to an event yet. */
+function systemProblem(msg: Json) {
+  const sub = optText(msg, 'system.type') || '(none)';
+  const change = identityChange(msg);
+  return unsupported(
+    `messages.system.${sub}`,
+    change ? `identity change ${change.previous.join(' / ') || '?'} → ${change.current.join(' / ') || '?'}` : undefined,
+  );
 }
 
 function postback(

@@ -10,8 +10,8 @@ import type { ErrorInfo } from '../../envelope/parts';
 import { arr, compact, merge, isObj, optText, reqId, str, type Json } from '../../platform-kit/fields';
 import { missing, unsupported } from '../../platform-kit/problems';
 import { directThread, messageRef } from '../../platform-kit/thread';
-import { eventTime } from '../../platform-kit/time';
 import type { Draft, MapContext } from '../../platform-kit/types';
+import { addUserDetail, channelContact, RECIPIENT, waTime, waUser } from './normalize-identity';
 
 export function waError(raw: unknown, base: string): ErrorInfo {
   const code = str((raw as Json | undefined)?.code);
@@ -23,14 +23,16 @@ export function waError(raw: unknown, base: string): ErrorInfo {
   });
 }
 
-export function mapStatus(s: Json, base: string, ctx: MapContext): Draft[] {
+export function mapStatus(s: Json, base: string, ctx: MapContext, value: Json, entry: Json): Draft[] {
   const id = reqId(s, 'id', base);
-  const status = optText(s, 'status');
+  const status = optText(s, 'status') || undefined;
   if (status === undefined) throw missing(base, 'status');
-  const recipient = reqId(s, 'recipient_id', base);
-  const timestamp = eventTime(s, 'timestamp', base, 's', [ctx.receivedAt]);
-  const t = directThread(ctx, { platform_user_id: recipient, phone: recipient });
+  // recipient_id (phone number) and/or recipient_user_id (BSUID); contacts[] may name the other.
+  const user = waUser(s, RECIPIENT, base, value);
   const detail: Record<string, unknown> = {};
+  const timestamp = waTime(s, ctx, entry, detail);
+  addUserDetail(detail, user);
+  const t = directThread(ctx, channelContact(user));
   for (const key of ['conversation', 'pricing', 'biz_opaque_callback_data']) if (s[key] !== undefined) detail[key] = s[key];
   const common = { timestamp, rawId: id, kind: `statuses.${status}`, detail, discriminator: [status] };
   switch (status) {

@@ -14,6 +14,7 @@ const LISTS = ['messages', 'statuses', 'errors', 'message_echoes'] as const;
 type List = (typeof LISTS)[number];
 
 interface WaItemContext {
+  entry: Json;
   value: Json;
   list: List;
   phoneNumberId: string;
@@ -56,7 +57,12 @@ export const normalizer: NormalizerAdapter = {
           items.forEach((raw, k) => {
             const path = `${cbase}.value.${list}[${k}]`;
             if (!isObj(raw)) return problem('invalid', path, `${path} is not an object`, raw);
-            result.items.push({ path, raw, accounts: [phoneNumberId], context: { value, list, phoneNumberId } satisfies WaItemContext });
+            result.items.push({
+              path,
+              raw,
+              accounts: [phoneNumberId],
+              context: { entry, value, list, phoneNumberId } satisfies WaItemContext,
+            });
           });
         }
         if (!any) problem('unsupported', cbase, `${cbase}.value has none of ${LISTS.join('[], ')}[]`, change);
@@ -65,15 +71,15 @@ export const normalizer: NormalizerAdapter = {
     return result;
   },
   map(item, ctx) {
-    const { value, list, phoneNumberId } = item.context as WaItemContext;
+    const { entry, value, list, phoneNumberId } = item.context as WaItemContext;
     const raw = item.raw as Json;
     switch (list) {
       case 'messages':
-        return mapInbound(raw, item.path, ctx, value);
+        return mapInbound(raw, item.path, ctx, value, entry);
       case 'message_echoes':
-        return mapEcho(raw, item.path, ctx, value);
+        return mapEcho(raw, item.path, ctx, value, entry);
       case 'statuses':
-        return mapStatus(raw, item.path, ctx);
+        return mapStatus(raw, item.path, ctx, value, entry);
       case 'errors':
         return mapChangeError(raw, item.path, ctx, phoneNumberId);
     }

@@ -1,0 +1,115 @@
+/**
+ * One WhatsApp contact per person, whichever identifier arrives first: the
+ * contacts subscriber on the emulators, fed envelopes the real normalizer
+ * made from WhatsApp payloads with phone numbers, BSUIDs and usernames
+ * (test/fixtures/normalize/whatsapp.ts), in several delivery orders and with
+ * redeliveries.
+ */
+import { getFirestore } from '../../shared/runtime/gcp';
+import { contactId, conversationId, type Envelope } from '../../shared/envelope';
+import { normalize } from '../../shared/normalize/normalize';
+import { staticRouter } from '../../shared/normalize/router';
+import { BSUID, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
+import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
+import { uniqueName } from '../helpers/names';
+
+const EVENTS = uniqueName('contacts-wa-events');
+process.env.EVENTS_TOPIC = EVENTS;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('../../functions/contacts');
+
+const BLK = 'blk_wa';
+const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
+/** The documents of a collection that are records, not redirects left by a merge. */
+const records = async (ws: string, collection: string) =>
+  (await workspace(ws).collection(collection).get()).docs.map((d) => ({ id: d.id, ...d.data() })).filter((d) => !('merged_into' in d));
+
+async function envelopesOf(ws: string, body: unknown): Promise<Envelope[]> {
+  const result = await normalize(
+    { platform: 'whatsapp', kind: 'webhook', body: JSON.stringify(body), receivedAt: '2024-03-31T10:20:00.000Z', requestId: 'req' },
+    staticRouter({ workspaceId: ws, blockId: BLK }),
+  );
+  expect(result.rejections).toEqual([]);
+  return result.envelopes;
+}
+
+let tap: TopicTap<Envelope>;
+let contacts: Served;
+beforeAll(async () => {
+  tap = await tapTopic<Envelope>(EVENTS);
+  contacts = await serve('contacts');
+});
+afterAll(async () => {
+  await contacts?.close();
+});
+
+const derivedFor = async (ws: string) =>
+  (await tap.drain()).map((m) => m.data).filter((e) => e.workspace_id === ws && e.metadata.source === 'derived');
+
+describe('contacts: one WhatsApp contact per person', () => {
+  const scenario = [whatsappIds.usernameText, whatsappIds.usernameStatus, whatsappIds.phoneAndBsuidText, whatsappIds.usernameText];
+
+  it.each([
+    ['in order', -1],
+    ['shuffled (seed 1)', 1],
+    ['shuffled (seed 2)', 2],
+    ['shuffled (seed 3)', 3],
+  ])(
+    'a username user, a status, the same user with the phone number, a redelivery: one contact, one conversation (%s)',
+    async (_name, seed) => {
+      const ws = uniqueName('ws');
+      const deliveries: Envelope[] = [];
+      for (const body of scenario) deliveries.push(...(await envelopesOf(ws, body)));
+      for (const e of seed < 0 ? deliveries : shuffled(deliveries, seed)) expect(await contacts.deliver(e)).toBe(204);
+
+      const people = await records(ws, 'contacts');
+      expect(people).toHaveLength(1);
+      expect(people[0]).toMatchObject({ contact_id: contactId(ws, BLK, BSUID), username: USERNAME, phone: WA_USER });
+      const threads = await records(ws, 'conversations');
+      expect(threads).toEqual([expect.objectContaining({ conversation_id: conversationId(ws, BLK, BSUID), contact_id: people[0]?.id })]);
+      const derived = await derivedFor(ws);
+      expect(derived.filter((e) => e.type === 'crm.contact.merged').length).toBeLessThanOrEqual(1);
+      expect(derived.filter((e) => e.type === 'crm.contact.created')).toHaveLength(1);
+
+      // A later status naming only the phone number lands on the same contact.
+      for (const e of await envelopesOf(ws, whatsapp.statuses)) expect(await contacts.deliver(e)).toBe(204);
+      expect(await records(ws, 'contacts')).toHaveLength(1);
+      expect(await records(ws, 'conversations')).toHaveLength(1);
+    },
+  );
+
+  it.each([
+    ['phone number first', false],
+    ['BSUID first', true],
+  ])(
+    'a contact known by phone number only and the same person by BSUID: merged once, later events of either id on the survivor (%s)',
+    async (_name, reverse) => {
+      const ws = uniqueName('ws');
+      const phoneOnly = await envelopesOf(ws, whatsapp.text); // before BSUIDs: keyed by the phone number
+      const usernameOnly = await envelopesOf(ws, whatsappIds.usernameText); // keyed by the BSUID, no phone number
+      const both = await envelopesOf(ws, whatsappIds.phoneAndBsuidText); // names both: they are one person
+      const order = reverse ? [...usernameOnly, ...phoneOnly, ...both] : [...phoneOnly, ...usernameOnly, ...both];
+      for (const e of [...order, ...order.slice().reverse()]) expect(await contacts.deliver(e)).toBe(204);
+
+      const people = await records(ws, 'contacts');
+      expect(people).toHaveLength(1);
+      // The first seen survives (the phone-number message is the oldest of the three).
+      const survivor = contactId(ws, BLK, WA_USER);
+      expect(people[0]).toMatchObject({ contact_id: survivor, phone: WA_USER, username: USERNAME, display_name: 'Jonas Weber' });
+      const threads = await records(ws, 'conversations');
+      expect(threads).toEqual([expect.objectContaining({ conversation_id: conversationId(ws, BLK, WA_USER), contact_id: survivor })]);
+
+      const merged = (await derivedFor(ws)).filter((e) => e.type === 'crm.contact.merged');
+      expect(merged).toHaveLength(1);
+      expect(merged[0]?.data).toEqual({ contact_id: survivor, merged_contact_ids: [contactId(ws, BLK, BSUID)] });
+
+      // Later events of either identifier land on the survivor; a redelivery merges nothing again.
+      const later = [...(await envelopesOf(ws, whatsappIds.usernameStatus)), ...(await envelopesOf(ws, whatsapp.statuses)), ...both];
+      for (const e of later) expect(await contacts.deliver(e)).toBe(204);
+      expect(await records(ws, 'contacts')).toHaveLength(1);
+      expect(await records(ws, 'conversations')).toHaveLength(1);
+      expect((await records(ws, 'contacts'))[0]).toMatchObject({ last_outbound_at: expect.any(String) });
+      expect((await derivedFor(ws)).filter((e) => e.type === 'crm.contact.merged')).toHaveLength(0);
+    },
+  );
+});
