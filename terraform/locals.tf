@@ -75,6 +75,20 @@ locals {
     )
   }
 
+  # The public URL of each webhook function, by platform (env PLATFORM). A
+  # gen2 function's URL is https://<region>-<project>.cloudfunctions.net/<name>,
+  # so it is known before the function exists: the functions that need it get
+  # it without depending on google_cloudfunctions2_function (one resource, so
+  # a reference there would be a cycle). outputs.tf webhook_urls is the same.
+  webhook_urls = {
+    for name, fn in local.public_functions : fn.env.PLATFORM =>
+    "https://${var.region}-${var.project_id}.cloudfunctions.net/${local.function_names[name]}"
+    if can(fn.env.PLATFORM)
+  }
+  # The Block connection service (the function that writes Block secrets,
+  # blocks-api) registers these with the platforms: WEBHOOK_URL_<PLATFORM>.
+  webhook_url_env = { for platform, url in local.webhook_urls : "WEBHOOK_URL_${upper(platform)}" => url }
+
   function_env = {
     for name, fn in local.functions : name => merge(
       {
@@ -85,6 +99,7 @@ locals {
       },
       fn.env,
       can(fn.firestore.block_secrets) ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},
+      try(fn.firestore.block_secrets, "") == "read_write" && !fn.public ? local.webhook_url_env : {},
       can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
       ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }
       : {},

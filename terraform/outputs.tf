@@ -6,6 +6,11 @@ output "webhook_urls" {
   }
 }
 
+output "blocks_api_url" {
+  description = "URL of the private blocks-api (connect, disconnect, rotate, check Blocks; npm run blocks -- --url); callers need run.invoker (var.invokers)."
+  value       = try(google_cloudfunctions2_function.fn["blocks-api"].url, null)
+}
+
 output "events_api_url" {
   description = "URL of the private events-api (list, filter, get and replay event-log entries); callers need run.invoker (var.invokers)."
   value       = try(google_cloudfunctions2_function.fn["events-api"].url, null)

@@ -65,6 +65,12 @@ export interface BlockSecrets {
   line_channel_secrets?: string[];
   /** Telegram setWebhook secret tokens, current first. */
   telegram_secret_tokens?: string[];
+  /**
+   * The bot token from @BotFather, kept for disconnect, check and rotate
+   * (shared/blocks/). Only here, in the secrets database: never in the Block,
+   * an event, a log line or an API answer.
+   */
+  telegram_bot_token?: string;
 }
 
 export interface BlockRegistry {

@@ -439,7 +439,7 @@ describe('providers, variables, outputs', () => {
   });
 
   test('outputs give the webhook URLs per platform, the events-api URL and the topic names', () => {
-    expect(Object.keys(tf.outputs)).toEqual(expect.arrayContaining(['webhook_urls', 'events_api_url', 'topic_names']));
+    expect(Object.keys(tf.outputs)).toEqual(expect.arrayContaining(['webhook_urls', 'events_api_url', 'blocks_api_url', 'topic_names']));
     expect(tf.outputs.webhook_urls!.value).toMatch(/local\.public_functions/);
   });
 });
@@ -539,6 +539,25 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     }
     expect(locals.min).toEqual(Object.fromEntries(fns.map(([n, f]) => [n, f.min_instances])));
     expect(locals.max).toEqual(Object.fromEntries(fns.map(([n, f]) => [n, f.max_instances])));
+  });
+
+  test('the function that writes Block secrets (blocks-api) gets each webhook URL as WEBHOOK_URL_<PLATFORM>; no other function does', () => {
+    const env = locals.function_env as Record<string, Record<string, string>>;
+    const prefix = ev('var.name_prefix') as string;
+    const webhooks = fns.filter(([, fn]) => fn.public && fn.env.PLATFORM);
+    const expected = Object.fromEntries(
+      webhooks.map(([name, fn]) => [
+        `WEBHOOK_URL_${fn.env.PLATFORM!.toUpperCase()}`,
+        `https://${VARS.region}-${VARS.project_id}.cloudfunctions.net/${prefix}-${name}`,
+      ]),
+    );
+    expect(Object.keys(expected)).toContain('WEBHOOK_URL_TELEGRAM');
+    for (const [name, fn] of fns) {
+      const urls = Object.fromEntries(Object.entries(env[name]!).filter(([k]) => k.startsWith('WEBHOOK_URL_')));
+      const connects = fn.firestore.block_secrets === 'read_write' && !fn.public;
+      expect([name, urls]).toEqual([name, connects ? expected : {}]);
+    }
+    expect(fns.filter(([, fn]) => fn.firestore.block_secrets === 'read_write').map(([n]) => n)).toEqual(['blocks-api']);
   });
 
   test('instance variables cap and override the topology limits', () => {

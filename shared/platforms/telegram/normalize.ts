@@ -303,6 +303,13 @@ const UPDATES = new Map<string, UpdateMapper>([
   ['deleted_business_messages', mapDeletedBusiness],
 ]);
 
+/**
+ * The update kinds the normalizer maps: what connect asks Telegram for in
+ * setWebhook's `allowed_updates` (shared/platforms/telegram/connect.ts), so
+ * a kind added to UPDATES is requested from the next connection on.
+ */
+export const MAPPED_UPDATE_KINDS: readonly string[] = [...UPDATES.keys()];
+
 export function mapUpdate(update: Json, ctx: MapContext): Draft[] {
   const rawId = reqId(update, 'update_id', '');
   const key = Object.keys(update).find((k) => k !== 'update_id');

@@ -1,0 +1,156 @@
+/**
+ * The blocks API: connect, disconnect, rotate and check a workspace's Blocks
+ * (the Block connection service, ./service.ts). Private like the events-api:
+ * in production only callers with Cloud Run invoker IAM reach it (the
+ * dashboard backend, operators through `npm run blocks`); locally it is open.
+ *
+ *   GET  /workspaces/{ws}/blocks                    list
+ *   POST /workspaces/{ws}/blocks                    connect {platform, credentials, name?}: 201 new, 200 already connected
+ *   GET  /workspaces/{ws}/blocks/{id}               show
+ *   POST /workspaces/{ws}/blocks/{id}/disconnect    disconnect {force?}
+ *   POST /workspaces/{ws}/blocks/{id}/rotate        new webhook secret (Telegram)
+ *   POST /workspaces/{ws}/blocks/{id}/check         the platform's view of the webhook; platform.block.error when wrong
+ *
+ * Errors are {error, message, details?}. A platform's refusal keeps the
+ * platform's own words: 400 bad_credentials, 422 not_accepted, 502
+ * platform_error. Answers and log lines never hold credentials or secrets.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HttpFunction, Request } from '@google-cloud/functions-framework';
+import { blockStores, type BlockStores } from '../contracts/blocks';
+import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
+import { ApiError, badRequest, resolve, sendError, type Route } from '../events-api/http';
+import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
+import { createLogger, traceIdFrom, type Logger } from '../runtime/log';
+import { platformConnections, type PlatformConnection } from './config';
+import { BlockService } from './service';
+import type { Platform } from '../platforms';
+
+export interface BlocksApiOptions {
+  stores?: () => BlockStores;
+  /** Publishes to the `events` topic (EVENTS_TOPIC). */
+  publisher?: () => EnvelopePublisher;
+  platforms?: Partial<Record<Platform, PlatformConnection>>;
+  fetch?: typeof fetch;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Bodies here are one small JSON object (credentials); refused above this by the body guard. */
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
+
+function workspace(params: Record<string, string>): string {
+  const ws = params.ws ?? '';
+  if (!WORKSPACE_ID.test(ws)) throw badRequest('invalid_workspace', 'the workspace id must be 1-128 letters, digits, _ or -');
+  return ws;
+}
+
+function jsonBody(req: Request): Record<string, unknown> {
+  const body = req.body as unknown;
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw badRequest('invalid_body', 'the body must be a JSON object (Content-Type: application/json)');
+  }
+  return body as Record<string, unknown>;
+}
+
+export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
+  const log = options.logger ?? createLogger({ component: 'blocks-api' });
+  let stores: BlockStores | undefined;
+  let publisher: EnvelopePublisher | undefined;
+  const service = new BlockService({
+    get stores() {
+      return (stores ??= options.stores?.() ?? blockStores());
+    },
+    publisher: () => (publisher ??= options.publisher?.() ?? createEnvelopePublisher()),
+    platforms: options.platforms ?? platformConnections(),
+    fetch: options.fetch ?? fetch,
+    log,
+    now: options.now ?? (() => new Date()),
+  });
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: '/workspaces/:ws/blocks',
+      async handle(_req, res, params) {
+        res.json({ blocks: await service.list(workspace(params)) });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/workspaces/:ws/blocks',
+      async handle(req, res, params, reqLog) {
+        const { block, created } = await service.connect(workspace(params), jsonBody(req), reqLog);
+        res
+          .status(created ? 201 : 200)
+          .set('Location', `/workspaces/${block.workspace_id}/blocks/${block.block_id}`)
+          .json({ block, created });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/workspaces/:ws/blocks/:id',
+      async handle(_req, res, params) {
+        res.json({ block: await service.show(workspace(params), params.id ?? '') });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/workspaces/:ws/blocks/:id/disconnect',
+      async handle(req, res, params, reqLog) {
+        res.json(await service.disconnect(workspace(params), params.id ?? '', jsonBody(req), reqLog));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/workspaces/:ws/blocks/:id/rotate',
+      async handle(_req, res, params, reqLog) {
+        res.json(await service.rotate(workspace(params), params.id ?? '', reqLog));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/workspaces/:ws/blocks/:id/check',
+      async handle(_req, res, params, reqLog) {
+        res.json(await service.check(workspace(params), params.id ?? '', reqLog));
+      },
+    },
+  ];
+
+  // Bodies the framework's parsers refuse get this API's JSON error (shared/runtime/body-guard.ts).
+  installBodyGuard(() => ({
+    maxBodyBytes: MAX_REQUEST_BODY_BYTES,
+    refuse: (req, res, failure, error) => {
+      const { status, message } = BODY_FAILURES[failure];
+      log.info('request refused', {
+        request_id: traceIdFrom(req.headers) ?? randomUUID(),
+        method: req.method,
+        path: req.url,
+        status,
+        error: failure,
+        reason: error instanceof Error && failure !== 'malformed_json' ? error.message : message,
+      });
+      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
+    },
+    warn: (message) => log.warn(message),
+  }));
+
+  return async (req, res) => {
+    const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });
+    try {
+      const hit = resolve(routes, req.method, req.path);
+      if (hit instanceof ApiError) throw hit;
+      await hit.route.handle(req, res, hit.params, reqLog);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });
+        sendError(res, err);
+        return;
+      }
+      reqLog.error('request failed', { error: err });
+      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'));
+    }
+  };
+}
