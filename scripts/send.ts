@@ -8,10 +8,12 @@
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
-import { isPlatform, PLATFORMS, type Platform } from '../shared/platforms';
-import { DEMO_WORKSPACE_ID } from './lib/demo';
-import { waitForRequest, type Observation } from './lib/observe';
+import { PLATFORMS, type Platform } from '../shared/platforms';
+import { UsageError } from './lib/args';
+import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from './lib/demo';
+import { rawReceived, readEntries, readRequest, redeliveryVerdict, waitForRequest } from './lib/observe';
 import { listSamples, loadSample, sampleRequest, signedHeaders } from './lib/samples';
+import { describeObservation, describeRedelivery, followsLocally, nothingLoggedHint, parseSendArgs, type SendCli } from './lib/send-cli';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
 
 const HELP = `Usage:
@@ -20,63 +22,33 @@ const HELP = `Usage:
   npm run send -- <platform> --file F      POST the bytes of F as they are (a payload captured from the platform), signed with the demo secret
   npm run send -- --list                   list the samples
 
-Options:
+Options (--name value and --name=value alike):
   --id X            fix the sample's random ids: sending twice with the same --id is a redelivery (deduplicated)
   --bad-signature   sign with a wrong secret (the webhook must answer 401 and publish nothing)
   --no-wait         only POST, do not follow the request through the pipeline
   --timeout MS      how long to follow it (default 20000)
   --url URL         POST here instead of the local webhook-<platform>
+  --secret S        sign with S instead of the demo secret: the Meta app secret, the LINE channel secret or the
+                    Telegram secret token of the deployment --url points at (a request to a remote --url is not
+                    followed: its event log is not the local emulator)
 
 The stack is found like npm start finds it: FUNCTIONS_PORT (default ${STACK_DEFAULTS.functionsPort}),
 FIRESTORE_EMULATOR_HOST (default 127.0.0.1:${STACK_DEFAULTS.firestorePort}), LOCAL_PROJECT_ID (default ${STACK_DEFAULTS.projectId}).
 Platforms: ${PLATFORMS.join(', ')}.
 `;
 
-interface Cli {
-  platform?: Platform;
-  sample?: string;
-  file?: string;
-  id?: string;
-  badSignature: boolean;
-  wait: boolean;
-  timeoutMs: number;
-  url?: string;
-  list: boolean;
-}
-
 function fail(message: string): never {
   process.stderr.write(`npm run send: ${message}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): Cli {
-  const cli: Cli = { badSignature: false, wait: true, timeoutMs: 20_000, list: false };
-  const positional: string[] = [];
-  const value = (i: number, flag: string) => argv[i] ?? fail(`${flag} needs a value`);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') {
-      process.stdout.write(HELP);
-      process.exit(0);
-    } else if (arg === '--list') cli.list = true;
-    else if (arg === '--file') cli.file = value(++i, arg);
-    else if (arg === '--id') cli.id = value(++i, arg);
-    else if (arg === '--bad-signature') cli.badSignature = true;
-    else if (arg === '--no-wait') cli.wait = false;
-    else if (arg === '--timeout') cli.timeoutMs = Number(value(++i, arg));
-    else if (arg === '--url') cli.url = value(++i, arg);
-    else if (arg.startsWith('--')) fail(`unknown option ${arg}\n\n${HELP}`);
-    else positional.push(arg);
+function parse(argv: string[]): SendCli {
+  try {
+    return parseSendArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) fail(`${err.message}; see npm run send -- --help`);
+    throw err;
   }
-  if (cli.list) return cli;
-  const [platform, sample] = positional;
-  if (!platform) fail(`which platform?\n\n${HELP}`);
-  if (!isPlatform(platform)) fail(`unknown platform ${platform} (one of ${PLATFORMS.join(', ')})`);
-  cli.platform = platform;
-  if (!cli.file && !sample) fail(`which sample? (npm run send -- --list)`);
-  cli.sample = sample;
-  if (!Number.isFinite(cli.timeoutMs) || cli.timeoutMs <= 0) fail('--timeout must be a positive number of milliseconds');
-  return cli;
 }
 
 function printList(): void {
@@ -96,58 +68,114 @@ function firstPort(): number {
   return raw ? Number(raw) : STACK_DEFAULTS.functionsPort;
 }
 
-function describe(o: Observation, expect: string[]): string {
-  const lines: string[] = [];
-  for (const e of o.entries) {
-    const consumers = Object.entries(e.consumers)
-      .map(([name, c]) => `${name}=${c.status}${c.attempt && c.attempt > 1 ? `#${c.attempt}` : ''}`)
-      .join(' ');
-    lines.push(
-      `  ${e.id}  ${e.type ?? e.kind}  ${e.status ?? e.kind}` +
-        (e.contact_id ? `  contact ${e.contact_id}` : '') +
-        (consumers ? `  [${consumers}]` : ''),
+/**
+ * The ids of the log entries the body becomes, computed by the normalizer
+ * here, routed as the demo workspace routes (event and rejection ids are
+ * deterministic): how a redelivery, whose entries keep the first request's id,
+ * is recognised. Empty when the body cannot be normalized here.
+ */
+async function expectedEntryIds(platform: Platform, body: Buffer): Promise<string[]> {
+  try {
+    const { normalize } = await import('../shared/normalize/normalize');
+    const demo = DEMO_BLOCKS[platform].block;
+    const route = { workspaceId: demo.workspace_id, blockId: demo.block_id };
+    const result = await normalize(
+      {
+        platform,
+        kind: 'webhook',
+        body,
+        receivedAt: new Date().toISOString(),
+        requestId: 'send',
+        // Telegram is routed by its secret token at the edge, which names the Block.
+        ...(platform === 'telegram' ? { blockId: demo.block_id, workspaceId: demo.workspace_id } : {}),
+      },
+      {
+        byAccounts: (_p, accounts) => (accounts.includes(demo.account_id) ? route : undefined),
+        byBlockId: (id) => (id === demo.block_id ? route : undefined),
+      },
     );
-    if (e.rejection) lines.push(`      rejected: ${e.rejection.reason} at ${e.rejection.path || '(body)'}: ${e.rejection.detail}`);
-    if (e.collection === 'unrouted_events')
-      lines.push(`      unrouted: no Block is connected for this account (seeded accounts are in scripts/lib/demo.ts)`);
-    for (const [name, c] of Object.entries(e.consumers)) if (c.error) lines.push(`      ${name} error: ${c.error}`);
-    for (const id of e.execution_ids) {
-      const x = o.executions[id];
-      lines.push(`      execution ${id}` + (x ? `  workflow ${x.workflow_id ?? '?'}  ${x.status ?? ''}` : ''));
-    }
+    return [...result.envelopes.map((e) => e.id), ...result.rejections.map((r) => r.id)];
+  } catch {
+    return [];
   }
-  const types = new Set(o.entries.map((e) => e.type));
-  const missing = expect.filter((t) => !types.has(t));
-  if (missing.length && o.entries.length) lines.push(`  note: the sample expects ${missing.join(', ')}, which did not show up`);
-  return lines.join('\n');
 }
 
-async function sendOne(cli: Cli, db: Firestore, sampleName: string | undefined): Promise<boolean> {
+/** How long after its body reached the log a request with no entries of its own counts as deduplicated. */
+const REDELIVERY_GRACE_MS = 2_500;
+
+async function follow(cli: SendCli, db: Firestore, requestId: string, body: Buffer, expect: string[]): Promise<boolean> {
+  const platform = cli.platform!;
+  process.stdout.write(`Following request ${requestId} in the event log of ${DEMO_WORKSPACE_ID}...\n`);
+  const expectedIds = await expectedEntryIds(platform, body);
+  const deadline = Date.now() + cli.timeoutMs;
+  let rawSeenAt: number | undefined;
+  // Until the request's own entries appear: a redelivery never gets any.
+  for (;;) {
+    const own = await readRequest(db, DEMO_WORKSPACE_ID, requestId);
+    if (own.entries.length) break;
+    if (rawSeenAt === undefined && (await rawReceived(db, platform, requestId))) rawSeenAt = Date.now();
+    const over = Date.now() >= deadline;
+    const settled = over || (rawSeenAt !== undefined && Date.now() - rawSeenAt >= REDELIVERY_GRACE_MS);
+    if (settled && expectedIds.length) {
+      const found = await readEntries(db, DEMO_WORKSPACE_ID, expectedIds);
+      const verdict = redeliveryVerdict({ requestId, ownEntries: 0, expectedIds, found, settled });
+      if (verdict.duplicate) {
+        process.stdout.write(describeRedelivery(found, verdict.firstRequestIds, platform) + '\n');
+        return true;
+      }
+    }
+    if (over) {
+      process.stdout.write(nothingLoggedHint(cli.timeoutMs, rawSeenAt !== undefined) + '\n');
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const o = await waitForRequest(db, DEMO_WORKSPACE_ID, requestId, { timeoutMs: Math.max(deadline - Date.now(), 1_000) });
+  process.stdout.write(describeObservation(o, expect, platform) + '\n');
+  if (!o.settled) process.stdout.write(`  (still processing after ${cli.timeoutMs} ms: the statuses above are the latest seen)\n`);
+  return o.settled;
+}
+
+async function sendOne(cli: SendCli, db: Firestore, sampleName: string | undefined): Promise<boolean> {
   const platform = cli.platform!;
   let body: Buffer;
   let expect: string[] = [];
   let label: string;
   if (cli.file) {
-    body = readFileSync(cli.file);
+    try {
+      body = readFileSync(cli.file);
+    } catch (err) {
+      fail(`cannot read ${cli.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
     label = cli.file;
   } else {
-    const sample = loadSample(platform, sampleName!);
+    let sample;
+    try {
+      sample = loadSample(platform, sampleName!);
+    } catch (err) {
+      fail((err as Error).message);
+    }
     expect = sample.expect;
     body = sampleRequest(platform, sample.name, { id: cli.id }).body;
     label = `${platform}/${sample.name}`;
   }
-  const headers = signedHeaders(platform, body, cli.badSignature ? 'not-the-demo-secret' : undefined);
+  const headers = signedHeaders(platform, body, cli.badSignature ? 'not-the-demo-secret' : cli.secret);
   const url = cli.url ?? `http://127.0.0.1:${functionPort(`webhook-${platform}`, firstPort())}/`;
-  process.stdout.write(`POST ${url}  ${label} (${body.length} bytes${cli.badSignature ? ', wrong signature' : ''})\n`);
+  const signing = cli.badSignature ? ', wrong signature' : cli.secret !== undefined ? ', signed with --secret' : '';
+  process.stdout.write(`POST ${url}  ${label} (${body.length} bytes${signing})\n`);
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body), signal: AbortSignal.timeout(15_000) });
   } catch (err) {
-    fail(`could not reach ${url}: ${(err as Error).message}. Is \`npm start\` running?`);
+    fail(`could not reach ${url}: ${(err as Error).message}.${cli.url ? '' : ' Is `npm start` running?'}`);
   }
   const text = await res.text();
   process.stdout.write(`→ ${res.status} ${text}\n`);
   if (!res.ok || !cli.wait) return res.ok;
+  if (!followsLocally(cli)) {
+    process.stdout.write('(not followed: the event log of a remote --url is not the local emulator)\n');
+    return true;
+  }
   let requestId: string | undefined;
   try {
     requestId = (JSON.parse(text) as { request_id?: string }).request_id;
@@ -158,19 +186,15 @@ async function sendOne(cli: Cli, db: Firestore, sampleName: string | undefined):
     process.stdout.write('(the answer names no request_id, so the request cannot be followed)\n');
     return true;
   }
-  process.stdout.write(`Following request ${requestId} in the event log of ${DEMO_WORKSPACE_ID}...\n`);
-  const o = await waitForRequest(db, DEMO_WORKSPACE_ID, requestId, { timeoutMs: cli.timeoutMs });
-  if (o.entries.length === 0) {
-    process.stdout.write(`  nothing in the event log after ${cli.timeoutMs} ms: is the normalizer running? (see the npm start output)\n`);
-    return false;
-  }
-  process.stdout.write(describe(o, expect) + '\n');
-  if (!o.settled) process.stdout.write(`  (still processing after ${cli.timeoutMs} ms: the statuses above are the latest seen)\n`);
-  return o.settled;
+  return follow(cli, db, requestId, body, expect);
 }
 
 async function main(): Promise<void> {
-  const cli = parseArgs(process.argv.slice(2));
+  const cli = parse(process.argv.slice(2));
+  if (cli.help) {
+    process.stdout.write(HELP);
+    return;
+  }
   if (cli.list) return printList();
   const db = new Firestore({
     projectId: process.env.LOCAL_PROJECT_ID || STACK_DEFAULTS.projectId,

@@ -5,10 +5,14 @@
  */
 // Off GCP: keeps the Google clients from probing the metadata server (a timeout and a warning).
 process.env.METADATA_SERVER_DETECTION ??= 'none';
+import path from 'node:path';
+import { UsageError } from './lib/args';
 import { DEMO_BLOCKS, DEMO_ENV_SECRETS, DEMO_WORKSPACE_ID } from './lib/demo';
 import { EmulatorSetupError } from './lib/emulators';
-import type { LoadMode } from './lib/functions';
+import { REPO_ROOT } from './lib/functions';
+import { affectedFunctions, functionInputs, staleBundleWarning, watchSources } from './lib/sources';
 import { STACK_DEFAULTS, startStack, StackError, type Stack } from './lib/stack';
+import { parseStartArgs, type StartCli } from './lib/start-cli';
 
 const HELP = `Usage: npm start [-- options]
 
@@ -18,8 +22,12 @@ demo workspace. Ctrl-C stops everything it started.
 
 Options:
   --dist            run the esbuild bundles in dist/ (npm run build) instead of the TypeScript sources
-  --only a,b        run only these functions
+                    (warns when dist/ is older than the sources)
+  --only a,b        run only these functions (names as in topology.json)
   --no-seed         do not write the demo workspace
+  --persist         keep the Firestore data (event log, contacts, ...) between runs, in
+                    ${path.relative(REPO_ROOT, STACK_DEFAULTS.dataDir)}/ (gitignored); Pub/Sub keeps nothing
+  --watch           restart a function when one of its sources changes (not with --dist)
   -h, --help        this text
 
 Environment:
@@ -31,34 +39,8 @@ Environment:
   LOCAL_PROJECT_ID         project id on the emulators (default ${STACK_DEFAULTS.projectId})
   LOG_FORMAT               pretty (default here) or json, as in production
   LOG_LEVEL                debug, info (default), warning, error
+  LOCAL_BIND_HOST          the address the functions listen on (default 127.0.0.1, this machine only)
 `;
-
-interface Cli {
-  mode: LoadMode;
-  only?: string[];
-  seed: boolean;
-}
-
-function parseArgs(argv: string[]): Cli {
-  const cli: Cli = { mode: 'source', seed: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') {
-      process.stdout.write(HELP);
-      process.exit(0);
-    } else if (arg === '--dist') cli.mode = 'dist';
-    else if (arg === '--no-seed') cli.seed = false;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
-      const value = arg.includes('=') ? arg.slice(7) : argv[++i];
-      if (!value) fail('--only needs a comma-separated list of function names');
-      cli.only = value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    } else fail(`unknown option ${arg}\n\n${HELP}`);
-  }
-  return cli;
-}
 
 function fail(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -71,6 +53,20 @@ function intEnv(name: string): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0 || value > 65535) fail(`${name} must be a TCP port, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function parse(argv: string[], names: string[]): StartCli {
+  try {
+    const cli = parseStartArgs(argv, names);
+    if (cli.help) {
+      process.stdout.write(HELP);
+      process.exit(0);
+    }
+    return cli;
+  } catch (err) {
+    if (err instanceof UsageError) fail(`${err.message}; see npm start -- --help`);
+    throw err;
+  }
 }
 
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -111,16 +107,26 @@ function summary(stack: Stack): string {
   for (const f of stack.failed) lines.push(paint(31, `Failed:       ${f.name}: ${f.reason.split('\n')[0]}`));
   lines.push('');
   lines.push(`Try:          ${bold('npm run send -- messenger text')}   (list the samples: npm run send -- --list)`);
+  if (stack.persist) {
+    const dir = path.relative(REPO_ROOT, stack.persist.dir);
+    lines.push(
+      stack.persist.active
+        ? `Data:         Firestore data kept in ${dir}/ (${stack.persist.restoredFrom ? 'restored from the last run' : 'first run: empty'}; saved on Ctrl-C). Pub/Sub keeps nothing.`
+        : `Data:         --persist has no effect: the Firestore emulator was not started by npm start`,
+    );
+  }
   lines.push('Stop:         Ctrl-C');
   lines.push('');
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const cli = parseArgs(process.argv.slice(2));
+  const names = Object.keys((await import('../shared/contracts/topology')).topology.functions);
+  const cli = parse(process.argv.slice(2), names);
   let stack: Stack | undefined;
   let stopping = false;
   let firstSignalAt = 0;
+  let stopWatching: (() => void) | undefined;
 
   // Installed before anything starts: the emulators run in their own process
   // groups, so a Ctrl-C that killed us before stop() would orphan them.
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     firstSignalAt = Date.now();
     process.stderr.write(`\n${signal}: stopping the local stack...\n`);
     if (!stack) return; // startup is in progress; it stops once it returns (below)
+    stopWatching?.();
     await stack.stop();
     process.stderr.write('Stopped.\n');
     process.exit(0);
@@ -142,10 +149,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
-  const names = Object.keys((await import('../shared/contracts/topology')).topology.functions);
   const width = Math.max(...names.map((n) => n.length));
   const color = new Map(names.map((n, i) => [n, COLORS[i % COLORS.length]!]));
 
+  if (cli.mode === 'dist') {
+    const warning = staleBundleWarning(cli.only ?? names);
+    if (warning) process.stderr.write(paint(33, warning) + '\n');
+  }
   process.stderr.write('Starting the emulators and functions...\n');
   try {
     stack = await startStack({
@@ -158,6 +168,7 @@ async function main(): Promise<void> {
       mode: cli.mode,
       seed: cli.seed,
       only: cli.only,
+      dataDir: cli.persist ? STACK_DEFAULTS.dataDir : undefined,
       onLine: (name, line) => process.stdout.write(`${paint(color.get(name) ?? 37, `[${name}]`.padEnd(width + 2))} ${line}\n`),
       onNotice: (message) => process.stderr.write(message + '\n'),
     });
@@ -174,6 +185,38 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   process.stdout.write(summary(stack) + '\n');
+  if (cli.watch) stopWatching = await startWatching(stack);
+}
+
+/** --watch: restarts the functions built from a changed file, one change burst at a time. */
+async function startWatching(stack: Stack): Promise<() => void> {
+  const running = Object.keys(stack.functions).concat(stack.failed.map((f) => f.name));
+  let inputs = await functionInputs(running);
+  let busy: Promise<void> = Promise.resolve();
+  const stop = watchSources({
+    debounceMs: 300,
+    onChange: (files) => {
+      busy = busy.then(async () => {
+        const targets = affectedFunctions(files, inputs, running);
+        const shown = files.map((f) => path.relative(REPO_ROOT, f)).join(', ');
+        if (!targets.length) return;
+        process.stderr.write(`Changed ${shown}: restarting ${targets.join(', ')}...\n`);
+        const results = await Promise.allSettled(targets.map((name) => stack.restart(name)));
+        results.forEach((r, i) => {
+          if (r.status === 'rejected')
+            process.stderr.write(
+              paint(31, `ERROR: ${targets[i]} did not restart: ${(r.reason as Error).message}`) + '\n(it restarts on the next change)\n',
+            );
+        });
+        const restarted = targets.filter((_, i) => results[i]!.status === 'fulfilled');
+        if (restarted.length) process.stderr.write(`Restarted ${restarted.join(', ')}.\n`);
+        // An edit can add or drop imports.
+        inputs = await functionInputs(running, REPO_ROOT, inputs);
+      });
+    },
+  });
+  process.stderr.write('Watching functions/ and shared/: a change restarts the functions built from it.\n');
+  return stop;
 }
 
 main().catch((err) => {

@@ -20,7 +20,6 @@ import { build } from 'esbuild';
 import { ROOT } from '../build';
 import type { NormalizerBenchResult } from './normalizer-core';
 
-
 export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-normalizer-'));
   try {
@@ -52,9 +51,7 @@ function report(r: NormalizerBenchResult): void {
     { path: 'floor: JSON.parse + JSON.stringify of the input', 'envelopes/s': Math.round(r.floor) },
     { path: 'output floor: JSON.parse of the input + JSON.stringify of our envelopes', 'envelopes/s': Math.round(r.outputFloor) },
   ]);
-  console.log(
-    `ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)}`,
-  );
+  console.log(`ratio ours/floor (median of paired runs): ${r.ratio.toFixed(2)}`);
   console.log(`ratio ours/output floor (median of paired runs): ${r.outputRatio.toFixed(2)}`);
 }
 

@@ -7,7 +7,7 @@
  * Stopping a handle kills the whole group.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, realpathSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -127,6 +127,8 @@ export interface StartOptions {
   /** File for the emulator's output; discarded when omitted (the Firestore emulator is very chatty). */
   logFile?: string;
   timeoutMs?: number;
+  /** Firestore only: start from this export (the `.overall_export_metadata` file exportFirestore wrote). */
+  seedFromExport?: string;
 }
 
 /** Starts one emulator in its own process group and resolves once it answers. */
@@ -137,6 +139,7 @@ export async function startEmulator(name: EmulatorName, options: StartOptions): 
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const args = name === 'pubsub' ? [`--host=127.0.0.1`, `--port=${port}`] : ['start', `--host=127.0.0.1`, `--port=${port}`];
+  if (name === 'firestore' && options.seedFromExport) args.push(`--seed_from_export=${options.seedFromExport}`);
   const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(bin, args, {
     detached: true,
@@ -156,4 +159,44 @@ export async function startEmulator(name: EmulatorName, options: StartOptions): 
 /** Uses an emulator already answering at `host` (we did not start it, so we never stop it). */
 export function reuseEmulator(name: EmulatorName, host: string): RunningEmulator {
   return { name, host, pid: undefined, stop: async () => undefined };
+}
+
+/*
+ * Keeping the Firestore emulator's data between runs (`npm start -- --persist`).
+ * Checked against the emulator of gcloud 528: its own `--export-on-exit` flag
+ * writes nothing when the process is stopped with SIGTERM, and the Pub/Sub
+ * emulator has no persistence at all (`gcloud beta emulators pubsub start
+ * --data-dir` only holds the gcloud wrapper's env.yaml). So the runner asks
+ * the running Firestore emulator for an export over HTTP before stopping it
+ * (what the Firebase CLI does), and starts the next one with
+ * `--seed_from_export`. Only the (default) database is exported; the Block
+ * secrets database is written again by the demo seed.
+ */
+
+/** The newest export in `dir` (its `.overall_export_metadata` file), or undefined. */
+export function latestFirestoreExport(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const exports = readdirSync(dir)
+    .filter((d) => d.startsWith('firestore_export_') && existsSync(path.join(dir, d, `${d}.overall_export_metadata`)))
+    .sort((a, b) => Number(a.slice(17)) - Number(b.slice(17)));
+  const last = exports[exports.length - 1];
+  return last ? path.join(dir, last, `${last}.overall_export_metadata`) : undefined;
+}
+
+/** Exports the (default) database of the emulator at `host` into `dir`, then removes the older exports there. */
+export async function exportFirestore(host: string, projectId: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const res = await fetch(`http://${host}/emulator/v1/projects/${encodeURIComponent(projectId)}:export`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ database: `projects/${projectId}/databases/(default)`, export_directory: dir }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!res.ok) throw new EmulatorSetupError(`the Firestore emulator refused the export: ${res.status} ${await res.text()}`);
+  const latest = latestFirestoreExport(dir);
+  if (!latest) throw new EmulatorSetupError(`the Firestore emulator answered the export, but ${dir} holds none`);
+  const keep = path.basename(path.dirname(latest));
+  for (const d of readdirSync(dir))
+    if (d.startsWith('firestore_export_') && d !== keep) rmSync(path.join(dir, d), { recursive: true, force: true });
+  return latest;
 }

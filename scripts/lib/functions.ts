@@ -21,6 +21,9 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 // The package's exports map hides build/src/main.js (the CLI); it sits next to the main module.
 const FRAMEWORK_MAIN = path.join(path.dirname(require.resolve('@google-cloud/functions-framework', { paths: [REPO_ROOT] })), 'main.js');
 
+/** Preloaded into each function process so that it listens on 127.0.0.1, not on every interface. */
+export const LOOPBACK_PRELOAD = path.join(__dirname, 'loopback.cjs');
+
 /** The file a function is loaded from; the convention is one folder per function, named as in topology.json. */
 export function functionEntryFile(name: string, mode: LoadMode, root = REPO_ROOT): string {
   return mode === 'source' ? path.join(root, 'functions', name, 'index.ts') : path.join(root, 'dist', name, 'index.js');
@@ -93,6 +96,9 @@ export async function startFunction(options: StartFunctionOptions): Promise<Runn
   const entry = functionEntryFile(name, mode, root);
   if (!existsSync(entry)) throw new FunctionStartError(`${path.relative(root, entry)} does not exist`);
   const args = [
+    // Listen on 127.0.0.1 only (the framework's CLI has no --host): see loopback.cjs.
+    '--require',
+    LOOPBACK_PRELOAD,
     ...(mode === 'source' ? ['--import', 'tsx'] : []),
     FRAMEWORK_MAIN,
     `--target=${spec.entry_point}`,

@@ -4,6 +4,7 @@
  * items), their processing status, and the executions linked to them.
  */
 import type { Firestore } from '@google-cloud/firestore';
+import { RAW_MESSAGES, rawMessageId } from '../../shared/event-log/raw-store';
 
 export interface ObservedEntry {
   id: string;
@@ -14,6 +15,8 @@ export interface ObservedEntry {
   consumers: Record<string, { status: string; attempt?: number; error?: string }>;
   execution_ids: string[];
   rejection: { reason: string; detail: string; path: string } | null;
+  /** The webhook request the entry was first logged from (a redelivery keeps the first one's). */
+  request_id: string | null;
   /** Where it was found: a workspace's event_log, or unrouted_events. */
   collection: string;
 }
@@ -43,6 +46,7 @@ function toEntry(id: string, data: Record<string, unknown>, collection: string):
     consumers: (data.consumers as ObservedEntry['consumers']) ?? {},
     execution_ids: (data.execution_ids as string[] | undefined) ?? [],
     rejection: (data.rejection as ObservedEntry['rejection']) ?? null,
+    request_id: (data.request_id as string | null) ?? null,
     collection,
   };
 }
@@ -117,4 +121,51 @@ export async function waitForRequest(
     await new Promise((r) => setTimeout(r, 150));
   }
   return { ...last, settled: false };
+}
+
+/**
+ * The log entries with these ids, wherever they are (the workspace's log or
+ * unrouted_events): how `npm run send` finds the entries a deduplicated
+ * redelivery matched, which keep the first request's id.
+ */
+export async function readEntries(db: Firestore, workspaceId: string, ids: readonly string[]): Promise<ObservedEntry[]> {
+  if (!ids.length) return [];
+  const log = db.collection('workspaces').doc(workspaceId).collection('event_log');
+  const [logged, unrouted] = await Promise.all([
+    db.getAll(...ids.map((id) => log.doc(id))),
+    db.getAll(...ids.map((id) => db.collection('unrouted_events').doc(id))),
+  ]);
+  const found = new Map<string, ObservedEntry>();
+  for (const snap of unrouted) if (snap.exists) found.set(snap.id, toEntry(snap.id, snap.data()!, 'unrouted_events'));
+  for (const snap of logged) if (snap.exists) found.set(snap.id, toEntry(snap.id, snap.data()!, `workspaces/${workspaceId}/event_log`));
+  return ids.filter((id) => found.has(id)).map((id) => found.get(id)!);
+}
+
+/** True once the event log stored the request's body (it subscribes to webhook-raw next to the normalizer). */
+export async function rawReceived(db: Firestore, platform: string, requestId: string): Promise<boolean> {
+  return (await db.collection(RAW_MESSAGES).doc(rawMessageId(platform, requestId)).get()).exists;
+}
+
+export type RedeliveryVerdict = { duplicate: true; firstRequestIds: string[] } | { duplicate: false };
+
+/**
+ * Whether a request that left no entry of its own was a redelivery the
+ * pipeline deduplicated: every entry its body maps to (`expectedIds`, from the
+ * local normalizer) is already in the log under another request's id, and the
+ * pipeline had time to log anything new (`settled`: its body reached the log
+ * a while ago, or the wait is over).
+ */
+export function redeliveryVerdict(input: {
+  requestId: string;
+  ownEntries: number;
+  expectedIds: readonly string[];
+  found: ReadonlyArray<Pick<ObservedEntry, 'id' | 'request_id'>>;
+  settled: boolean;
+}): RedeliveryVerdict {
+  const { requestId, ownEntries, expectedIds, found, settled } = input;
+  if (ownEntries > 0 || !expectedIds.length || !settled) return { duplicate: false };
+  const byId = new Map(found.map((e) => [e.id, e]));
+  if (!expectedIds.every((id) => byId.has(id) && byId.get(id)!.request_id !== requestId)) return { duplicate: false };
+  const firstRequestIds = [...new Set(expectedIds.map((id) => byId.get(id)!.request_id).filter((r): r is string => !!r))];
+  return { duplicate: true, firstRequestIds };
 }

@@ -20,7 +20,16 @@ import { blockSecretsDatabase } from '../../shared/contracts/blocks';
 import { topology as defaultTopology, type Topology } from '../../shared/contracts/topology';
 import { DEMO_ENV_SECRETS } from './demo';
 import { seedDemo, type SeedResult } from './demo-seed';
-import { freePort, isUp, reuseEmulator, startEmulator, type EmulatorName, type RunningEmulator } from './emulators';
+import {
+  exportFirestore,
+  freePort,
+  isUp,
+  latestFirestoreExport,
+  reuseEmulator,
+  startEmulator,
+  type EmulatorName,
+  type RunningEmulator,
+} from './emulators';
 import { functionEntryFile, REPO_ROOT, startFunction, type LoadMode, type RunningFunction } from './functions';
 import { applyTopology, type TopologyResult } from './pubsub-topology';
 
@@ -31,6 +40,8 @@ export const STACK_DEFAULTS = {
   /** The functions get consecutive ports from here, in topology.json order. */
   functionsPort: 8101,
   logDir: path.join(REPO_ROOT, '.emulators'),
+  /** `npm start -- --persist` keeps the Firestore data here (gitignored with the rest of .emulators/). */
+  dataDir: path.join(REPO_ROOT, '.emulators', 'data'),
 } as const;
 
 /** The port `npm start` gives a function: the first port plus its index in topology.json. */
@@ -58,8 +69,14 @@ export interface StackOptions {
   seed?: boolean;
   /** Where the emulators write their output (default .emulators/). */
   logDir?: string;
-  /** Run only these functions (default: all of topology.json). */
+  /** Run only these functions (default: all of topology.json); a name topology.json lacks is a StackError. */
   only?: string[];
+  /**
+   * Keep the Firestore emulator's data here between runs: the emulator this
+   * stack starts is seeded from the last export, and exported again on stop().
+   * Pub/Sub keeps nothing (its emulator has no persistence). Default: no persistence.
+   */
+  dataDir?: string;
   /** Extra environment for every function (after the defaults). */
   functionEnv?: Record<string, string>;
   /** Each output line of each function. Default: `[name] line` on stdout. */
@@ -96,6 +113,10 @@ export interface Stack {
   firestore: Firestore;
   pubsub: PubSub;
   logDir: string;
+  /** Where the Firestore data is kept between runs (options.dataDir), and whether this run started from an earlier export. */
+  persist?: { dir: string; restoredFrom: string | undefined; active: boolean };
+  /** Stops one function and starts it again on the same port (it loads its sources again). */
+  restart(name: string): Promise<void>;
   /** Stops every function and every emulator this stack started. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -118,20 +139,27 @@ async function resolveEmulator(
   projectId: string,
   logDir: string,
   notice: (m: string) => void,
+  seedFromExport?: string,
 ): Promise<RunningEmulator> {
   if (host) {
-    if (await isUp(host)) return reuseEmulator(name, host);
+    if (await isUp(host)) {
+      if (seedFromExport)
+        notice(`--persist: the ${name} emulator at ${host} was not started here, so its data is neither restored nor saved.`);
+      return reuseEmulator(name, host);
+    }
     notice(`${ENV_VAR[name]}=${host} does not answer; starting a ${name} emulator on port ${port} instead.`);
   }
   const local = `127.0.0.1:${port}`;
   if (await isUp(local)) {
     notice(`Reusing the ${name} emulator already answering on ${local} (it is left running on exit).`);
+    if (seedFromExport)
+      notice(`--persist: the ${name} emulator on ${local} was not started here, so its data is neither restored nor saved.`);
     return reuseEmulator(name, local);
   }
   if (!(await portFree(port))) {
     throw new StackError(`Port ${port} is in use by something that is not an emulator; set ${PORT_VAR[name]} to a free port.`);
   }
-  return startEmulator(name, { projectId, port, logFile: path.join(logDir, `${name}.log`) });
+  return startEmulator(name, { projectId, port, logFile: path.join(logDir, `${name}.log`), seedFromExport });
 }
 
 /** The environment of one function process. */
@@ -176,13 +204,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const notice = options.onNotice ?? ((m: string) => process.stderr.write(m + '\n'));
   const onLine = options.onLine ?? ((name: string, line: string) => process.stdout.write(`[${name}] ${line}\n`));
   mkdirSync(logDir, { recursive: true });
+  if (options.only) {
+    const unknown = options.only.filter((n) => !(n in topology.functions));
+    if (unknown.length || options.only.length === 0)
+      throw new StackError(
+        `${unknown.length ? `no function ${unknown.join(', ')} in topology.json` : 'no function named'}; the functions are: ${Object.keys(topology.functions).join(', ')}`,
+      );
+  }
+  const restoreFrom = options.dataDir ? latestFirestoreExport(options.dataDir) : undefined;
 
   const emulators: RunningEmulator[] = [];
-  const running: RunningFunction[] = [];
+  const running = new Map<string, RunningFunction>();
   let stopped: Promise<void> | undefined;
+  // Set once the stack is up: saves the Firestore data (--persist) after the functions stopped, before the emulator does.
+  let beforeEmulatorsStop: (() => Promise<void>) | undefined;
   const stopAll = () =>
     (stopped ??= (async () => {
-      await Promise.all(running.map((f) => f.stop()));
+      await Promise.all([...running.values()].map((f) => f.stop()));
+      await beforeEmulatorsStop?.();
       await Promise.all(emulators.map((e) => e.stop()));
     })());
 
@@ -201,6 +240,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         projectId,
         logDir,
         notice,
+        restoreFrom,
       ).then((e) => {
         emulators.push(e);
         return e;
@@ -237,30 +277,65 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const failed: Stack['failed'] = [];
     const functions: Record<string, StackFunction> = {};
+    const ports = new Map(toStart.map((t) => [t.name, t.port]));
+    const launch = async (name: string, port: number): Promise<RunningFunction> => {
+      const spec = topology.functions[name]!;
+      const fn = await startFunction({
+        name,
+        spec,
+        port,
+        mode,
+        env: functionEnvironment(name, topology, { projectId, pubsubHost, firestoreHost, extra: options.functionEnv }),
+        onLine,
+      });
+      if (stopped) {
+        // stop() ran while this one was starting (a --watch restart): it must not outlive the stack.
+        await fn.stop();
+        throw new StackError(`${name} started after the stack was stopped`);
+      }
+      running.set(name, fn);
+      functions[name] = { name, url: fn.url, port, trigger: spec.trigger, entryPoint: spec.entry_point, secrets: spec.secrets };
+      void fn.exited.then((code) => {
+        // A restart replaces the process on purpose: only the current one's exit is news.
+        if (!stopped && running.get(name) === fn)
+          notice(`ERROR: ${name} exited (${code}); the rest of the stack keeps running. Restart \`npm start\` after fixing it.`);
+      });
+      return fn;
+    };
     await Promise.all(
       toStart.map(async ({ name, port }) => {
-        const spec = topology.functions[name]!;
         try {
-          const fn = await startFunction({
-            name,
-            spec,
-            port,
-            mode,
-            env: functionEnvironment(name, topology, { projectId, pubsubHost, firestoreHost, extra: options.functionEnv }),
-            onLine,
-          });
-          running.push(fn);
-          functions[name] = { name, url: fn.url, port, trigger: spec.trigger, entryPoint: spec.entry_point, secrets: spec.secrets };
-          void fn.exited.then((code) => {
-            if (!stopped)
-              notice(`ERROR: ${name} exited (${code}); the rest of the stack keeps running. Restart \`npm start\` after fixing it.`);
-          });
+          await launch(name, port);
         } catch (err) {
           failed.push({ name, reason: (err as Error).message });
           notice(`ERROR: ${name} did not start: ${(err as Error).message}`);
         }
       }),
     );
+    const restart = async (name: string): Promise<void> => {
+      const port = ports.get(name);
+      if (port === undefined) throw new StackError(`${name} is not one of the functions this stack runs`);
+      const old = running.get(name);
+      running.delete(name);
+      await old?.stop();
+      if (stopped) return;
+      await launch(name, port);
+      const i = failed.findIndex((f) => f.name === name);
+      if (i >= 0) failed.splice(i, 1);
+    };
+
+    const persistDir = options.dataDir;
+    const persisting = persistDir !== undefined && firestoreEmulator.pid !== undefined;
+    if (persisting) {
+      beforeEmulatorsStop = async () => {
+        try {
+          const saved = await exportFirestore(firestoreHost, projectId, persistDir);
+          notice(`Saved the Firestore data in ${path.relative(process.cwd(), path.dirname(saved)) || saved}.`);
+        } catch (err) {
+          notice(`ERROR: could not save the Firestore data in ${persistDir}: ${(err as Error).message}`);
+        }
+      };
+    }
 
     // In topology order (they finished starting in any order).
     const ordered = Object.fromEntries(names.filter((n) => functions[n]).map((n) => [n, functions[n]!]));
@@ -279,6 +354,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       firestore,
       pubsub,
       logDir,
+      persist:
+        persistDir === undefined ? undefined : { dir: persistDir, restoredFrom: persisting ? restoreFrom : undefined, active: persisting },
+      restart,
       stop: async () => {
         await stopAll();
         await Promise.allSettled([firestore.terminate(), pubsub.close()]);

@@ -188,6 +188,97 @@ function logged(value: unknown): LoggedError {
   return { summary: summaries[0], text: clip(texts.join('\n[cause]: '), MAX_STACK_CHARS), isError: true };
 }
 
+/*
+ * The pretty format (LOG_FORMAT=pretty, the local stack only): one line of
+ * `SEVERITY message  key=value ...` with the short fields, and the long ones
+ * (objects, arrays, long text) each on an indented line below, cut at
+ * PRETTY_BLOCK_MAX characters; then the stack. Object keys are sorted (id,
+ * name, message, code first), so a map such as `consumers` reads the same on every line, and fractional numbers
+ * are rounded (latency_ms=12.3, not 12.345678). The JSON format is not touched.
+ */
+/** A field longer than this (as text) goes on its own line below. */
+export const PRETTY_INLINE_MAX = 60;
+/** The first line takes fields up to about this width; the rest go below. */
+export const PRETTY_LINE_MAX = 180;
+/** A field on its own line is cut here. */
+export const PRETTY_BLOCK_MAX = 400;
+
+/** Two decimals below 10, one up to 1000, none above: enough to read a duration or a ratio. */
+export function roundForDisplay(n: number): number {
+  if (!Number.isFinite(n) || Number.isInteger(n)) return n;
+  const abs = Math.abs(n);
+  const scale = abs >= 1000 ? 1 : abs >= 10 ? 10 : 100;
+  return Math.round(n * scale) / scale;
+}
+
+/** Keys read first in an object (an error's name and message), the others alphabetically. */
+const LEADING_KEYS = ['id', 'name', 'message', 'code'];
+function byDisplayOrder(a: string, b: string): number {
+  const ia = LEADING_KEYS.indexOf(a);
+  const ib = LEADING_KEYS.indexOf(b);
+  if (ia >= 0 || ib >= 0) return (ia < 0 ? LEADING_KEYS.length : ia) - (ib < 0 ? LEADING_KEYS.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** JSON with sorted object keys and rounded numbers (cycles as [Circular], bigints as text). */
+function displayJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  const normal = (v: unknown): unknown => {
+    if (typeof v === 'number') return roundForDisplay(v);
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v !== 'object' || v === null) return v;
+    if (seen.has(v)) return '[Circular]';
+    seen.add(v);
+    if (Array.isArray(v)) return v.map(normal);
+    const json = (v as { toJSON?: () => unknown }).toJSON;
+    if (typeof json === 'function') return normal(json.call(v));
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort(byDisplayOrder)) out[key] = normal((v as Record<string, unknown>)[key]);
+    return out;
+  };
+  try {
+    return JSON.stringify(normal(value)) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function displayValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(roundForDisplay(value));
+  return displayJson(value);
+}
+
+/**
+ * One pretty entry: the line with the short fields (wrapped onto indented
+ * lines past PRETTY_LINE_MAX), the long fields each on an indented line below,
+ * then the stack. Continuation lines are indented by four spaces.
+ */
+export function prettyLine(severity: string, message: string, fields: LogFields, stack?: string): string {
+  const out: string[] = [];
+  const long: string[] = [];
+  let line = `${severity.padEnd(7)} ${message}`;
+  let sep = '  '; // two spaces after the message, one between fields
+  for (const [key, value] of Object.entries(fields)) {
+    const text = displayValue(value);
+    if (text.length > PRETTY_INLINE_MAX || text.includes('\n')) {
+      long.push(`    ${key}: ${clip(text.replace(/\n/g, '\\n'), PRETTY_BLOCK_MAX)}`);
+      continue;
+    }
+    const part = `${key}=${text}`;
+    if (sep === ' ' && line.length + 1 + part.length > PRETTY_LINE_MAX) {
+      out.push(line);
+      line = `    ${part}`;
+    } else {
+      line += sep + part;
+    }
+    sep = ' ';
+  }
+  out.push(line, ...long);
+  if (stack !== undefined) for (const l of stack.split('\n')) out.push(`    ${l}`);
+  return out.join('\n');
+}
+
 export function createLogger(base: LogFields = {}, options: LoggerOptions = {}): Logger {
   const min = threshold(options.level ?? process.env.LOG_LEVEL);
   const format = options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
@@ -228,18 +319,7 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
         const { stack: _stack, ...error } = rest.error as Record<string, unknown>;
         rest.error = error;
       }
-      const extras = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : (safeJson(v) ?? String(v))}`)
-        .join(' ');
-      const below =
-        stack === undefined
-          ? ''
-          : '\n' +
-            stack
-              .split('\n')
-              .map((l) => `    ${l}`)
-              .join('\n');
-      write(`${String(s).padEnd(7)} ${message}${extras ? '  ' + extras : ''}${below}`);
+      write(prettyLine(String(s), message, rest, stack));
     } else {
       write(toJson(entry));
     }
