@@ -18,6 +18,18 @@ export const REJECTION_REASONS = {
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;
 
+/**
+ * What a rejection may quote of the offending value, so one hostile item can
+ * neither overflow a stack nor outgrow a Firestore entity (1 MiB): `detail` is
+ * cut at `detailBytes` (saying so), `raw` nests at most `rawDepth` levels
+ * (deeper, it is kept as text: the first `rawQuoteBytes` of it, saying so).
+ */
+export const REJECTION_LIMITS = {
+  detailBytes: 2048,
+  rawDepth: 64,
+  rawQuoteBytes: 65_536,
+} as const;
+
 export interface RejectedItem {
   /** Deterministic: the same item rejected twice has the same id. */
   id: string;

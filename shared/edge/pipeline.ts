@@ -62,11 +62,29 @@ function pathAllowed(path: string, platform: string): boolean {
   return path === '/' || path === '' || path === `/webhooks/${platform}` || path === `/webhooks/${platform}/`;
 }
 
-/** The path of a request target. Only a handshake reads the query, so the common origin-form skips building a URL. */
+/**
+ * The path of a request target. Origin-form (`/…`, including `//…`, which a URL
+ * parser would read as a host) is cut at the query; an absolute-form target is
+ * parsed, and anything unparseable is a path no route has (404, never a throw).
+ */
 function pathOf(target: string): string {
-  if (!target.startsWith('/') || target.startsWith('//')) return new URL(target, 'http://edge.invalid').pathname;
+  if (target.startsWith('/')) {
+    const queryAt = target.indexOf('?');
+    return queryAt < 0 ? target : target.slice(0, queryAt);
+  }
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
+}
+
+/** The query of a request target, without building a URL (which throws on `//…`). */
+function queryOf(target: string): URLSearchParams {
   const queryAt = target.indexOf('?');
-  return queryAt < 0 ? target : target.slice(0, queryAt);
+  if (queryAt < 0) return new URLSearchParams();
+  const hashAt = target.indexOf('#', queryAt);
+  return new URLSearchParams(target.slice(queryAt + 1, hashAt < 0 ? undefined : hashAt));
 }
 
 function reject(reason: Reason, extra: Partial<Decision> = {}): Decision {
@@ -126,8 +144,7 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
 
   const allow = adapter.handshake ? 'GET, POST' : 'POST';
   const method = req.method.toUpperCase();
-  if (method === 'GET' && adapter.handshake)
-    return handshake(new URL(req.url, 'http://edge.invalid').searchParams, deps, requestId, receivedAt);
+  if (method === 'GET' && adapter.handshake) return handshake(queryOf(req.url), deps, requestId, receivedAt);
   if (method !== 'POST') return reject('method_not_allowed', { allow });
 
   const length = declaredLength(req.headers);

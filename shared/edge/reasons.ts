@@ -28,6 +28,13 @@ export const REASONS = {
     outcome: 'rejected',
   },
   unknown_verify_token: { status: 403, code: 'unknown_verify_token', message: 'The verify token does not match.', outcome: 'rejected' },
+  malformed_request: { status: 400, code: 'malformed_request', message: 'The request is not valid HTTP/1.1.', outcome: 'rejected' },
+  expectation_failed: {
+    status: 417,
+    code: 'expectation_failed',
+    message: 'The only expectation supported is 100-continue.',
+    outcome: 'rejected',
+  },
   body_too_large: { status: 413, code: 'body_too_large', message: 'The request body exceeds the size limit.', outcome: 'rejected' },
   unsupported_media_type: {
     status: 415,

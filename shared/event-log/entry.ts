@@ -40,7 +40,7 @@
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { originOf, type Envelope } from '../envelope';
-import { REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../contracts/rejection';
+import { REJECTION_LIMITS, REJECTION_REASONS, type RejectedItem, type RejectionReason } from '../contracts/rejection';
 import type { RawMessageAttributes } from '../contracts/raw-message';
 import { entryAccounts } from './accounts';
 import { expiryAfter } from './config';
@@ -96,10 +96,15 @@ export function typeParts(type: string): { type_domain: string; type_entity: str
   return { type_domain: parts[0] ?? type, type_entity: parts.length >= 3 ? parts.slice(0, 2).join('.') : null };
 }
 
+/** The times a Firestore Timestamp holds (0001-01-01 to 9999-12-31); outside them Timestamp.fromDate throws. */
+const FIRST_MS = -62_135_596_800_000;
+const LAST_MS = 253_402_300_799_999;
+
 function dateOr(value: string | undefined, fallback: Date): Date {
   if (!value) return fallback;
   const ms = Date.parse(value);
-  return Number.isNaN(ms) ? fallback : new Date(ms);
+  // A time Firestore cannot store would fail the write on every delivery: the entry is dated by the fallback instead.
+  return Number.isNaN(ms) || ms < FIRST_MS || ms > LAST_MS ? fallback : new Date(ms);
 }
 
 const ts = (d: Date) => Timestamp.fromDate(d);
@@ -219,9 +224,16 @@ export function fromRejected(item: RejectedItem, opts: EntryOptions): EntryField
     raw_platform_event_id: item.raw_platform_event_id ?? null,
     raw_ref: item.request_id ? rawMessageId(item.platform, item.request_id) : null,
     ...rawText(jsonText(item.raw)),
-    rejection: { reason: item.reason, detail: item.detail, path: item.path },
+    rejection: { reason: item.reason, detail: boundedDetail(item.detail), path: item.path },
     ...(accounts.length ? { accounts } : {}),
   });
+}
+
+/** A rejection's detail within REJECTION_LIMITS (the normalizer already cuts its own; a publisher may not have). */
+function boundedDetail(detail: unknown): string {
+  const text = typeof detail === 'string' ? detail : String(detail);
+  const fit = fitText(text, REJECTION_LIMITS.detailBytes);
+  return fit.truncated ? `${fit.text} … [truncated: ${Buffer.byteLength(text, 'utf8')} bytes]` : text;
 }
 
 /** A webhook body the normalizer failed on after every retry (from webhook-raw-dead-letter). */

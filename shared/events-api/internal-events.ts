@@ -9,6 +9,7 @@ import { validateEnvelope, type Envelope, type EnvelopeMetadata, type EventType 
 import { hashId } from '../envelope/ids';
 import { INTERNAL_SOURCE } from '../platforms';
 import { badRequest } from './http';
+import { deeperThan } from '../runtime/bounded';
 
 export const INTERNAL_EVENT_TYPES = [
   'commerce.order.created',
@@ -64,8 +65,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * sets `id` or RESERVED_METADATA is refused (400 reserved_field) rather than
  * silently changed, so the caller learns its value was not used.
  */
+const MAX_BODY_DEPTH = 64;
+
 export function internalEnvelope(workspaceId: string, body: unknown, headerKey: string | undefined, now: Date): Envelope {
   if (!isObject(body)) throw badRequest('invalid_body', 'the body must be a JSON object (an event envelope)');
+  // Publishing stringifies it: past this depth that overflows the stack (a 500), and no event type nests so deep.
+  if (deeperThan(body, MAX_BODY_DEPTH)) throw badRequest('invalid_body', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
   const { idempotency_key: bodyKey, ...fields } = body;
   if (bodyKey !== undefined && (typeof bodyKey !== 'string' || !bodyKey))
     throw badRequest('invalid_body', 'idempotency_key must be a non-empty string');
@@ -110,6 +115,12 @@ export function internalEnvelope(workspaceId: string, body: unknown, headerKey: 
     timestamp: fields.timestamp ?? now.toISOString(),
     metadata: { ...metadata, raw_platform_event_id: metadata.raw_platform_event_id ?? key ?? id, source: 'internal' },
   };
+  const at = typeof candidate.timestamp === 'string' ? Date.parse(candidate.timestamp) : NaN;
+  // The schema takes any RFC 3339 time; the event log (Firestore) holds years 1 to 9999 only.
+  if (at < -62_135_596_800_000 || at > 253_402_300_799_999)
+    throw badRequest('invalid_envelope', 'timestamp must be a time from year 1 to 9999', [
+      { path: '/timestamp', message: 'is outside years 1 to 9999' },
+    ]);
   const result = validateEnvelope(candidate);
   if (!result.ok) {
     throw badRequest(

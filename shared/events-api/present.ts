@@ -8,18 +8,30 @@
 import type { DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
 import { entryEnvelope } from '../event-log/entry';
 import { extractItem, loadRawMessage, rawBody } from '../event-log/raw-store';
+import { boundedJson, deeperThan } from '../runtime/bounded';
 
 /** A Firestore Timestamp as ISO 8601; null when absent. */
 export const iso = (t: unknown) => (t && typeof (t as Timestamp).toDate === 'function' ? (t as Timestamp).toDate().toISOString() : null);
 
-/** Stored JSON text as the value it holds (the text itself when it is not JSON). */
+/** How deep a payload the API shows as JSON; deeper, answering it would overflow the stack (a 500), so it is shown cut, as text. */
+const MAX_SHOWN_DEPTH = 64;
+
+/** A parsed payload as the API can answer it: itself, or, nested past MAX_SHOWN_DEPTH, its JSON cut at that depth (a string). */
+export function showable(value: unknown): unknown {
+  return deeperThan(value, MAX_SHOWN_DEPTH) ? boundedJson(value, MAX_SHOWN_DEPTH, MAX_SHOWN_BYTES).text : value;
+}
+const MAX_SHOWN_BYTES = 400_000;
+
+/** Stored JSON text as the value it holds (the text itself when it is not JSON, or nests too deep to answer). */
 export function parseJson(text: unknown): unknown {
   if (typeof text !== 'string') return null;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return text;
   }
+  return deeperThan(value, MAX_SHOWN_DEPTH) ? text : value;
 }
 
 export function summary(doc: DocumentSnapshot): Record<string, unknown> {
@@ -69,7 +81,7 @@ async function rawView(
   // A named item is this event's own; "" names the whole body, which only the edge's workspace tie below makes safe to show.
   if (typeof path === 'string' && path !== '') {
     const item = extractItem(body, path);
-    if (item !== undefined) return { available: true, payload: item };
+    if (item !== undefined) return { available: true, payload: showable(item) };
   }
   if (stored.workspace_id === workspaceId) return { available: true, payload: parseJson(body.toString('utf8')) };
   return {

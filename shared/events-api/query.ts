@@ -25,10 +25,38 @@ export function encodeCursor(doc: QueryDocumentSnapshot): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
+/** The seconds a Firestore Timestamp holds (0001-01-01 to 9999-12-31). */
+const MIN_SECONDS = -62_135_596_800;
+const MAX_SECONDS = 253_402_300_799;
+/** A document id Firestore accepts as a cursor position: no `/`, not `.`/`..`/`__…__`, at most 1,500 bytes. */
+function isDocumentId(id: unknown): id is string {
+  return (
+    typeof id === 'string' &&
+    id.length > 0 &&
+    Buffer.byteLength(id) <= 1500 &&
+    !id.includes('/') &&
+    id !== '.' &&
+    id !== '..' &&
+    !/^__.*__$/.test(id)
+  );
+}
+
 export function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (Number.isInteger(c.s) && Number.isInteger(c.n) && c.n >= 0 && c.n < 1e9 && typeof c.id === 'string' && c.id) return c;
+    // Every bound Firestore itself enforces (it throws, a 500, on a Timestamp or id out of range).
+    if (
+      typeof c === 'object' &&
+      c !== null &&
+      Number.isInteger(c.s) &&
+      c.s >= MIN_SECONDS &&
+      c.s <= MAX_SECONDS &&
+      Number.isInteger(c.n) &&
+      c.n >= 0 &&
+      c.n < 1e9 &&
+      isDocumentId(c.id)
+    )
+      return c;
   } catch {
     // fall through
   }

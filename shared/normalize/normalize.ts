@@ -16,10 +16,11 @@
 import { validateEnvelope, type Envelope } from '../envelope';
 import { compact } from '../platform-kit/fields';
 import { ItemProblem } from '../platform-kit/problems';
-import { dateToIso } from '../platform-kit/time';
-import type { BatchItem, Draft, NormalizerAdapter } from '../platform-kit/types';
+import { dateToIso, isPlausibleTime } from '../platform-kit/time';
+import type { BatchItem, Draft, NormalizerAdapter, Route } from '../platform-kit/types';
 import { platformModule } from '../platforms/registry';
-import type { RejectedItem } from '../contracts/rejection';
+import { REJECTION_LIMITS, type RejectedItem } from '../contracts/rejection';
+import { deeperThan } from '../runtime/bounded';
 import { assignEventIds, type Placed } from './event-ids';
 import { checkHandshake, handshakeBlockId, mapHandshake } from './handshake';
 import { ItemContext } from './map-context';
@@ -50,17 +51,29 @@ class Batch {
   readonly receivedAt: string | undefined;
   readonly envelopes: Envelope[] = [];
   readonly rejections: RejectedItem[] = [];
+  /** The Block the edge authenticated the request with (LINE, Telegram): every rejection of the message is that workspace's. */
+  readonly edgeRoute: Route | undefined;
 
   constructor(
     readonly input: NormalizeInput,
     readonly now: Date,
   ) {
     this.receivedAt = dateToIso(input.receivedAt);
+    if (input.kind === 'webhook' && input.blockId && input.workspaceId)
+      this.edgeRoute = { blockId: input.blockId, workspaceId: input.workspaceId };
   }
 
   reject(r: Omit<RejectionInput, 'platform' | 'now' | 'requestId' | 'receivedAt'>): void {
+    const route = r.route ?? (r.reason === 'unroutable' ? undefined : this.edgeRoute);
     this.rejections.push(
-      rejection({ ...r, platform: this.input.platform, now: this.now, requestId: this.input.requestId, receivedAt: this.receivedAt }),
+      rejection({
+        ...r,
+        ...(route ? { route } : {}),
+        platform: this.input.platform,
+        now: this.now,
+        requestId: this.input.requestId,
+        receivedAt: this.receivedAt,
+      }),
     );
   }
 
@@ -99,6 +112,11 @@ function parseAndSplit(batch: Batch): Split | undefined {
     }
     return { items: [{ path: '', raw: parsed, accounts: [] }], adapter: undefined, blockId: input.blockId ?? handshakeBlockId(parsed) };
   }
+  const foreign = foreignObject(input.platform, parsed);
+  if (foreign) {
+    batch.reject({ reason: 'unsupported', path: '', detail: foreign, raw: parsed });
+    return undefined;
+  }
   const adapter = platformModule(input.platform).normalizer;
   const split = adapter.split(parsed);
   if (typeof split === 'string') {
@@ -127,6 +145,17 @@ function mapItems(batch: Batch, { items, adapter }: Split, routes: Routes): Plac
       });
       continue;
     }
+    // Past this depth no mapper reads anything, and stringifying it (envelope, rejection) would overflow the stack.
+    if (deeperThan(item.raw, REJECTION_LIMITS.rawDepth)) {
+      batch.reject({
+        reason: 'invalid',
+        path: item.path,
+        detail: `${item.path || 'the item'} nests deeper than ${REJECTION_LIMITS.rawDepth} levels`,
+        raw: item.raw,
+        route,
+      });
+      continue;
+    }
     const ctx = new ItemContext(input.platform, route, fallbackTime);
     try {
       const drafts = adapter ? adapter.map(item, ctx) : mapHandshake(item.raw as Record<string, unknown>, ctx);
@@ -143,8 +172,12 @@ function mapItems(batch: Batch, { items, adapter }: Split, routes: Routes): Plac
 /** Each placed draft as an envelope with its id and metadata; one that fails the envelope schema becomes a rejection. */
 function emit(batch: Batch, placed: Placed[], ids: string[]): void {
   const { input, receivedAt } = batch;
+  const fallbackTime = receivedAt ?? batch.now.toISOString();
   for (let i = 0; i < placed.length; i++) {
     const { item, route, draft } = placed[i] as Placed;
+    // A time no platform event can have (before 2000, past 9999: a 1969 event would expire from the log at once)
+    // is the receive time instead, said in platform_detail as every other fallback of the time is.
+    const impossible = !isPlausibleTime(draft.timestamp);
     const metadata: Record<string, unknown> = {
       raw_platform_event_id: draft.rawId,
       source: 'webhook',
@@ -158,13 +191,20 @@ function emit(batch: Batch, placed: Placed[], ids: string[]): void {
       const detail = compact(draft.detail);
       if (hasKeys(detail)) metadata.platform_detail = detail;
     }
+    if (impossible) {
+      metadata.platform_detail = {
+        ...(metadata.platform_detail as Record<string, unknown> | undefined),
+        timestamp_source: 'received_at',
+        platform_timestamp: draft.timestamp,
+      };
+    }
     const candidate = {
       id: ids[i] as string,
       type: draft.type,
       workspace_id: route.workspaceId,
       block_id: route.blockId,
       platform: input.platform,
-      timestamp: draft.timestamp,
+      timestamp: impossible ? fallbackTime : draft.timestamp,
       data: draft.data,
       metadata,
     };
@@ -183,6 +223,23 @@ function emit(batch: Batch, placed: Placed[], ids: string[]): void {
       });
     }
   }
+}
+
+/** What each Meta platform's body says in `object`; a body naming another is no payload of that platform's we map. */
+const META_OBJECTS: Partial<Record<NormalizeInput['platform'], string>> = {
+  messenger: 'page',
+  instagram: 'instagram',
+  whatsapp: 'whatsapp_business_account',
+};
+
+/** Why the body is another kind of payload than the platform's (Meta's `object`), or undefined. */
+function foreignObject(platform: NormalizeInput['platform'], body: unknown): string | undefined {
+  const expected = META_OBJECTS[platform];
+  if (!expected || typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const object = (body as Record<string, unknown>).object;
+  if (object === expected || object === undefined) return undefined;
+  const named = typeof object === 'string' ? `"${object}"` : `a ${Array.isArray(object) ? 'array' : typeof object}`;
+  return `the body's object is ${named}, not "${expected}": no ${platform} payload kind we map`;
 }
 
 function hasKeys(o: object): boolean {

@@ -5,7 +5,8 @@
  */
 import { hashId } from '../envelope/ids';
 import type { Platform } from '../platforms';
-import type { RejectedItem, RejectionReason } from '../contracts/rejection';
+import { REJECTION_LIMITS, type RejectedItem, type RejectionReason } from '../contracts/rejection';
+import { boundedJson, deeperThan, quote } from '../runtime/bounded';
 import type { Route } from '../platform-kit/types';
 
 export interface RejectionInput {
@@ -31,14 +32,27 @@ function fingerprint(raw: unknown): string {
   }
 }
 
+/**
+ * The rejection of one item, within REJECTION_LIMITS: a raw item nested past
+ * `rawDepth` is kept as bounded text (stringifying it would overflow the stack
+ * here, at publish, and in the log), and `detail` is cut at `detailBytes`;
+ * both say so.
+ */
 export function rejection(input: RejectionInput): RejectedItem {
+  const { rawDepth, rawQuoteBytes, detailBytes } = REJECTION_LIMITS;
+  let raw = input.raw;
+  let detail = input.detail;
+  if (deeperThan(raw, rawDepth)) {
+    raw = boundedJson(raw, rawDepth, rawQuoteBytes).text;
+    detail += ` (the item nests deeper than ${rawDepth} levels: raw keeps it as text, cut at that depth and at ${rawQuoteBytes} bytes)`;
+  }
   const item: RejectedItem = {
-    id: hashId('rej', [input.platform, input.reason, input.path, fingerprint(input.raw)]),
+    id: hashId('rej', [input.platform, input.reason, input.path, fingerprint(raw)]),
     reason: input.reason,
-    detail: input.detail,
+    detail: quote(detail, detailBytes).text,
     platform: input.platform,
     path: input.path,
-    raw: input.raw,
+    raw,
     rejected_at: input.now.toISOString(),
   };
   // Not part of the id: the accounts are read from the raw item, which the id already hashes.

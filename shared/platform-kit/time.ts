@@ -64,6 +64,22 @@ export function dateToIso(value: unknown): string | undefined {
   return Number.isNaN(ms) ? undefined : toIso(ms);
 }
 
+/** 2000-01-01 and the end of 9999: no platform event is older, and Firestore (the event log) holds no later time. */
+const MIN_PLAUSIBLE_MS = 946_684_800_000;
+const MAX_PLAUSIBLE_MS = 253_402_300_799_999;
+
+/**
+ * Whether an ISO time can be a platform event's: from 2000 to 9999. An epoch
+ * of -5 is a real 1969 date, but no event's, and a 30-day log would drop it
+ * the moment it arrived; the normalizer puts the receive time instead.
+ */
+export function isPlausibleTime(iso: string): boolean {
+  // Every time this module writes has a four-digit year first (docs/performance.md#iso-times-by-arithmetic): compare, don't parse.
+  if (iso.charCodeAt(4) === 45 && /^\d{4}/.test(iso)) return iso >= '2000-';
+  const ms = Date.parse(iso);
+  return ms >= MIN_PLAUSIBLE_MS && ms <= MAX_PLAUSIBLE_MS;
+}
+
 /** A fallback time, or a function that finds one when finding it is costly and rarely needed: docs/performance.md#lazy-fallback-times */
 export type FallbackTime = string | undefined | (() => string | undefined);
 

@@ -91,3 +91,14 @@ describe('fromEnvelope: the fields the log lists and filters by', () => {
     expect(fromEnvelope(e, opts)).not.toHaveProperty('envelope_omitted');
   });
 });
+
+describe('a time Firestore cannot hold', () => {
+  it.each(['0000-01-01T00:00:00.000Z', '+010000-01-01T00:00:00.000Z'])(
+    'dates the entry %s by its logging time instead of failing every write',
+    (timestamp) => {
+      const fields = fromEnvelope({ ...webhookEvent, timestamp }, opts);
+      expect(fields.timestamp.toDate()).toEqual(opts.now);
+      expect(fields.expire_at.toDate()).toEqual(new Date(opts.now.getTime() + 30 * 86_400_000));
+    },
+  );
+});

@@ -5,7 +5,7 @@
  * times with Date; these pin the cases a random draw rarely lands on.
  */
 import { ItemProblem } from '../../shared/platform-kit/problems';
-import { dateToIso, epochToIso, eventTime } from '../../shared/platform-kit/time';
+import { dateToIso, epochToIso, eventTime, isPlausibleTime } from '../../shared/platform-kit/time';
 import { thrownBy } from '../normalize/support';
 
 describe('epochToIso', () => {
@@ -83,4 +83,18 @@ describe('eventTime', () => {
       detail: 'm.date is not an epoch time',
     });
   });
+});
+
+describe('isPlausibleTime', () => {
+  it.each([
+    ['2024-03-31T10:15:30.123Z', true],
+    ['2000-01-01T00:00:00.000Z', true],
+    ['9999-12-31T23:59:59.999Z', true],
+    ['1999-12-31T23:59:59.999Z', false],
+    ['1969-12-31T23:59:55.000Z', false],
+    ['+010000-01-01T00:00:00.000Z', false],
+    ['-000001-01-01T00:00:00.000Z', false],
+    ['2024-03-31T10:15:30+02:00', true],
+    ['not a time', false],
+  ])('%s: %s', (iso, plausible) => expect(isPlausibleTime(iso)).toBe(plausible));
 });
