@@ -6,8 +6,8 @@
  * for that platform answers 503 not_configured. docs/configuration.md
  */
 import type { Connector } from '../platform-kit/connect';
-import type { Platform } from '../platforms';
-import { telegramConnector } from '../platforms/telegram/connect';
+import { PLATFORMS, type Platform } from '../platforms';
+import { platformModule } from '../platforms/registry';
 
 export interface PlatformConnection {
   connector: Connector;
@@ -15,13 +15,39 @@ export interface PlatformConnection {
   webhookUrl: string | undefined;
 }
 
-/** The platforms that can be connected through the API so far, with their settings. */
+/** Per platform: the variable holding its API's base URL (and the real one), and the one holding our webhook URL. */
+export const PLATFORM_SETTINGS: Record<Platform, { apiBaseVariable: string; apiBase: string; webhookUrlVariable: string }> = {
+  instagram: {
+    apiBaseVariable: 'META_GRAPH_API_BASE',
+    apiBase: 'https://graph.facebook.com/v23.0',
+    webhookUrlVariable: 'WEBHOOK_URL_INSTAGRAM',
+  },
+  messenger: {
+    apiBaseVariable: 'META_GRAPH_API_BASE',
+    apiBase: 'https://graph.facebook.com/v23.0',
+    webhookUrlVariable: 'WEBHOOK_URL_MESSENGER',
+  },
+  whatsapp: {
+    apiBaseVariable: 'META_GRAPH_API_BASE',
+    apiBase: 'https://graph.facebook.com/v23.0',
+    webhookUrlVariable: 'WEBHOOK_URL_WHATSAPP',
+  },
+  line: { apiBaseVariable: 'LINE_API_BASE', apiBase: 'https://api.line.me', webhookUrlVariable: 'WEBHOOK_URL_LINE' },
+  telegram: { apiBaseVariable: 'TELEGRAM_API_BASE', apiBase: 'https://api.telegram.org', webhookUrlVariable: 'WEBHOOK_URL_TELEGRAM' },
+};
+
+/** The platforms whose module has a connector (shared/platforms/registry.ts), with their settings. */
 export function platformConnections(env: NodeJS.ProcessEnv = process.env): Partial<Record<Platform, PlatformConnection>> {
-  return {
-    telegram: {
-      connector: telegramConnector as Connector,
-      apiBase: env.TELEGRAM_API_BASE || 'https://api.telegram.org',
-      webhookUrl: env.WEBHOOK_URL_TELEGRAM || undefined,
-    },
-  };
+  const connections: Partial<Record<Platform, PlatformConnection>> = {};
+  for (const platform of PLATFORMS) {
+    const connector = platformModule(platform).connector;
+    if (!connector) continue;
+    const settings = PLATFORM_SETTINGS[platform];
+    connections[platform] = {
+      connector,
+      apiBase: env[settings.apiBaseVariable] || settings.apiBase,
+      webhookUrl: env[settings.webhookUrlVariable] || undefined,
+    };
+  }
+  return connections;
 }

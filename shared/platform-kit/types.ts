@@ -12,6 +12,7 @@
  *                      event drafts. Adapters never build envelopes themselves: ids,
  *                      metadata and validation are done once, by the normalizer.
  */
+import type { Connector } from './connect';
 import type { BlockRegistry } from '../contracts/blocks';
 import type { EventData, EventType } from '../envelope';
 import type { IdPart } from '../envelope/ids';
@@ -24,6 +25,8 @@ import type { Headers } from './headers';
 export interface PlatformModule {
   edge: EdgeAdapter;
   normalizer: NormalizerAdapter;
+  /** How the blocks API connects an account of this platform (./connect.ts); absent until the platform has one. */
+  connector?: Connector;
 }
 
 // ---- the edge half -------------------------------------------------------

@@ -1,10 +1,11 @@
 /**
  * The platform registry: every platform's folder, by name. Adding a platform
- * is its folder (an index.ts exporting `edge` and `normalizer`), its name in
+ * is its folder (an index.ts exporting `edge`, `normalizer` and, once it can be
+ * connected through the blocks API, `connector`), its name in
  * PLATFORMS (./index.ts), and its import and entry here; tsc fails until the
  * names and the entries agree.
  *
- * The normalizer looks adapters up here. A webhook function does not: it
+ * The normalizer and the blocks API look adapters up here. A webhook function does not: it
  * imports its own platform's ./<platform>/edge, so its bundle holds one edge
  * adapter and no mapper (docs/performance.md#cold-start-one-platform-per-webhook-bundle).
  */

@@ -4,6 +4,7 @@
  * something. Reads are found in the source (shared/, functions/ and the
  * local stack's scripts), so a new setting added without its row fails here.
  */
+import { PLATFORM_SETTINGS } from '../../shared/blocks/config';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { META_PLATFORMS, metaSecretVariables } from '../../shared/edge/config';
@@ -43,6 +44,10 @@ function literalReads(files: string[]): Map<string, string> {
 function functionSettings(): Map<string, string> {
   const reads = literalReads([...sourceFiles(path.join(ROOT, 'shared')), ...sourceFiles(path.join(ROOT, 'functions'))]);
   for (const { variable } of Object.values(TOPIC_SETTINGS)) reads.set(variable, 'shared/contracts/topics.ts');
+  for (const settings of Object.values(PLATFORM_SETTINGS)) {
+    reads.set(settings.apiBaseVariable, 'shared/blocks/config.ts');
+    reads.set(settings.webhookUrlVariable, 'shared/blocks/config.ts');
+  }
   for (const platform of META_PLATFORMS) {
     for (const suffix of ['APP_SECRET', 'VERIFY_TOKEN'] as const) {
       for (const variable of metaSecretVariables(platform, suffix)) reads.set(variable, 'shared/edge/config.ts');
