@@ -23,15 +23,14 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
-import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
 import { getFirestore } from '../runtime/gcp';
-import { createLogger, traceIdFrom, type Logger } from '../runtime/log';
+import { createLogger, type Logger } from '../runtime/log';
 import { eventLogRef } from '../event-log/outcomes';
 import { retentionDays as readRetention } from '../event-log/config';
 import { parseFilter } from './filters';
-import { ApiError, badRequest, notFound, resolve, sendError, single, type Route } from './http';
+import { ApiError, badRequest, notFound, serveJsonApi, single, type Route } from './http';
 import { internalEnvelope } from './internal-events';
 import { jobRef, MAX_REPLAY_EVENTS, newJobId, presentJob, runReplayJob, type ReplayJob } from './jobs';
 import { listPage, parseLimit } from './query';
@@ -235,38 +234,5 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     },
   ];
 
-  // Bodies the framework's parsers refuse get this API's JSON error, not Express's HTML page (see shared/runtime/body-guard.ts).
-  installBodyGuard(() => ({
-    maxBodyBytes: MAX_REQUEST_BODY_BYTES,
-    refuse: (req, res, failure, error) => {
-      const { status, message } = BODY_FAILURES[failure];
-      log.info('request refused', {
-        request_id: traceIdFrom(req.headers) ?? randomUUID(),
-        method: req.method,
-        path: req.url,
-        status,
-        error: failure,
-        reason: error instanceof Error ? error.message : message,
-      });
-      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
-    },
-    warn: (message) => log.warn(message),
-  }));
-
-  return async (req, res) => {
-    const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });
-    try {
-      const hit = resolve(routes, req.method, req.path);
-      if (hit instanceof ApiError) throw hit;
-      await hit.route.handle(req, res, hit.params, reqLog);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });
-        sendError(res, err);
-        return;
-      }
-      reqLog.error('request failed', { error: err });
-      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'));
-    }
-  };
+  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES);
 }

@@ -1,11 +1,13 @@
 /**
- * The events-api's HTTP plumbing: one error type that carries the status and
+ * The private JSON APIs' HTTP plumbing (events API, blocks API): one error type that carries the status and
  * a machine-readable code, JSON error bodies `{error, message}`, and a route
  * table matched on path segments (404 for unknown paths, 405 with Allow for a
  * known path and another method).
  */
-import type { Request, Response } from '@google-cloud/functions-framework';
-import type { Logger } from '../runtime/log';
+import { randomUUID } from 'node:crypto';
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
+import { traceIdFrom, type Logger } from '../runtime/log';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -80,4 +82,47 @@ export function single(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw badRequest('invalid_parameter', `${name} must be given once, as a string`);
   return value;
+}
+
+/**
+ * A JSON API function over `routes`: bodies the framework's parsers refuse get
+ * a JSON error (the body guard, installed now, before the framework builds its
+ * app), unknown paths 404 and wrong methods 405, an ApiError its own answer,
+ * anything else a logged 500. Used by the events API and the blocks API.
+ */
+export function serveJsonApi(routes: readonly Route[], log: Logger, maxBodyBytes: number): HttpFunction {
+  installBodyGuard(() => ({
+    maxBodyBytes,
+    refuse: (req, res, failure, error) => {
+      const { status, message } = BODY_FAILURES[failure];
+      log.info('request refused', {
+        request_id: traceIdFrom(req.headers) ?? randomUUID(),
+        method: req.method,
+        path: req.url,
+        status,
+        error: failure,
+        // A JSON parse error quotes the body, which may hold a credential: only our own words then.
+        reason: error instanceof Error && failure !== 'malformed_json' ? error.message : message,
+      });
+      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
+    },
+    warn: (message) => log.warn(message),
+  }));
+
+  return async (req, res) => {
+    const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });
+    try {
+      const hit = resolve(routes, req.method, req.path);
+      if (hit instanceof ApiError) throw hit;
+      await hit.route.handle(req, res, hit.params, reqLog);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });
+        sendError(res, err);
+        return;
+      }
+      reqLog.error('request failed', { error: err });
+      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'));
+    }
+  };
 }
