@@ -59,10 +59,11 @@ export interface StartFunctionOptions {
 /** The framework prints these four lines when it starts; the runner prints its own summary instead. */
 const BANNER = /^(Serving function\.\.\.|Function: \S+|Signature type: \S+|URL: http:\/\/localhost:\d+\/)$/;
 
-function portAnswers(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections at host:port within timeoutMs. */
+export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500);
+    const socket = connect({ host, port });
+    socket.setTimeout(timeoutMs);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

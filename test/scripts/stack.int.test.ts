@@ -6,33 +6,19 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { RAW_MESSAGES, rawMessageId } from '../../shared/event-log/raw-store';
 import { exportFirestore, latestFirestoreExport, startEmulator } from '../../scripts/lib/emulators';
 import { rawReceived, readEntries, redeliveryVerdict } from '../../scripts/lib/observe';
+import { portAnswers } from '../../scripts/lib/functions';
 import { startStack, StackError, type Stack } from '../../scripts/lib/stack';
 
 jest.setTimeout(120_000);
 
 const logDir = mkdtempSync(path.join(tmpdir(), 'convotic-stack-'));
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+const reachable = (host: string, port: number): Promise<boolean> => portAnswers(port, host, 1000);
 
 describe('a stack of one function', () => {
   let stack: Stack;
