@@ -18,13 +18,17 @@ import { functionPort, STACK_DEFAULTS } from './lib/stack';
 const HELP = `Usage:
   npm run blocks -- list       --workspace WS
   npm run blocks -- show       --workspace WS <block_id>
-  npm run blocks -- connect    --workspace WS --platform telegram [--name NAME]
+  npm run blocks -- connect    --workspace WS --platform telegram|line [--name NAME]
   npm run blocks -- disconnect --workspace WS <block_id> [--force]
   npm run blocks -- rotate     --workspace WS <block_id>
   npm run blocks -- check      --workspace WS <block_id>
 
 connect reads the credentials from the environment, or from stdin when unset:
   telegram   TELEGRAM_BOT_TOKEN (the token from @BotFather)
+  line       LINE_CHANNEL_ACCESS_TOKEN and LINE_CHANNEL_SECRET (Messaging API channel);
+             on stdin: the token on the first line, the secret on the second
+rotate of a LINE Block takes the channel secret you reissued in the LINE Developers
+Console: LINE_CHANNEL_SECRET, or stdin. The old one stays accepted for 24 hours.
 
 Options:
   --url URL      the blocks API (default BLOCKS_API_URL, else the local stack's blocks-api:
@@ -62,9 +66,9 @@ async function identityToken(url: URL): Promise<string | undefined> {
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(variables = 'TELEGRAM_BOT_TOKEN'): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new UsageError('no credentials: set TELEGRAM_BOT_TOKEN, or pipe the token on stdin (it is never taken from the command line)');
+    throw new UsageError(`no credentials: set ${variables}, or pipe them on stdin (they are never taken from the command line)`);
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -73,7 +77,17 @@ async function readStdin(): Promise<string> {
 
 async function credentials(platform: string): Promise<Record<string, string>> {
   if (platform === 'telegram') return { bot_token: process.env.TELEGRAM_BOT_TOKEN || (await readStdin()) };
-  throw new UsageError(`connecting ${platform} from the CLI is not implemented yet (telegram only, docs/blocks.md)`);
+  if (platform === 'line') {
+    let token = process.env.LINE_CHANNEL_ACCESS_TOKEN;
+    let secret = process.env.LINE_CHANNEL_SECRET;
+    if (!token || !secret) {
+      const lines = (await readStdin('LINE_CHANNEL_ACCESS_TOKEN and LINE_CHANNEL_SECRET')).split(/\r?\n/).map((l) => l.trim());
+      token ||= lines[0];
+      secret ||= token === lines[0] ? lines[1] : lines[0];
+    }
+    return { channel_access_token: token ?? '', channel_secret: secret ?? '' };
+  }
+  throw new UsageError(`connecting ${platform} from the CLI is not implemented yet (telegram and line, docs/blocks.md)`);
 }
 
 interface Answer {
@@ -175,6 +189,17 @@ async function main(argv: string[]): Promise<number> {
     case 'disconnect':
       answer = await call(base, token, 'POST', `${one}/disconnect`, values.force ? { force: true } : {});
       break;
+    case 'rotate': {
+      // LINE's rotation takes the channel secret the operator reissued; Telegram's makes its own.
+      const shown = await call(base, token, 'GET', one);
+      const platform = (shown.body.block as { platform?: string } | undefined)?.platform;
+      const body =
+        platform === 'line'
+          ? { credentials: { channel_secret: process.env.LINE_CHANNEL_SECRET || (await readStdin('LINE_CHANNEL_SECRET')) } }
+          : {};
+      answer = shown.status >= 400 ? shown : await call(base, token, 'POST', `${one}/rotate`, body);
+      break;
+    }
     default:
       answer = await call(base, token, 'POST', `${one}/${command}`, {});
   }

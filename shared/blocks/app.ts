@@ -8,20 +8,18 @@
  *   POST /workspaces/{ws}/blocks                    connect {platform, credentials, name?}: 201 new, 200 already connected
  *   GET  /workspaces/{ws}/blocks/{id}               show
  *   POST /workspaces/{ws}/blocks/{id}/disconnect    disconnect {force?}
- *   POST /workspaces/{ws}/blocks/{id}/rotate        new webhook secret (Telegram)
+ *   POST /workspaces/{ws}/blocks/{id}/rotate        new webhook secret (Telegram); LINE: {credentials: {channel_secret}}
  *   POST /workspaces/{ws}/blocks/{id}/check         the platform's view of the webhook; platform.block.error when wrong
  *
  * Errors are {error, message, details?}. A platform's refusal keeps the
  * platform's own words: 400 bad_credentials, 422 not_accepted, 502
  * platform_error. Answers and log lines never hold credentials or secrets.
  */
-import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
 import { blockStores, type BlockStores } from '../contracts/blocks';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
-import { ApiError, badRequest, resolve, sendError, type Route } from '../events-api/http';
-import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
-import { createLogger, traceIdFrom, type Logger } from '../runtime/log';
+import { badRequest, serveJsonApi, type Route } from '../events-api/http';
+import { createLogger, type Logger } from '../runtime/log';
 import { platformConnections, type PlatformConnection } from './config';
 import { BlockService } from './service';
 import type { Platform } from '../platforms';
@@ -106,8 +104,8 @@ export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
     {
       method: 'POST',
       pattern: '/workspaces/:ws/blocks/:id/rotate',
-      async handle(_req, res, params, reqLog) {
-        res.json(await service.rotate(workspace(params), params.id ?? '', reqLog));
+      async handle(req, res, params, reqLog) {
+        res.json(await service.rotate(workspace(params), params.id ?? '', jsonBody(req), reqLog));
       },
     },
     {
@@ -119,38 +117,5 @@ export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
     },
   ];
 
-  // Bodies the framework's parsers refuse get this API's JSON error (shared/runtime/body-guard.ts).
-  installBodyGuard(() => ({
-    maxBodyBytes: MAX_REQUEST_BODY_BYTES,
-    refuse: (req, res, failure, error) => {
-      const { status, message } = BODY_FAILURES[failure];
-      log.info('request refused', {
-        request_id: traceIdFrom(req.headers) ?? randomUUID(),
-        method: req.method,
-        path: req.url,
-        status,
-        error: failure,
-        reason: error instanceof Error && failure !== 'malformed_json' ? error.message : message,
-      });
-      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
-    },
-    warn: (message) => log.warn(message),
-  }));
-
-  return async (req, res) => {
-    const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });
-    try {
-      const hit = resolve(routes, req.method, req.path);
-      if (hit instanceof ApiError) throw hit;
-      await hit.route.handle(req, res, hit.params, reqLog);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });
-        sendError(res, err);
-        return;
-      }
-      reqLog.error('request failed', { error: err });
-      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'));
-    }
-  };
+  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES);
 }

@@ -7,7 +7,10 @@
  *
  * connect: identify the credentials → register our webhook → confirm the
  * platform accepted it → write the secrets, the Block and its lookups
- * (saveBlock) → publish platform.block.connected. A failure after register
+ * (saveBlock) → publish platform.block.connected. A connector with
+ * `confirmNeedsBlock` (LINE: its webhook test must find the Block's secret at
+ * the edge) has the Block written first as `connecting`, and removed again if
+ * register or confirm fails. A failure after register
  * unregisters at the platform and removes whatever was written: no
  * half-connected Block. The Block id is a hash of platform, account and
  * workspace, so the same request twice is the same Block; the second finds it
@@ -18,11 +21,10 @@
  * never to a log line, an event or an answer (present() picks the fields).
  */
 import { randomUUID } from 'node:crypto';
-import type { DocumentData } from '@google-cloud/firestore';
+import type { DocumentData, DocumentReference } from '@google-cloud/firestore';
 import {
   accountKey,
   BLOCK_SECRETS,
-  isConnected,
   saveBlock,
   telegramTokenKey,
   type Block,
@@ -31,7 +33,7 @@ import {
 } from '../contracts/blocks';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
-import { internalEnvelope } from '../events-api/internal-events';
+import { BLOCK_SERVICE_EVENT_TYPES, internalEnvelope } from '../events-api/internal-events';
 import { ApiError, badRequest } from '../events-api/http';
 import {
   ConnectError,
@@ -173,7 +175,7 @@ export class BlockService {
 
   private async publish(
     block: StoredBlock,
-    type: 'platform.block.connected' | 'platform.block.disconnected' | 'platform.block.error',
+    type: 'platform.block.connected' | 'platform.block.disconnected' | 'platform.block.error' | 'platform.webhook.verified',
     key: string,
     data: Record<string, unknown>,
   ): Promise<string> {
@@ -182,6 +184,7 @@ export class BlockService {
       { type, block_id: block.block_id, platform: block.platform, data },
       key,
       this.deps.now(),
+      BLOCK_SERVICE_EVENT_TYPES,
     );
     await this.deps.publisher().publish(envelope);
     return envelope.id;
@@ -292,14 +295,15 @@ export class BlockService {
     const owner = link.get('block_id') as string | undefined;
     if (owner && owner !== blockId) {
       const other = await this.registry.collection('blocks').doc(owner).get();
-      if (isConnected(other.exists ? (other.data() as Block) : undefined)) {
+      // A `connecting` Block there is one a crashed connect left (the lease keeps live ones out): not in use.
+      if (other.exists && (other.data() as Block).status === 'connected') {
         throw new ApiError(409, 'account_in_use', `this ${platform} account is connected to another Block; disconnect it there first`);
       }
     }
 
     const existingSnap = await this.registry.collection('blocks').doc(blockId).get();
     const existing = existingSnap.exists ? (existingSnap.data() as StoredBlock) : undefined;
-    if (existing && existing.status !== 'disconnected') {
+    if (existing && existing.status === 'connected') {
       // The same request again: the Block stands as it is. Its event is re-sent (same id) only if it never went out.
       await this.announce(existing, account.name);
       blockLog.info('block already connected');
@@ -307,17 +311,6 @@ export class BlockService {
     }
 
     const secrets = connector.newSecrets(credentials);
-    try {
-      await this.step(platform, () => connector.register(ctx, credentials, secrets));
-      await this.step(platform, () => connector.confirm(ctx, credentials));
-    } catch (err) {
-      await this.undoRegister(connector, ctx, credentials, blockLog);
-      blockLog.info('connect failed at the platform; registration undone', {
-        reason: err instanceof ApiError ? err.code : 'unexpected error',
-      });
-      throw err;
-    }
-
     const generation = (existing?.generation ?? 0) + 1;
     const name = typeof body.name === 'string' ? body.name : account.name;
     const block: StoredBlock = {
@@ -330,20 +323,61 @@ export class BlockService {
       connected_at: this.deps.now().toISOString(),
       generation,
     };
+    // A connector whose confirm makes the platform call our edge (LINE's webhook test) needs the Block, its secrets
+    // and lookups there first: written as `connecting` (accepted at the edge, not announced), removed if connect fails.
+    const provisional = connector.confirmNeedsBlock === true;
+    try {
+      if (provisional) await saveBlock(this.deps.stores, { ...block, status: 'connecting' }, secrets as BlockSecrets);
+      await this.step(platform, () => connector.register(ctx, credentials, secrets));
+      await this.step(platform, () => connector.confirm(ctx, credentials));
+    } catch (err) {
+      await this.undoRegister(connector, ctx, credentials, blockLog);
+      if (provisional) await this.removeProvisional(block, existing, secrets, blockLog);
+      blockLog.info('connect failed at the platform; registration undone', {
+        reason: err instanceof ApiError ? err.code : 'unexpected error',
+      });
+      throw err;
+    }
+
     try {
       await saveBlock(this.deps.stores, block, secrets as BlockSecrets);
     } catch (err) {
       await this.undoRegister(connector, ctx, credentials, blockLog);
-      await this.deps.stores.secrets
-        .collection(BLOCK_SECRETS)
-        .doc(blockId)
-        .delete()
-        .catch(() => undefined);
+      await this.removeProvisional(block, existing, secrets, blockLog);
       throw err;
+    }
+    // The platform verified our webhook URL during this connect (Meta's hub.challenge): said for the Block.
+    if (connector.verifiesWebhook === true) {
+      await this.publish(block, 'platform.webhook.verified', `webhook-verified:${blockId}:${generation}`, {
+        verified_at: block.connected_at,
+        account_id: block.account_id,
+      });
     }
     await this.announce(block, account.name);
     blockLog.info('block connected', { generation });
     return { block: present(block), created: true };
+  }
+
+  /**
+   * Undoes a connect's writes: the Block back as it was (or gone), its lookups
+   * and secrets gone. Best effort, like undoRegister: the original error stands.
+   */
+  private async removeProvisional(
+    block: StoredBlock,
+    existing: StoredBlock | undefined,
+    secrets: ConnectorSecrets,
+    log: Logger,
+  ): Promise<void> {
+    try {
+      const ref = this.registry.collection('blocks').doc(block.block_id);
+      // The Block first: the edge refuses from that moment, whatever lingers.
+      if (existing) await ref.set(existing);
+      else await ref.delete();
+      await this.removeLookups(block.block_id, lookupKeys(block, secrets));
+      await this.deps.stores.secrets.collection(BLOCK_SECRETS).doc(block.block_id).delete();
+    } catch (err) {
+      log.error('could not remove a failed connect’s Block', { error: err instanceof Error ? err.message : 'unexpected error' });
+    }
   }
 
   /** Publishes platform.block.connected for the Block's generation unless it already went out. */
@@ -399,14 +433,20 @@ export class BlockService {
     });
   }
 
-  async rotate(workspaceId: string, blockId: string, log: Logger): Promise<{ block: PublicBlock; rotated: true }> {
+  async rotate(workspaceId: string, blockId: string, body: DocumentData, log: Logger): Promise<{ block: PublicBlock; rotated: true }> {
+    const unknown = Object.keys(body).filter((k) => k !== 'credentials');
+    if (unknown.length) throw badRequest('unknown_parameter', `unknown field(s) ${unknown.join(', ')}; the body is {credentials?}`);
     const first = await this.load(workspaceId, blockId);
     return this.locked(accountKey(first.platform, first.account_id), async () => {
       const block = await this.load(workspaceId, blockId);
       if (block.status === 'disconnected') throw new ApiError(409, 'not_connected', `Block ${blockId} is disconnected`);
       const conn = this.connection(block.platform);
       const { connector, platform } = conn;
-      if (!connector.rotate) throw new ApiError(501, 'not_implemented', `${platform} Blocks have no secret to rotate through the API`);
+      const rotation = connector.rotate;
+      if (!rotation) throw new ApiError(501, 'not_implemented', `${platform} Blocks have no secret to rotate through the API`);
+      if (!rotation.parseInput && body.credentials !== undefined)
+        throw badRequest('unknown_parameter', `${platform} rotation takes no credentials: the new secret is made here`);
+      const input = rotation.parseInput ? await this.step(platform, async () => rotation.parseInput!(body.credentials)) : undefined;
       const ctx = this.context(conn, log);
       const { secrets, credentials } = await this.credentialsOf(conn, block);
       if (credentials === undefined)
@@ -416,7 +456,8 @@ export class BlockService {
       const before = new Set(lookupKeys(block, secrets));
 
       // 1. The new secret beside the old: both are accepted while the platform switches.
-      const next = connector.rotate.next(secrets);
+      const now = this.deps.now();
+      const next = await this.step(platform, async () => rotation.next(rotation.settle(secrets, now), input, now));
       await secretsRef.set(next);
       const added = lookupKeys(block, next).filter((k) => !before.has(k));
       const batch = this.registry.batch();
@@ -425,14 +466,16 @@ export class BlockService {
       // 2. The platform switches to it.
       try {
         await this.step(platform, () => connector.register(ctx, credentials, next));
+        // LINE: the webhook test must pass with the new secret alone, or a mistyped one would pass on the old.
+        if (rotation.confirmWith) await secretsRef.set(rotation.confirmWith(next));
         await this.step(platform, () => connector.confirm(ctx, credentials));
       } catch (err) {
         await secretsRef.set(secrets);
         await this.removeLookups(blockId, added);
         throw err;
       }
-      // 3. Only the new one.
-      const settled = connector.rotate.settle(next);
+      // 3. Only the new one (and an old one still in its grace period: settled again by later rotates and checks).
+      const settled = rotation.settle(next, now);
       await secretsRef.set(settled);
       const keep = new Set(lookupKeys(block, settled));
       await this.removeLookups(
@@ -444,6 +487,49 @@ export class BlockService {
     });
   }
 
+  /**
+   * Drops secrets whose grace period has passed (LINE's rotated-out channel
+   * secret; `line_secret_grace_until`). The edge already ignores them after
+   * that time; this tidies the document. Only under the account's lease (a
+   * rotation in progress holds [new, old] on purpose): when another holds it,
+   * the next check settles.
+   */
+  private async settleSecrets(connector: Connector, block: StoredBlock): Promise<void> {
+    const rotation = connector.rotate;
+    if (!rotation) return;
+    const ref = this.deps.stores.secrets.collection(BLOCK_SECRETS).doc(block.block_id);
+    const current = await ref.get();
+    if (!current.exists) return;
+    const stored = current.data() as ConnectorSecrets;
+    if (JSON.stringify(rotation.settle(stored, this.deps.now())) === JSON.stringify(stored)) return;
+    let release: () => Promise<void>;
+    try {
+      release = await this.lease(accountKey(block.platform, block.account_id));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'connect_in_progress') return;
+      throw err;
+    }
+    try {
+      await this.settleLocked(rotation, block, ref);
+    } finally {
+      await release();
+    }
+  }
+
+  private async settleLocked(rotation: NonNullable<Connector['rotate']>, block: StoredBlock, ref: DocumentReference): Promise<void> {
+    const dropped = await this.deps.stores.secrets.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!snap.exists) return [];
+      const secrets = snap.data() as ConnectorSecrets;
+      const settled = rotation.settle(secrets, this.deps.now());
+      if (JSON.stringify(settled) === JSON.stringify(secrets)) return [];
+      tx.set(ref, settled);
+      const keep = new Set(lookupKeys(block, settled));
+      return lookupKeys(block, secrets).filter((k) => !keep.has(k));
+    });
+    await this.removeLookups(block.block_id, dropped);
+  }
+
   async check(
     workspaceId: string,
     blockId: string,
@@ -453,6 +539,7 @@ export class BlockService {
     if (block.status === 'disconnected') throw new ApiError(409, 'not_connected', `Block ${blockId} is disconnected`);
     const conn = this.connection(block.platform);
     const ctx = this.context(conn, log);
+    await this.settleSecrets(conn.connector, block);
     const { credentials } = await this.credentialsOf(conn, block);
     let error: { code: string; message: string; details?: string } | undefined;
     let webhook: WebhookStatus | { ok: false; error: string };

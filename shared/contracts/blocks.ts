@@ -57,12 +57,25 @@ export interface Block {
   /** The platform's id of the connected account (page id, phone_number_id, LINE bot user id, Telegram bot id). */
   account_id: string;
   name?: string;
-  status: 'connected' | 'disconnected';
+  /**
+   * `connecting`: written before the platform confirmed (LINE's webhook test
+   * must find the Block and its secret at the edge); the edge accepts its
+   * deliveries, but it is not announced, and a failed connect removes it.
+   */
+  status: 'connecting' | 'connected' | 'disconnected';
 }
 
 export interface BlockSecrets {
   /** LINE channel secrets, current first; several during a rotation. */
   line_channel_secrets?: string[];
+  /**
+   * While a rotated-out LINE channel secret is still accepted: until when (ISO
+   * 8601). After it, the edge uses the current secret alone, and the next
+   * rotate or check drops the old one from this document.
+   */
+  line_secret_grace_until?: string;
+  /** The LINE channel access token, kept for disconnect, check and rotate; like telegram_bot_token, only here. */
+  line_channel_access_token?: string;
   /** Telegram setWebhook secret tokens, current first. */
   telegram_secret_tokens?: string[];
   /**

@@ -34,6 +34,14 @@ export const INTERNAL_EVENT_TYPES = [
 const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
 
 /**
+ * What the blocks service (shared/blocks/service.ts) publishes: the postable
+ * types and platform.webhook.verified, which a connect whose platform verified
+ * our webhook (Meta's hub.challenge during the app subscription) announces for
+ * the Block. Not postable through the events API: only the pipeline emits it.
+ */
+export const BLOCK_SERVICE_EVENT_TYPES: ReadonlySet<string> = new Set([...INTERNAL_EVENT_TYPES, 'platform.webhook.verified']);
+
+/**
  * Metadata a posted event may not set: each ties an event to a webhook
  * request or to another event, which only the normalizer and replay may
  * claim. The log shows the webhook item `request_id` and `raw_path` name,
@@ -67,7 +75,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 const MAX_BODY_DEPTH = 64;
 
-export function internalEnvelope(workspaceId: string, body: unknown, headerKey: string | undefined, now: Date): Envelope {
+export function internalEnvelope(
+  workspaceId: string,
+  body: unknown,
+  headerKey: string | undefined,
+  now: Date,
+  allowed: ReadonlySet<string> = ALLOWED,
+): Envelope {
   if (!isObject(body)) throw badRequest('invalid_body', 'the body must be a JSON object (an event envelope)');
   // Publishing stringifies it: past this depth that overflows the stack (a 500), and no event type nests so deep.
   if (deeperThan(body, MAX_BODY_DEPTH)) throw badRequest('invalid_body', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
@@ -77,7 +91,7 @@ export function internalEnvelope(workspaceId: string, body: unknown, headerKey: 
   const key = headerKey ?? (bodyKey as string | undefined);
   const type = fields.type;
   if (typeof type !== 'string') throw badRequest('invalid_body', 'type is required');
-  if (!ALLOWED.has(type)) {
+  if (!allowed.has(type)) {
     throw badRequest(
       'type_not_allowed',
       `${type} cannot be posted: only the normalizer and pipeline consumers emit it. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`,

@@ -111,6 +111,14 @@ export function createNormalizerHandler(deps: NormalizerDeps): HttpFunction {
     }
 
     for (const r of result.rejections) {
+      if (attrs?.kind === 'handshake' && r.reason === 'unroutable') {
+        // Meta verified our webhook for the app subscription (no Block named): a success, not a refusal.
+        mlog.info('webhook verified by the platform (app subscription: no Block named)', {
+          outcome: 'verified',
+          rejection_id: r.id,
+        });
+        continue;
+      }
       mlog[LEVEL[r.reason]](`batch item rejected: ${r.reason}`, {
         reason: r.reason,
         path: r.path,

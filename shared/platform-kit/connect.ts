@@ -11,7 +11,13 @@
  *   unregister stop the platform delivering to us (also the undo of register)
  *   check      the platform's view of the webhook (last error, backlog)
  *   rotate     optional: new webhook secrets, accepted alongside the old ones
- *              until the platform has switched
+ *              until the platform has switched (or, for a secret the operator
+ *              reissued at the platform, until a grace period has passed)
+ *
+ * A connector whose `confirm` makes the platform send a signed request to our
+ * edge (LINE's webhook test) sets `confirmNeedsBlock`: the service then writes
+ * the Block (status `connecting`), its secrets and lookups before register and
+ * confirm, and removes them again if either fails.
  *
  * Failures are ConnectError with a reason the API maps to a status:
  * bad_credentials (the platform refused the credentials: 400 to the caller,
@@ -74,12 +80,20 @@ export interface WebhookStatus {
   pending?: number;
   /** The platform's last delivery error, if it reports one. */
   lastError?: { message: string; at?: string };
+  /** Whether the platform sends events at all (LINE's "Use webhook"), when it says. */
+  active?: boolean;
   /** Whether anything is wrong (not registered, another URL, a recent error). */
   ok: boolean;
 }
 
 export interface Connector<Credentials = unknown> {
   platform: Platform;
+  /**
+   * `confirm` needs the Block findable at the edge (its secrets and lookups
+   * written): the service writes it provisionally before register and removes
+   * it if register or confirm fails.
+   */
+  confirmNeedsBlock?: boolean;
   /** Validates the request's `credentials` object (shape only) and returns it typed; throws ConnectError bad_credentials. */
   parseCredentials(input: unknown): Credentials;
   /** Which account the credentials belong to; bad_credentials when the platform refuses them. */
@@ -93,15 +107,35 @@ export interface Connector<Credentials = unknown> {
   /** Stops deliveries to us. Undo of register: must be safe to call when nothing is registered. */
   unregister(ctx: ConnectContext, credentials: Credentials): Promise<void>;
   check(ctx: ConnectContext, credentials: Credentials): Promise<WebhookStatus>;
+  /**
+   * A successful confirm means the platform verified our webhook URL (Meta:
+   * the app subscription is active at our callback, which Meta verified with
+   * the hub.challenge handshake): connect then publishes
+   * platform.webhook.verified for the Block.
+   */
+  verifiesWebhook?: boolean;
   /** The stored credentials, from the Block's secrets (what disconnect/check/rotate use). */
   storedCredentials(secrets: ConnectorSecrets): Credentials | undefined;
   /**
    * Rotation, when the platform has one: `next` adds a new secret in front of
    * the current ones (stored before the platform switches), `register`
-   * switches, `settle` keeps only the new one.
+   * switches, `confirm` confirms, `settle` keeps only what is still valid at
+   * `now` (the new one; a platform with a grace period keeps the old one until
+   * it passed, and the service settles again on later rotates and checks).
    */
   rotate?: {
-    next(secrets: ConnectorSecrets): ConnectorSecrets;
-    settle(secrets: ConnectorSecrets): ConnectorSecrets;
+    /**
+     * Validates rotate's `credentials` (LINE: the channel secret the operator
+     * reissued in the console); without it, rotate takes no credentials.
+     */
+    parseInput?(input: unknown): unknown;
+    next(secrets: ConnectorSecrets, input?: unknown, now?: Date): ConnectorSecrets;
+    /**
+     * The secrets held while `confirm` runs, when confirm must prove the new
+     * secret alone (LINE's webhook test is signed with whatever LINE now holds);
+     * without it, `next`'s.
+     */
+    confirmWith?(secrets: ConnectorSecrets): ConnectorSecrets;
+    settle(secrets: ConnectorSecrets, now?: Date): ConnectorSecrets;
   };
 }

@@ -6,3 +6,4 @@
  */
 export { edge } from './edge';
 export { normalizer } from './normalize';
+export { instagramConnector as connector } from './connect';

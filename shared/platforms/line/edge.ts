@@ -26,7 +26,11 @@ export const edge: EdgeAdapter = {
     }
     const block = connectedOn(await registry.byAccount('line', destination), 'line');
     if (!block) return { ok: false, reason: 'unknown_destination' };
-    const secrets = (await registry.secrets(block.block_id))?.line_channel_secrets ?? [];
+    const stored = await registry.secrets(block.block_id);
+    const all = stored?.line_channel_secrets ?? [];
+    // A secret rotated out through the blocks API is accepted until its grace period ends, then only the current one.
+    const graceUntil = stored?.line_secret_grace_until;
+    const secrets = graceUntil !== undefined && !(Date.parse(graceUntil) > Date.now()) ? all.slice(0, 1) : all;
     if (secrets.length === 0) {
       configErrorOnce(log, `line-secret:${block.block_id}`, 'LINE Block has no channel secret: its webhooks are rejected', {
         block_id: block.block_id,

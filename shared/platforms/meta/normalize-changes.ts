@@ -41,6 +41,9 @@ const FIELDS = new Map<string, FieldMapper>([
   ['feed', mapFeed],
 ]);
 
+/** The `changes[].field`s with a mapper of their own (what connect subscribes to: shared/platforms/meta/connect.ts). */
+export const CHANGE_FIELDS: readonly string[] = [...FIELDS.keys()];
+
 export function mapChange(change: Json, base: string, ctx: MapContext, entry: Json): Draft[] {
   const field = optText(change, 'field');
   if (field === undefined) throw missing(base, 'field');

@@ -59,6 +59,9 @@ const KINDS: ReadonlyArray<readonly [kind: string, map: KindMapper]> = [
   ['optin', mapOptin],
 ];
 
+/** The messaging item kinds the mapper maps, in KINDS order (what connect subscribes to: shared/platforms/meta/connect.ts). */
+export const MESSAGING_KINDS: readonly string[] = KINDS.map(([kind]) => kind);
+
 export function mapMessaging(ev: Json, base: string, ctx: MapContext, mc: MessagingContext): Draft[] {
   // The entry's time only when the item has none: docs/performance.md#lazy-fallback-times
   const timestamp = eventTime(ev, 'timestamp', base, 'auto', [() => epochToIso(mc.entry.time, 'auto'), ctx.receivedAt]);

@@ -5,3 +5,4 @@
  */
 export { edge } from './edge';
 export { normalizer } from './normalize';
+export { whatsappConnector as connector } from './connect';

@@ -22,6 +22,9 @@ interface WaItemContext {
 
 const FIELDS = new Set(['messages', 'smb_message_echoes', 'message_echoes']);
 
+/** The webhook fields the adapter maps: what connect subscribes the app to (./connect.ts). */
+export const MAPPED_FIELDS: readonly string[] = [...FIELDS];
+
 export const normalizer: NormalizerAdapter = {
   platform: 'whatsapp',
   split(body): SplitResult | string {
