@@ -12,23 +12,25 @@
  * `ps`), and never printed.
  */
 import { execFile } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { UsageError } from './lib/args';
+import { BLOCKS_COMMANDS, connectHelp, connectRequest, parseBlocksArgs, type BlocksCommand } from './lib/blocks-cli';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
 
 const HELP = `Usage:
   npm run blocks -- list       --workspace WS
   npm run blocks -- show       --workspace WS <block_id>
-  npm run blocks -- connect    --workspace WS --platform telegram|line [--name NAME]
+  npm run blocks -- connect    --workspace WS --platform telegram|line|messenger|instagram|whatsapp [ids] [--name NAME]
   npm run blocks -- disconnect --workspace WS <block_id> [--force]
   npm run blocks -- rotate     --workspace WS <block_id>
   npm run blocks -- check      --workspace WS <block_id>
 
-connect reads the credentials from the environment, or from stdin when unset:
-  telegram   TELEGRAM_BOT_TOKEN (the token from @BotFather)
-  line       LINE_CHANNEL_ACCESS_TOKEN and LINE_CHANNEL_SECRET (Messaging API channel);
-             on stdin: the token on the first line, the secret on the second
+${connectHelp()}
+The Meta platforms also need the deployment's Meta app (META_APP_ID, META_APP_SECRET, META_VERIFY_TOKEN
+of blocks-api: docs/configuration.md), not anything here.
 rotate of a LINE Block takes the channel secret you reissued in the LINE Developers
 Console: LINE_CHANNEL_SECRET, or stdin. The old one stays accepted for 24 hours.
+Commands: ${BLOCKS_COMMANDS.join(', ')}.
 
 Options:
   --url URL      the blocks API (default BLOCKS_API_URL, else the local stack's blocks-api:
@@ -38,11 +40,6 @@ Options:
 
 A URL that is not loopback gets a Google identity token: BLOCKS_API_TOKEN, else
 \`gcloud auth print-identity-token\`.`;
-
-const COMMANDS = ['list', 'show', 'connect', 'disconnect', 'rotate', 'check'] as const;
-type Command = (typeof COMMANDS)[number];
-
-class UsageError extends Error {}
 
 function localUrl(): string {
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
@@ -66,28 +63,13 @@ async function identityToken(url: URL): Promise<string | undefined> {
   }
 }
 
-async function readStdin(variables = 'TELEGRAM_BOT_TOKEN'): Promise<string> {
+async function readStdin(variables: string): Promise<string> {
   if (process.stdin.isTTY) {
     throw new UsageError(`no credentials: set ${variables}, or pipe them on stdin (they are never taken from the command line)`);
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').trim();
-}
-
-async function credentials(platform: string): Promise<Record<string, string>> {
-  if (platform === 'telegram') return { bot_token: process.env.TELEGRAM_BOT_TOKEN || (await readStdin()) };
-  if (platform === 'line') {
-    let token = process.env.LINE_CHANNEL_ACCESS_TOKEN;
-    let secret = process.env.LINE_CHANNEL_SECRET;
-    if (!token || !secret) {
-      const lines = (await readStdin('LINE_CHANNEL_ACCESS_TOKEN and LINE_CHANNEL_SECRET')).split(/\r?\n/).map((l) => l.trim());
-      token ||= lines[0];
-      secret ||= token === lines[0] ? lines[1] : lines[0];
-    }
-    return { channel_access_token: token ?? '', channel_secret: secret ?? '' };
-  }
-  throw new UsageError(`connecting ${platform} from the CLI is not implemented yet (telegram and line, docs/blocks.md)`);
 }
 
 interface Answer {
@@ -119,7 +101,7 @@ function describeBlock(block: Record<string, unknown>): string {
   return `${String(block.block_id)}  ${String(block.platform)} ${String(block.account_id)}${name}  ${String(block.status)}`;
 }
 
-function print(command: Command, answer: Answer): void {
+function print(command: BlocksCommand, answer: Answer): void {
   const body = answer.body;
   if (command === 'list') {
     const blocks = (body.blocks as Array<Record<string, unknown>>) ?? [];
@@ -138,56 +120,33 @@ function print(command: Command, answer: Answer): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      workspace: { type: 'string', short: 'w' },
-      platform: { type: 'string', short: 'p' },
-      name: { type: 'string' },
-      url: { type: 'string' },
-      force: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, blockId, ...extra] = positionals;
-  if (values.help || !command) {
+  const cli = parseBlocksArgs(argv);
+  const { command, blockId } = cli;
+  if (cli.help || !command) {
     console.log(HELP);
-    return values.help ? 0 : 2;
+    return cli.help ? 0 : 2;
   }
-  if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${command}; one of ${COMMANDS.join(', ')}`);
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const ws = values.workspace;
-  if (!ws) throw new UsageError('--workspace is required');
-  const needsBlock = command !== 'list' && command !== 'connect';
-  if (needsBlock && !blockId) throw new UsageError(`${command} needs a block id`);
-  if (!needsBlock && blockId) throw new UsageError(`${command} takes no block id`);
+  const ws = cli.workspace ?? '';
+  // The credentials first: a usage error there needs no token for the API.
+  const connectBody = command === 'connect' ? await connectRequest(cli, process.env, readStdin) : undefined;
 
-  const base = new URL(values.url ?? process.env.BLOCKS_API_URL ?? localUrl());
+  const base = new URL(cli.url ?? process.env.BLOCKS_API_URL ?? localUrl());
   const token = await identityToken(base);
   const blocks = `/workspaces/${encodeURIComponent(ws)}/blocks`;
   const one = `${blocks}/${encodeURIComponent(blockId ?? '')}`;
   let answer: Answer;
-  switch (command as Command) {
+  switch (command) {
     case 'list':
       answer = await call(base, token, 'GET', blocks);
       break;
     case 'show':
       answer = await call(base, token, 'GET', one);
       break;
-    case 'connect': {
-      if (!values.platform) throw new UsageError('connect needs --platform');
-      const body = {
-        platform: values.platform,
-        credentials: await credentials(values.platform),
-        ...(values.name ? { name: values.name } : {}),
-      };
-      answer = await call(base, token, 'POST', blocks, body);
+    case 'connect':
+      answer = await call(base, token, 'POST', blocks, connectBody);
       break;
-    }
     case 'disconnect':
-      answer = await call(base, token, 'POST', `${one}/disconnect`, values.force ? { force: true } : {});
+      answer = await call(base, token, 'POST', `${one}/disconnect`, cli.force ? { force: true } : {});
       break;
     case 'rotate': {
       // LINE's rotation takes the channel secret the operator reissued; Telegram's makes its own.
@@ -203,12 +162,12 @@ async function main(argv: string[]): Promise<number> {
     default:
       answer = await call(base, token, 'POST', `${one}/${command}`, {});
   }
-  if (values.json) console.log(JSON.stringify(answer.body, null, 2));
+  if (cli.json) console.log(JSON.stringify(answer.body, null, 2));
   if (answer.status >= 400) {
     console.error(`${answer.status} ${String(answer.body.error)}: ${String(answer.body.message)}`);
     return 1;
   }
-  if (!values.json) print(command as Command, answer);
+  if (!cli.json) print(command, answer);
   if (command === 'check' && (answer.body.webhook as { ok?: boolean } | undefined)?.ok === false) return 1;
   return 0;
 }
@@ -216,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError) {
       console.error(`${(err as Error).message}\n\n${HELP}`);
       process.exit(2);
     }

@@ -8,9 +8,11 @@
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 import { readFileSync } from 'node:fs';
 import { Firestore } from '@google-cloud/firestore';
+import { blockSecretsDatabase } from '../shared/contracts/blocks';
 import { PLATFORMS, type Platform } from '../shared/platforms';
 import { UsageError } from './lib/args';
 import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from './lib/demo';
+import { demoBlockSecret } from './lib/demo-seed';
 import { rawReceived, readEntries, readRequest, redeliveryVerdict, waitForRequest } from './lib/observe';
 import { listSamples, loadSample, sampleRequest, signedHeaders } from './lib/samples';
 import { describeObservation, describeRedelivery, followsLocally, nothingLoggedHint, parseSendArgs, type SendCli } from './lib/send-cli';
@@ -28,7 +30,9 @@ Options (--name value and --name=value alike):
   --no-wait         only POST, do not follow the request through the pipeline
   --timeout MS      how long to follow it (default 20000)
   --url URL         POST here instead of the local webhook-<platform>
-  --secret S        sign with S instead of the demo secret: the Meta app secret, the LINE channel secret or the
+  --secret S        sign with S instead of the demo secret (Meta: the demo app secret; LINE and Telegram: the
+                    demo Block's channel secret or secret token, read from the block secrets database of the
+                    local stack, since npm start connects the Blocks through the blocks API): the Meta app secret, the LINE channel secret or the
                     Telegram secret token of the deployment --url points at (a request to a remote --url is not
                     followed: its event log is not the local emulator)
 
@@ -136,7 +140,36 @@ async function follow(cli: SendCli, db: Firestore, requestId: string, body: Buff
   return o.settled;
 }
 
-async function sendOne(cli: SendCli, db: Firestore, sampleName: string | undefined): Promise<boolean> {
+/**
+ * The secret to sign with: --secret, a wrong one (--bad-signature), or the
+ * demo one. LINE's and Telegram's are the demo Block's in the block secrets
+ * database (Telegram's secret token is made by the connector when npm start
+ * connects the Block; LINE's channel secret is the demo one it connects with).
+ */
+async function signingSecret(cli: SendCli, secretsDb: Firestore): Promise<string | undefined> {
+  if (cli.badSignature) return 'not-the-demo-secret';
+  if (cli.secret !== undefined) return cli.secret;
+  const platform = cli.platform!;
+  if (platform !== 'telegram' && platform !== 'line') return undefined;
+  let stored: string | undefined;
+  try {
+    stored = await Promise.race([
+      demoBlockSecret(secretsDb, platform),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref()),
+    ]);
+  } catch (err) {
+    fail(
+      `could not read the demo ${platform} Block's secret from the block secrets database: ${(err as Error).message}. Is \`npm start\` running?`,
+    );
+  }
+  if (!stored)
+    fail(
+      `the demo ${platform} Block has no secret in the block secrets database (was npm start run with --no-seed, or did its connect fail?); pass --secret`,
+    );
+  return stored;
+}
+
+async function sendOne(cli: SendCli, db: Firestore, secretsDb: Firestore, sampleName: string | undefined): Promise<boolean> {
   const platform = cli.platform!;
   let body: Buffer;
   let expect: string[] = [];
@@ -159,7 +192,7 @@ async function sendOne(cli: SendCli, db: Firestore, sampleName: string | undefin
     body = sampleRequest(platform, sample.name, { id: cli.id }).body;
     label = `${platform}/${sample.name}`;
   }
-  const headers = signedHeaders(platform, body, cli.badSignature ? 'not-the-demo-secret' : cli.secret);
+  const headers = signedHeaders(platform, body, await signingSecret(cli, secretsDb));
   const url = cli.url ?? `http://127.0.0.1:${functionPort(`webhook-${platform}`, firstPort())}/`;
   const signing = cli.badSignature ? ', wrong signature' : cli.secret !== undefined ? ', signed with --secret' : '';
   process.stdout.write(`POST ${url}  ${label} (${body.length} bytes${signing})\n`);
@@ -196,11 +229,13 @@ async function main(): Promise<void> {
     return;
   }
   if (cli.list) return printList();
-  const db = new Firestore({
+  const at = {
     projectId: process.env.LOCAL_PROJECT_ID || STACK_DEFAULTS.projectId,
     host: process.env.FIRESTORE_EMULATOR_HOST || `127.0.0.1:${STACK_DEFAULTS.firestorePort}`,
     ssl: false,
-  });
+  };
+  const db = new Firestore(at);
+  const secretsDb = new Firestore({ ...at, databaseId: blockSecretsDatabase() });
   const names = cli.file
     ? [undefined]
     : cli.sample === 'all'
@@ -211,9 +246,9 @@ async function main(): Promise<void> {
   let ok = true;
   for (const name of names) {
     if (names.length > 1) process.stdout.write('\n');
-    ok = (await sendOne(cli, db, name)) && ok;
+    ok = (await sendOne(cli, db, secretsDb, name)) && ok;
   }
-  await db.terminate();
+  await Promise.all([db.terminate(), secretsDb.terminate()]);
   // A refused request is what --bad-signature asks for: success for the command.
   process.exitCode = cli.badSignature ? (ok ? 1 : 0) : ok ? 0 : 1;
 }

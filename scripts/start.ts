@@ -7,24 +7,26 @@
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 import path from 'node:path';
 import { UsageError } from './lib/args';
-import { DEMO_BLOCKS, DEMO_ENV_SECRETS, DEMO_WORKSPACE_ID } from './lib/demo';
+import { DEMO_BLOCKS, DEMO_CREDENTIALS, DEMO_ENV_SECRETS, DEMO_META_APP_ID, DEMO_SECOND_TELEGRAM_BOT, DEMO_WORKSPACE_ID } from './lib/demo';
 import { EmulatorSetupError } from './lib/emulators';
 import { REPO_ROOT } from './lib/functions';
 import { affectedFunctions, functionInputs, staleBundleWarning, watchSources } from './lib/sources';
-import { STACK_DEFAULTS, startStack, StackError, type Stack } from './lib/stack';
+import { fakesPortAfter, STACK_DEFAULTS, startStack, StackError, type Stack } from './lib/stack';
 import { parseStartArgs, type StartCli } from './lib/start-cli';
 
 const HELP = `Usage: npm start [-- options]
 
 Runs the Pub/Sub and Firestore emulators, every function of topology.json under
-the functions-framework, the topology's topics and push subscriptions, and a
-demo workspace. Ctrl-C stops everything it started.
+the functions-framework, the topology's topics and push subscriptions, local
+fakes of the Telegram, LINE and Meta Graph APIs for the blocks API, and a demo
+workspace whose five Blocks are connected through the blocks API against those
+fakes. Ctrl-C stops everything it started.
 
 Options:
   --dist            run the esbuild bundles in dist/ (npm run build) instead of the TypeScript sources
                     (warns when dist/ is older than the sources)
   --only a,b        run only these functions (names as in topology.json)
-  --no-seed         do not write the demo workspace
+  --no-seed         do not write the demo workspace (no Blocks, no Workflows)
   --persist         keep the Firestore data (event log, contacts, ...) between runs, in
                     ${path.relative(REPO_ROOT, STACK_DEFAULTS.dataDir)}/ (gitignored); Pub/Sub keeps nothing
   --watch           restart a function when one of its sources changes (not with --dist)
@@ -36,6 +38,11 @@ Environment:
   PUBSUB_EMULATOR_HOST     reuse the Pub/Sub emulator at host:port when it answers
   FIRESTORE_EMULATOR_HOST  reuse the Firestore emulator at host:port when it answers
   FUNCTIONS_PORT           first function port; the others follow in topology.json order (default ${STACK_DEFAULTS.functionsPort})
+  FAKES_PORT               first of the three ports of the Telegram, LINE and Meta Graph API fakes
+                           (default: the three after the functions', ${STACK_DEFAULTS.fakesPort}-${STACK_DEFAULTS.fakesPort + 2})
+  TELEGRAM_API_BASE, LINE_API_BASE, META_GRAPH_API_BASE, META_APP_ID, WEBHOOK_URL_<PLATFORM>
+                           when set, blocks-api uses these instead of the local fakes and webhook URLs
+                           (a real platform through an HTTPS tunnel: docs/local-development.md)
   LOCAL_PROJECT_ID         project id on the emulators (default ${STACK_DEFAULTS.projectId})
   LOG_FORMAT               pretty (default here) or json, as in production
   LOG_LEVEL                debug, info (default), warning, error
@@ -84,8 +91,21 @@ function summary(stack: Stack): string {
   lines.push('Webhooks (POST a signed body; Meta also answers the GET hub.challenge handshake):');
   for (const f of webhooks) lines.push(`  ${f.name.padEnd(width)}  ${f.url}/`);
   const api = stack.functions['events-api'];
+  const blocksApi = stack.functions['blocks-api'];
   lines.push('');
   lines.push(`Events API:   ${api ? `${api.url}/` : '(not running)'}`);
+  lines.push(
+    `Blocks API:   ${blocksApi ? `${blocksApi.url}/  (npm run blocks -- list --workspace ${DEMO_WORKSPACE_ID})` : '(not running)'}`,
+  );
+  if (stack.fakes) {
+    const env = stack.blocksApiEnv;
+    const overridden = ['TELEGRAM_API_BASE', 'LINE_API_BASE', 'META_GRAPH_API_BASE', 'META_APP_ID'].filter((v) => process.env[v]);
+    lines.push(`Platform API fakes (blocks-api's TELEGRAM_API_BASE, LINE_API_BASE, META_GRAPH_API_BASE; META_APP_ID=${DEMO_META_APP_ID}):`);
+    lines.push(`  Telegram Bot API      ${env.TELEGRAM_API_BASE}/`);
+    lines.push(`  LINE Messaging API    ${env.LINE_API_BASE}/`);
+    lines.push(`  Meta Graph API        ${env.META_GRAPH_API_BASE}/`);
+    if (overridden.length) lines.push(paint(33, `  (blocks-api uses ${overridden.join(', ')} from your environment instead)`));
+  }
   const consumers = fns.filter((f) => f.trigger === 'pubsub');
   if (consumers.length) lines.push(`Push targets: ${consumers.map((f) => `${f.name} :${f.port}`).join(', ')}`);
   lines.push('');
@@ -93,16 +113,26 @@ function summary(stack: Stack): string {
     `Emulators:    PUBSUB_EMULATOR_HOST=${stack.pubsubHost} FIRESTORE_EMULATOR_HOST=${stack.firestoreHost}` +
       (stack.started.pubsub || stack.started.firestore ? `  (output in ${stack.logDir}/)` : ''),
   );
-  lines.push(
-    `Workspace:    ${DEMO_WORKSPACE_ID}  Blocks: ${Object.values(DEMO_BLOCKS)
-      .map((b) => `${b.block.platform}=${b.block.account_id}`)
-      .join(' ')}`,
-  );
+  const seed = stack.seed;
+  if (!seed) lines.push(`Workspace:    none (--no-seed)`);
+  else {
+    const ids = (list: readonly string[]) =>
+      list.map((p) => `${p}=${DEMO_BLOCKS[p as keyof typeof DEMO_BLOCKS].block.account_id}`).join(' ');
+    lines.push(`Workspace:    ${DEMO_WORKSPACE_ID}`);
+    if (seed.connected.length) lines.push(`  Blocks connected through the blocks API against the local fakes: ${ids(seed.connected)}`);
+    if (seed.written.length)
+      lines.push(`  Blocks written directly (blocks-api or their webhook function is not running): ${ids(seed.written)}`);
+    for (const f of seed.failed) lines.push(paint(31, `  NOT connected: ${f.platform}: ${f.reason}`));
+  }
   lines.push('Demo secrets (local only, never use them anywhere else):');
   for (const [name, value] of Object.entries(DEMO_ENV_SECRETS)) lines.push(`  ${name}=${value}`);
   lines.push(
-    `  LINE channel secret=${DEMO_BLOCKS.line.secrets.line_channel_secrets?.[0]}  Telegram secret token=${DEMO_BLOCKS.telegram.secrets.telegram_secret_tokens?.[0]}`,
+    `  LINE channel secret=${DEMO_CREDENTIALS.line.channel_secret}  Telegram secret token: made at connect, in the block secrets database (npm run send reads it)`,
   );
+  if (stack.fakes)
+    lines.push(
+      `  A second bot the Telegram fake accepts: TELEGRAM_BOT_TOKEN=${DEMO_SECOND_TELEGRAM_BOT.bot_token} npm run blocks -- connect --platform telegram --workspace ${DEMO_WORKSPACE_ID}`,
+    );
   for (const s of stack.skipped) lines.push(paint(33, `Skipped:      ${s.name}: ${s.reason}`));
   for (const f of stack.failed) lines.push(paint(31, `Failed:       ${f.name}: ${f.reason.split('\n')[0]}`));
   lines.push('');
@@ -165,6 +195,7 @@ async function main(): Promise<void> {
       pubsubPort: intEnv('PUBSUB_PORT'),
       firestorePort: intEnv('FIRESTORE_PORT'),
       functionsPort: intEnv('FUNCTIONS_PORT'),
+      fakesPort: intEnv('FAKES_PORT') ?? fakesPortAfter(intEnv('FUNCTIONS_PORT')),
       mode: cli.mode,
       seed: cli.seed,
       only: cli.only,

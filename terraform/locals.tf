@@ -103,6 +103,8 @@ locals {
       can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
       ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }
       : {},
+      # The Meta app id, for the functions whose topology env declares META_APP_ID (blocks-api).
+      can(fn.env.META_APP_ID) && var.meta_app_id != null ? { META_APP_ID = var.meta_app_id } : {},
     )
   }
 

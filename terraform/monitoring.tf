@@ -63,6 +63,17 @@ locals {
       EOT
       labels      = ["platform"]
     }
+    # blocks-api's line for each failing check (shared/blocks/service.ts check(), which publishes
+    # platform.block.error), whether the scheduled check (scheduler.tf) or an operator ran it.
+    block_errors = {
+      description = "Block checks that found a Block's webhook not healthy (each publishes platform.block.error), by platform."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        resource.labels.service_name="${local.function_names["blocks-api"]}"
+        jsonPayload.message="block webhook is not healthy"
+      EOT
+      labels      = ["platform"]
+    }
     normalizer_errors = {
       description = "Errors the normalizer logged (each one fails the delivery, which Pub/Sub retries)."
       filter      = <<-EOT
@@ -231,6 +242,31 @@ locals {
       documentation = <<-EOT
         Many webhook requests fail signature checks: a secret was rotated on one side
         only, or someone is probing the public endpoints.
+      EOT
+    }
+
+    # One customer's revoked token is the dashboard's news (platform.block.error), not ops';
+    # many failing Blocks of one platform at once point at our side (webhook URL, Meta app).
+    block_errors = {
+      display_name = "Blocks failing their webhook check"
+      severity     = "WARNING"
+      conditions = [
+        {
+          display_name = "Blocks whose webhook check failed, per platform, in 15 minutes"
+          filter       = local.log_metric_filter.block_errors
+          threshold    = var.alert_thresholds.block_errors_per_15m
+          duration     = "0s"
+          period       = "900s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["metric.label.platform"]
+        },
+      ]
+      documentation = <<-EOT
+        Many Blocks of one platform failed their webhook check (the scheduled Block
+        check, blocks-api POST /checks): each published platform.block.error. Many at
+        once usually means our side: the webhook URL, the Meta app subscription or its
+        secrets, or the platform itself.
       EOT
     }
 

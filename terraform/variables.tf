@@ -101,6 +101,28 @@ variable "event_log_retention_days" {
   }
 }
 
+variable "meta_app_id" {
+  description = "The Meta app's id (App Dashboard, App settings > Basic): sets META_APP_ID for every function whose topology env declares it (blocks-api), which connects Messenger, Instagram and WhatsApp Blocks with it. Not a secret. null keeps the topology value (empty: those connects answer 502 platform_error)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.meta_app_id == null || can(regex("^[0-9]{1,32}$", var.meta_app_id))
+    error_message = "meta_app_id must be the Meta app's numeric id (digits only), or null."
+  }
+}
+
+variable "block_check_schedule" {
+  description = "When Cloud Scheduler runs the Block check (POST /checks on blocks-api: every connected Block's webhook, platform.block.error for each failing one), as a unix-cron expression in UTC. Every 15 minutes by default."
+  type        = string
+  default     = "*/15 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.block_check_schedule))) == 5
+    error_message = "block_check_schedule must be a unix-cron expression of five fields, such as \"*/15 * * * *\"."
+  }
+}
+
 variable "invokers" {
   description = "Extra principals allowed to invoke private HTTP functions, keyed by function name, e.g. { \"events-api\" = [\"serviceAccount:dashboard@my-project.iam.gserviceaccount.com\"] }."
   type        = map(list(string))
@@ -117,13 +139,14 @@ variable "invokers" {
 }
 
 variable "alert_thresholds" {
-  description = "When alerts fire. Counts are per 5-minute window. Defaults suit a production project; raise them for noisy staging."
+  description = "When alerts fire. Counts are per 5-minute window (block_errors_per_15m: per 15 minutes, a scheduled Block check's worth of failing Blocks of one platform). Defaults suit a production project; raise them for noisy staging."
   type = object({
     webhook_5xx_per_5m           = optional(number, 5)
     signature_failures_per_5m    = optional(number, 50)
     normalizer_errors_per_5m     = optional(number, 10)
     dead_letter_backlog_messages = optional(number, 0)
     oldest_unacked_seconds       = optional(number, 900)
+    block_errors_per_15m         = optional(number, 5)
   })
   default = {}
 

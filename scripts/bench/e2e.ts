@@ -140,7 +140,9 @@ export async function run(): Promise<void> {
     let sent = 0;
     const send = async (measure: boolean) => {
       const platform = PLATFORMS[sent++ % PLATFORMS.length]!;
-      const request = sampleRequest(platform, 'text');
+      // Telegram's secret token was made when the seed connected the Block through the blocks API.
+      const secret = platform === 'telegram' || platform === 'line' ? stack.seed?.secrets[platform] : undefined;
+      const request = sampleRequest(platform, 'text', { secret });
       const timing: Timing = { sentAt: performance.now() };
       const res = await fetch(`${stack.functions[`webhook-${platform}`]!.url}/`, {
         method: 'POST',

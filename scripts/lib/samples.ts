@@ -117,7 +117,13 @@ export function fillSample(body: unknown, options: FillOptions = {}): unknown {
   return walk(body);
 }
 
-/** The demo secret a platform's webhook is verified with. */
+/**
+ * The demo secret a platform's webhook is verified with. Telegram's is the one
+ * a directly written demo Block has (scripts/lib/demo.ts): a Block connected
+ * through the blocks API (what npm start does) has a secret token the
+ * connector made, in the block secrets database (demoBlockSecret in
+ * scripts/lib/demo-seed.ts); pass it as `secret`.
+ */
 export function demoSecret(platform: Platform): string {
   switch (platform) {
     case 'messenger':

@@ -1,7 +1,9 @@
 /**
  * The whole pipeline on one machine: the Pub/Sub and Firestore emulators, every
  * function of topology.json in its own functions-framework process, the
- * topology's topics and push subscriptions, and the demo workspace.
+ * topology's topics and push subscriptions, local fakes of the platform APIs
+ * for the blocks API (scripts/lib/demo-fakes.ts), and the demo workspace, whose
+ * Blocks are connected through the blocks API against those fakes.
  *
  * Used by `npm start` (scripts/start.ts), the end-to-end test and the e2e
  * benchmark. Driven by topology.json only: a function is started when
@@ -18,7 +20,9 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { blockSecretsDatabase } from '../../shared/contracts/blocks';
 import { topology as defaultTopology, type Topology } from '../../shared/contracts/topology';
-import { DEMO_ENV_SECRETS } from './demo';
+import { PLATFORMS, type Platform } from '../../shared/platforms';
+import { DEMO_ENV_SECRETS, DEMO_META_APP_ID } from './demo';
+import { startDemoFakes, type DemoFakes } from './demo-fakes';
 import { seedDemo, type SeedResult } from './demo-seed';
 import {
   exportFirestore,
@@ -39,6 +43,11 @@ export const STACK_DEFAULTS = {
   firestorePort: 8086,
   /** The functions get consecutive ports from here, in topology.json order. */
   functionsPort: 8101,
+  /**
+   * The local fakes of the Telegram, LINE and Meta Graph APIs get these three
+   * consecutive ports: the ones after the functions' (FAKES_PORT sets another first port).
+   */
+  fakesPort: 8101 + Object.keys(defaultTopology.functions).length,
   logDir: path.join(REPO_ROOT, '.emulators'),
   /** `npm start -- --persist` keeps the Firestore data here (gitignored with the rest of .emulators/). */
   dataDir: path.join(REPO_ROOT, '.emulators', 'data'),
@@ -67,6 +76,12 @@ export interface StackOptions {
   mode?: LoadMode;
   /** Seed the demo workspace (default true). */
   seed?: boolean;
+  /**
+   * First of the three ports of the platform API fakes (Telegram, LINE, Meta
+   * Graph), started when blocks-api runs; 'free' for ports the OS picks.
+   * Default: the three after the functions' ports ('free' when functionsPort is).
+   */
+  fakesPort?: number | 'free';
   /** Where the emulators write their output (default .emulators/). */
   logDir?: string;
   /** Run only these functions (default: all of topology.json); a name topology.json lacks is a StackError. */
@@ -109,6 +124,10 @@ export interface Stack {
   failed: Array<{ name: string; reason: string }>;
   pubsubTopology: TopologyResult;
   seed: SeedResult | undefined;
+  /** The platform API fakes the blocks API talks to (when blocks-api runs), with the demo accounts. */
+  fakes: DemoFakes | undefined;
+  /** The variables blocks-api got from the stack (API bases, webhook URLs, META_APP_ID), before the runner's environment overrode any. */
+  blocksApiEnv: Record<string, string>;
   /** Clients on the stack's emulators, for tools and tests in this process. */
   firestore: Firestore;
   pubsub: PubSub;
@@ -162,11 +181,24 @@ async function resolveEmulator(
   return startEmulator(name, { projectId, port, logFile: path.join(logDir, `${name}.log`), seedFromExport });
 }
 
-/** The environment of one function process. */
+/**
+ * The environment of one function process: the runner's environment, then
+ * topology.json's `env`, then `local` (what the local stack gives this
+ * function, e.g. blocks-api's platform API bases pointing at the local fakes),
+ * except that a `local` variable set in the runner's environment keeps that
+ * value (WEBHOOK_URL_TELEGRAM=https://<tunnel>/ npm start), then the demo
+ * secrets, the emulators, and `extra`.
+ */
 export function functionEnvironment(
   name: string,
   topology: Topology,
-  ctx: { projectId: string; pubsubHost: string; firestoreHost: string; extra?: Record<string, string> },
+  ctx: {
+    projectId: string;
+    pubsubHost: string;
+    firestoreHost: string;
+    local?: Record<string, string>;
+    extra?: Record<string, string>;
+  },
 ): Record<string, string> {
   const spec = topology.functions[name];
   if (!spec) throw new StackError(`unknown function ${name}`);
@@ -178,9 +210,12 @@ export function functionEnvironment(
       throw new StackError(`topology.json gives ${name} the secret ${secret}, which has no local demo value in scripts/lib/demo.ts`);
     secrets[secret] = value;
   }
+  const local = Object.fromEntries(Object.entries(ctx.local ?? {}).filter(([key]) => !inherited[key]));
   return {
     ...inherited,
     ...spec.env,
+    ...local,
+    ...Object.fromEntries(Object.keys(ctx.local ?? {}).flatMap((key) => (inherited[key] ? [[key, inherited[key]]] : []))),
     ...secrets,
     GOOGLE_CLOUD_PROJECT: ctx.projectId,
     GCLOUD_PROJECT: ctx.projectId,
@@ -215,12 +250,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const emulators: RunningEmulator[] = [];
   const running = new Map<string, RunningFunction>();
+  let fakes: DemoFakes | undefined;
   let stopped: Promise<void> | undefined;
   // Set once the stack is up: saves the Firestore data (--persist) after the functions stopped, before the emulator does.
   let beforeEmulatorsStop: (() => Promise<void>) | undefined;
   const stopAll = () =>
     (stopped ??= (async () => {
       await Promise.all([...running.values()].map((f) => f.stop()));
+      await fakes?.stop();
       await beforeEmulatorsStop?.();
       await Promise.all(emulators.map((e) => e.stop()));
     })());
@@ -251,8 +288,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const pubsub = new PubSub({ projectId, apiEndpoint: pubsubHost, emulatorMode: true });
     const firestore = new Firestore({ projectId, host: firestoreHost, ssl: false, ignoreUndefinedProperties: true });
 
-    const seed = options.seed === false ? undefined : await seedBlockSecretsToo(firestore, { projectId, host: firestoreHost });
-
     // Ports are fixed per function (topology order) so URLs stay the same from run to run.
     const names = Object.keys(topology.functions).filter((n) => !options.only || options.only.includes(n));
     const skipped: Stack['skipped'] = [];
@@ -275,9 +310,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     for (const s of skipped) notice(`WARNING: skipping ${s.name}: ${s.reason}`);
 
+    // blocks-api talks to local fakes of the platform APIs, and registers the local webhook URLs there.
+    const ports = new Map(toStart.map((t) => [t.name, t.port]));
+    const blocksApiEnv: Record<string, string> = {};
+    if (ports.has('blocks-api')) {
+      const first = options.fakesPort ?? (options.functionsPort === 'free' ? 'free' : fakesPortAfter(options.functionsPort, topology));
+      const fakePorts = first === 'free' ? { telegram: 0, line: 0, meta: 0 } : { telegram: first, line: first + 1, meta: first + 2 };
+      for (const port of Object.values(fakePorts)) {
+        if (port && !(await portFree(port)))
+          throw new StackError(`Port ${port} for the local platform API fakes is in use; set FAKES_PORT to another first port.`);
+      }
+      fakes = await startDemoFakes(fakePorts);
+      Object.assign(blocksApiEnv, fakes.apiBases, { META_APP_ID: DEMO_META_APP_ID });
+      for (const platform of PLATFORMS) {
+        const port = ports.get(`webhook-${platform}`);
+        if (port !== undefined) blocksApiEnv[`WEBHOOK_URL_${platform.toUpperCase()}`] = `http://127.0.0.1:${port}/`;
+      }
+    }
+
     const failed: Stack['failed'] = [];
     const functions: Record<string, StackFunction> = {};
-    const ports = new Map(toStart.map((t) => [t.name, t.port]));
     const launch = async (name: string, port: number): Promise<RunningFunction> => {
       const spec = topology.functions[name]!;
       const fn = await startFunction({
@@ -285,7 +337,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         spec,
         port,
         mode,
-        env: functionEnvironment(name, topology, { projectId, pubsubHost, firestoreHost, extra: options.functionEnv }),
+        env: functionEnvironment(name, topology, {
+          projectId,
+          pubsubHost,
+          firestoreHost,
+          local: name === 'blocks-api' ? blocksApiEnv : undefined,
+          extra: options.functionEnv,
+        }),
         onLine,
       });
       if (stopped) {
@@ -341,6 +399,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const ordered = Object.fromEntries(names.filter((n) => functions[n]).map((n) => [n, functions[n]!]));
     const pubsubTopology = await applyTopology(pubsub, projectId, topology, (name) => functions[name]?.url);
 
+    // After the topology: connecting publishes platform.block.connected, and the platforms call the webhook functions.
+    const seed =
+      options.seed === false
+        ? undefined
+        : await seedThroughBlocksApi(firestore, { projectId, host: firestoreHost }, functions['blocks-api']?.url, (p) =>
+            Boolean(functions[`webhook-${p}`]),
+          );
+    for (const f of seed?.failed ?? []) notice(`ERROR: the demo ${f.platform} Block was not connected: ${f.reason}`);
+
     return {
       projectId,
       pubsubHost,
@@ -351,6 +418,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       failed,
       pubsubTopology,
       seed,
+      fakes,
+      blocksApiEnv,
       firestore,
       pubsub,
       logDir,
@@ -368,11 +437,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-/** Seeds the demo; the Block secrets go to their own database (shared/contracts/blocks.ts), through a client used only for that. */
-async function seedBlockSecretsToo(firestore: Firestore, at: { projectId: string; host: string }): Promise<SeedResult> {
+/** The first port of the platform API fakes: the one after the functions' ports. */
+export function fakesPortAfter(functionsPort: number | undefined, topology: Topology = defaultTopology): number {
+  return (functionsPort ?? STACK_DEFAULTS.functionsPort) + Object.keys(topology.functions).length;
+}
+
+/**
+ * Seeds the demo: the Blocks through the blocks API when it runs (the Block
+ * secrets database is read and, for a direct write, written through a client
+ * used only for that; shared/contracts/blocks.ts).
+ */
+async function seedThroughBlocksApi(
+  firestore: Firestore,
+  at: { projectId: string; host: string },
+  blocksApiUrl: string | undefined,
+  webhookRuns: (platform: Platform) => boolean,
+): Promise<SeedResult> {
   const secrets = new Firestore({ ...at, databaseId: blockSecretsDatabase(), ssl: false, ignoreUndefinedProperties: true });
   try {
-    return await seedDemo({ registry: firestore, secrets });
+    return await seedDemo({ stores: { registry: firestore, secrets }, blocksApiUrl, webhooks: PLATFORMS.filter(webhookRuns) });
   } finally {
     await secrets.terminate();
   }

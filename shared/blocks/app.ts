@@ -10,6 +10,8 @@
  *   POST /workspaces/{ws}/blocks/{id}/disconnect    disconnect {force?}
  *   POST /workspaces/{ws}/blocks/{id}/rotate        new webhook secret (Telegram); LINE: {credentials: {channel_secret}}
  *   POST /workspaces/{ws}/blocks/{id}/check         the platform's view of the webhook; platform.block.error when wrong
+ *   POST /checks                                    every connected Block of every workspace checked (Cloud Scheduler):
+ *                                                   {checked, failing: [{workspace_id, block_id, platform, reason, ...}]}
  *
  * Errors are {error, message, details?}. A platform's refusal keeps the
  * platform's own words: 400 bad_credentials, 422 not_accepted, 502
@@ -113,6 +115,15 @@ export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
       pattern: '/workspaces/:ws/blocks/:id/check',
       async handle(_req, res, params, reqLog) {
         res.json(await service.check(workspace(params), params.id ?? '', reqLog));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/checks',
+      async handle(req, res, _params, reqLog) {
+        const unknown = Object.keys(jsonBody(req));
+        if (unknown.length) throw badRequest('unknown_parameter', `unknown field(s) ${unknown.join(', ')}; the body is {} or none`);
+        res.json(await service.checkAll(reqLog));
       },
     },
   ];

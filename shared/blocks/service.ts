@@ -120,6 +120,39 @@ export function lookupKeys(block: Pick<Block, 'platform' | 'account_id'>, secret
   return [accountKey(block.platform, block.account_id), ...tokens.map(telegramTokenKey)];
 }
 
+/** How many Blocks the scheduled check (checkAll) asks their platforms about at once. */
+export const CHECK_CONCURRENCY = 8;
+
+/** A Block the scheduled check found failing: where, which, and the code of what is wrong (never a secret). */
+export interface FailingBlock {
+  workspace_id: string;
+  block_id: string;
+  platform: Platform;
+  /** platform.block.error's `error.code`, or the API error's code when the check itself could not run (`platform_error`…). */
+  reason: string;
+  /** The platform's own words (or the API error's message). */
+  message: string;
+  /** The platform.block.error published for it; absent when the check could not run (the platform failed, not the Block). */
+  error_event_id?: string;
+}
+
+export interface CheckSummary {
+  checked: number;
+  failing: FailingBlock[];
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 export class BlockService {
   constructor(private readonly deps: BlockServiceDeps) {}
 
@@ -530,11 +563,54 @@ export class BlockService {
     await this.removeLookups(block.block_id, dropped);
   }
 
+  /**
+   * The scheduled check (Cloud Scheduler → POST /checks): check() of every
+   * connected Block in every workspace, CHECK_CONCURRENCY at a time. A Block
+   * whose webhook is wrong is in `failing` with its platform.block.error; a
+   * Block whose check could not run (the platform failed or could not be
+   * reached, the webhook URL not configured) is in `failing` too, with the API
+   * error's code and no event: the Block is not known to be wrong. One Block's
+   * failure never stops the others.
+   */
+  async checkAll(log: Logger): Promise<CheckSummary> {
+    const snap = await this.registry.collection('blocks').where('status', '==', 'connected').get();
+    const blocks = snap.docs.map((d) => d.data() as StoredBlock).sort((a, b) => a.block_id.localeCompare(b.block_id));
+    const failing: FailingBlock[] = [];
+    let checked = 0;
+    await eachLimited(blocks, CHECK_CONCURRENCY, async (block) => {
+      const where = { workspace_id: block.workspace_id, block_id: block.block_id, platform: block.platform };
+      try {
+        const result = await this.check(block.workspace_id, block.block_id, log);
+        checked += 1;
+        if (result.error_event_id && result.error) {
+          failing.push({ ...where, reason: result.error.code, message: result.error.message, error_event_id: result.error_event_id });
+        }
+      } catch (err) {
+        // Disconnected since the query: nothing to check.
+        if (err instanceof ApiError && err.code === 'not_connected') return;
+        checked += 1;
+        const reason = err instanceof ApiError ? err.code : 'unexpected_error';
+        const message = err instanceof ApiError ? err.message : 'the check failed unexpectedly';
+        failing.push({ ...where, reason, message });
+        log.warn('could not check a Block', { ...where, reason, ...(err instanceof ApiError ? {} : { error: (err as Error).message }) });
+      }
+    });
+    failing.sort((a, b) => a.workspace_id.localeCompare(b.workspace_id) || a.block_id.localeCompare(b.block_id));
+    log.info('scheduled Block check done', { checked, failing: failing.length });
+    return { checked, failing };
+  }
+
   async check(
     workspaceId: string,
     blockId: string,
     log: Logger,
-  ): Promise<{ block: PublicBlock; webhook: WebhookStatus | { ok: false; error: string }; error_event_id?: string }> {
+  ): Promise<{
+    block: PublicBlock;
+    webhook: WebhookStatus | { ok: false; error: string };
+    error_event_id?: string;
+    /** What platform.block.error said (with error_event_id). */
+    error?: { code: string; message: string };
+  }> {
     const block = await this.load(workspaceId, blockId);
     if (block.status === 'disconnected') throw new ApiError(409, 'not_connected', `Block ${blockId} is disconnected`);
     const conn = this.connection(block.platform);
@@ -573,6 +649,6 @@ export class BlockService {
       account_id: block.account_id,
     });
     log.warn('block webhook is not healthy', { block_id: blockId, platform: block.platform, error: error.code, reason: error.message });
-    return { block: present(block), webhook, error_event_id: eventId };
+    return { block: present(block), webhook, error_event_id: eventId, error: { code: error.code, message: error.message } };
   }
 }

@@ -240,6 +240,76 @@ run "pipeline" {
     condition     = length(google_cloud_run_service_iam_member.invoker) == 0
     error_message = "No extra invokers without var.invokers."
   }
+
+  # --- The scheduled Block check ---------------------------------------------------
+
+  assert {
+    condition = (
+      google_cloud_scheduler_job.block_check.http_target[0].http_method == "POST" &&
+      google_cloud_scheduler_job.block_check.http_target[0].uri == "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri}/checks" &&
+      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].audience == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri &&
+      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].service_account_email == google_service_account.block_checker.email &&
+      google_cloud_scheduler_job.block_check.schedule == "*/15 * * * *"
+    )
+    error_message = "The Block check job must POST blocks-api's URI /checks every 15 minutes with an OIDC token of the block checker for blocks-api's URI: ${google_cloud_scheduler_job.block_check.http_target[0].uri}."
+  }
+
+  assert {
+    condition = (
+      google_cloud_run_service_iam_member.block_checker.role == "roles/run.invoker" &&
+      google_cloud_run_service_iam_member.block_checker.member == google_service_account.block_checker.member &&
+      google_cloud_run_service_iam_member.block_checker.service == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].service &&
+      !contains([for b in concat(values(google_cloud_run_service_iam_member.push_invoker), values(google_cloud_run_service_iam_member.invoker)) : b.member], google_service_account.block_checker.member)
+    )
+    error_message = "The block checker must hold run.invoker on blocks-api and nothing else."
+  }
+
+  assert {
+    condition     = contains([for s in google_project_service.enabled : s.service], "cloudscheduler.googleapis.com")
+    error_message = "Cloud Scheduler's API must be enabled."
+  }
+
+  # Without var.meta_app_id, blocks-api keeps topology.json's META_APP_ID.
+  assert {
+    condition     = google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["META_APP_ID"] == var.topology.functions["blocks-api"].env.META_APP_ID
+    error_message = "Without meta_app_id, blocks-api's META_APP_ID must be topology.json's."
+  }
+}
+
+# var.meta_app_id sets META_APP_ID where the topology env declares it, and
+# var.block_check_schedule the job's schedule.
+run "meta_app_id_and_schedule" {
+  command = plan
+
+  variables {
+    meta_app_id          = "1234567890123456"
+    block_check_schedule = "0 * * * *"
+  }
+
+  assert {
+    condition = alltrue([
+      for name, fn in var.topology.functions :
+      can(fn.env.META_APP_ID)
+      ? google_cloudfunctions2_function.fn[name].service_config[0].environment_variables["META_APP_ID"] == "1234567890123456"
+      : !contains(keys(google_cloudfunctions2_function.fn[name].service_config[0].environment_variables), "META_APP_ID")
+    ])
+    error_message = "meta_app_id must set META_APP_ID for exactly the functions whose topology env declares it."
+  }
+
+  assert {
+    condition     = google_cloud_scheduler_job.block_check.schedule == "0 * * * *"
+    error_message = "block_check_schedule must be the job's schedule."
+  }
+}
+
+run "meta_app_id_must_be_digits" {
+  command = plan
+
+  variables {
+    meta_app_id = "my-app"
+  }
+
+  expect_failures = [var.meta_app_id]
 }
 
 # var.invokers grants run.invoker on a private function to the principals named.

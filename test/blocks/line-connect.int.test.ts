@@ -1,7 +1,7 @@
 /**
  * Connecting a LINE Block end to end: the real blocks-api and webhook-line
  * functions (functions-framework servers), Firestore and Pub/Sub on the
- * emulators, and a local fake of the Messaging API (test/fakes/line-api.ts)
+ * emulators, and a local fake of the Messaging API (scripts/lib/fakes/line-api.ts)
  * that registers the webhook endpoint, runs the webhook test and delivers
  * events signed with the channel secret, as LINE does.
  */
@@ -14,7 +14,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { accountKey, BLOCK_SECRETS, blockStores } from '../../shared/contracts/blocks';
 import { blockIdFor } from '../../shared/blocks/service';
 import { LINE_SECRET_GRACE_MS } from '../../shared/platforms/line/connect';
-import { FakeLineApi, LINE_UNAUTHORIZED } from '../fakes/line-api';
+import { FakeLineApi, LINE_UNAUTHORIZED } from '../../scripts/lib/fakes/line-api';
 import { listen, request, type HttpResult } from '../helpers/http-client';
 import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
 

@@ -10,7 +10,7 @@ import { ConnectError, type ConnectContext } from '../../shared/platform-kit/con
 import { LINE_SECRET_GRACE_MS, lineConnector } from '../../shared/platforms/line/connect';
 import { verifyLineSignature } from '../../shared/platforms/line/verify';
 import { createLogger } from '../../shared/runtime/log';
-import { FakeLineApi, LINE_UNAUTHORIZED } from '../fakes/line-api';
+import { FakeLineApi, LINE_UNAUTHORIZED } from '../../scripts/lib/fakes/line-api';
 
 const fake = new FakeLineApi();
 const SECRET = 'a'.repeat(32);

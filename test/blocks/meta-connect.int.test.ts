@@ -2,7 +2,7 @@
  * Connecting Messenger, Instagram and WhatsApp Blocks end to end: the real
  * blocks-api and webhook-messenger / webhook-instagram / webhook-whatsapp
  * functions (functions-framework servers), Firestore and Pub/Sub on the
- * emulators, and a local fake of the Graph API (test/fakes/meta-graph.ts)
+ * emulators, and a local fake of the Graph API (scripts/lib/fakes/meta-graph.ts)
  * that performs the hub.challenge handshake against our edge while the app
  * subscribes, and delivers webhooks signed with the app secret, as Meta does.
  * Routing is the normalizer's own (normalize() with the Firestore router) on
@@ -18,7 +18,7 @@ import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import type { Platform } from '../../shared/platforms';
 import { MAPPED_FIELDS } from '../../shared/platforms/meta/connect-page';
 import { getFirestore } from '../../shared/runtime/gcp';
-import { FakeMetaGraph, graphErrors } from '../fakes/meta-graph';
+import { FakeMetaGraph, graphErrors } from '../../scripts/lib/fakes/meta-graph';
 import { listen, request, type HttpResult } from '../helpers/http-client';
 import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
 

@@ -15,7 +15,7 @@ import { PLATFORM_MODULES } from '../../shared/platforms/registry';
 import { whatsappConnector } from '../../shared/platforms/whatsapp/connect';
 import { MAPPED_FIELDS as WA_FIELDS } from '../../shared/platforms/whatsapp/normalize';
 import { createLogger } from '../../shared/runtime/log';
-import { FakeMetaGraph, graphErrors } from '../fakes/meta-graph';
+import { FakeMetaGraph, graphErrors } from '../../scripts/lib/fakes/meta-graph';
 
 const APP_ID = '1234567890';
 const APP_SECRET = 'app-secret-unit-0123456789abcdef';

@@ -2,7 +2,7 @@
  * Connecting a Telegram Block end to end: the real blocks-api and
  * webhook-telegram functions (functions-framework servers), Firestore and
  * Pub/Sub on the emulators, and a local fake of the Bot API
- * (test/fakes/telegram-api.ts) that registers webhooks and delivers updates
+ * (scripts/lib/fakes/telegram-api.ts) that registers webhooks and delivers updates
  * with the registered secret token, as Telegram does.
  */
 import type { Server } from 'node:http';
@@ -15,7 +15,7 @@ import { accountKey, BLOCK_SECRETS, blockStores, telegramTokenKey } from '../../
 import { blockIdFor } from '../../shared/blocks/service';
 import { MAPPED_UPDATE_KINDS } from '../../shared/platforms/telegram/normalize';
 import { getFirestore } from '../../shared/runtime/gcp';
-import { FakeTelegramApi } from '../fakes/telegram-api';
+import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
 import { listen, request, type HttpResult } from '../helpers/http-client';
 import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
 

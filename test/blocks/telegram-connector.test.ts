@@ -6,7 +6,7 @@ import { ConnectError, type ConnectContext } from '../../shared/platform-kit/con
 import { newTelegramSecretToken, telegramConnector } from '../../shared/platforms/telegram/connect';
 import { MAPPED_UPDATE_KINDS } from '../../shared/platforms/telegram/normalize';
 import { createLogger } from '../../shared/runtime/log';
-import { FakeTelegramApi } from '../fakes/telegram-api';
+import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
 
 const fake = new FakeTelegramApi();
 const BOT = { id: 424242, username: 'unit_bot' };

@@ -4,7 +4,7 @@
  * contacts, triggers and event-log in their own functions-framework
  * processes on the jest run's emulators (under a project id of their own),
  * the real blocks API handler in this process, and the local fake of the
- * Messaging API (test/fakes/line-api.ts), whose webhook test the connect
+ * Messaging API (scripts/lib/fakes/line-api.ts), whose webhook test the connect
  * passes through webhook-line and which signs the event with the channel
  * secret. The event must end as an event log entry with status `success`,
  * and platform.block.connected must be in the log too.
@@ -25,7 +25,7 @@ import type { Connector } from '../../shared/platform-kit/connect';
 import { createLogger } from '../../shared/runtime/log';
 import { waitForRequest } from '../../scripts/lib/observe';
 import { startStack, type Stack } from '../../scripts/lib/stack';
-import { FakeLineApi } from '../fakes/line-api';
+import { FakeLineApi } from '../../scripts/lib/fakes/line-api';
 import { listen, request } from '../helpers/http-client';
 import { until } from '../helpers/wait';
 

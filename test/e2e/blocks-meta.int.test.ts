@@ -4,7 +4,7 @@
  * three Meta webhook functions, normalizer, contacts, triggers and event-log
  * in their own functions-framework processes on the jest run's emulators
  * (under a project id of their own), the real blocks API handler in this
- * process, and the local fake of the Graph API (test/fakes/meta-graph.ts)
+ * process, and the local fake of the Graph API (scripts/lib/fakes/meta-graph.ts)
  * performing the hub.challenge handshake against the stack's webhook function
  * and delivering the message signed with the app secret. Each message must
  * end as an event log entry with status `success` in the Block's workspace,
@@ -30,7 +30,7 @@ import { createLogger } from '../../shared/runtime/log';
 import { DEMO_ENV_SECRETS } from '../../scripts/lib/demo';
 import { waitForRequest } from '../../scripts/lib/observe';
 import { startStack, type Stack } from '../../scripts/lib/stack';
-import { FakeMetaGraph } from '../fakes/meta-graph';
+import { FakeMetaGraph } from '../../scripts/lib/fakes/meta-graph';
 import { listen, request } from '../helpers/http-client';
 import { until } from '../helpers/wait';
 

@@ -4,7 +4,7 @@
  * contacts, triggers and event-log in their own functions-framework
  * processes on the jest run's emulators (under a project id of their own),
  * the real blocks API handler in this process, and the local fake of the Bot
- * API (test/fakes/telegram-api.ts) delivering the update with the secret
+ * API (scripts/lib/fakes/telegram-api.ts) delivering the update with the secret
  * token the connect registered. The update must end as an event log entry
  * with status `success`, and platform.block.connected must be in the log too.
  */
@@ -24,7 +24,7 @@ import type { Connector } from '../../shared/platform-kit/connect';
 import { createLogger } from '../../shared/runtime/log';
 import { waitForRequest } from '../../scripts/lib/observe';
 import { startStack, type Stack } from '../../scripts/lib/stack';
-import { FakeTelegramApi } from '../fakes/telegram-api';
+import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
 import { listen, request } from '../helpers/http-client';
 import { until } from '../helpers/wait';
 

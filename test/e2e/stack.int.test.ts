@@ -5,18 +5,27 @@
  * run's emulators under its own project id, so nothing it writes is seen by
  * other suites, and it stops every process it started.
  *
- * One signed webhook per platform must end as an event log entry with status
+ * The demo workspace's five Blocks are connected through the blocks API
+ * against the local fakes of the platform APIs (platform.block.connected in
+ * the log for each), and `npm run blocks -- connect` connects the fake's
+ * second demo bot. One signed webhook per platform, signed as `npm run send`
+ * signs it (LINE's and Telegram's secret read from the block secrets
+ * database), must end as an event log entry with status
  * `success`, the right contact, and an execution of the demo keyword workflow;
  * a redelivery must change nothing; a wrong signature must be refused and
  * leave no trace.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Firestore } from '@google-cloud/firestore';
+import { promisify } from 'node:util';
+import { Firestore } from '@google-cloud/firestore';
+import { blockSecretsDatabase } from '../../shared/contracts/blocks';
 import { contactId, executionId } from '../../shared/envelope/ids';
 import type { Platform } from '../../shared/platforms';
-import { DEMO_BLOCKS, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
+import { DEMO_BLOCKS, DEMO_SECOND_TELEGRAM_BOT, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
+import { demoBlockSecret } from '../../scripts/lib/demo-seed';
 import { waitForRequest, type Observation } from '../../scripts/lib/observe';
 import { sampleRequest, type WebhookRequest } from '../../scripts/lib/samples';
 import { startStack, type Stack } from '../../scripts/lib/stack';
@@ -40,6 +49,12 @@ let db: Firestore;
 const lines: Array<{ fn: string; line: string }> = [];
 const notices: string[] = [];
 const logDir = mkdtempSync(path.join(tmpdir(), 'convotic-e2e-'));
+
+/** What `npm run send` signs with: LINE's and Telegram's secret from the block secrets database (scripts/send.ts). */
+const sendSecrets: Partial<Record<Platform, string>> = {};
+function demoSecretOf(platform: Platform): string | undefined {
+  return sendSecrets[platform];
+}
 
 async function post(request: WebhookRequest): Promise<{ status: number; body: { request_id?: string; error?: string } }> {
   const res = await fetch(`${stack.functions[`webhook-${request.platform}`]!.url}/`, {
@@ -100,6 +115,12 @@ beforeAll(async () => {
     onNotice: (m) => notices.push(m),
   });
   db = stack.firestore;
+  const secretsDb = new Firestore({ projectId: stack.projectId, databaseId: blockSecretsDatabase(), ssl: false });
+  try {
+    for (const platform of ['telegram', 'line'] as const) sendSecrets[platform] = await demoBlockSecret(secretsDb, platform);
+  } finally {
+    await secretsDb.terminate();
+  }
 }, 180_000);
 
 afterAll(async () => {
@@ -112,9 +133,64 @@ test('every function of topology.json runs', () => {
   expect(stack.pubsubTopology.withoutEndpoint).toEqual([]);
 });
 
+describe('the demo workspace, connected through the blocks API against the local fakes', () => {
+  test('five Blocks connected, each with platform.block.connected in the event log', async () => {
+    expect(stack.seed).toEqual(expect.objectContaining({ written: [], failed: [] }));
+    expect(stack.seed!.connected.slice().sort()).toEqual(PLATFORMS.slice().sort());
+    const res = await fetch(`${stack.functions['blocks-api']!.url}/workspaces/${DEMO_WORKSPACE_ID}/blocks`);
+    const { blocks } = (await res.json()) as { blocks: Array<{ block_id: string; platform: string; account_id: string; status: string }> };
+    expect(blocks.map((b) => [b.platform, b.block_id, b.account_id, b.status]).sort()).toEqual(
+      PLATFORMS.map((p) => [p, DEMO_BLOCKS[p].block.block_id, DEMO_BLOCKS[p].block.account_id, 'connected']).sort(),
+    );
+    const log = db.collection('workspaces').doc(DEMO_WORKSPACE_ID).collection('event_log');
+    await eventually('platform.block.connected for each demo Block', async () => {
+      const snap = await log.where('type', '==', 'platform.block.connected').get();
+      const ids = new Set(snap.docs.map((d) => d.get('block_id') as string));
+      return PLATFORMS.every((p) => ids.has(DEMO_BLOCKS[p].block.block_id));
+    });
+    // The platforms' side, at the fakes: our local webhook URLs are registered.
+    const fakes = stack.fakes!;
+    expect(fakes.telegram.webhookOf(Number(DEMO_BLOCKS.telegram.block.account_id))?.url).toBe(
+      `${stack.functions['webhook-telegram']!.url}/`,
+    );
+    expect(fakes.line.webhookOf(DEMO_BLOCKS.line.block.account_id)).toEqual({
+      endpoint: `${stack.functions['webhook-line']!.url}/`,
+      active: true,
+    });
+    for (const [object, platform] of [
+      ['page', 'messenger'],
+      ['instagram', 'instagram'],
+      ['whatsapp_business_account', 'whatsapp'],
+    ] as const) {
+      expect(fakes.meta.subscription(object)?.callback_url).toBe(`${stack.functions[`webhook-${platform}`]!.url}/`);
+    }
+    expect(sendSecrets.telegram).toEqual(expect.any(String));
+    expect(sendSecrets.line).toBe(DEMO_BLOCKS.line.secrets.line_channel_secrets![0]);
+  });
+
+  test('npm run blocks -- connect --platform telegram connects the second demo bot against the fake', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/blocks.ts', 'connect', '--platform', 'telegram', '--workspace', DEMO_WORKSPACE_ID, '--json'],
+      {
+        cwd: path.resolve(__dirname, '..', '..'),
+        env: { ...process.env, TELEGRAM_BOT_TOKEN: DEMO_SECOND_TELEGRAM_BOT.bot_token, BLOCKS_API_URL: stack.functions['blocks-api']!.url },
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual(
+      expect.objectContaining({
+        created: true,
+        block: expect.objectContaining({ platform: 'telegram', account_id: String(DEMO_SECOND_TELEGRAM_BOT.bot.id), status: 'connected' }),
+      }),
+    );
+    expect(stack.fakes!.telegram.webhookOf(DEMO_SECOND_TELEGRAM_BOT.bot.id)?.url).toBe(`${stack.functions['webhook-telegram']!.url}/`);
+  });
+});
+
 describe.each(PLATFORMS)('%s', (platform) => {
   test('a signed text message is logged as success, with its contact and a keyword workflow execution', async () => {
-    const answer = await post(sampleRequest(platform, 'text'));
+    // Telegram's secret token was made when npm start's seed connected the Block through the blocks API.
+    const answer = await post(sampleRequest(platform, 'text', { secret: demoSecretOf(platform) }));
     expect(answer.status).toBe(200);
     expect(answer.body.request_id).toEqual(expect.any(String));
 

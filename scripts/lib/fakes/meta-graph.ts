@@ -1,5 +1,5 @@
 /**
- * A local fake of Meta's Graph API for tests of the Block connection
+ * A local fake of Meta's Graph API for the tests and the local stack (npm start) of the Block connection
  * (Messenger Pages, Instagram accounts through their Page, WhatsApp Business
  * Accounts): the endpoints connect uses, with the requests, answers and error
  * objects Graph documents, and Meta's side of webhooks for real:
@@ -143,9 +143,9 @@ export class FakeMetaGraph {
     return `${this.appId}|${this.appSecret}`;
   }
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }

@@ -1,6 +1,6 @@
 /**
  * A local fake of the LINE Messaging API (https://developers.line.biz/en/reference/messaging-api/),
- * for tests of the Block connection: the endpoints connect uses, with the
+ * for the tests and the local stack (npm start) of the Block connection: the endpoints connect uses, with the
  * requests, answers and errors LINE documents, and LINE's side of a webhook
  * for real: the webhook test and deliveries POST a body signed with the
  * channel secret (x-line-signature: base64 HMAC-SHA256) to the registered URL.
@@ -59,9 +59,9 @@ export class FakeLineApi {
   lastAnswer: { status: number; body: string; requestId: string | undefined } | undefined;
   url = '';
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }

@@ -1,6 +1,6 @@
 /**
  * A local fake of the Telegram Bot API (https://core.telegram.org/bots/api),
- * for tests of the Block connection: the methods connect uses, with the
+ * for the tests and the local stack (npm start) of the Block connection: the methods connect uses, with the
  * requests, answers and errors Telegram documents, and the platform's side of
  * a webhook for real: it delivers updates to the registered URL with the
  * registered secret token, and records delivery errors as getWebhookInfo does.
@@ -56,9 +56,9 @@ export class FakeTelegramApi {
   lastAnswer: { status: number; body: string } | undefined;
   url = '';
 
-  async start(): Promise<this> {
+  async start(port = 0): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
