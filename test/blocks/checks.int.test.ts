@@ -8,13 +8,10 @@
  * The emulators are shared with other test files, whose Blocks the check also
  * finds: the assertions look at this file's workspaces and Blocks only.
  */
-import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { blockIdFor } from '../../shared/blocks/service';
 import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
-import { listen, request, type HttpResult } from '../helpers/http-client';
-import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
+import { blocksHarness } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -32,20 +29,8 @@ const GONE = bot(3, `ws_checks_a_${run}`);
 const OURS = new Set([HEALTHY.ws, FAILING.ws]);
 
 const fake = new FakeTelegramApi();
-let raw: TestTopic;
-let events: TestTopic;
-let apiUrl: string;
-const closers: Array<() => Promise<void>> = [];
-const logLines: string[] = [];
-let stdoutSpy: jest.SpyInstance;
-
-async function api(method: 'GET' | 'POST', path: string, body?: object): Promise<HttpResult> {
-  return request(apiUrl, {
-    method,
-    path,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-}
+const h = blocksHarness({ topics: 'checks', fake, webhooks: ['telegram'], env: () => ({ TELEGRAM_API_BASE: fake.url }) });
+const { api, logLines } = h;
 
 /** This file's events among those published since the last call. */
 async function ourEvents(
@@ -54,7 +39,7 @@ async function ourEvents(
   const out: Array<{ type: string; block_id: string; workspace_id: string; data: Record<string, unknown> }> = [];
   const deadline = Date.now() + (count === 0 ? 1000 : 8000);
   while (Date.now() < deadline && (count === 0 || out.length < count)) {
-    const messages = await events.pull(1, 500).catch(() => []);
+    const messages = await h.events.pull(1, 500).catch(() => []);
     for (const m of messages) {
       const event = JSON.parse(m.data.toString('utf8'));
       if (OURS.has(event.workspace_id)) out.push(event);
@@ -64,26 +49,6 @@ async function ourEvents(
 }
 
 beforeAll(async () => {
-  await fake.start();
-  closers.push(() => fake.stop());
-  raw = await createTopicWithSubscription('checks-raw');
-  events = await createTopicWithSubscription('checks-events');
-  process.env.RAW_TOPIC = raw.topic;
-  process.env.EVENTS_TOPIC = events.topic;
-  process.env.BLOCK_CACHE_TTL_MS = '0';
-  process.env.TELEGRAM_API_BASE = fake.url;
-  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  await import('../../functions/webhook-telegram');
-  const t = await listen(getTestServer('webhookTelegram') as Server);
-  process.env.WEBHOOK_URL_TELEGRAM = `${t.baseUrl}/`;
-  await import('../../functions/blocks-api');
-  const a = await listen(getTestServer('blocksApi') as Server);
-  apiUrl = a.baseUrl;
-  closers.push(t.close, a.close);
-
   for (const b of [HEALTHY, FAILING, GONE]) {
     fake.addBot(b.token, b.info);
     const res = await api('POST', `/workspaces/${b.ws}/blocks`, { platform: 'telegram', credentials: { bot_token: b.token } });
@@ -94,11 +59,6 @@ beforeAll(async () => {
   // The failing one: a delivery the edge refuses (another token), which Telegram records as the webhook's last error.
   expect(await fake.deliver(FAILING.info.id, { update_id: 1 }, { secretToken: 'not-the-token' })).toBe(401);
   await ourEvents(4); // connected ×3, disconnected
-});
-
-afterAll(async () => {
-  stdoutSpy?.mockRestore();
-  await Promise.all(closers.map((c) => c()));
 });
 
 interface Summary {

@@ -5,18 +5,13 @@
  * that registers the webhook endpoint, runs the webhook test and delivers
  * events signed with the channel secret, as LINE does.
  */
-import type { Server } from 'node:http';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { accountKey, BLOCK_SECRETS, blockStores } from '../../shared/contracts/blocks';
+import { accountKey, blockStores } from '../../shared/contracts/blocks';
 import { blockIdFor } from '../../shared/blocks/service';
 import { LINE_SECRET_GRACE_MS } from '../../shared/platforms/line/connect';
 import { FakeLineApi, LINE_UNAUTHORIZED } from '../../scripts/lib/fakes/line-api';
-import { listen, request, type HttpResult } from '../helpers/http-client';
-import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
+import { request, type HttpResult } from '../helpers/http-client';
+import { blocksHarness, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -46,28 +41,16 @@ const message = (n: number) => ({
 });
 
 const fake = new FakeLineApi();
-let raw: TestTopic;
-let events: TestTopic;
-let apiUrl: string;
-let webhookUrl: string;
-const closers: Array<() => Promise<void>> = [];
+const h = blocksHarness({
+  topics: 'line-blocks',
+  fake,
+  webhooks: ['line'],
+  env: () => ({ LOG_LEVEL: 'debug', LINE_API_BASE: fake.url }),
+});
 /** Everything the functions wrote to stdout (their log lines), every API answer, every event and raw message. */
-const logLines: string[] = [];
-const answers: string[] = [];
-const published: PulledMessage[] = [];
+const { api, newEvents, rawMessages, logLines } = h;
 /** Every channel secret and token any test used: none may leak. */
 const secretsUsed = new Set<string>([SECRET, TOKEN]);
-let stdoutSpy: jest.SpyInstance;
-
-async function api(method: 'GET' | 'POST', path: string, body?: object): Promise<HttpResult> {
-  const res = await request(apiUrl, {
-    method,
-    path,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  answers.push(res.text);
-  return res;
-}
 
 const connect = (token: string, secret: string, ws = WS) => {
   secretsUsed.add(token).add(secret);
@@ -77,23 +60,7 @@ const connect = (token: string, secret: string, ws = WS) => {
   });
 };
 
-/** The events published since the last call (waits for `count`, then makes sure there are no more). */
-async function newEvents(
-  count: number,
-  timeoutMs = 5000,
-): Promise<Array<{ type: string; block_id: string; data: Record<string, unknown> }>> {
-  const messages = await events.pull(count, count === 0 ? 500 : timeoutMs);
-  published.push(...messages);
-  return messages.map((m) => JSON.parse(m.data.toString('utf8')));
-}
-
-async function rawMessages(count: number, timeoutMs = 5000): Promise<PulledMessage[]> {
-  const messages = await raw.pull(count, count === 0 ? 500 : timeoutMs);
-  published.push(...messages);
-  return messages;
-}
-
-const secretsDoc = async (blockId: string) => (await blockStores().secrets.collection(BLOCK_SECRETS).doc(blockId).get()).data();
+const secretsDoc = async (blockId: string) => (await secretsOf(blockId).get()).data();
 const blockDoc = async (blockId: string) => (await blockStores().registry.collection('blocks').doc(blockId).get()).data();
 const lookup = async (userId: string) =>
   (await blockStores().registry.collection('block_accounts').doc(accountKey('line', userId)).get()).data();
@@ -104,35 +71,8 @@ function edgeLogOfLastAnswer(): string | undefined {
   return requestId ? logLines.find((l) => l.includes(requestId) && l.includes('webhook ')) : undefined;
 }
 
-beforeAll(async () => {
-  await fake.start();
-  closers.push(() => fake.stop());
-  raw = await createTopicWithSubscription('line-blocks-raw');
-  events = await createTopicWithSubscription('line-blocks-events');
-  process.env.RAW_TOPIC = raw.topic;
-  process.env.EVENTS_TOPIC = events.topic;
-  process.env.BLOCK_CACHE_TTL_MS = '0';
-  process.env.LOG_LEVEL = 'debug';
-  process.env.LINE_API_BASE = fake.url;
-  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-
-  await import('../../functions/webhook-line');
-  const w = await listen(getTestServer('webhookLine') as Server);
-  webhookUrl = `${w.baseUrl}/`;
-  process.env.WEBHOOK_URL_LINE = webhookUrl;
-  await import('../../functions/blocks-api');
-  const a = await listen(getTestServer('blocksApi') as Server);
-  apiUrl = a.baseUrl;
-  closers.push(w.close, a.close);
+beforeAll(() => {
   fake.addBot(TOKEN, BOT);
-});
-
-afterAll(async () => {
-  stdoutSpy?.mockRestore();
-  await Promise.all(closers.map((c) => c()));
 });
 
 describe('a LINE Block, connected through the blocks API', () => {
@@ -153,22 +93,10 @@ describe('a LINE Block, connected through the blocks API', () => {
     } finally {
       fake.beforeTest = undefined;
     }
-    expect(res.status).toBe(201);
-    expect(res.json()).toEqual({
-      created: true,
-      block: {
-        block_id: blockId,
-        workspace_id: WS,
-        platform: 'line',
-        account_id: BOT.userId,
-        name: BOT.displayName,
-        status: 'connected',
-        connected_at: expect.any(String),
-      },
-    });
+    expectCreated(res, { block_id: blockId, workspace_id: WS, platform: 'line', account_id: BOT.userId, name: BOT.displayName });
     // While LINE tested, the Block was there (connecting, not announced) with its secret.
     expect(duringTest).toEqual({ status: 'connecting', secrets: [SECRET], events: [] });
-    expect(fake.webhookOf(BOT.userId)).toEqual({ endpoint: webhookUrl, active: true });
+    expect(fake.webhookOf(BOT.userId)).toEqual({ endpoint: h.hooks.line, active: true });
     expect(fake.calls.filter((c) => c.bot === BOT.userId).map((c) => c.call)).toEqual([
       'GET /v2/bot/info',
       'PUT /v2/bot/channel/webhook/endpoint',
@@ -184,15 +112,7 @@ describe('a LINE Block, connected through the blocks API', () => {
     expect(JSON.stringify(await blockDoc(blockId))).not.toContain(TOKEN);
     expect((await lookup(BOT.userId))?.block_id).toBe(blockId);
 
-    const [event, ...more] = await newEvents(1);
-    expect(more).toEqual([]);
-    expect(event).toMatchObject({
-      type: 'platform.block.connected',
-      workspace_id: WS,
-      block_id: blockId,
-      platform: 'line',
-      data: { account_id: BOT.userId, account_name: BOT.displayName },
-    });
+    await h.expectConnectedEvent({ block_id: blockId, workspace_id: WS, platform: 'line', account_id: BOT.userId, name: BOT.displayName });
   });
 
   it('takes LINE’s signed message event at the edge', async () => {
@@ -263,10 +183,7 @@ describe('a LINE Block, connected through the blocks API', () => {
     await rawMessages(2);
 
     // The grace period over: the edge takes the new secret alone, and check settles the document.
-    await blockStores()
-      .secrets.collection(BLOCK_SECRETS)
-      .doc(blockId)
-      .update({ line_secret_grace_until: new Date(Date.now() - 1000).toISOString() });
+    await secretsOf(blockId).update({ line_secret_grace_until: new Date(Date.now() - 1000).toISOString() });
     expect(await fake.deliver(BOT.userId, [message(5)], { secret: SECRET })).toBe(401);
     expect(edgeLogOfLastAnswer()).toContain('bad_signature');
     const checked = await api('POST', `/workspaces/${WS}/blocks/${blockId}/check`);
@@ -281,7 +198,7 @@ describe('a LINE Block, connected through the blocks API', () => {
   it('checks the webhook: healthy says so; a failing webhook test becomes platform.block.error with LINE’s reason', async () => {
     const healthy = await api('POST', `/workspaces/${WS}/blocks/${blockId}/check`);
     expect(healthy.status).toBe(200);
-    expect(healthy.json()).toMatchObject({ webhook: { ok: true, registered: true, active: true, url: webhookUrl } });
+    expect(healthy.json()).toMatchObject({ webhook: { ok: true, registered: true, active: true, url: h.hooks.line } });
     await rawMessages(1);
     expect(await newEvents(0)).toEqual([]);
 
@@ -324,7 +241,7 @@ describe('a LINE Block, connected through the blocks API', () => {
     expect(await secretsDoc(blockId)).toBeUndefined();
     expect(await lookup(BOT.userId)).toBeUndefined();
     // LINE has no call that removes the endpoint: it stays ours, and the edge refuses.
-    expect(fake.webhookOf(BOT.userId)?.endpoint).toBe(webhookUrl);
+    expect(fake.webhookOf(BOT.userId)?.endpoint).toBe(h.hooks.line);
     const [event] = await newEvents(1);
     expect(event).toMatchObject({
       type: 'platform.block.disconnected',
@@ -427,7 +344,7 @@ describe('failures leave nothing behind', () => {
     });
     expect(edgeLogOfLastAnswer()).toContain('bad_signature');
     // LINE cannot clear an endpoint: it stays at our URL, where the edge refuses it (no Block).
-    expect(fake.webhookOf(bot.userId)?.endpoint).toBe(webhookUrl);
+    expect(fake.webhookOf(bot.userId)?.endpoint).toBe(h.hooks.line);
     await nothingWritten(ws, bot.userId);
     expect(await fake.deliver(bot.userId, [message(30)])).toBe(401);
     expect(edgeLogOfLastAnswer()).toContain('unknown_destination');
@@ -467,19 +384,7 @@ describe('failures leave nothing behind', () => {
 });
 
 describe('npm run blocks', () => {
-  const cli = async (args: string[], env: Record<string, string> = {}) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', path.join('scripts', 'blocks.ts'), ...args],
-        { cwd: path.resolve(__dirname, '..', '..'), env: { ...process.env, BLOCKS_API_URL: apiUrl, ...env } },
-      );
-      return { code: 0, out: stdout + stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, out: (e.stdout ?? '') + (e.stderr ?? '') };
-    }
-  };
+  const { cli } = h;
 
   it('connects, rotates, checks and disconnects a LINE channel, the token and secrets from the environment', async () => {
     const ws = `${WS}_cli`;
@@ -523,11 +428,7 @@ describe('secrets stay secret', () => {
   it('no channel access token or channel secret in any log line, API answer, event or raw message', () => {
     expect(secretsUsed.size).toBeGreaterThanOrEqual(8);
     expect(logLines.length).toBeGreaterThan(0);
-    const everything = [
-      ...logLines.map((l) => ['log', l]),
-      ...answers.map((a) => ['answer', a]),
-      ...published.map((m) => ['message', m.data.toString('utf8') + JSON.stringify(m.attributes)]),
-    ];
+    const everything = h.everything('message');
     const leaks = everything.filter(([, text]) => [...secretsUsed].some((s) => text!.includes(s)));
     expect(leaks).toEqual([]);
   });

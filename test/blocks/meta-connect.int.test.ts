@@ -8,9 +8,7 @@
  * Routing is the normalizer's own (normalize() with the Firestore router) on
  * what the edge published.
  */
-import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { accountKey, BLOCK_SECRETS, blockStores } from '../../shared/contracts/blocks';
 import { blockIdFor } from '../../shared/blocks/service';
 import { normalize } from '../../shared/normalize/normalize';
@@ -19,8 +17,8 @@ import type { Platform } from '../../shared/platforms';
 import { MAPPED_FIELDS } from '../../shared/platforms/meta/connect-page';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { FakeMetaGraph, graphErrors } from '../../scripts/lib/fakes/meta-graph';
-import { listen, request, type HttpResult } from '../helpers/http-client';
-import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
+import { metaTextMessage, whatsappTextMessage } from '../fixtures/blocks/meta';
+import { blocksHarness, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -36,40 +34,25 @@ const WABA = { id: `20${n}`, phone_numbers: [{ id: `30${n}`, display_phone_numbe
 const WABA_TOKEN = `EAAWaba${run}${'w'.repeat(40)}`;
 
 const fake = new FakeMetaGraph(APP_ID, APP_SECRET);
-let raw: TestTopic;
-let events: TestTopic;
-let apiUrl: string;
-const hooks: Partial<Record<Platform, string>> = {};
-const closers: Array<() => Promise<void>> = [];
-const logLines: string[] = [];
-const answers: string[] = [];
-const published: PulledMessage[] = [];
-let stdoutSpy: jest.SpyInstance;
-
-async function api(method: 'GET' | 'POST', path: string, body?: object): Promise<HttpResult> {
-  const res = await request(apiUrl, {
-    method,
-    path,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  answers.push(res.text);
-  return res;
-}
+const h = blocksHarness({
+  topics: 'meta-blocks',
+  fake,
+  webhooks: ['messenger', 'instagram', 'whatsapp'],
+  env: () => ({
+    LOG_LEVEL: 'debug',
+    META_GRAPH_API_BASE: `${fake.url}/v23.0`,
+    META_APP_ID: APP_ID,
+    META_APP_SECRET: APP_SECRET,
+    META_VERIFY_TOKEN: VERIFY_TOKEN,
+  }),
+});
+const { api, newEvents, hooks, logLines } = h;
 
 const connect = (platform: Platform, credentials: object, ws = WS) => api('POST', `/workspaces/${ws}/blocks`, { platform, credentials });
 
-async function newEvents(
-  count: number,
-  timeoutMs = 5000,
-): Promise<Array<{ type: string; block_id: string; data: Record<string, unknown> }>> {
-  const messages = await events.pull(count, count === 0 ? 500 : timeoutMs);
-  published.push(...messages);
-  return messages.map((m) => JSON.parse(m.data.toString('utf8')));
-}
-
 /** The raw messages the edges published since the last call, normalized as the normalizer would (its router, its rules). */
 async function normalizedRaw(count: number) {
-  const messages = await raw.pull(count, count === 0 ? 500 : 5000);
+  const messages = await h.raw.pull(count, count === 0 ? 500 : 5000);
   return Promise.all(
     messages.map(async (m) => {
       const attributes = m.attributes as Record<string, string>;
@@ -88,86 +71,19 @@ async function normalizedRaw(count: number) {
   );
 }
 
-const messengerMessage = (mid: string) => ({
-  object: 'page',
-  entry: [
-    {
-      id: PAGE.id,
-      time: Date.now(),
-      messaging: [{ sender: { id: '6001' }, recipient: { id: PAGE.id }, timestamp: Date.now(), message: { mid, text: 'hi' } }],
-    },
-  ],
-});
-const instagramMessage = (mid: string) => ({
-  object: 'instagram',
-  entry: [
-    {
-      id: PAGE.instagram.id,
-      time: Date.now(),
-      messaging: [{ sender: { id: '7001' }, recipient: { id: PAGE.instagram.id }, timestamp: Date.now(), message: { mid, text: 'hi' } }],
-    },
-  ],
-});
-const whatsappMessage = (id: string) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: WABA.id,
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550142', phone_number_id: WABA.phone_numbers[0]!.id },
-            contacts: [{ profile: { name: 'A' }, wa_id: '15550001111' }],
-            messages: [{ from: '15550001111', id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hi' } }],
-          },
-        },
-      ],
-    },
-  ],
-});
+const messengerMessage = (mid: string) => metaTextMessage('page', PAGE.id, '6001', mid, 'hi');
+const instagramMessage = (mid: string) => metaTextMessage('instagram', PAGE.instagram.id, '7001', mid, 'hi');
+const whatsappMessage = (id: string) =>
+  whatsappTextMessage(
+    { wabaId: WABA.id, phoneNumberId: WABA.phone_numbers[0]!.id, displayPhoneNumber: '15550142' },
+    { waId: '15550001111', name: 'A' },
+    id,
+    'hi',
+  );
 
-beforeAll(async () => {
-  await fake.start();
-  closers.push(() => fake.stop());
-  raw = await createTopicWithSubscription('meta-blocks-raw');
-  events = await createTopicWithSubscription('meta-blocks-events');
-  process.env.RAW_TOPIC = raw.topic;
-  process.env.EVENTS_TOPIC = events.topic;
-  process.env.BLOCK_CACHE_TTL_MS = '0';
-  process.env.LOG_LEVEL = 'debug';
-  process.env.META_GRAPH_API_BASE = `${fake.url}/v23.0`;
-  process.env.META_APP_ID = APP_ID;
-  process.env.META_APP_SECRET = APP_SECRET;
-  process.env.META_VERIFY_TOKEN = VERIFY_TOKEN;
-  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-
-  for (const [platform, fn, target] of [
-    ['messenger', '../../functions/webhook-messenger', 'webhookMessenger'],
-    ['instagram', '../../functions/webhook-instagram', 'webhookInstagram'],
-    ['whatsapp', '../../functions/webhook-whatsapp', 'webhookWhatsapp'],
-  ] as const) {
-    await import(fn);
-    const t = await listen(getTestServer(target) as Server);
-    hooks[platform] = `${t.baseUrl}/`;
-    process.env[`WEBHOOK_URL_${platform.toUpperCase()}`] = hooks[platform];
-    closers.push(t.close);
-  }
-  await import('../../functions/blocks-api');
-  const a = await listen(getTestServer('blocksApi') as Server);
-  apiUrl = a.baseUrl;
-  closers.push(a.close);
+beforeAll(() => {
   fake.addPage(PAGE_TOKEN, PAGE);
   fake.addWaba(WABA_TOKEN, WABA);
-});
-
-afterAll(async () => {
-  stdoutSpy?.mockRestore();
-  await Promise.all(closers.map((c) => c()));
 });
 
 const cases = [
@@ -206,19 +122,7 @@ describe.each(cases)('a $platform Block, connected through the blocks API', (c) 
   it('connects: the app subscription (Meta verifies our edge), the account subscribed; platform.webhook.verified and platform.block.connected', async () => {
     const handshakes = fake.handshakes.length;
     const res = await connect(c.platform, c.credentials);
-    expect(res.status).toBe(201);
-    expect(res.json()).toEqual({
-      created: true,
-      block: {
-        block_id: blockId,
-        workspace_id: WS,
-        platform: c.platform,
-        account_id: c.accountId,
-        name: c.name,
-        status: 'connected',
-        connected_at: expect.any(String),
-      },
-    });
+    expectCreated(res, { block_id: blockId, workspace_id: WS, platform: c.platform, account_id: c.accountId, name: c.name });
     // The handshake went to our real edge, which echoed the challenge.
     expect(fake.handshakes.slice(handshakes)).toEqual([{ object: c.object, status: 200, echoed: true }]);
     expect(fake.subscription(c.object)).toMatchObject({ callback_url: hooks[c.platform], verify_token: VERIFY_TOKEN, active: true });
@@ -363,14 +267,7 @@ describe('failures leave nothing behind', () => {
       `DELETE /${page.id}/subscribed_apps`,
     ]);
     await emptyWorkspace(ws);
-    expect(
-      (
-        await blockStores()
-          .secrets.collection(BLOCK_SECRETS)
-          .doc(blockIdFor('messenger', page.id, ws))
-          .get()
-      ).exists,
-    ).toBe(false);
+    expect((await secretsOf(blockIdFor('messenger', page.id, ws)).get()).exists).toBe(false);
     expect(await newEvents(0)).toEqual([]);
   });
 
@@ -399,7 +296,7 @@ describe('failures leave nothing behind', () => {
     expect(fake.subscribedFields(WABA.id)).toBeUndefined();
     await emptyWorkspace(ws);
     expect(await newEvents(0)).toEqual([]);
-    expect(await raw.pull(0, 500)).toEqual([]);
+    expect(await h.raw.pull(0, 500)).toEqual([]);
   });
 });
 
@@ -407,11 +304,7 @@ describe('secrets stay secret', () => {
   it('no access token, app secret or verify token in any log line, API answer or event', () => {
     const secrets = [PAGE_TOKEN, WABA_TOKEN, APP_SECRET, VERIFY_TOKEN];
     expect(logLines.length).toBeGreaterThan(0);
-    const everything = [
-      ...logLines.map((l) => ['log', l]),
-      ...answers.map((a) => ['answer', a]),
-      ...published.map((m) => ['event', m.data.toString('utf8') + JSON.stringify(m.attributes)]),
-    ];
+    const everything = h.everything();
     expect(everything.filter(([, text]) => secrets.some((s) => text!.includes(s)))).toEqual([]);
   });
 });

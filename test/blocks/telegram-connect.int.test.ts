@@ -5,19 +5,13 @@
  * (scripts/lib/fakes/telegram-api.ts) that registers webhooks and delivers updates
  * with the registered secret token, as Telegram does.
  */
-import type { Server } from 'node:http';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { accountKey, BLOCK_SECRETS, blockStores, telegramTokenKey } from '../../shared/contracts/blocks';
 import { blockIdFor } from '../../shared/blocks/service';
 import { MAPPED_UPDATE_KINDS } from '../../shared/platforms/telegram/normalize';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
-import { listen, request, type HttpResult } from '../helpers/http-client';
-import { createTopicWithSubscription, type PulledMessage, type TestTopic } from '../helpers/pubsub-emulator';
+import { blocksHarness, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -38,69 +32,20 @@ const update = (id: number) => ({
 });
 
 const fake = new FakeTelegramApi();
-let raw: TestTopic;
-let events: TestTopic;
-let apiUrl: string;
-let webhookUrl: string;
-const closers: Array<() => Promise<void>> = [];
+const h = blocksHarness({
+  topics: 'blocks',
+  fake,
+  webhooks: ['telegram'],
+  env: () => ({ LOG_LEVEL: 'debug', TELEGRAM_API_BASE: fake.url }),
+});
 /** Everything the functions wrote to stdout (their log lines), every API answer, every event. */
-const logLines: string[] = [];
-const answers: string[] = [];
-const published: PulledMessage[] = [];
-let stdoutSpy: jest.SpyInstance;
-
-async function api(method: 'GET' | 'POST', path: string, body?: object): Promise<HttpResult> {
-  const res = await request(apiUrl, {
-    method,
-    path,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  answers.push(res.text);
-  return res;
-}
+const { api, newEvents, logLines } = h;
 
 const connect = (token: string, ws = WS) =>
   api('POST', `/workspaces/${ws}/blocks`, { platform: 'telegram', credentials: { bot_token: token } });
 
-/** The events published since the last call (waits for `count`, then makes sure there are no more). */
-async function newEvents(
-  count: number,
-  timeoutMs = 5000,
-): Promise<Array<{ type: string; block_id: string; data: Record<string, unknown> }>> {
-  const messages = await events.pull(count, count === 0 ? 500 : timeoutMs);
-  published.push(...messages);
-  return messages.map((m) => JSON.parse(m.data.toString('utf8')));
-}
-
-beforeAll(async () => {
-  await fake.start();
-  closers.push(() => fake.stop());
-  raw = await createTopicWithSubscription('blocks-raw');
-  events = await createTopicWithSubscription('blocks-events');
-  process.env.RAW_TOPIC = raw.topic;
-  process.env.EVENTS_TOPIC = events.topic;
-  process.env.BLOCK_CACHE_TTL_MS = '0';
-  process.env.LOG_LEVEL = 'debug';
-  process.env.TELEGRAM_API_BASE = fake.url;
-  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-
-  await import('../../functions/webhook-telegram');
-  const t = await listen(getTestServer('webhookTelegram') as Server);
-  webhookUrl = `${t.baseUrl}/`;
-  process.env.WEBHOOK_URL_TELEGRAM = webhookUrl;
-  await import('../../functions/blocks-api');
-  const a = await listen(getTestServer('blocksApi') as Server);
-  apiUrl = a.baseUrl;
-  closers.push(t.close, a.close);
+beforeAll(() => {
   fake.addBot(TOKEN, BOT);
-});
-
-afterAll(async () => {
-  stdoutSpy?.mockRestore();
-  await Promise.all(closers.map((c) => c()));
 });
 
 describe('a Telegram Block, connected through the blocks API', () => {
@@ -108,21 +53,9 @@ describe('a Telegram Block, connected through the blocks API', () => {
 
   it('connects: getMe, setWebhook with our URL, a secret token and the mapped update kinds; writes the Block; publishes platform.block.connected', async () => {
     const res = await connect(TOKEN);
-    expect(res.status).toBe(201);
-    expect(res.json()).toEqual({
-      created: true,
-      block: {
-        block_id: blockId,
-        workspace_id: WS,
-        platform: 'telegram',
-        account_id: String(BOT.id),
-        name: `@${BOT.username}`,
-        status: 'connected',
-        connected_at: expect.any(String),
-      },
-    });
+    expectCreated(res, { block_id: blockId, workspace_id: WS, platform: 'telegram', account_id: String(BOT.id), name: `@${BOT.username}` });
     const hook = fake.webhookOf(BOT.id)!;
-    expect(hook.url).toBe(webhookUrl);
+    expect(hook.url).toBe(h.hooks.telegram);
     expect(hook.secret_token).toMatch(/^[A-Za-z0-9_-]{1,256}$/);
     expect(hook.allowed_updates).toEqual([...MAPPED_UPDATE_KINDS]);
     expect(fake.calls.filter((c) => c.bot === BOT.id).map((c) => c.method)).toEqual(['getMe', 'setWebhook', 'getWebhookInfo']);
@@ -137,20 +70,18 @@ describe('a Telegram Block, connected through the blocks API', () => {
       blockId,
     );
 
-    const [event, ...more] = await newEvents(1);
-    expect(more).toEqual([]);
-    expect(event).toMatchObject({
-      type: 'platform.block.connected',
-      workspace_id: WS,
+    await h.expectConnectedEvent({
       block_id: blockId,
+      workspace_id: WS,
       platform: 'telegram',
-      data: { account_id: String(BOT.id), account_name: `@${BOT.username}` },
+      account_id: String(BOT.id),
+      name: `@${BOT.username}`,
     });
   });
 
   it('takes the fake platform’s delivery with the registered secret token at the edge', async () => {
     expect(await fake.deliver(BOT.id, update(1))).toBe(200);
-    const [message] = await raw.pull(1);
+    const [message] = await h.raw.pull(1);
     expect(message!.attributes).toMatchObject({ platform: 'telegram', block_id: blockId, workspace_id: WS });
     expect(fake.webhookOf(BOT.id)!.last_error_message).toBeUndefined();
   });
@@ -174,7 +105,7 @@ describe('a Telegram Block, connected through the blocks API', () => {
       const nextToken = params.secret_token as string;
       during = {
         old: await fake.deliver(BOT.id, update(2), { secretToken: old }),
-        next: await fake.deliver(BOT.id, update(3), { url: webhookUrl, secretToken: nextToken }),
+        next: await fake.deliver(BOT.id, update(3), { url: h.hooks.telegram, secretToken: nextToken }),
         nextToken,
       };
     };
@@ -188,20 +119,20 @@ describe('a Telegram Block, connected through the blocks API', () => {
     const current = fake.webhookOf(BOT.id)!.secret_token!;
     expect(current).toBe(during!.nextToken);
     expect(current).not.toBe(old);
-    await raw.pull(2);
+    await h.raw.pull(2);
     expect(await fake.deliver(BOT.id, update(4))).toBe(200);
-    expect(await fake.deliver(BOT.id, update(5), { url: webhookUrl, secretToken: old })).toBe(401);
+    expect(await fake.deliver(BOT.id, update(5), { url: h.hooks.telegram, secretToken: old })).toBe(401);
     const secrets = (await blockStores().secrets.collection(BLOCK_SECRETS).doc(blockId).get()).data();
     expect(secrets?.telegram_secret_tokens).toEqual([current]);
     expect((await getFirestore().collection('block_accounts').doc(telegramTokenKey(old)).get()).exists).toBe(false);
-    await raw.pull(1);
+    await h.raw.pull(1);
     expect(await newEvents(0)).toEqual([]);
   });
 
   it('checks the webhook: healthy says so; a delivery error Telegram reports becomes platform.block.error with its reason', async () => {
     const healthy = await api('POST', `/workspaces/${WS}/blocks/${blockId}/check`);
     expect(healthy.status).toBe(200);
-    expect(healthy.json()).toMatchObject({ webhook: { ok: true, registered: true, url: webhookUrl, pending: 0 } });
+    expect(healthy.json()).toMatchObject({ webhook: { ok: true, registered: true, url: h.hooks.telegram, pending: 0 } });
     expect(await newEvents(0)).toEqual([]);
 
     // A delivery the edge refuses (another token): Telegram records it as the webhook's last error.
@@ -254,7 +185,7 @@ describe('a Telegram Block, connected through the blocks API', () => {
     });
 
     // An update Telegram had in flight, delivered after the disconnect.
-    expect(await fake.deliver(BOT.id, update(7), { url: webhookUrl, secretToken: token })).toBe(401);
+    expect(await fake.deliver(BOT.id, update(7), { url: h.hooks.telegram, secretToken: token })).toBe(401);
     // Disconnecting again changes nothing.
     expect((await api('POST', `/workspaces/${WS}/blocks/${blockId}/disconnect`)).json()).toMatchObject({ changed: false });
     expect(await newEvents(0)).toEqual([]);
@@ -266,7 +197,7 @@ describe('a Telegram Block, connected through the blocks API', () => {
     const [event] = await newEvents(1);
     expect(event).toMatchObject({ type: 'platform.block.connected', block_id: blockId });
     expect(await fake.deliver(BOT.id, update(8))).toBe(200);
-    await raw.pull(1);
+    await h.raw.pull(1);
     expect((await api('POST', `/workspaces/${WS}/blocks/${blockId}/disconnect`)).status).toBe(200);
     await newEvents(1);
   });
@@ -317,14 +248,7 @@ describe('failures leave nothing behind', () => {
     expect(fake.webhookOf(bot.id)).toBeUndefined();
     expect(fake.calls.filter((c) => c.bot === bot.id).map((c) => c.method)).toEqual(['getMe', 'setWebhook', 'deleteWebhook']);
     await emptyWorkspace(ws);
-    expect(
-      (
-        await blockStores()
-          .secrets.collection(BLOCK_SECRETS)
-          .doc(blockIdFor('telegram', String(bot.id), ws))
-          .get()
-      ).exists,
-    ).toBe(false);
+    expect((await secretsOf(blockIdFor('telegram', String(bot.id), ws)).get()).exists).toBe(false);
     expect(await newEvents(0)).toEqual([]);
   });
 
@@ -396,27 +320,12 @@ describe('concurrent connects', () => {
     expect(secrets?.telegram_secret_tokens).toEqual([fake.webhookOf(bot.id)!.secret_token]);
     expect(await newEvents(1)).toHaveLength(1);
     expect(await fake.deliver(bot.id, update(20))).toBe(200);
-    await raw.pull(1);
+    await h.raw.pull(1);
   });
 });
 
 describe('npm run blocks', () => {
-  const cli = async (args: string[], env: Record<string, string> = {}) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', path.join('scripts', 'blocks.ts'), ...args],
-        {
-          cwd: path.resolve(__dirname, '..', '..'),
-          env: { ...process.env, BLOCKS_API_URL: apiUrl, ...env },
-        },
-      );
-      return { code: 0, out: stdout + stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, out: (e.stdout ?? '') + (e.stderr ?? '') };
-    }
-  };
+  const { cli } = h;
 
   it('connects, lists, checks and disconnects a Telegram bot against the API, the token from the environment', async () => {
     const ws = `${WS}_cli`;
@@ -427,7 +336,7 @@ describe('npm run blocks', () => {
 
     const connected = await cli(['connect', '--workspace', ws, '--platform', 'telegram'], { TELEGRAM_BOT_TOKEN: token });
     expect(connected).toEqual({ code: 0, out: expect.stringContaining(`${blockId}  telegram ${bot.id} @${bot.username}  connected`) });
-    expect(fake.webhookOf(bot.id)?.url).toBe(webhookUrl);
+    expect(fake.webhookOf(bot.id)?.url).toBe(h.hooks.telegram);
     await newEvents(1);
     expect((await cli(['list', '-w', ws])).out).toContain(blockId);
     expect(await cli(['check', '-w', ws, blockId])).toMatchObject({ code: 0, out: expect.stringContaining('"ok":true') });
@@ -445,11 +354,7 @@ describe('secrets stay secret', () => {
     const secrets = [TOKEN, ...fake.issuedSecretTokens];
     expect(fake.issuedSecretTokens.length).toBeGreaterThanOrEqual(3);
     expect(logLines.length).toBeGreaterThan(0);
-    const everything = [
-      ...logLines.map((l) => ['log', l]),
-      ...answers.map((a) => ['answer', a]),
-      ...published.map((m) => ['event', m.data.toString('utf8') + JSON.stringify(m.attributes)]),
-    ];
+    const everything = h.everything();
     const leaks = everything.filter(([, text]) => secrets.some((s) => text!.includes(s)));
     expect(leaks).toEqual([]);
     // The token's secret half alone must not leak either.

@@ -17,7 +17,7 @@
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { FakeServer, jsonSender, readBody } from './server';
 
 export interface FakeLineBot {
   userId: string;
@@ -46,8 +46,7 @@ export function lineSignature(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body).digest('base64');
 }
 
-export class FakeLineApi {
-  private server: http.Server | undefined;
+export class FakeLineApi extends FakeServer {
   private readonly bots = new Map<string, FakeLineBot>();
   private readonly webhooks = new Map<string, FakeLineWebhook>();
   private readonly failures = new Map<string, Failure[]>();
@@ -57,21 +56,6 @@ export class FakeLineApi {
   beforeTest: ((bot: FakeLineBot) => Promise<void>) | undefined;
   /** The webhook's answer to the last request LINE sent. */
   lastAnswer: { status: number; body: string; requestId: string | undefined } | undefined;
-  url = '';
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 
   /** A Messaging API channel: its access token works from now on. */
   addBot(token: string, bot: FakeLineBot): void {
@@ -136,13 +120,9 @@ export class FakeLineApi {
     return this.post(url, JSON.stringify({ destination: userId, events }), secret);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const send = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = jsonSender(res);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const call = `${req.method} ${url.pathname}`;
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
@@ -150,9 +130,9 @@ export class FakeLineApi {
     this.calls.push({ bot: bot?.userId, call });
     if (!bot) return send(LINE_UNAUTHORIZED.status, LINE_UNAUTHORIZED.body);
     let params: Record<string, unknown> = {};
-    if (chunks.length) {
+    if (body) {
       try {
-        params = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        params = JSON.parse(body) as Record<string, unknown>;
       } catch {
         return send(400, { message: 'The request body has 1 error(s)', details: [{ message: 'Invalid JSON', property: '' }] });
       }

@@ -25,7 +25,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { FakeServer, jsonSender, readBody } from './server';
 
 export interface FakePage {
   id: string;
@@ -116,8 +116,7 @@ interface Owner {
   wabas: Set<string>;
 }
 
-export class FakeMetaGraph {
-  private server: http.Server | undefined;
+export class FakeMetaGraph extends FakeServer {
   private readonly owners = new Map<string, Owner>();
   private readonly pages = new Map<string, FakePage>();
   private readonly wabas = new Map<string, FakeWaba>();
@@ -132,29 +131,16 @@ export class FakeMetaGraph {
   readonly handshakes: Array<{ object: string; status: number; echoed: boolean }> = [];
   /** The callback's answer to the last delivery. */
   lastAnswer: { status: number; body: string } | undefined;
-  url = '';
 
   constructor(
     readonly appId: string,
     readonly appSecret: string,
-  ) {}
+  ) {
+    super();
+  }
 
   get appToken(): string {
     return `${this.appId}|${this.appSecret}`;
-  }
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** A Page (and its Instagram account) whose Page access token is `token`. */
@@ -249,17 +235,12 @@ export class FakeMetaGraph {
       : graphErrors.callbackVerificationFailed(status === 200 ? 200 : status);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const send = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-      res.end(JSON.stringify(body));
-    };
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = jsonSender(res, 'application/json; charset=UTF-8');
     const fail = (error: GraphError, status = 400) => send(status, { error: { ...error, fbtrace_id: error.fbtrace_id ?? fbtrace() } });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
-    const raw = Buffer.concat(chunks).toString('utf8');
     if (raw) {
       if ((req.headers['content-type'] ?? '').includes('json')) {
         try {

@@ -14,7 +14,7 @@
  * setWebhook stores the URL without calling it.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { FakeServer, jsonSender, readBody } from './server';
 
 export interface FakeBot {
   id: number;
@@ -41,8 +41,7 @@ type Params = Record<string, unknown>;
 const SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 const TOKEN_PATH = /^\/bot([0-9]+:[A-Za-z0-9_-]+)\/([A-Za-z]+)$/;
 
-export class FakeTelegramApi {
-  private server: http.Server | undefined;
+export class FakeTelegramApi extends FakeServer {
   private readonly bots = new Map<string, FakeBot>();
   private readonly webhooks = new Map<number, FakeWebhook>();
   private readonly failures = new Map<string, Failure[]>();
@@ -54,21 +53,6 @@ export class FakeTelegramApi {
   beforeSetWebhook: ((bot: FakeBot, params: Params) => Promise<void>) | undefined;
   /** The webhook's answer to the last delivery (the edge answers JSON with its request_id). */
   lastAnswer: { status: number; body: string } | undefined;
-  url = '';
-
-  async start(port = 0): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 
   /** A bot BotFather made: its token works from now on. */
   addBot(token: string, bot: FakeBot): void {
@@ -114,14 +98,10 @@ export class FakeTelegramApi {
     return res.status;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const send = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = jsonSender(res);
     const fail = (f: Failure) => send(f.error_code, { ok: false, ...f });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const match = TOKEN_PATH.exec(url.pathname);
     if (!match) return fail({ error_code: 404, description: 'Not Found' });
@@ -130,9 +110,9 @@ export class FakeTelegramApi {
     this.calls.push({ bot: bot?.id, method });
     if (!bot) return fail({ error_code: 401, description: 'Unauthorized' });
     const params: Params = Object.fromEntries(url.searchParams);
-    if (chunks.length) {
+    if (body) {
       try {
-        Object.assign(params, JSON.parse(Buffer.concat(chunks).toString('utf8')) as Params);
+        Object.assign(params, JSON.parse(body) as Params);
       } catch {
         return fail({ error_code: 400, description: "Bad Request: can't parse JSON object" });
       }
