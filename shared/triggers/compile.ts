@@ -10,6 +10,7 @@
  */
 import type { Envelope, EventType } from '../envelope';
 import type { FieldCondition, KeywordCondition, Trigger, TriggerKind, WorkflowRecord } from '../workflows/model';
+import { regexRisk } from './regex';
 import { normalizeText } from './text';
 
 /** Triggers of one group compete: only the best-ranked match of the group starts. Others all start. */
@@ -80,6 +81,10 @@ function keywordTest(conditions: readonly KeywordCondition[] | undefined): (text
       } catch (err) {
         throw new TriggerCompileError(`invalid regex ${JSON.stringify(c.value)}: ${(err as Error).message}`);
       }
+      // Linear-ish time or refused: one workspace's pattern must not hang the function for all (regex.ts).
+      const risk = regexRisk(c.value);
+      if (risk)
+        throw new TriggerCompileError(`unsafe regex ${JSON.stringify(c.value)} refused (could backtrack catastrophically): ${risk}`);
       return (text) => re.test(text);
     }
     const value = normalizeText(c.value);

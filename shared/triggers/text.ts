@@ -6,9 +6,19 @@
 const MARKS = /\p{M}+/gu;
 const SPACES = /\s+/gu;
 
-/** Only so much of a message is compared: bounds the cost of contains / regex on huge texts. */
+/**
+ * Only so much of a message is compared: bounds the cost of contains / regex on
+ * huge texts. Cut before normalizing (bounded work) and after (NFD can expand).
+ */
 export const MAX_MATCHED_TEXT = 4096;
 
 export function normalizeText(text: string): string {
-  return text.slice(0, MAX_MATCHED_TEXT).normalize('NFD').replace(MARKS, '').toLowerCase().replace(SPACES, ' ').trim();
+  return text
+    .slice(0, MAX_MATCHED_TEXT)
+    .normalize('NFD')
+    .replace(MARKS, '')
+    .toLowerCase()
+    .replace(SPACES, ' ')
+    .trim()
+    .slice(0, MAX_MATCHED_TEXT);
 }

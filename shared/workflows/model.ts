@@ -19,7 +19,7 @@ export const KeywordCondition = Type.Object(
   {
     ...strict,
     description:
-      'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text.',
+      'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text (at most 4096 characters); a regex that could backtrack catastrophically is refused when the workflow is compiled (docs/subscribers.md).',
   },
 );
 

@@ -107,6 +107,33 @@ describe('guardedMatch: no workflow twice in a chain', () => {
     expect(refusals).toEqual([{ reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a', 'wf_b'] }]);
   });
 
+  it('never lets A re-trigger itself (A -> A), with a chain or only the direct cause, saying why', () => {
+    // A answers every message we send ("messaging.message.sent") with another one: unchecked, forever.
+    const echo = buildIndex([wf('wf_a', [{ id: 'any_sent', kind: 'event', event_type: 'messaging.message.sent' }])]);
+    const first = b.sent({ user: 'u', at, text: 'hello' });
+    expect(guardedMatch(echo, first, causedBy(first).chain, 8)).toEqual({
+      starts: [{ workflow_id: 'wf_a', trigger_id: 'any_sent', exclusive: false }],
+      refused: [],
+    });
+    for (const metadata of [{ caused_by_workflow_ids: ['wf_a'] }, { caused_by_workflow_id: 'wf_a' }]) {
+      const own = b.sent({ user: 'u', at, text: 'hello again', metadata });
+      expect(guardedMatch(echo, own, causedBy(own).chain, 8)).toEqual({
+        starts: [],
+        refused: [{ reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a'] }],
+      });
+    }
+  });
+
+  it('stops A -> B -> A even when B is not the direct cause of the event A matches', () => {
+    // The chain [A, B, C]: C's message matches A and D; A is refused, D (new to the chain) starts.
+    const index4 = buildIndex([wf('wf_a', [sentText('x', 'x')]), wf('wf_d', [sentText('x', 'x')])]);
+    const e = b.sent({ user: 'u', at, text: 'x', metadata: { caused_by_workflow_ids: ['wf_a', 'wf_b', 'wf_c'] } });
+    expect(guardedMatch(index4, e, causedBy(e).chain, 8)).toEqual({
+      starts: [{ workflow_id: 'wf_d', trigger_id: 'x', exclusive: false }],
+      refused: [{ reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a', 'wf_b', 'wf_c'] }],
+    });
+  });
+
   it('sees only self-loops when events name just the direct cause (before chains)', () => {
     // B's "pong" names only B, so A starts again: why the engine must copy the chain.
     const pong = b.sent({ user: 'u', at, text: 'pong', metadata: { caused_by_workflow_id: 'wf_b' } });

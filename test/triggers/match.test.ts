@@ -1,7 +1,8 @@
 /** The pure matcher: tables of workflows x events -> which workflows start. */
 import { buildIndex } from '../../shared/triggers/compile';
 import { matchEvent } from '../../shared/triggers/match';
-import { normalizeText } from '../../shared/triggers/text';
+import { regexRisk } from '../../shared/triggers/regex';
+import { MAX_MATCHED_TEXT, normalizeText } from '../../shared/triggers/text';
 import { parseWorkflow, type Trigger, type WorkflowRecord } from '../../shared/workflows/model';
 import type { Envelope } from '../../shared/envelope';
 import { testEnvelopes } from '../helpers/envelopes';
@@ -400,5 +401,70 @@ describe('echoes of received messages', () => {
       { id: 'fb', name: 'fb', status: 'active', triggers: [{ id: 'f', kind: 'fallback' }] },
     ]);
     expect(matchEvent(idx, echo)).toEqual([]);
+  });
+});
+
+describe('regex keywords cannot hang the function', () => {
+  const regexWf = (id: string, value: string) => wf(id, [{ id: 't', kind: 'message', keywords: [{ match: 'regex', value }] }]);
+  // (a+)+$ against "aaaa…b" is the classic catastrophic backtrack: ~2^n steps on V8's engine (2^40 here).
+  const evil = msg('a'.repeat(40) + 'b');
+
+  it('refuses (a+)+$ when the workflow is compiled, with the reason, and the other workflows still run', () => {
+    const problems: { workflow_id: string; errors: string[] }[] = [];
+    const index = buildIndex([regexWf('evil', '(a+)+$'), regexWf('ok', '^a+b$'), wf('any', [{ id: 't', kind: 'comment' }])], (p) =>
+      problems.push(p),
+    );
+    expect(problems).toEqual([
+      { workflow_id: 'evil', errors: [expect.stringMatching(/^unsafe regex "\(a\+\)\+\$" refused .*nested repetition/)] },
+    ]);
+    expect(index.activeWorkflows).toBe(2);
+    // Never run: the event is matched, correctly, by the safe pattern only.
+    expect(matchEvent(index, evil).map((s) => s.workflow_id)).toEqual(['ok']);
+  });
+
+  it.each([
+    ['(a+)+$', 'nested repetition'],
+    ['(a|aa)+$', 'nested repetition'],
+    ['(a|a)*b', 'nested repetition'],
+    ['(\\w+\\s?)*$', 'nested repetition'],
+    ['(x+x+)+y', 'nested repetition'],
+    ['(a?){30}a{30}', 'nested repetition'],
+    ['a?'.repeat(30) + 'a'.repeat(30), 'too many ways'],
+    ['.*a.*b', 'too many ways'],
+    ['\\w+@\\w+\\.com', 'too many ways'],
+    ['(a|a)'.repeat(20) + 'b', 'too many ways'],
+    ['(.)\\1+', 'backreferences'],
+    ['(?<c>.)\\k<c>', 'backreferences'],
+    ['(?=a+)a', 'lookarounds'],
+    ['(?<!x)y', 'lookarounds'],
+  ])('refuses %j (%s)', (pattern, why) => {
+    expect(regexRisk(pattern)).toContain(why);
+  });
+
+  it.each([
+    '^order #?\\d{4,}$',
+    'pedido \\d+',
+    '^\\p{L}+$',
+    '^price\\b',
+    '(?:preço|price)\\s*\\?',
+    '^.*refund.*$',
+    '[(|)]+\\)',
+    '\\u{28}+x',
+    '(?<word>hi) there',
+    'a{1,3}b{2,5}c',
+  ])('accepts %j', (pattern) => {
+    expect(regexRisk(pattern)).toBeUndefined();
+  });
+
+  it('an accepted pattern gives the right answer on adversarial input too', () => {
+    const index = buildIndex([regexWf('digits', '\\d+x'), regexWf('anchored', '^.*a.*b')]);
+    expect(matchEvent(index, msg('1'.repeat(MAX_MATCHED_TEXT)))).toEqual([]);
+    expect(matchEvent(index, msg('a'.repeat(MAX_MATCHED_TEXT)))).toEqual([]);
+    expect(matchEvent(index, msg('a'.repeat(100) + 'b')).map((s) => s.workflow_id)).toEqual(['anchored']);
+  });
+
+  it('the matched text stays within the cap even when NFD expands it', () => {
+    // Each Hangul syllable decomposes into 2-3 jamo, which are letters, not marks.
+    expect(normalizeText('한'.repeat(MAX_MATCHED_TEXT)).length).toBe(MAX_MATCHED_TEXT);
   });
 });
