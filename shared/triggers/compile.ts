@@ -10,7 +10,7 @@
  */
 import type { Envelope, EventType } from '../envelope';
 import type { FieldCondition, KeywordCondition, Trigger, TriggerKind, WorkflowRecord } from '../workflows/model';
-import { regexRisk } from './regex';
+import { compileRegex } from './regex';
 import { normalizeText } from './text';
 
 /** Triggers of one group compete: only the best-ranked match of the group starts. Others all start. */
@@ -75,17 +75,15 @@ function keywordTest(conditions: readonly KeywordCondition[] | undefined): (text
   if (!conditions || conditions.length === 0) return () => true;
   const tests = conditions.map((c): ((text: string) => boolean) => {
     if (c.match === 'regex') {
-      let re: RegExp;
-      try {
-        re = new RegExp(c.value, 'iu');
-      } catch (err) {
-        throw new TriggerCompileError(`invalid regex ${JSON.stringify(c.value)}: ${(err as Error).message}`);
-      }
-      // Linear-ish time or refused: one workspace's pattern must not hang the function for all (regex.ts).
-      const risk = regexRisk(c.value);
-      if (risk)
-        throw new TriggerCompileError(`unsafe regex ${JSON.stringify(c.value)} refused (could backtrack catastrophically): ${risk}`);
-      return (text) => re.test(text);
+      // RE2, linear in the text by construction: one workspace's pattern cannot hang the function for all (regex.ts).
+      const re = compileRegex(c.value);
+      if (!re.ok)
+        throw new TriggerCompileError(
+          re.kind === 'invalid'
+            ? `invalid regex ${JSON.stringify(c.value)}: ${re.reason}`
+            : `regex ${JSON.stringify(c.value)} refused, not supported: ${re.reason}`,
+        );
+      return re.test;
     }
     const value = normalizeText(c.value);
     if (c.match === 'exact') return (text) => text === value;

@@ -19,7 +19,7 @@ export const KeywordCondition = Type.Object(
   {
     ...strict,
     description:
-      'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text (at most 4096 characters); a regex that could backtrack catastrophically is refused when the workflow is compiled (docs/subscribers.md).',
+      'Compared case- and accent-insensitively (NFD, diacritics stripped, lowercased, spaces collapsed). A regex runs on the normalized text (at most 4096 characters); it runs on RE2 (linear time), so backreferences and lookarounds are refused when the workflow is compiled (docs/subscribers.md).',
   },
 );
 
