@@ -17,10 +17,10 @@
  * platform's own words: 400 bad_credentials, 422 not_accepted, 502
  * platform_error. Answers and log lines never hold credentials or secrets.
  */
-import type { HttpFunction, Request } from '@google-cloud/functions-framework';
+import type { HttpFunction } from '@google-cloud/functions-framework';
 import { blockStores, type BlockStores } from '../contracts/blocks';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
-import { badRequest, serveJsonApi, type Route } from '../events-api/http';
+import { badRequest, jsonBody, serveJsonApi, workspace, type Route } from '../events-api/http';
 import { createLogger, type Logger } from '../runtime/log';
 import { platformConnections, type PlatformConnection } from './config';
 import { BlockService } from './service';
@@ -36,24 +36,8 @@ export interface BlocksApiOptions {
   now?: () => Date;
 }
 
-const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Bodies here are one small JSON object (credentials); refused above this by the body guard. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
-
-function workspace(params: Record<string, string>): string {
-  const ws = params.ws ?? '';
-  if (!WORKSPACE_ID.test(ws)) throw badRequest('invalid_workspace', 'the workspace id must be 1-128 letters, digits, _ or -');
-  return ws;
-}
-
-function jsonBody(req: Request): Record<string, unknown> {
-  const body = req.body as unknown;
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Buffer.isBuffer(body)) {
-    throw badRequest('invalid_body', 'the body must be a JSON object (Content-Type: application/json)');
-  }
-  return body as Record<string, unknown>;
-}
 
 export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
   const log = options.logger ?? createLogger({ component: 'blocks-api' });

@@ -22,15 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DocumentData, DocumentReference } from '@google-cloud/firestore';
-import {
-  accountKey,
-  BLOCK_SECRETS,
-  saveBlock,
-  telegramTokenKey,
-  type Block,
-  type BlockSecrets,
-  type BlockStores,
-} from '../contracts/blocks';
+import { accountKey, BLOCK_SECRETS, saveBlock, telegramTokenKey, type Block, type BlockStores } from '../contracts/blocks';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
 import { BLOCK_SERVICE_EVENT_TYPES, internalEnvelope } from '../events-api/internal-events';
@@ -115,8 +107,8 @@ export function apiErrorOf(err: ConnectError, platform: Platform): ApiError {
 }
 
 /** The registry's lookup documents for a Block and its secrets (the ones saveBlock writes). */
-export function lookupKeys(block: Pick<Block, 'platform' | 'account_id'>, secrets: BlockSecrets | ConnectorSecrets): string[] {
-  const tokens = (secrets as BlockSecrets).telegram_secret_tokens ?? [];
+export function lookupKeys(block: Pick<Block, 'platform' | 'account_id'>, secrets: ConnectorSecrets): string[] {
+  const tokens = secrets.telegram_secret_tokens ?? [];
   return [accountKey(block.platform, block.account_id), ...tokens.map(telegramTokenKey)];
 }
 
@@ -360,7 +352,7 @@ export class BlockService {
     // and lookups there first: written as `connecting` (accepted at the edge, not announced), removed if connect fails.
     const provisional = connector.confirmNeedsBlock === true;
     try {
-      if (provisional) await saveBlock(this.deps.stores, { ...block, status: 'connecting' }, secrets as BlockSecrets);
+      if (provisional) await saveBlock(this.deps.stores, { ...block, status: 'connecting' }, secrets);
       await this.step(platform, () => connector.register(ctx, credentials, secrets));
       await this.step(platform, () => connector.confirm(ctx, credentials));
     } catch (err) {
@@ -373,7 +365,7 @@ export class BlockService {
     }
 
     try {
-      await saveBlock(this.deps.stores, block, secrets as BlockSecrets);
+      await saveBlock(this.deps.stores, block, secrets);
     } catch (err) {
       await this.undoRegister(connector, ctx, credentials, blockLog);
       await this.removeProvisional(block, existing, secrets, blockLog);

@@ -100,8 +100,10 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
     const follow = obs.platform === 'whatsapp';
     let entry: OutboxEntry | undefined;
     for (let attempt = 1; ; attempt++) {
-      const contacts = await resolveAll(store, contactIds, (id) => store.contactRef(ws, id), follow);
-      const conversations = await resolveAll(store, conversationIds, (id) => store.conversationRef(ws, id), follow);
+      const [contacts, conversations] = await Promise.all([
+        resolveAll(store, contactIds, (id) => store.contactRef(ws, id), follow),
+        resolveAll(store, conversationIds, (id) => store.conversationRef(ws, id), follow),
+      ]);
       try {
         entry = await store.apply(ws, obs.event_id, [...contacts.map((t) => t.ref), ...conversations.map((t) => t.ref)], (docs) =>
           planEvent(

@@ -84,6 +84,11 @@ export interface BlockSecrets {
    * an event, a log line or an API answer.
    */
   telegram_bot_token?: string;
+  /** The Meta access token (Page or system user) and the ids it manages, kept for disconnect and check; only here. */
+  meta_access_token?: string;
+  meta_page_id?: string;
+  meta_waba_id?: string;
+  meta_phone_number_id?: string;
 }
 
 export interface BlockRegistry {

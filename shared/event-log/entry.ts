@@ -100,11 +100,14 @@ export function typeParts(type: string): { type_domain: string; type_entity: str
 const FIRST_MS = -62_135_596_800_000;
 const LAST_MS = 253_402_300_799_999;
 
+/** Whether epoch milliseconds `ms` is a time the event log (a Firestore Timestamp) can hold: years 1 to 9999. */
+export const isStorableTime = (ms: number): boolean => ms >= FIRST_MS && ms <= LAST_MS;
+
 function dateOr(value: string | undefined, fallback: Date): Date {
   if (!value) return fallback;
   const ms = Date.parse(value);
   // A time Firestore cannot store would fail the write on every delivery: the entry is dated by the fallback instead.
-  return Number.isNaN(ms) || ms < FIRST_MS || ms > LAST_MS ? fallback : new Date(ms);
+  return isStorableTime(ms) ? new Date(ms) : fallback;
 }
 
 const ts = (d: Date) => Timestamp.fromDate(d);

@@ -30,7 +30,7 @@ import { createLogger, type Logger } from '../runtime/log';
 import { eventLogRef } from '../event-log/outcomes';
 import { retentionDays as readRetention } from '../event-log/config';
 import { parseFilter } from './filters';
-import { ApiError, badRequest, notFound, serveJsonApi, single, type Route } from './http';
+import { ApiError, badRequest, jsonBody, notFound, serveJsonApi, single, workspace, type Route } from './http';
 import { internalEnvelope } from './internal-events';
 import { jobRef, MAX_REPLAY_EVENTS, newJobId, presentJob, runReplayJob, type ReplayJob } from './jobs';
 import { listPage, parseLimit } from './query';
@@ -56,7 +56,6 @@ export interface EventsApiOptions {
   now?: () => Date;
 }
 
-const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,200}$/;
 /**
  * The largest request body accepted (413 above it, refused by the body guard
@@ -64,12 +63,6 @@ const ENTRY_ID = /^[A-Za-z0-9_-]{1,200}$/;
  * internal event; the framework alone would buffer up to 1 GB.
  */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
-function workspace(params: Record<string, string>): string {
-  const ws = params.ws ?? '';
-  if (!WORKSPACE_ID.test(ws)) throw badRequest('invalid_workspace', 'the workspace id must be 1-128 letters, digits, _ or -');
-  return ws;
-}
 
 function header(req: Request, name: string): string | undefined {
   const value = req.get(name);
@@ -79,14 +72,6 @@ function header(req: Request, name: string): string | undefined {
 }
 
 /** The request's JSON object body; {} when there is none (express leaves {} for an empty body). */
-function jsonBody(req: Request): Record<string, unknown> {
-  const body = req.body as unknown;
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Buffer.isBuffer(body)) {
-    throw badRequest('invalid_body', 'the body must be a JSON object (Content-Type: application/json)');
-  }
-  return body as Record<string, unknown>;
-}
 
 export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
   const db = options.db ?? getFirestore;

@@ -9,7 +9,7 @@
 import { EVENT_TYPE_NAMES, isEventType } from '../envelope';
 import { PLATFORMS, INTERNAL_SOURCE } from '../platforms';
 import { ENTRY_STATUSES, type EntryStatus } from '../event-log/outcomes';
-import { typeParts } from '../event-log/entry';
+import { isStorableTime, typeParts } from '../event-log/entry';
 import { badRequest, single } from './http';
 
 /** The log's equality-filterable fields. */
@@ -61,15 +61,12 @@ function prefixFilter(param: string, raw: string): Partial<Record<FilterField, F
   );
 }
 
-/** The times a Firestore Timestamp holds: 0001-01-01 to 9999-12-31 (outside them it throws, a 500). */
-const FIRST_MS = -62_135_596_800_000;
-const LAST_MS = 253_402_300_799_999;
-
 function date(param: string, raw: string): Date {
   const ms = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms))
     throw badRequest('invalid_parameter', `${param} must be an ISO 8601 time, got ${JSON.stringify(raw)}`);
-  if (ms < FIRST_MS || ms > LAST_MS) throw badRequest('invalid_parameter', `${param} must be a time from year 1 to 9999`);
+  // Outside what a Firestore Timestamp holds, the query would throw (a 500).
+  if (!isStorableTime(ms)) throw badRequest('invalid_parameter', `${param} must be a time from year 1 to 9999`);
   return new Date(ms);
 }
 

@@ -126,3 +126,22 @@ export function serveJsonApi(routes: readonly Route[], log: Logger, maxBodyBytes
     }
   };
 }
+
+const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The `:ws` path parameter, checked: 400 invalid_workspace otherwise. */
+export function workspace(params: Params): string {
+  const ws = params.ws ?? '';
+  if (!WORKSPACE_ID.test(ws)) throw badRequest('invalid_workspace', 'the workspace id must be 1-128 letters, digits, _ or -');
+  return ws;
+}
+
+/** The request's JSON object body ({} when there is none): 400 invalid_body otherwise. */
+export function jsonBody(req: Request): Record<string, unknown> {
+  const body = req.body as unknown;
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw badRequest('invalid_body', 'the body must be a JSON object (Content-Type: application/json)');
+  }
+  return body as Record<string, unknown>;
+}

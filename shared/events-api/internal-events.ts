@@ -10,6 +10,7 @@ import { hashId } from '../envelope/ids';
 import { INTERNAL_SOURCE } from '../platforms';
 import { badRequest } from './http';
 import { deeperThan } from '../runtime/bounded';
+import { isStorableTime } from '../event-log/entry';
 
 export const INTERNAL_EVENT_TYPES = [
   'commerce.order.created',
@@ -131,7 +132,7 @@ export function internalEnvelope(
   };
   const at = typeof candidate.timestamp === 'string' ? Date.parse(candidate.timestamp) : NaN;
   // The schema takes any RFC 3339 time; the event log (Firestore) holds years 1 to 9999 only.
-  if (at < -62_135_596_800_000 || at > 253_402_300_799_999)
+  if (!Number.isNaN(at) && !isStorableTime(at))
     throw badRequest('invalid_envelope', 'timestamp must be a time from year 1 to 9999', [
       { path: '/timestamp', message: 'is outside years 1 to 9999' },
     ]);

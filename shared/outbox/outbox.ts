@@ -127,7 +127,6 @@ export function createOutbox<B extends object, C = void>(db: Firestore, options:
   };
 
   return {
-    ref,
     publish,
 
     /**

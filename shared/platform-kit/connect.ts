@@ -27,6 +27,7 @@
  * logs or events; `reason` texts are the platform's descriptions, which name
  * no secret.
  */
+import type { BlockSecrets } from '../contracts/blocks';
 import type { Logger } from '../runtime/log';
 import type { Platform } from '../platforms';
 
@@ -42,6 +43,21 @@ export class ConnectError extends Error {
     readonly platformCode?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * One call to a platform's API: `ctx.fetch` with a 15 s limit. When the
+ * platform cannot be reached, ConnectError platform_error naming only `what`
+ * and the error's code: the URL may hold a token (Telegram's), so it is never
+ * in the message.
+ */
+export async function fetchPlatform(ctx: Pick<ConnectContext, 'fetch'>, what: string, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await ctx.fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { name?: string }).name;
+    throw new ConnectError('platform_error', `${what} could not be reached (${String(code ?? 'network error')})`);
   }
 }
 
@@ -68,7 +84,7 @@ export interface ConnectedAccount {
  * verifies deliveries with, and the credentials needed to manage the webhook
  * later (disconnect, check, rotate). Field names are BlockSecrets'.
  */
-export type ConnectorSecrets = Record<string, unknown>;
+export type ConnectorSecrets = BlockSecrets;
 
 /** The platform's view of the webhook, as `check` reports it. */
 export interface WebhookStatus {

@@ -7,7 +7,7 @@
  */
 import { METHODS } from 'node:http';
 import fc from 'fast-check';
-import type { RawRequest } from './raw-http';
+import { isJsonError, sendRaw, type RawAnswer, type RawRequest } from './raw-http';
 
 /** A fixed seed, so a run is reproducible; FUZZ_SEED overrides it to explore. fast-check prints the seed and path of a failure. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261202);
@@ -179,3 +179,29 @@ export const framing: fc.Arbitrary<Buffer> = fc.oneof(
     .tuple(fc.constantFrom('GET', 'POST'), fc.uint8Array({ maxLength: 120 }))
     .map(([m, b]) => Buffer.concat([Buffer.from(`${m} / HTTP/1.1\r\n`), Buffer.from(b), Buffer.from('\r\n\r\n')])),
 );
+
+/** What a well-behaved answer is: not 5xx, and any refusal the application wrote is JSON with an error code (HEAD: has no body). */
+export function expectWellBehaved(answer: RawAnswer, method: string): void {
+  expect(answer.status).toBeGreaterThan(0);
+  expect(answer.status).toBeLessThan(500);
+  if (answer.status < 400) return;
+  const json = method === 'HEAD' ? /^application\/json/.test(answer.headers['content-type'] ?? '') : isJsonError(answer);
+  expect({ status: answer.status, json, body: answer.body.slice(0, 200) }).toEqual(expect.objectContaining({ json: true }));
+}
+
+/** Sends `framing` to the server: no 5xx, JSON refusals, and `servesValid` still passes after each. */
+export async function expectSurvivesFraming(baseUrl: string, servesValid: () => Promise<void>, numRuns: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(framing, async (bytes) => {
+      const answer = await sendRaw(baseUrl, bytes, { halfClose: true });
+      // What node's parser cannot read gets JSON too (the body guard arms the framework's server); 0: closed unanswered.
+      expect(answer.status).toBeLessThan(500);
+      if (answer.status >= 400)
+        expect({ status: answer.status, json: isJsonError(answer), body: answer.body.slice(0, 200) }).toEqual(
+          expect.objectContaining({ json: true }),
+        );
+      await servesValid();
+    }),
+    { seed: FUZZ_SEED, numRuns, endOnFailure: true },
+  );
+}

@@ -25,7 +25,14 @@
  * `{"message": "...", "details": [{"message", "property"}]}`. The token and
  * the secret never appear in an error or a log line.
  */
-import { ConnectError, type ConnectContext, type Connector, type ConnectorSecrets, type WebhookStatus } from '../../platform-kit/connect';
+import {
+  ConnectError,
+  fetchPlatform,
+  type ConnectContext,
+  type Connector,
+  type ConnectorSecrets,
+  type WebhookStatus,
+} from '../../platform-kit/connect';
 
 export interface LineCredentials {
   /** A channel access token (long-lived, or v2.1/stateless) of the Messaging API channel. */
@@ -100,18 +107,11 @@ export async function callLine<T>(
   path: string,
   body?: object,
 ): Promise<T> {
-  let res: Response;
-  try {
-    res = await ctx.fetch(`${ctx.apiBase.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { name?: string }).name;
-    throw new ConnectError('platform_error', `LINE ${method} ${path} could not be reached (${String(code ?? 'network error')})`);
-  }
+  const res = await fetchPlatform(ctx, `LINE ${method} ${path}`, `${ctx.apiBase.replace(/\/+$/, '')}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   let parsed: unknown = undefined;
   if (text) {

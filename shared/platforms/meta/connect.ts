@@ -34,7 +34,7 @@
  * read per call.
  */
 import type { ConnectContext, ConnectFailure, WebhookStatus } from '../../platform-kit/connect';
-import { ConnectError } from '../../platform-kit/connect';
+import { ConnectError, fetchPlatform } from '../../platform-kit/connect';
 
 export interface MetaApp {
   appId: string;
@@ -120,21 +120,14 @@ export async function callGraph<T>(
   const query = method === 'POST' ? '' : encode(params).toString();
   const url = `${ctx.apiBase.replace(/\/+$/, '')}/${path}${query ? `?${query}` : ''}`;
   const what = `Graph API ${method} /${path.replace(/^[^/]+/, '{id}')}`;
-  let res: Response;
-  try {
-    res = await ctx.fetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(method === 'POST' ? { body: encode(params).toString() } : {}),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { name?: string }).name;
-    throw new ConnectError('platform_error', `${what} could not be reached (${String(code ?? 'network error')})`);
-  }
+  const res = await fetchPlatform(ctx, what, url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    },
+    ...(method === 'POST' ? { body: encode(params).toString() } : {}),
+  });
   let body: unknown;
   try {
     body = await res.json();

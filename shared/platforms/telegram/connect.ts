@@ -17,7 +17,14 @@
  * The URL holds the bot token, so it never appears in an error or a log line.
  */
 import { randomBytes } from 'node:crypto';
-import { ConnectError, type ConnectContext, type Connector, type ConnectorSecrets, type WebhookStatus } from '../../platform-kit/connect';
+import {
+  ConnectError,
+  fetchPlatform,
+  type ConnectContext,
+  type Connector,
+  type ConnectorSecrets,
+  type WebhookStatus,
+} from '../../platform-kit/connect';
 import { MAPPED_UPDATE_KINDS } from './normalize';
 
 export interface TelegramCredentials {
@@ -76,19 +83,11 @@ export async function callTelegram<T>(
   params: object = {},
 ): Promise<T> {
   const url = `${ctx.apiBase.replace(/\/+$/, '')}/bot${token}/${method}`;
-  let res: Response;
-  try {
-    res = await ctx.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(params),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    // The error may carry the URL, which holds the token: report only what failed.
-    const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { name?: string }).name;
-    throw new ConnectError('platform_error', `Telegram ${method} could not be reached (${String(code ?? 'network error')})`);
-  }
+  const res = await fetchPlatform(ctx, `Telegram ${method}`, url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
   let answer: TelegramAnswer<T>;
   try {
     answer = (await res.json()) as TelegramAnswer<T>;

@@ -88,7 +88,7 @@ export function channelContact(user: WaUser): ChannelContact {
 }
 
 /** The identifiers for platform_detail: all of them, so consumers can match on any. */
-export function userDetail(user: WaUser): Record<string, string | undefined> {
+function userDetail(user: WaUser): Record<string, string | undefined> {
   return compact({ wa_id: user.phone, user_id: user.bsuid, parent_user_id: user.parentBsuid });
 }
 
