@@ -5,7 +5,7 @@
  * consumer may report before the event-log writer has written the entry, and
  * neither overwrites the other.
  *
- *   consumers.<name> = { status, attempt, error?, at }
+ *   consumers.<name> = { status, attempt, error?, notes?, at }
  *   status           = failed    if any consumer failed (dead-lettered)
  *                      retrying  else if any consumer's last report is a failure
  *                      success   else if every expected consumer succeeded
@@ -36,10 +36,21 @@ export type EventStatus = ConsumerStatus | 'processing';
 export const ENTRY_STATUSES = ['success', 'retrying', 'failed', 'processing', 'rejected'] as const;
 export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 
+/**
+ * Why a consumer that succeeded did less than the event asked for (triggers: a
+ * start refused by loop prevention), so the log says it, not only the function's log.
+ */
+export interface ConsumerNote {
+  reason: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
 export interface ConsumerReport {
   status: ConsumerStatus;
   attempt: number;
   error?: string;
+  notes?: ConsumerNote[];
   at: string;
 }
 
@@ -52,6 +63,7 @@ export interface OutcomeReport {
   error?: string;
   /** Workflow executions this consumer started for the event. */
   execution_ids?: string[];
+  notes?: ConsumerNote[];
 }
 
 /** The topology's name for the `events` topic (deployed names never change it; only local tests do). */
@@ -122,6 +134,7 @@ function outcomeUpdate(snapshot: DocumentSnapshot, report: OutcomeReport, now: D
     attempt: report.attempt,
     at: now.toISOString(),
     ...(error ? { error: error.slice(0, 1000) } : {}),
+    ...(report.notes?.length ? { notes: report.notes } : {}),
   };
   const update: Record<string, unknown> = { updated_at: now.toISOString() };
   // Execution links are facts whatever the ordering of reports: always merge them.

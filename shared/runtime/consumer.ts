@@ -19,7 +19,7 @@ import { EnvelopeBase, validateEnvelope, type Envelope } from '../envelope';
 import { NonEmpty } from '../envelope/parts';
 import { getFirestore } from './gcp';
 import { createLogger, type Logger } from './log';
-import { reportOutcome } from '../event-log/outcomes';
+import { reportOutcome, type ConsumerNote } from '../event-log/outcomes';
 import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
 
 /** The identity every envelope has, whatever its type or version: what makes a message an envelope at all. */
@@ -67,6 +67,8 @@ export interface ConsumerContext {
 export interface ConsumerResult {
   /** Workflow executions started for the event, linked into its log entry. */
   execution_ids?: string[];
+  /** What the log should say about a success that did less than the event asked (e.g. a start refused as a loop). */
+  notes?: ConsumerNote[];
 }
 
 export type EnvelopeHandler = (envelope: Envelope, context: ConsumerContext) => Promise<ConsumerResult | void>;
@@ -108,7 +110,7 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
       workspace_id: identity.workspace_id,
       attempt: message.deliveryAttempt,
     });
-    const report = (status: 'success' | 'retrying', extra: { error?: string; execution_ids?: string[] } = {}) =>
+    const report = (status: 'success' | 'retrying', extra: { error?: string; execution_ids?: string[]; notes?: ConsumerNote[] } = {}) =>
       reportOutcome(db(), {
         workspace_id: identity.workspace_id,
         event_id: identity.id,
@@ -138,7 +140,7 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
 
     try {
       const result = (await handle(envelope, { log, message })) ?? {};
-      await report('success', { execution_ids: result.execution_ids });
+      await report('success', { execution_ids: result.execution_ids, notes: result.notes });
       log.debug('event processed', { outcome: 'success' });
       res.status(204).end();
     } catch (err) {

@@ -19,7 +19,7 @@ import { getFirestore, getTopic } from '../runtime/gcp';
 import { createLogger, type Logger } from '../runtime/log';
 import { triggersConfig, type TriggersConfig } from './config';
 import { workflowIndexCache, type WorkflowIndexCache } from './index-cache';
-import { causedBy, guardedMatch, logRefusal } from './loops';
+import { causedBy, guardedMatch, logRefusal, refusalNote } from './loops';
 import { publishRun } from './publish';
 import { replayedEvent } from './replayed';
 import { triggersStore, type TriggerRun, type TriggersStore, type WaitingExecution } from './store';
@@ -118,18 +118,20 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
       decision = guardedMatch(index, envelope, chain, config.maxChainDepth);
     }
     for (const refusal of decision.refused) logRefusal(eventLog, refusal);
+    // The refusals also go to the event's log entry (consumers.triggers.notes), where operators look first.
+    const notes = decision.refused.length ? { notes: decision.refused.map(refusalNote) } : {};
     const starts = decision.starts;
     const waiting: WaitingExecution[] = isReply(envelope) ? await store.waitingFor(envelope) : [];
 
     // Nothing matches now. A first delivery is done; a redelivery still checks
     // for a run an earlier attempt committed but did not finish publishing
     // (the workflows may have changed since).
-    if (starts.length === 0 && waiting.length === 0 && message.deliveryAttempt <= 1) return {};
+    if (starts.length === 0 && waiting.length === 0 && message.deliveryAttempt <= 1) return notes;
 
     const run = await store.commit(envelope, starts, waiting, chain);
-    if (!run) return {};
+    if (!run) return notes;
     if (await store.runs.publish(ws, envelope.id, run, envelope)) requested(run, eventLog);
-    return { execution_ids: executionIdsOf(run) };
+    return { execution_ids: executionIdsOf(run), ...notes };
   };
 
   return {

@@ -18,8 +18,8 @@
  * naming only `caused_by_execution_id` (the handler reads that execution's
  * chain, or its workflow).
  *
- * A refusal is a value with a reason, which the handler logs: a loop is
- * never cut silently.
+ * A refusal is a value with a reason, which the handler logs and reports to
+ * the event's log entry (refusalNote): a loop is never cut silently.
  */
 import type { Envelope } from '../envelope';
 import type { Logger } from '../runtime/log';
@@ -87,6 +87,11 @@ const REFUSAL_MESSAGE: Record<LoopRefusal['reason'], string> = {
   in_causation_chain: "workflow not started: it is already in the event's causation chain (loop)",
   max_chain_depth: "workflows not started: the event's causation chain is at TRIGGERS_MAX_CHAIN_DEPTH",
 };
+
+/** The refusal as the event log shows it: the triggers consumer's `notes` on the event's entry. */
+export function refusalNote(refusal: LoopRefusal): LoopRefusal & { message: string } {
+  return { ...refusal, message: REFUSAL_MESSAGE[refusal.reason] };
+}
 
 /** One structured line per refusal; the logger carries the event id. A depth cut is a WARNING: a cascade ran away. */
 export function logRefusal(log: Logger, refusal: LoopRefusal): void {

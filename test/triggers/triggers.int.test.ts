@@ -377,6 +377,22 @@ describe('triggers: no loops across workflows', () => {
     ]);
   });
 
+  it("puts the refusal's reason on the event's log entry (consumers.triggers.notes), not only in the function's log", async () => {
+    const ws = uniqueName('ws');
+    await putWorkflow(ws, 'wf_a', { name: 'a', status: 'active', triggers: [sentText('pong', 'pong')] });
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_ig', platform: 'instagram' });
+    // B's "pong", caused by A -> B: it matches A, which is already in its chain.
+    const pong = b.sent({ user: 'u', at: at(0), text: 'pong', metadata: { caused_by_workflow_ids: ['wf_a', 'wf_b'] } });
+    expect(await triggers.deliver(pong)).toBe(204);
+
+    const logged = (await workspace(ws).collection('event_log').doc(pong.id).get()).data();
+    expect(logged?.consumers?.triggers).toMatchObject({
+      status: 'success',
+      notes: [{ reason: 'in_causation_chain', workflow_ids: ['wf_a'], chain: ['wf_a', 'wf_b'], message: expect.stringContaining('loop') }],
+    });
+    expect(await executions(ws)).toEqual([]);
+  });
+
   it('starts nothing for an event whose chain is at TRIGGERS_MAX_CHAIN_DEPTH, and logs why', async () => {
     const ws = uniqueName('ws');
     await putWorkflow(ws, 'wf_x', { name: 'x', status: 'active', triggers: [sentText('go', 'go')] });
