@@ -1,13 +1,16 @@
 /**
- * The private JSON APIs' HTTP plumbing (events API, blocks API): one error type that carries the status and
- * a machine-readable code, JSON error bodies `{error, message}`, and a route
- * table matched on path segments (404 for unknown paths, 405 with Allow for a
- * known path and another method).
+ * The private JSON APIs' HTTP plumbing (events API, blocks API): one error
+ * type that carries the status and a machine-readable code, errors answered
+ * as RFC 9457 problem+json (problems.ts), an `X-Request-Id` on every answer,
+ * and a route table matched on path segments (404 for unknown paths, 405
+ * with Allow for a known path and another method).
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import type { IncomingMessage } from 'node:http';
 import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
-import { traceIdFrom, type Logger } from '../runtime/log';
+import type { Logger } from '../runtime/log';
+import { describeProblemType, problemTitle, problemTypeUri } from './problems';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -24,11 +27,42 @@ export class ApiError extends Error {
 export const badRequest = (code: string, message: string, details?: unknown) => new ApiError(400, code, message, details);
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 
-export function sendError(res: Response, err: ApiError): void {
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+/** A caller's request id we echo: short and plain, so it is safe in a header and a log line. */
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/** The caller's X-Request-Id when it is 1-200 of [A-Za-z0-9._:-], else a new uuid. */
+export function requestIdOf(req: Pick<IncomingMessage, 'headers'>): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The problem+json body of `err` (RFC 9457), with our `code` and `request_id` as extension members. */
+export function problemBody(
+  err: Pick<ApiError, 'status' | 'code' | 'message' | 'details'>,
+  instance: string,
+  requestId: string,
+): Record<string, unknown> {
+  return {
+    type: problemTypeUri(err.code),
+    title: problemTitle(err.code, err.status),
+    status: err.status,
+    detail: err.message,
+    instance,
+    code: err.code,
+    request_id: requestId,
+    ...(err.details && err.status !== 405 ? { details: err.details } : {}),
+  };
+}
+
+export function sendError(res: Response, err: ApiError, instance: string, requestId: string): void {
   if (err.status === 405 && Array.isArray(err.details)) res.set('Allow', (err.details as string[]).join(', '));
   res
     .status(err.status)
-    .json({ error: err.code, message: err.message, ...(err.details && err.status !== 405 ? { details: err.details } : {}) });
+    .set('Content-Type', PROBLEM_CONTENT_TYPE)
+    .set(REQUEST_ID_HEADER, requestId)
+    .send(JSON.stringify(problemBody(err, instance, requestId)));
 }
 
 export type Params = Record<string, string>;
@@ -84,45 +118,70 @@ export function single(name: string, value: unknown): string | undefined {
   return value;
 }
 
+/** `GET /problems/<code>`: what a problem `type` means, so the type URI dereferences. */
+export const PROBLEM_TYPE_ROUTE: Route = {
+  method: 'GET',
+  pattern: '/problems/:code',
+  async handle(_req, res, params) {
+    const described = describeProblemType(params.code ?? '');
+    if (!described) throw notFound(`no problem type ${params.code ?? ''}`);
+    res.json(described);
+  },
+};
+
+/** The path part of a raw request target, for a problem's `instance`. */
+const pathOf = (url: string | undefined) => (url ?? '').split('?')[0] ?? '';
+
 /**
- * A JSON API function over `routes`: bodies the framework's parsers refuse get
- * a JSON error (the body guard, installed now, before the framework builds its
- * app), unknown paths 404 and wrong methods 405, an ApiError its own answer,
- * anything else a logged 500. Used by the events API and the blocks API.
+ * A JSON API function over `routes` (plus PROBLEM_TYPE_ROUTE): bodies the
+ * framework's parsers refuse get a problem answer (the body guard, installed
+ * now, before the framework builds its app), unknown paths 404 and wrong
+ * methods 405, an ApiError its own answer, anything else a logged 500. Every
+ * answer carries X-Request-Id. Used by the events API and the blocks API.
  */
 export function serveJsonApi(routes: readonly Route[], log: Logger, maxBodyBytes: number): HttpFunction {
+  const table = [...routes, PROBLEM_TYPE_ROUTE];
   installBodyGuard(() => ({
     maxBodyBytes,
     refuse: (req, res, failure, error) => {
       const { status, message } = BODY_FAILURES[failure];
+      const requestId = requestIdOf(req);
+      const instance = pathOf(req.url);
       log.info('request refused', {
-        request_id: traceIdFrom(req.headers) ?? randomUUID(),
+        request_id: requestId,
         method: req.method,
-        path: req.url,
+        path: instance,
         status,
         error: failure,
         // A JSON parse error quotes the body, which may hold a credential: only our own words then.
         reason: error instanceof Error && failure !== 'malformed_json' ? error.message : message,
       });
-      writeAnswer(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: failure, message }));
+      writeAnswer(
+        res,
+        status,
+        { 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId },
+        JSON.stringify(problemBody({ status, code: failure, message }, instance, requestId)),
+      );
     },
     warn: (message) => log.warn(message),
   }));
 
   return async (req, res) => {
-    const reqLog = log.child({ request_id: traceIdFrom(req.headers) ?? randomUUID(), method: req.method, path: req.path });
+    const requestId = requestIdOf(req);
+    res.set(REQUEST_ID_HEADER, requestId);
+    const reqLog = log.child({ request_id: requestId, method: req.method, path: req.path });
     try {
-      const hit = resolve(routes, req.method, req.path);
+      const hit = resolve(table, req.method, req.path);
       if (hit instanceof ApiError) throw hit;
       await hit.route.handle(req, res, hit.params, reqLog);
     } catch (err) {
       if (err instanceof ApiError) {
         reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });
-        sendError(res, err);
+        sendError(res, err, req.path, requestId);
         return;
       }
       reqLog.error('request failed', { error: err });
-      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'));
+      sendError(res, new ApiError(500, 'internal', 'the request failed; it is safe to retry'), req.path, requestId);
     }
   };
 }
