@@ -14,7 +14,10 @@ const shared = {
   roots: ['<rootDir>/test'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // jose ships ES modules only; jest's CommonJS runtime needs them transpiled.
+    '/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
 };
 
 /** @type {import('jest').Config} */
