@@ -15,7 +15,10 @@
  *   - subscription filters are accepted (we set none: topology.json has none).
  *
  * Idempotent: existing topics are kept, existing subscriptions get their push
- * endpoint and settings updated in place (so a backlog is never dropped).
+ * endpoint updated in place (so a backlog is never dropped). With `owns`
+ * (npm start --only), an existing subscription is repointed only when its
+ * function is one this run owns: another stack's subscriptions keep pushing
+ * to that stack's functions.
  */
 import type { PubSub, CreateSubscriptionOptions } from '@google-cloud/pubsub';
 import type { SubscriptionSpec, Topology } from '../../shared/contracts/topology';
@@ -41,6 +44,13 @@ export interface TopologyResult {
   subscriptions: Record<string, string>;
   /** Push subscriptions whose function is not running (not started or missing); they keep their messages. */
   withoutEndpoint: string[];
+  /** Existing subscriptions of functions this run does not own (`owns`), left exactly as they were. */
+  untouched: string[];
+}
+
+export interface ApplyOptions {
+  /** Which functions this run owns (default: all); only their existing subscriptions are repointed. */
+  owns?: (functionName: string) => boolean;
 }
 
 function subscriptionOptions(projectId: string, spec: SubscriptionSpec, endpoint: string | undefined): CreateSubscriptionOptions {
@@ -73,8 +83,10 @@ export async function applyTopology(
   projectId: string,
   topology: Topology,
   functionUrl: (name: string) => string | undefined,
+  options: ApplyOptions = {},
 ): Promise<TopologyResult> {
-  const result: TopologyResult = { topics: [], subscriptions: {}, withoutEndpoint: [] };
+  const owns = options.owns ?? (() => true);
+  const result: TopologyResult = { topics: [], subscriptions: {}, withoutEndpoint: [], untouched: [] };
   for (const name of Object.keys(topology.topics)) {
     try {
       await pubsub.createTopic(name);
@@ -87,17 +99,20 @@ export async function applyTopology(
   for (const [name, spec] of Object.entries(topology.subscriptions)) {
     const base = spec.push_to ? functionUrl(spec.push_to) : undefined;
     const endpoint = base ? pushEndpoint(base, projectId, spec.topic) : undefined;
-    if (spec.push_to && !endpoint) result.withoutEndpoint.push(name);
-    const options = subscriptionOptions(projectId, spec, endpoint);
     try {
-      await pubsub.topic(spec.topic).createSubscription(name, options);
+      await pubsub.topic(spec.topic).createSubscription(name, subscriptionOptions(projectId, spec, endpoint));
     } catch (err) {
       if (!isAlreadyExists(err))
         throw new Error(`could not create subscription ${name} on the emulator: ${(err as Error).message}`, { cause: err });
+      if (spec.push_to && !owns(spec.push_to)) {
+        // Another run's function (npm start --only X beside a full stack): clearing its endpoint would stop it silently.
+        result.untouched.push(name);
+        continue;
+      }
       // A previous run made it, possibly with other ports: repoint it, keep its backlog.
-      const subscription = pubsub.subscription(name);
-      await subscription.modifyPushConfig(endpoint ? { pushEndpoint: endpoint } : {});
+      await pubsub.subscription(name).modifyPushConfig(endpoint ? { pushEndpoint: endpoint } : {});
     }
+    if (spec.push_to && !endpoint) result.withoutEndpoint.push(name);
     result.subscriptions[name] = endpoint ?? 'pull';
   }
   return result;

@@ -397,7 +397,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // In topology order (they finished starting in any order).
     const ordered = Object.fromEntries(names.filter((n) => functions[n]).map((n) => [n, functions[n]!]));
-    const pubsubTopology = await applyTopology(pubsub, projectId, topology, (name) => functions[name]?.url);
+    // With --only, another stack may own the other functions' subscriptions: those are left as they are.
+    const only = options.only;
+    const pubsubTopology = await applyTopology(pubsub, projectId, topology, (name) => functions[name]?.url, {
+      owns: only ? (name) => only.includes(name) : undefined,
+    });
 
     // After the topology: connecting publishes platform.block.connected, and the platforms call the webhook functions.
     const seed =
