@@ -12,6 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BlockRegistry } from '../contracts/blocks';
 import { traceIdFrom, type Logger } from '../runtime/log';
+import { httpRequestField } from '../runtime/http-request';
+import { carried, startSpan, traceFromHeaders, traceLogFields, withDelivery, type TraceContext } from '../runtime/trace';
 import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../contracts/raw-message';
 import type { EdgeConfig } from './config';
 import { singleHeader, type Headers } from '../platform-kit/headers';
@@ -176,7 +178,7 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
     workspace_id: auth.block?.workspace_id,
   };
   try {
-    await deps.publish(rawBody, rawAttributes(attributes));
+    await deps.publish(rawBody, carried(rawAttributes(attributes)));
   } catch (error) {
     return reject('publish_failed', { error, block: auth.block });
   }
@@ -201,7 +203,7 @@ async function handshake(query: URLSearchParams, deps: EdgeDeps, requestId: stri
     content_type: 'application/json',
   };
   try {
-    await deps.publish(Buffer.from(JSON.stringify(record)), rawAttributes(attributes));
+    await deps.publish(Buffer.from(JSON.stringify(record)), carried(rawAttributes(attributes)));
   } catch (error) {
     // Failing the handshake keeps "no 200 without a published event" true; the user retries in Meta's dashboard.
     return reject('publish_failed', { error });
@@ -213,15 +215,19 @@ async function handshake(query: URLSearchParams, deps: EdgeDeps, requestId: stri
 export async function handleEdgeRequest(req: EdgeRequest, deps: EdgeDeps): Promise<EdgeResponse> {
   const started = process.hrtime.bigint();
   const receivedAt = (deps.now ?? (() => new Date()))();
-  const traceId = traceIdFrom(req.headers);
-  const requestId = traceId ?? randomUUID();
+  const requestId = traceIdFrom(req.headers) ?? randomUUID();
+  // The webhook's trace: what the edge publishes carries it (and the receive time) to every later function.
+  const span = startSpan(`webhook-${deps.adapter.platform}`, traceFromHeaders(req.headers), 'server');
   let decision: Decision;
   try {
-    decision = await decide(req, deps, requestId, receivedAt);
+    decision = await withDelivery({ trace: span.context, receivedAt: receivedAt.toISOString() }, () =>
+      decide(req, deps, requestId, receivedAt),
+    );
   } catch (error) {
     decision = reject('internal_error', { error });
   }
-  return conclude(req, deps, { requestId, traceId, started }, decision);
+  span.end(decision.outcome === 'error' ? decision.error : undefined);
+  return conclude(req, deps, { requestId, trace: span.context, started }, decision);
 }
 
 /**
@@ -231,21 +237,29 @@ export async function handleEdgeRequest(req: EdgeRequest, deps: EdgeDeps): Promi
  * refusal from inside the pipeline.
  */
 export function refuseEdgeRequest(req: EdgeRequest, deps: EdgeDeps, reason: Reason, error?: unknown): EdgeResponse {
-  const traceId = traceIdFrom(req.headers);
-  return conclude(req, deps, { requestId: traceId ?? randomUUID(), traceId, started: process.hrtime.bigint() }, reject(reason, { error }));
+  const started = process.hrtime.bigint();
+  const span = startSpan(`webhook-${deps.adapter.platform}`, traceFromHeaders(req.headers), 'server');
+  span.end();
+  return conclude(
+    req,
+    deps,
+    { requestId: traceIdFrom(req.headers) ?? randomUUID(), trace: span.context, started },
+    reject(reason, { error }),
+  );
 }
 
 interface RequestIds {
   requestId: string;
-  traceId: string | undefined;
+  trace: TraceContext;
   started: bigint;
 }
 
 /** Writes the request's one log line and turns the decision into the response. */
-function conclude(req: EdgeRequest, deps: EdgeDeps, { requestId, traceId, started }: RequestIds, decision: Decision): EdgeResponse {
+function conclude(req: EdgeRequest, deps: EdgeDeps, { requestId, trace, started }: RequestIds, decision: Decision): EdgeResponse {
+  const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
   const fields = {
     request_id: requestId,
-    trace_id: traceId,
+    ...traceLogFields(trace),
     platform: deps.adapter.platform,
     method: req.method,
     outcome: decision.outcome,
@@ -254,8 +268,17 @@ function conclude(req: EdgeRequest, deps: EdgeDeps, { requestId, traceId, starte
     bytes: req.rawBody?.length ?? 0,
     block_id: decision.block?.block_id,
     workspace_id: decision.block?.workspace_id,
-    latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+    latency_ms: latencyMs,
     error: decision.error,
+    httpRequest: httpRequestField({
+      method: req.method,
+      url: req.url,
+      status: decision.status,
+      latencyMs,
+      headers: req.headers,
+      requestSize: req.rawBody?.length ?? 0,
+      responseSize: Buffer.byteLength(decision.body),
+    }),
   };
   const message = decision.reason ? `webhook ${decision.outcome}: ${decision.reason}` : `webhook ${decision.outcome}`;
   if (decision.outcome === 'error' || decision.reason === 'secret_not_configured') deps.log.error(message, fields);

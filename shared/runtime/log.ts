@@ -311,10 +311,27 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
     if (typeof entry.trace_id === 'string' && projectId) {
       entry['logging.googleapis.com/trace'] = `projects/${projectId}/traces/${entry.trace_id}`;
       delete entry.trace_id;
+      // Cloud Logging's special fields: the span the line belongs to, and whether the trace is recorded (trace.ts).
+      if (typeof entry.span_id === 'string') {
+        entry['logging.googleapis.com/spanId'] = entry.span_id;
+        delete entry.span_id;
+      }
+      if (typeof entry.trace_sampled === 'boolean') {
+        entry['logging.googleapis.com/trace_sampled'] = entry.trace_sampled;
+        delete entry.trace_sampled;
+      }
     }
     if (format === 'pretty') {
       // The caller's line, then the stack indented below it; Error Reporting's fields are left to the JSON.
       const { severity: s, message: _m, serviceContext: _sc, '@type': _t, ...rest } = entry;
+      // The trace id alone reads best locally (`npm run send` prints it); span and sampling are for Cloud Logging.
+      const traceName = rest['logging.googleapis.com/trace'];
+      if (typeof traceName === 'string') rest.trace = traceName.slice(traceName.lastIndexOf('/') + 1);
+      delete rest['logging.googleapis.com/trace'];
+      delete rest['logging.googleapis.com/spanId'];
+      delete rest['logging.googleapis.com/trace_sampled'];
+      delete rest.span_id;
+      delete rest.trace_sampled;
       if (stack !== undefined && rest.error && typeof rest.error === 'object') {
         const { stack: _stack, ...error } = rest.error as Record<string, unknown>;
         rest.error = error;
