@@ -71,6 +71,7 @@ const ACTIVITY: Partial<Record<EventType, Activity>> = {
   'messaging.unfollow': 'none',
   'messaging.comment.created': 'seen',
   'messaging.conversation.closed': 'none',
+  'messaging.contact.identity_changed': 'none',
 };
 
 export function handles(type: EventType): boolean {
@@ -123,7 +124,7 @@ export function observe(envelope: Envelope): Observation | undefined {
     platform_user_id: data.contact.platform_user_id,
     profile: profileOf(data.contact),
     activity,
-    ...aliasesOf(envelope.platform, data.contact),
+    ...aliasesOf(envelope.platform, data.contact, previousIds(envelope)),
     ...(envelope.type === 'messaging.follow' ? { subscribed: true } : envelope.type === 'messaging.unfollow' ? { subscribed: false } : {}),
   };
   const conversation: ConversationObservation | undefined =
@@ -133,9 +134,17 @@ export function observe(envelope: Envelope): Observation | undefined {
   return { ...scoped, contact, ...(conversation ? { conversation } : {}) };
 }
 
-/** WhatsApp: a contact keyed by BSUID whose phone number the event also names (docs/platforms/whatsapp.md#contact-identity). */
-function aliasesOf(platform: Platform, contact: ChannelContact): { aliases?: string[] } {
+/** An identity change's old ids: they must lead to the contact the new ids name. */
+function previousIds(envelope: Envelope): string[] {
+  return envelope.type === 'messaging.contact.identity_changed' ? envelope.data.previous.platform_user_ids : [];
+}
+
+/**
+ * WhatsApp: a contact keyed by BSUID whose phone number the event also names,
+ * and the ids an identity change replaced (docs/platforms/whatsapp.md#contact-identity).
+ */
+function aliasesOf(platform: Platform, contact: ChannelContact, previous: string[]): { aliases?: string[] } {
   if (platform !== 'whatsapp') return {};
-  const phone = contact.phone;
-  return phone && phone !== contact.platform_user_id ? { aliases: [phone] } : {};
+  const aliases = [...new Set([contact.phone, ...previous])].filter((id): id is string => !!id && id !== contact.platform_user_id);
+  return aliases.length > 0 ? { aliases } : {};
 }

@@ -310,6 +310,21 @@ export const EVENT_TYPES = {
       message: Opt(Message),
     }),
   ),
+  'messaging.contact.identity_changed': def(
+    false,
+    "A contact's platform ids changed (WhatsApp: a new phone number or business-scoped user id); the ids derive from the new ones.",
+    obj({
+      ...inThread,
+      previous: obj({
+        contact_id: ContactId,
+        platform_user_ids: Type.Array(NonEmpty(), {
+          minItems: 1,
+          description:
+            'The ids the contact had before, as far as the platform names them (WhatsApp: phone number, business-scoped user id).',
+        }),
+      }),
+    }),
+  ),
   'messaging.member.joined': def(false, 'Members joined a group or room the account is in.', membershipEvent),
   'messaging.member.left': def(false, 'Members left a group or room the account is in.', membershipEvent),
   'messaging.bot.joined': def(false, 'The account was added to a group or room.', membershipEvent),

@@ -9,7 +9,7 @@ import { getFirestore } from '../../shared/runtime/gcp';
 import { contactId, conversationId, type Envelope } from '../../shared/envelope';
 import { normalize } from '../../shared/normalize/normalize';
 import { staticRouter } from '../../shared/normalize/router';
-import { BSUID, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
+import { BSUID, NEW_BSUID, NEW_WA_USER, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
 import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
 import { uniqueName } from '../helpers/names';
 
@@ -112,4 +112,64 @@ describe('contacts: one WhatsApp contact per person', () => {
       expect((await derivedFor(ws)).filter((e) => e.type === 'crm.contact.merged')).toHaveLength(0);
     },
   );
+
+  /** A fixture body with one id swapped for another (the same user after the change), as a later message. */
+  const renamed = (body: unknown, from: string, to: string, id: string, ts: string) =>
+    JSON.parse(
+      JSON.stringify(body)
+        .split(from)
+        .join(to)
+        .replace(/wamid\.[A-Z0-9]+/, id)
+        .replace(/"timestamp":"\d+"/, `"timestamp":"${ts}"`),
+    ) as unknown;
+
+  /** Where a contact id leads now: itself, or the survivor its redirect names. */
+  const leadsTo = async (ws: string, id: string): Promise<string> => {
+    const doc = (await workspace(ws).collection('contacts').doc(id).get()).data();
+    return typeof doc?.merged_into === 'string' ? leadsTo(ws, doc.merged_into) : id;
+  };
+
+  it.each([
+    ['in order', -1],
+    ['shuffled (seed 1)', 1],
+    ['shuffled (seed 2)', 2],
+    ['shuffled (seed 4)', 4],
+    ['shuffled (seed 5)', 5],
+  ])('a BSUID change between messages under the old and the new BSUID: one contact, one conversation (%s)', async (_name, seed) => {
+    const ws = uniqueName('ws');
+    const deliveries: Envelope[] = [];
+    const afterwards = renamed(whatsappIds.usernameText, BSUID, NEW_BSUID, 'wamid.AFTER', '1711880300');
+    for (const body of [whatsappIds.usernameText, whatsappIds.userIdChanged, afterwards, whatsappIds.userIdChanged])
+      deliveries.push(...(await envelopesOf(ws, body)));
+    expect(deliveries.map((e) => e.type)).toContain('messaging.contact.identity_changed');
+    for (const e of seed < 0 ? deliveries : shuffled(deliveries, seed)) expect(await contacts.deliver(e)).toBe(204);
+
+    const people = await records(ws, 'contacts');
+    expect(people).toHaveLength(1);
+    const survivor = people[0]?.id as string;
+    expect(await leadsTo(ws, contactId(ws, BLK, BSUID))).toBe(survivor);
+    expect(await leadsTo(ws, contactId(ws, BLK, NEW_BSUID))).toBe(survivor);
+    expect(await records(ws, 'conversations')).toEqual([expect.objectContaining({ contact_id: survivor })]);
+    const derived = await derivedFor(ws);
+    expect(derived.filter((e) => e.type === 'crm.contact.merged').length).toBeLessThanOrEqual(1);
+    expect(derived.filter((e) => e.type === 'crm.contact.created')).toHaveLength(1);
+  });
+
+  it('a number change: the phone-number contact keeps its id, takes the new number, and the new number lands on it', async () => {
+    const ws = uniqueName('ws');
+    const fromNewNumber = renamed(whatsapp.text, WA_USER, NEW_WA_USER, 'wamid.NEWNUM', '1711880400');
+    const order = [whatsapp.text, fromNewNumber, whatsappIds.numberChangedPhoneOnly];
+    for (const body of [...order, ...order]) for (const e of await envelopesOf(ws, body)) expect(await contacts.deliver(e)).toBe(204);
+
+    const people = await records(ws, 'contacts');
+    // Two contacts existed when the change arrived: merged once, the first seen (the old number's) survives.
+    expect(people).toEqual([expect.objectContaining({ contact_id: contactId(ws, BLK, WA_USER), phone: NEW_WA_USER })]);
+    expect(await leadsTo(ws, contactId(ws, BLK, NEW_WA_USER))).toBe(contactId(ws, BLK, WA_USER));
+    expect(await records(ws, 'conversations')).toHaveLength(1);
+    const derived = await derivedFor(ws);
+    const merged = derived.filter((e) => e.type === 'crm.contact.merged');
+    expect(merged.map((e) => e.data)).toEqual([
+      { contact_id: contactId(ws, BLK, WA_USER), merged_contact_ids: [contactId(ws, BLK, NEW_WA_USER)] },
+    ]);
+  });
 });

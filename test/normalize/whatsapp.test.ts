@@ -1,4 +1,14 @@
-import { BSUID, PARENT_BSUID, PHONE_ID, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
+import {
+  BSUID,
+  NEW_BSUID,
+  NEW_WA_USER,
+  PARENT_BSUID,
+  PHONE_ID,
+  USERNAME,
+  WA_USER,
+  whatsapp,
+  whatsappIds,
+} from '../fixtures/normalize/whatsapp';
 import { check, expectedEventId, ids, RECEIVED_AT, run, type Case } from './support';
 
 const thread = {
@@ -332,25 +342,86 @@ describe('whatsapp identifiers: phone numbers, BSUIDs, parent BSUIDs, usernames'
     expect(envelopes[0]?.metadata.platform_detail).toBeUndefined();
   });
 
-  it('BSUID and phone-number changes (system messages) are rejected as unsupported, naming the old and new ids', async () => {
-    const path = 'entry[0].changes[0].value.messages[0]';
-    await check('whatsapp', {
+  const changed = (key: string, contact: Record<string, unknown>, previous: string[]) => ({
+    contact_id: ids.contact(key),
+    conversation_id: ids.conversation(key),
+    contact: { platform_user_id: key, ...contact },
+    conversation: { platform_conversation_id: key, kind: 'direct' },
+    previous: { contact_id: ids.contact(previous[0] as string), platform_user_ids: previous },
+  });
+
+  it("a BSUID change (Meta's current system message: previous_user_id in system) is contact.identity_changed under the new BSUID", async () => {
+    const [env] = await check('whatsapp', {
       name: 'user id change',
       body: whatsappIds.userIdChanged,
-      expected: [],
-      rejected: [
+      expected: [
         {
-          reason: 'unsupported',
-          path,
-          detail: `messages.system.user_changed_user_id has no mapping (identity change ${BSUID} → DE.9902576394655843)`,
+          type: 'messaging.contact.identity_changed',
+          rawId: 'wamid.SYS1',
+          kind: 'messages.system.user_changed_user_id',
+          data: changed(NEW_BSUID, {}, [BSUID]),
         },
       ],
     });
+    expect(env?.data).not.toHaveProperty('contact.phone');
+    expect(env?.metadata.platform_detail).toEqual({
+      system_type: 'user_changed_user_id',
+      user: { user_id: NEW_BSUID, parent_user_id: 'DE.ENT.99815799212886844830' },
+      previous_parent_user_id: PARENT_BSUID,
+    });
+  });
+
+  it('the earlier draft of a BSUID change (old BSUID as from_user_id) maps the same way', async () => {
+    await check('whatsapp', {
+      name: 'user id change (draft)',
+      body: whatsappIds.userIdChangedDraft,
+      expected: [{ type: 'messaging.contact.identity_changed', data: changed(NEW_BSUID, {}, [BSUID]) }],
+    });
+  });
+
+  it('a number change names the new number and BSUID, and both old ids (BSUID first: the old contact key)', async () => {
     await check('whatsapp', {
       name: 'number change',
       body: whatsappIds.numberChanged,
+      expected: [
+        {
+          type: 'messaging.contact.identity_changed',
+          kind: 'messages.system.user_changed_number',
+          data: changed(NEW_BSUID, { phone: NEW_WA_USER }, [BSUID, WA_USER]),
+        },
+      ],
+    });
+  });
+
+  it('a number change without BSUIDs (the shape before them) is keyed by the numbers', async () => {
+    await check('whatsapp', {
+      name: 'number change, phone only',
+      body: whatsappIds.numberChangedPhoneOnly,
+      expected: [{ type: 'messaging.contact.identity_changed', data: changed(NEW_WA_USER, { phone: NEW_WA_USER }, [WA_USER]) }],
+    });
+  });
+
+  it('an identity change naming no new id is rejected with its reason; other system messages stay unsupported', async () => {
+    const path = 'entry[0].changes[0].value.messages[0]';
+    await check('whatsapp', {
+      name: 'no new id',
+      body: whatsappIds.userIdChangedNoNewId,
       expected: [],
-      rejected: [{ reason: 'unsupported', path, detail: `(identity change ${WA_USER} → 4915199999999)` }],
+      rejected: [{ reason: 'invalid', path, detail: `${path}.system.user_id is missing` }],
+    });
+    await check('whatsapp', {
+      name: 'security code',
+      body: whatsappIds.identityNotice,
+      expected: [],
+      rejected: [{ reason: 'unsupported', path, detail: 'event kind messages.system.user_identity_changed has no mapping' }],
+    });
+  });
+
+  it('a REQUEST_CONTACT_INFO reply (contacts message with origin and vcard) from a username user', async () => {
+    await check('whatsapp', {
+      name: 'contact info reply',
+      body: whatsappIds.contactInfoReply,
+      expected: [{ type: 'messaging.message.received', rawId: 'wamid.CINFO', data: { ...bsuidThread(), message: { type: 'contacts' } } }],
     });
   });
 });

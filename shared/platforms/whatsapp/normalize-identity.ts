@@ -112,26 +112,42 @@ export function waTime(item: Json, ctx: MapContext, entry: Json, detail: Record<
 }
 
 export interface IdentityChange {
+  /** `user_changed_number` or `user_changed_user_id`. */
   type: string;
-  /** The ids the user had (phone number, BSUID), as far as the message names them. */
+  /** The user under their new ids: the new BSUID and, for a number change, the new phone number. */
+  user: WaUser;
+  /** The contact keys the user had: the old BSUID and the old phone number, as far as the message names them. */
   previous: string[];
-  /** The ids they have now. */
-  current: string[];
+  /** The parent BSUIDs (old, new) when Meta enabled them: kept in platform_detail, never keys. */
+  parents: { previous?: string; current?: string };
 }
 
+/** The system types that announce an identity change; `customer_changed_number` is the pre-v12 name of a number change. */
+const IDENTITY_TYPES = new Set(['user_changed_number', 'user_changed_user_id', 'customer_changed_number']);
+
 /**
- * A system message announcing that a user's phone number (`user_changed_number`:
- * `from` was the old number, `system.wa_id` is the new one, and a new BSUID
- * comes with it) or BSUID (`user_changed_user_id`: `from_user_id` was the old
- * one, `system.user_id` / `system.parent_user_id` the new ones) changed.
+ * A system message announcing that a user's phone number or BSUID changed
+ * (docs/platforms/whatsapp.md#identity-changes), or undefined for other
+ * system messages. Meta's current shape: `from` the old number (absent or ""
+ * for a BSUID-only change), `system.wa_id` the new number (`new_wa_id` before
+ * v12), `system.user_id` / `system.parent_user_id` the new BSUIDs and
+ * `system.previous_user_id` / `system.previous_parent_user_id` the old ones
+ * (earlier drafts put the old BSUID in `from_user_id`). Throws when the new
+ * or the old identity is missing: the change cannot be applied without both.
  */
-export function identityChange(msg: Json): IdentityChange | undefined {
+export function identityChange(msg: Json, base: string): IdentityChange | undefined {
   const type = optText(msg, 'system.type');
-  if (type !== 'user_changed_number' && type !== 'user_changed_user_id') return undefined;
-  const ids = (...values: Array<string | undefined>) => [...new Set(values.filter((v): v is string => v !== undefined))];
-  return {
-    type,
-    previous: ids(optId(msg, 'from'), optId(msg, 'from_user_id') ?? optId(msg, 'system.previous_user_id')),
-    current: ids(optId(msg, 'system.wa_id'), optId(msg, 'system.user_id'), optId(msg, 'system.parent_user_id')),
-  };
+  if (type === undefined || !IDENTITY_TYPES.has(type)) return undefined;
+  const phone = type === 'user_changed_user_id' ? undefined : (optId(msg, 'system.wa_id') ?? optId(msg, 'system.new_wa_id'));
+  const bsuid = optId(msg, 'system.user_id');
+  if (phone === undefined && bsuid === undefined) throw missing(base, type === 'user_changed_user_id' ? 'system.user_id' : 'system.wa_id');
+  const oldBsuid = optId(msg, 'system.previous_user_id') ?? optId(msg, 'from_user_id');
+  const oldPhone = optId(msg, 'from');
+  const previous = [...new Set([oldBsuid, oldPhone].filter((v): v is string => v !== undefined))];
+  if (previous.length === 0) throw missing(base, type === 'user_changed_user_id' ? 'system.previous_user_id' : 'from');
+  const parents = compact({
+    previous: optId(msg, 'system.previous_parent_user_id') ?? optId(msg, 'from_parent_user_id'),
+    current: optId(msg, 'system.parent_user_id'),
+  });
+  return { type, user: compact({ phone, bsuid, parentBsuid: parents.current }), previous, parents };
 }

@@ -8,7 +8,8 @@
  *   interactive         → postback (button_reply, list_reply, nfm_reply)
  *   order               → commerce.order.created
  *   edit / revoke       → message.edited / message.deleted (extensions)
- *   system, unsupported, request_welcome, unknown... → unsupported
+ *   system user_changed_number / user_changed_user_id → contact.identity_changed (extension)
+ *   other system types, unsupported, request_welcome, unknown... → unsupported
  */
 import type { Static } from '@sinclair/typebox';
 import type { LineItem as LineItemSchema } from '../../envelope/parts';
@@ -47,8 +48,8 @@ export function mapEcho(msg: Json, base: string, ctx: MapContext, value: Json, e
 export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json, entry: Json): Draft[] {
   const id = reqId(msg, 'id', base);
   const type = optText(msg, 'type') || undefined;
-  // System messages (a number or BSUID change, a preference) have no event type: rejected naming the ids (systemProblem).
-  if (type === 'system') throw systemProblem(msg);
+  // System messages carry no contacts[] and name the user by old and new ids (mapSystem).
+  if (type === 'system') return mapSystem(msg, id, base, ctx, entry);
   const user = waUser(msg, FROM, base, value);
   if (type === undefined) throw missing(base, 'type');
   const detail: Record<string, unknown> = {};
@@ -160,14 +161,30 @@ export function mapInbound(msg: Json, base: string, ctx: MapContext, value: Json
   }
 }
 
-/** A system message: an identity change (user_changed_number / user_changed_user_id) or a preference change; none maps to an event yet. */
-function systemProblem(msg: Json) {
-  const sub = optText(msg, 'system.type') || '(none)';
-  const change = identityChange(msg);
-  return unsupported(
-    `messages.system.${sub}`,
-    change ? `identity change ${change.previous.join(' / ') || '?'} → ${change.current.join(' / ') || '?'}` : undefined,
-  );
+/**
+ * A system message: a number or BSUID change is messaging.contact.identity_changed,
+ * with the contact under its new ids and the ids it had (which the contacts
+ * subscriber ties to it); other system types stay unsupported.
+ */
+function mapSystem(msg: Json, id: string, base: string, ctx: MapContext, entry: Json): Draft[] {
+  const change = identityChange(msg, base);
+  if (!change) throw unsupported(`messages.system.${optText(msg, 'system.type') || '(none)'}`);
+  const detail: Record<string, unknown> = { system_type: change.type };
+  const timestamp = waTime(msg, ctx, entry, detail);
+  addUserDetail(detail, change.user);
+  if (change.parents.previous !== undefined) detail.previous_parent_user_id = change.parents.previous;
+  // The old contact's key by the same rule as every other item's: its BSUID when named, else its number.
+  const previousKey = change.previous[0] as string;
+  return [
+    {
+      type: 'messaging.contact.identity_changed',
+      timestamp,
+      rawId: id,
+      kind: `messages.system.${change.type}`,
+      detail,
+      data: merge(thread(ctx, change.user), { previous: { contact_id: ctx.contactId(previousKey), platform_user_ids: change.previous } }),
+    },
+  ];
 }
 
 function postback(
