@@ -5,6 +5,7 @@
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/runtime/consumer';
 import { createContactsService } from '../../shared/contacts';
+import { requirePushAuth } from '../../shared/runtime/push-auth';
 
-export const contacts = envelopeConsumer('contacts', createContactsService().handle);
+export const contacts = requirePushAuth('contacts', envelopeConsumer('contacts', createContactsService().handle));
 http('contacts', contacts);

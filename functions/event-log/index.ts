@@ -5,5 +5,7 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { createEventLogHandler } from '../../shared/event-log/handler';
+import { requirePushAuth } from '../../shared/runtime/push-auth';
 
-functions.http('eventLog', createEventLogHandler());
+export const eventLog = requirePushAuth('event-log', createEventLogHandler());
+functions.http('eventLog', eventLog);

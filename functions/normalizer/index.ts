@@ -6,9 +6,10 @@ import { http } from '@google-cloud/functions-framework';
 import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import { createNormalizerHandler } from '../../shared/normalize/handler';
 import type { Router } from '../../shared/normalize/router';
+import { requirePushAuth } from '../../shared/runtime/push-auth';
 
 let router: Router | undefined;
 
-export const normalizer = createNormalizerHandler({ router: () => (router ??= firestoreRouter()) });
+export const normalizer = requirePushAuth('normalizer', createNormalizerHandler({ router: () => (router ??= firestoreRouter()) }));
 
 http('normalizer', normalizer);

@@ -5,7 +5,8 @@
 import { http } from '@google-cloud/functions-framework';
 import { envelopeConsumer } from '../../shared/runtime/consumer';
 import { createTriggersService } from '../../shared/triggers';
+import { requirePushAuth } from '../../shared/runtime/push-auth';
 
 export const service = createTriggersService();
-export const triggers = envelopeConsumer('triggers', service.handle);
+export const triggers = requirePushAuth('triggers', envelopeConsumer('triggers', service.handle));
 http('triggers', triggers);

@@ -221,6 +221,10 @@ export function functionEnvironment(
     GCLOUD_PROJECT: ctx.projectId,
     PUBSUB_EMULATOR_HOST: ctx.pubsubHost,
     FIRESTORE_EMULATOR_HOST: ctx.firestoreHost,
+    // The Pub/Sub emulator pushes without an OIDC token, and the local APIs take no caller token:
+    // authentication is on everywhere else (docs/configuration.md). `extra` may turn it back on.
+    PUSH_AUTH: 'off',
+    API_AUTH: 'off',
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     // Off GCP: keeps the Google clients from probing the metadata server (a timeout and a warning per process).
     METADATA_SERVER_DETECTION: 'none',

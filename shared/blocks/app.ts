@@ -2,7 +2,9 @@
  * The blocks API: connect, disconnect, rotate and check a workspace's Blocks
  * (the Block connection service, ./service.ts). Private like the events-api:
  * in production only callers with Cloud Run invoker IAM reach it (the
- * dashboard backend, operators through `npm run blocks`); locally it is open.
+ * dashboard backend, operators through `npm run blocks`), and their Google ID
+ * token must name a caller of API_CALLERS allowed the workspace (`*` for
+ * POST /checks, which Cloud Scheduler calls); locally (API_AUTH=off) it is open.
  *
  *   GET  /workspaces/{ws}/blocks                    list
  *   POST /workspaces/{ws}/blocks                    connect {platform, credentials, name?}: 201 new, 200 already connected
@@ -22,6 +24,7 @@ import { blockStores, type BlockStores } from '../contracts/blocks';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { badRequest, jsonBody, serveJsonApi, workspace, type Route } from '../events-api/http';
 import { createLogger, type Logger } from '../runtime/log';
+import { authorizeFromEnv, type Authorize } from '../runtime/caller-auth';
 import { platformConnections, type PlatformConnection } from './config';
 import { BlockService } from './service';
 import type { Platform } from '../platforms';
@@ -34,6 +37,8 @@ export interface BlocksApiOptions {
   fetch?: typeof fetch;
   logger?: Logger;
   now?: () => Date;
+  /** Who may call which route; from API_AUTH, API_AUDIENCE and API_CALLERS by default. */
+  authorize?: Authorize;
 }
 
 /** Bodies here are one small JSON object (credentials); refused above this by the body guard. */
@@ -112,5 +117,5 @@ export function createBlocksApi(options: BlocksApiOptions = {}): HttpFunction {
     },
   ];
 
-  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES);
+  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, { authorize: options.authorize ?? authorizeFromEnv() });
 }

@@ -1,39 +1,61 @@
 /**
  * The events-api HTTP function: the dashboard's view of the event log
  * (Settings > Webhooks > Event Log). Private: in production only callers with
- * Cloud Run invoker IAM reach it (the dashboard backend, which has already
- * checked the user may see the workspace); locally it is open.
+ * Cloud Run invoker IAM reach it, and each request's Google ID token must name
+ * a caller of API_CALLERS allowed that workspace (runtime/caller-auth.ts); the
+ * dashboard backend has already checked the user may see the workspace.
+ * Locally (API_AUTH=off) it is open.
  *
  *   GET  /workspaces/{ws}/events                 list (filters, cursor, limit)
  *   POST /workspaces/{ws}/events                 publish an internal event
  *   GET  /workspaces/{ws}/events/{id}            one entry in full
  *   POST /workspaces/{ws}/events/{id}/replay     replay one entry
- *   POST /workspaces/{ws}/replays                bulk replay by filter (a job)
+ *   POST /workspaces/{ws}/replays                bulk replay by filter: a dry run, or a job (202)
  *   GET  /workspaces/{ws}/replays/{job}          a replay job's progress
+ *   POST /projects/{p}/topics/{replay-jobs}      runs a job (its Pub/Sub push; jobs.ts)
+ *   GET  /openapi.json                           the OpenAPI 3.1 document (openapi.ts)
  *   GET  /unrouted                               unrouted entries (operators)
  *   GET  /unrouted/{id}                          one unrouted entry in full
  *   POST /unrouted/{id}/replay                   route it again, now that its Block exists
  *
  * Every workspace route reads and writes only under `workspaces/{ws}`: an id
  * from another workspace is simply not found there. The `/unrouted` routes
- * belong to no workspace (their items found none): operators only, which
- * the invoker IAM in front of the function ensures; the dashboard never
- * calls them.
+ * belong to no workspace (their items found none): operators only (callers
+ * allowed `*`); the dashboard never calls them.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpFunction, Request } from '@google-cloud/functions-framework';
 import type { Firestore } from '@google-cloud/firestore';
+import { authorizeFromEnv, type Authorize } from '../runtime/caller-auth';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
 import { getFirestore } from '../runtime/gcp';
 import { createLogger, type Logger } from '../runtime/log';
 import { eventLogRef } from '../event-log/outcomes';
 import { retentionDays as readRetention } from '../event-log/config';
-import { parseFilter } from './filters';
-import { ApiError, badRequest, jsonBody, notFound, serveJsonApi, single, workspace, type Route } from './http';
+import { describeFilter, isEmptyFilter, parseFilter } from './filters';
+import { ApiError, badRequest, jsonBody, notFound, serveJsonApi, workspace, type Route } from './http';
 import { internalEnvelope } from './internal-events';
-import { jobRef, MAX_REPLAY_EVENTS, newJobId, presentJob, runReplayJob, type ReplayJob } from './jobs';
+import {
+  hasWorkLeft,
+  jobRef,
+  matchingIds,
+  MAX_REPLAY_EVENTS,
+  newJobId,
+  openJob,
+  presentJob,
+  runReplayJob,
+  type JobMessage,
+  type ReplayJob,
+} from './jobs';
 import { listPage, parseLimit } from './query';
+import { BulkReplayRequest, EventListQuery, InternalEventRequest, ReplayFilter, UnroutedListQuery } from './schemas';
+import { checked } from './validate';
+import { openApiDocument } from './openapi';
+import { getTopic } from '../runtime/gcp';
+import { topicName } from '../contracts/topics';
+import { isPushBody, parsePushBody } from '../contracts/pubsub-push';
+import { pageRoutes } from './page';
 import { detail, summary } from './present';
 import { replayEntry, type Renormalize } from './replay';
 import { parseUnroutedFilter, unroutedPage, unroutedRef } from './unrouted-list';
@@ -54,6 +76,10 @@ export interface EventsApiOptions {
   logger?: Logger;
   retentionDays?: number;
   now?: () => Date;
+  /** The topic bulk replay jobs are published to (REPLAY_JOBS_TOPIC); its push subscription delivers them back here. */
+  jobsTopic?: string;
+  /** Who may call which route; from API_AUTH, API_AUDIENCE and API_CALLERS by default. */
+  authorize?: Authorize;
 }
 
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,200}$/;
@@ -81,6 +107,10 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
   const days = options.retentionDays ?? readRetention();
   const now = options.now ?? (() => new Date());
   const deps = () => ({ db: db(), publisher: publish(), ...(options.renormalize ? { renormalize: options.renormalize } : {}) });
+  const jobsTopic = options.jobsTopic ?? topicName('replayJobs');
+  const publishJob = async (message: JobMessage) => {
+    await getTopic(jobsTopic).publishMessage({ json: message, attributes: { workspace_id: message.workspace_id } });
+  };
 
   async function unrouted(id: string) {
     const ref = unroutedRef(db(), id);
@@ -99,15 +129,16 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
   }
 
   const routes: Route[] = [
+    // The Event Log page (GET / and its /assets/), served to the same callers as the API.
+    ...pageRoutes(),
     {
       method: 'GET',
       pattern: '/workspaces/:ws/events',
       async handle(req, res, params) {
         const ws = workspace(params);
-        const query = req.query as Record<string, unknown>;
-        const filter = parseFilter(query, ['limit', 'cursor']);
-        const page = await listPage(db(), ws, filter, parseLimit(query.limit), single('cursor', query.cursor));
-        res.json({ events: page.docs.map(summary), next_cursor: page.nextCursor });
+        const query = checked(EventListQuery, req.query, { in: 'query' });
+        const page = await listPage(db(), ws, parseFilter(query), parseLimit(query.limit), query.cursor);
+        res.json({ items: page.docs.map(summary), next_cursor: page.nextCursor });
       },
     },
     {
@@ -115,7 +146,8 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
       pattern: '/workspaces/:ws/events',
       async handle(req, res, params) {
         const ws = workspace(params);
-        const envelope = internalEnvelope(ws, jsonBody(req), header(req, 'Idempotency-Key'), now());
+        const body = checked(InternalEventRequest, jsonBody(req), { in: 'body' });
+        const envelope = internalEnvelope(ws, body, header(req, 'Idempotency-Key'), now());
         await publish().publish(envelope);
         res.status(202).json({ id: envelope.id, type: envelope.type, workspace_id: ws });
       },
@@ -144,26 +176,30 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
       pattern: '/workspaces/:ws/replays',
       async handle(req, res, params, reqLog) {
         const ws = workspace(params);
-        const body = jsonBody(req);
-        const unknown = Object.keys(body).filter((k) => k !== 'filter' && k !== 'max_events');
-        if (unknown.length)
-          throw badRequest('unknown_parameter', `unknown field(s) ${unknown.join(', ')}; the body is {filter, max_events}`);
-        const rawFilter = body.filter ?? {};
-        if (typeof rawFilter !== 'object' || rawFilter === null || Array.isArray(rawFilter))
-          throw badRequest('invalid_body', 'filter must be an object of list filters');
-        const filter = parseFilter(rawFilter as Record<string, unknown>);
+        const raw = jsonBody(req);
+        // The filter first, so its own unknown names are unknown_parameter and its values are named filter.<name>.
+        if (typeof raw.filter === 'object' && raw.filter !== null && !Array.isArray(raw.filter))
+          checked(ReplayFilter, raw.filter, { in: 'body', prefix: 'filter.' });
+        const body = checked(BulkReplayRequest, raw, { in: 'body' });
+        const filter = parseFilter(body.filter ?? {});
         const max = body.max_events ?? MAX_REPLAY_EVENTS;
-        if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_REPLAY_EVENTS) {
-          throw badRequest('invalid_parameter', `max_events must be an integer from 1 to ${MAX_REPLAY_EVENTS}`);
+        if (body.dry_run) {
+          const matching = (await matchingIds(db(), ws, filter, max)).length;
+          res.json({ dry_run: true, matching, max_events: max, too_many: matching > max, filter: describeFilter(filter) });
+          return;
         }
+        if (isEmptyFilter(filter) && body.confirm_all !== true)
+          throw badRequest(
+            'empty_filter',
+            'the filter is empty, so every event of the workspace would be replayed: give a filter, or send "confirm_all": true',
+          );
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
-        const { job, created } = await runReplayJob(
-          deps(),
-          { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() },
-          reqLog,
-        );
+        const { job, created } = await openJob(db(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() });
+        // Published on every post that finds work left: a lost message, or entries that failed for a reason that may pass, get a run.
+        if (hasWorkLeft(job)) await publishJob({ workspace_id: ws, job_id: job.job_id });
+        reqLog.info(created ? 'replay job created' : 'replay job posted again', { job_id: job.job_id, total: job.total, status: job.status });
         res
-          .status(created ? 201 : 200)
+          .status(202)
           .set('Location', `/workspaces/${ws}/replays/${job.job_id}`)
           .json(presentJob(job));
       },
@@ -180,13 +216,48 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
       },
     },
     {
+      method: 'POST',
+      pattern: '/projects/:project/topics/:topic',
+      access: 'push',
+      async handle(req, res, params, reqLog) {
+        if (params.topic !== jobsTopic) throw notFound(`no route for ${req.path}`);
+        if (!isPushBody(req.body)) throw badRequest('invalid_body', 'expected a Pub/Sub push body');
+        const message = parsePushBody(req.body);
+        let job: Partial<JobMessage> = {};
+        try {
+          job = JSON.parse(message.data.toString('utf8')) as Partial<JobMessage>;
+        } catch {
+          // handled below: not a job message
+        }
+        if (typeof job.workspace_id !== 'string' || typeof job.job_id !== 'string') {
+          // No retry can make these bytes a job: acked, and said loudly.
+          reqLog.error('replay job message is not a job: acknowledged without running', { message_id: message.messageId });
+          res.status(204).end();
+          return;
+        }
+        const log = reqLog.child({ workspace_id: job.workspace_id, job_id: job.job_id });
+        // An error here answers 500: the message is delivered again and the run resumes where it stopped.
+        const done = await runReplayJob(deps(), job.workspace_id, job.job_id, log);
+        if (!done) log.warn('replay job not found (expired or never created): acknowledged');
+        else log.info('replay job ran', { status: done.status, total: done.total, replayed: done.replayed, failed: done.failed });
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/openapi.json',
+      access: 'public',
+      async handle(_req, res) {
+        res.json(openApiDocument());
+      },
+    },
+    {
       method: 'GET',
       pattern: '/unrouted',
       async handle(req, res) {
-        const query = req.query as Record<string, unknown>;
-        const filter = parseUnroutedFilter(query, ['limit', 'cursor']);
-        const page = await unroutedPage(db(), filter, parseLimit(query.limit), single('cursor', query.cursor));
-        res.json({ entries: page.docs.map(unroutedSummary), next_cursor: page.nextCursor });
+        const query = checked(UnroutedListQuery, req.query, { in: 'query' });
+        const page = await unroutedPage(db(), parseUnroutedFilter(query), parseLimit(query.limit), query.cursor);
+        res.json({ items: page.docs.map(unroutedSummary), next_cursor: page.nextCursor });
       },
     },
     {
@@ -219,5 +290,5 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     },
   ];
 
-  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES);
+  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, { authorize: options.authorize ?? authorizeFromEnv() });
 }

@@ -10,6 +10,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import type { IncomingMessage } from 'node:http';
 import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import type { Logger } from '../runtime/log';
+import type { Authorize, RouteAccess } from '../runtime/caller-auth';
 import { describeProblemType, problemTitle, problemTypeUri } from './problems';
 
 export class ApiError extends Error {
@@ -74,6 +75,8 @@ export interface Route {
   /** `/workspaces/:ws/events/:id`: `:name` segments become params. */
   pattern: string;
   handle: RouteHandler;
+  /** Who may call it (runtime/caller-auth.ts); by default `workspace` when the pattern has `:ws`, else `operator`. */
+  access?: RouteAccess;
 }
 
 function match(pattern: string, path: string): Params | undefined {
@@ -122,6 +125,7 @@ export function single(name: string, value: unknown): string | undefined {
 export const PROBLEM_TYPE_ROUTE: Route = {
   method: 'GET',
   pattern: '/problems/:code',
+  access: 'public',
   async handle(_req, res, params) {
     const described = describeProblemType(params.code ?? '');
     if (!described) throw notFound(`no problem type ${params.code ?? ''}`);
@@ -139,7 +143,12 @@ const pathOf = (url: string | undefined) => (url ?? '').split('?')[0] ?? '';
  * methods 405, an ApiError its own answer, anything else a logged 500. Every
  * answer carries X-Request-Id. Used by the events API and the blocks API.
  */
-export function serveJsonApi(routes: readonly Route[], log: Logger, maxBodyBytes: number): HttpFunction {
+export function serveJsonApi(
+  routes: readonly Route[],
+  log: Logger,
+  maxBodyBytes: number,
+  options: { authorize?: Authorize } = {},
+): HttpFunction {
   const table = [...routes, PROBLEM_TYPE_ROUTE];
   installBodyGuard(() => ({
     maxBodyBytes,
@@ -173,7 +182,13 @@ export function serveJsonApi(routes: readonly Route[], log: Logger, maxBodyBytes
     try {
       const hit = resolve(table, req.method, req.path);
       if (hit instanceof ApiError) throw hit;
-      await hit.route.handle(req, res, hit.params, reqLog);
+      // Who may call this route, before it reads or writes anything.
+      const decision = options.authorize ? await options.authorize(req, hit.route, hit.params) : { ok: true as const };
+      if (!decision.ok) {
+        if (decision.status === 401) res.set('WWW-Authenticate', 'Bearer');
+        throw new ApiError(decision.status, decision.code, decision.message);
+      }
+      await hit.route.handle(req, res, hit.params, decision.caller ? reqLog.child({ caller: decision.caller }) : reqLog);
     } catch (err) {
       if (err instanceof ApiError) {
         reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });

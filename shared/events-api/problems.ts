@@ -56,6 +56,13 @@ export const PROBLEM_TYPES = {
   no_credentials: { status: 409, title: 'No stored credentials' },
   account_in_use: { status: 409, title: 'Account connected elsewhere' },
   not_implemented: { status: 501, title: 'Not implemented' },
+  // Authentication (runtime/caller-auth.ts)
+  unauthenticated: { status: 401, title: 'Missing or invalid Google ID token' },
+  caller_not_allowed: { status: 403, title: 'Caller not allowed' },
+  workspace_forbidden: { status: 403, title: 'Caller may not act for this workspace' },
+  operator_only: { status: 403, title: 'Operators only' },
+  wrong_push_identity: { status: 403, title: 'Push not sent by our push service account' },
+  auth_unavailable: { status: 503, title: 'Identity verification unavailable' },
 } as const satisfies Record<string, ProblemType>;
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES;
