@@ -32,6 +32,7 @@ import path from 'node:path';
 import { topology } from '../shared/contracts/topology';
 import { functionLockfile, lockedVersion, type Lockfile } from './lib/lockfile';
 import { zip } from './lib/zip';
+import { embedPage } from './lib/embed-page';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -113,6 +114,8 @@ export async function buildFunction(name: string, entryPoint: string, outDir: st
     legalComments: 'none',
     // The bundle's path comments are relative to this: the same bytes from any cwd.
     absWorkingDir: ROOT,
+    // The events API serves the Event Log page: built now and embedded, not bundled on first request.
+    plugins: [embedPage()],
   });
   const ranges = externalDependencies(result.metafile, root.dependencies ?? {});
   const dependencies = Object.fromEntries(Object.keys(ranges).map((dep) => [dep, lockedVersion(rootLock, dep)]));
