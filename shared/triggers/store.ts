@@ -32,6 +32,7 @@ import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
 import { createOutbox, type OutboxRecord } from '../outbox/outbox';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
+import { hasRedirects, personContactIds, sameConversationIds } from '../contacts/person';
 import { chainAfter } from './loops';
 import type { Start } from './match';
 
@@ -122,20 +123,31 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
     /** The runs outbox: `commit` below records a run, `runs.publish` / `runs.recover` send it (handler.ts). */
     runs,
 
-    /** Executions waiting for this contact's reply in this conversation (or in any, when the wait names no conversation): one query. */
+    /**
+     * Executions waiting for this contact's reply in this conversation (or in any, when the wait names no conversation): one query.
+     * Where a person has several contact ids (hasRedirects), a wait may name another id of the same person (a contact merged
+     * since, or the survivor of a merge the reply's id was folded into): the reply looks under all of them (shared/contacts/person.ts).
+     */
     async waitingFor(envelope: Envelope): Promise<WaitingExecution[]> {
       const { contact_id, conversation_id } = threadOf(envelope);
       if (!contact_id) return [];
+      const ws = envelope.workspace_id;
+      const merged = hasRedirects(envelope.platform);
+      const [contactIds, conversationIds] = await Promise.all([
+        merged ? personContactIds(db, ws, contact_id) : [contact_id],
+        merged && conversation_id ? sameConversationIds(db, ws, conversation_id) : [conversation_id],
+      ]);
       const q = WAITING_FOR_REPLY_QUERY;
-      const snapshot = await workspace(envelope.workspace_id)
+      const snapshot = await workspace(ws)
         .collection(q.collection)
-        .where(q.contactField, '==', contact_id)
+        .where(q.contactField, 'in', contactIds)
         .where(q.statusField, '==', 'waiting')
         .get();
       return snapshot.docs
         .map((d) => d.data() as ExecutionDoc)
         .filter(
-          (x) => x.waiting_for?.kind === 'reply' && (!x.waiting_for.conversation_id || x.waiting_for.conversation_id === conversation_id),
+          (x) =>
+            x.waiting_for?.kind === 'reply' && (!x.waiting_for.conversation_id || conversationIds.includes(x.waiting_for.conversation_id)),
         )
         .map((x) => ({ execution_id: x.execution_id, workflow_id: x.workflow_id, waiting_for: x.waiting_for as WaitingFor }));
     },
