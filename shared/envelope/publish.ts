@@ -8,6 +8,7 @@ import { getTopic } from '../runtime/gcp';
 import { assertEnvelope } from './validate';
 import type { Envelope } from './envelope';
 import { topicName } from '../contracts/topics';
+import { carried } from '../runtime/trace';
 
 export const CE_SOURCE_PREFIX = '//convotic.com/webhooks';
 
@@ -39,7 +40,7 @@ export function createEnvelopePublisher(topic: Topic | string = topicName('event
   return {
     async publish(envelope) {
       assertEnvelope(envelope);
-      return target.publishMessage({ data: Buffer.from(JSON.stringify(envelope)), attributes: envelopeAttributes(envelope) });
+      return target.publishMessage({ data: Buffer.from(JSON.stringify(envelope)), attributes: carried(envelopeAttributes(envelope)) });
     },
   };
 }

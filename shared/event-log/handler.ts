@@ -21,6 +21,7 @@ import { validateEnvelope } from '../envelope';
 import { hashId } from '../envelope/ids';
 import { getFirestore } from '../runtime/gcp';
 import { createLogger, type Logger } from '../runtime/log';
+import { ageMs, originReceivedAt, startSpan, traceFromAttributes, traceLogFields } from '../runtime/trace';
 import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
 import { classify, type DeadLetterInfo } from './classify';
 import { retentionDays as readRetention } from './config';
@@ -134,12 +135,19 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
       return;
     }
     const message = parsePushBody(req.body);
+    // The log writes no messages: its span only joins its lines to the webhook's trace.
+    const span = startSpan('event-log', traceFromAttributes(message.attributes), 'consumer');
+    const mlog = log.child(traceLogFields(span.context));
     try {
       const outcome = await record(message);
-      log.debug('recorded', { ...outcome, message_id: message.messageId, subscription: message.subscription });
+      // age_ms: from the edge's receive time (raw messages carry it as received_at) to now, for the latency metrics.
+      const age = ageMs(originReceivedAt(message.attributes, message.attributes.received_at), now());
+      mlog.info('recorded', { ...outcome, message_id: message.messageId, subscription: message.subscription, age_ms: age });
+      span.end();
       res.status(204).end();
     } catch (err) {
-      log.error('could not record the message; Pub/Sub will retry', {
+      span.end(err);
+      mlog.error('could not record the message; Pub/Sub will retry', {
         message_id: message.messageId,
         subscription: message.subscription,
         error: err,

@@ -117,10 +117,14 @@ export function overallStatus(consumers: Record<string, ConsumerReport>, expecte
  * at the same moment, and transactions locking it made them wait seconds for
  * each other.
  */
-export async function reportOutcome(db: Firestore, report: OutcomeReport): Promise<void> {
+export async function reportOutcome(db: Firestore, report: OutcomeReport): Promise<{ becameSuccess: boolean }> {
   const ref = eventLogRef(db, report.workspace_id, report.event_id);
   const now = new Date();
-  await readModifyWrite(ref, (snapshot) => ({ data: outcomeUpdate(snapshot, report, now), result: undefined }));
+  return readModifyWrite(ref, (snapshot) => {
+    const data = outcomeUpdate(snapshot, report, now);
+    // This report is the one that made the event `success` (the POST -> success latency is measured here).
+    return { data, result: { becameSuccess: data?.status === 'success' && snapshot.get('status') !== 'success' } };
+  });
 }
 
 /** The fields a report changes on the entry as it is in `snapshot`, or undefined when it changes nothing. */

@@ -10,6 +10,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import type { IncomingMessage } from 'node:http';
 import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import type { Logger } from '../runtime/log';
+import { traceRequest } from '../runtime/http-trace';
 import type { Authorize, RouteAccess } from '../runtime/caller-auth';
 import { describeProblemType, problemTitle, problemTypeUri } from './problems';
 
@@ -178,7 +179,8 @@ export function serveJsonApi(
   return async (req, res) => {
     const requestId = requestIdOf(req);
     res.set(REQUEST_ID_HEADER, requestId);
-    const reqLog = log.child({ request_id: requestId, method: req.method, path: req.path });
+    const traced = traceRequest(req, res, log.child({ request_id: requestId, method: req.method, path: req.path }), 'api');
+    const reqLog = traced.log;
     try {
       const hit = resolve(table, req.method, req.path);
       if (hit instanceof ApiError) throw hit;
@@ -188,7 +190,7 @@ export function serveJsonApi(
         if (decision.status === 401) res.set('WWW-Authenticate', 'Bearer');
         throw new ApiError(decision.status, decision.code, decision.message);
       }
-      await hit.route.handle(req, res, hit.params, decision.caller ? reqLog.child({ caller: decision.caller }) : reqLog);
+      await traced.run(() => hit.route.handle(req, res, hit.params, decision.caller ? reqLog.child({ caller: decision.caller }) : reqLog));
     } catch (err) {
       if (err instanceof ApiError) {
         reqLog.info('request refused', { status: err.status, error: err.code, reason: err.message });

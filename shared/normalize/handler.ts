@@ -13,12 +13,13 @@
  *   any publish fails                    → 500, retried (ids are deterministic, so a
  *                                           retry republishes the same ids and consumers dedupe)
  */
-import type { HttpFunction } from '@google-cloud/functions-framework';
+import type { HttpFunction, Response } from '@google-cloud/functions-framework';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { createEnvelopePublisher } from '../envelope/publish';
 import { createLogger, type Logger } from '../runtime/log';
+import { ageMs, originReceivedAt, startSpan, traceFromAttributes, traceLogFields, withDelivery } from '../runtime/trace';
 import { isPlatform } from '../platforms';
-import { isPushBody, parsePushBody } from '../contracts/pubsub-push';
+import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
 import { RAW_ATTR, parseRawAttributes } from '../contracts/raw-message';
 import { normalizerConfig } from './config';
 import { normalize, type NormalizeInput } from './normalize';
@@ -51,7 +52,29 @@ export function createNormalizerHandler(deps: NormalizerDeps): HttpFunction {
     const message = parsePushBody(req.body);
     const platform = message.attributes[RAW_ATTR.platform];
     const requestId = message.attributes[RAW_ATTR.requestId];
-    const mlog = log.child({ message_id: message.messageId, request_id: requestId, platform, attempt: message.deliveryAttempt });
+    // Continues the webhook's trace: the envelopes and rejections published below carry it on (trace.ts).
+    const span = startSpan('normalizer', traceFromAttributes(message.attributes), 'consumer');
+    const receivedAt = originReceivedAt(message.attributes, message.attributes[RAW_ATTR.receivedAt]);
+    const mlog = log.child({
+      message_id: message.messageId,
+      request_id: requestId,
+      platform,
+      attempt: message.deliveryAttempt,
+      ...traceLogFields(span.context),
+    });
+    await withDelivery({ trace: span.context, receivedAt }, () => handleRaw(res, message, platform, requestId, mlog, receivedAt));
+    span.end(res.statusCode >= 500 ? res.statusCode : undefined);
+  };
+
+  /** One raw message, inside its delivery's trace: normalize, publish, answer. */
+  async function handleRaw(
+    res: Response,
+    message: PushMessage,
+    platform: string | undefined,
+    requestId: string | undefined,
+    mlog: Logger,
+    receivedAt: string | undefined,
+  ) {
     if (!isPlatform(platform)) {
       mlog.error('raw message names no known platform; nacked so it dead-letters', { outcome: 'retrying', reason: 'no_platform' });
       res.status(500).json({ error: 'no_platform', message: `attribute ${RAW_ATTR.platform} is missing or unknown` });
@@ -129,10 +152,11 @@ export function createNormalizerHandler(deps: NormalizerDeps): HttpFunction {
     }
     mlog.info('raw message normalized', {
       outcome: 'success',
+      age_ms: ageMs(receivedAt),
       envelopes: result.envelopes.length,
       rejections: result.rejections.length,
       event_ids: result.envelopes.map((e) => e.id),
     });
     res.status(204).end();
-  };
+  }
 }

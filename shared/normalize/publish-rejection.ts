@@ -6,6 +6,7 @@
 import type { Topic } from '@google-cloud/pubsub';
 import { getTopic } from '../runtime/gcp';
 import type { RejectedItem } from '../contracts/rejection';
+import { carried } from '../runtime/trace';
 
 export interface RejectionPublisher {
   publish(item: RejectedItem): Promise<string>;
@@ -27,6 +28,6 @@ export function rejectionAttributes(item: RejectedItem): Record<string, string> 
 export function createRejectionPublisher(topic: Topic | string): RejectionPublisher {
   const target = typeof topic === 'string' ? getTopic(topic) : topic;
   return {
-    publish: (item) => target.publishMessage({ data: Buffer.from(JSON.stringify(item)), attributes: rejectionAttributes(item) }),
+    publish: (item) => target.publishMessage({ data: Buffer.from(JSON.stringify(item)), attributes: carried(rejectionAttributes(item)) }),
   };
 }

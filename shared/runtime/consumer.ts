@@ -21,6 +21,7 @@ import { getFirestore } from './gcp';
 import { createLogger, type Logger } from './log';
 import { reportOutcome, type ConsumerNote } from '../event-log/outcomes';
 import { isPushBody, parsePushBody, type PushMessage } from '../contracts/pubsub-push';
+import { ageMs, originReceivedAt, startSpan, traceFromAttributes, traceLogFields, withDelivery } from './trace';
 
 /** The identity every envelope has, whatever its type or version: what makes a message an envelope at all. */
 const EnvelopeIdentity = Type.Object({
@@ -104,11 +105,18 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
     }
 
     const identity = decoded.kind === 'envelope' ? decoded.envelope : decoded.identity;
+    // Continues the webhook's trace; what the handler publishes carries it on (trace.ts).
+    const span = startSpan(`${name} ${identity.type}`, traceFromAttributes(message.attributes), 'consumer');
+    const receivedAt = originReceivedAt(
+      message.attributes,
+      decoded.kind === 'envelope' ? decoded.envelope.metadata.received_at : undefined,
+    );
     const log = baseLog.child({
       event_id: identity.id,
       type: identity.type,
       workspace_id: identity.workspace_id,
       attempt: message.deliveryAttempt,
+      ...traceLogFields(span.context),
     });
     const report = (status: 'success' | 'retrying', extra: { error?: string; execution_ids?: string[]; notes?: ConsumerNote[] } = {}) =>
       reportOutcome(db(), {
@@ -133,15 +141,23 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
       await report('retrying', { error }).catch((reportErr) =>
         log.error('could not report the failure to the event log', { error: reportErr }),
       );
+      span.end(error);
       res.status(422).json({ error: 'schema_violation', message: error });
       return;
     }
     const envelope = decoded.envelope;
 
     try {
-      const result = (await handle(envelope, { log, message })) ?? {};
-      await report('success', { execution_ids: result.execution_ids, notes: result.notes });
-      log.debug('event processed', { outcome: 'success' });
+      const result = (await withDelivery({ trace: span.context, receivedAt }, () => handle(envelope, { log, message }))) ?? {};
+      const { becameSuccess } = await report('success', { execution_ids: result.execution_ids, notes: result.notes });
+      // age_ms, and success_age_ms when this report made the event `success`: the latency metrics (terraform/monitoring.tf).
+      const now = new Date();
+      log.info('event processed', {
+        outcome: 'success',
+        age_ms: ageMs(receivedAt, now),
+        success_age_ms: becameSuccess ? ageMs(receivedAt, now) : undefined,
+      });
+      span.end();
       res.status(204).end();
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -149,6 +165,7 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
       await report('retrying', { error }).catch((reportErr) =>
         log.error('could not report the failure to the event log', { error: reportErr }),
       );
+      span.end(err);
       res.status(500).json({ error: 'processing_failed', message: error });
     }
   };

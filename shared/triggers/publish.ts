@@ -8,6 +8,7 @@ import type { Topic } from '@google-cloud/pubsub';
 import { eventId, type Envelope, type EnvelopeOf } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
 import type { ExecutionRequest } from '../workflows/execution';
+import { carried } from '../runtime/trace';
 import { threadOf, type PlannedResume, type PlannedStart, type TriggerRun } from './store';
 
 /** The chain a start carries; a run recorded before chains knows only the workflow itself. */
@@ -77,7 +78,7 @@ export async function publishRun(
   const request = (r: ExecutionRequest) =>
     out.executions.publishMessage({
       data: Buffer.from(JSON.stringify(r)),
-      attributes: { kind: r.kind, workspace_id: r.workspace_id, execution_id: r.execution_id, request_id: r.request_id },
+      attributes: carried({ kind: r.kind, workspace_id: r.workspace_id, execution_id: r.execution_id, request_id: r.request_id }),
     });
   await Promise.all([
     ...run.starts.map((s) => request(startRequest(envelope, s))),

@@ -83,6 +83,9 @@ describe.each(ENTRIES)('%s', (platform) => {
       request_id: `trace${platform}`,
       received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       content_type: 'application/json',
+      // The webhook's trace (not a valid Cloud trace header here, so a new one) and its receive time, for every later function.
+      googclient_traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/),
+      origin_received_at: messages[0]!.attributes.received_at,
     });
   });
 
