@@ -8,6 +8,7 @@ export const TOPIC_SETTINGS = {
   events: { variable: 'EVENTS_TOPIC', default: 'events' },
   rejected: { variable: 'REJECTED_TOPIC', default: 'webhook-rejected' },
   executions: { variable: 'EXECUTIONS_TOPIC', default: 'workflow-executions' },
+  replayJobs: { variable: 'REPLAY_JOBS_TOPIC', default: 'replay-jobs' },
 } as const;
 
 export type TopicRole = keyof typeof TOPIC_SETTINGS;

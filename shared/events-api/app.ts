@@ -99,7 +99,7 @@ function header(req: Request, name: string): string | undefined {
 
 /** The request's JSON object body; {} when there is none (express leaves {} for an empty body). */
 
-export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
+export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & { routes: readonly Route[] } {
   const db = options.db ?? getFirestore;
   let publisher: EnvelopePublisher | undefined;
   const publish = () => (publisher ??= options.publisher?.() ?? createEnvelopePublisher());
@@ -290,5 +290,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction {
     },
   ];
 
-  return serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, { authorize: options.authorize ?? authorizeFromEnv() });
+  const handler = serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, { authorize: options.authorize ?? authorizeFromEnv() });
+  // The route table rides along for the test that holds the OpenAPI document to every route.
+  return Object.assign(handler, { routes: routes as readonly Route[] });
 }

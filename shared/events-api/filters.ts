@@ -7,10 +7,12 @@
  * is one indexed query.
  */
 import { EVENT_TYPE_NAMES, isEventType } from '../envelope';
-import { PLATFORMS, INTERNAL_SOURCE } from '../platforms';
-import { ENTRY_STATUSES, type EntryStatus } from '../event-log/outcomes';
+import type { EntryStatus } from '../event-log/outcomes';
 import { isStorableTime, typeParts } from '../event-log/entry';
-import { badRequest, single } from './http';
+import { badRequest } from './http';
+import type { ListFilterParams } from './schemas';
+
+export { SOURCES } from './schemas';
 
 /** The log's equality-filterable fields. */
 export const FILTER_FIELDS = ['platform', 'type', 'type_domain', 'type_entity', 'status', 'contact_id', 'block_id', 'replayed'] as const;
@@ -45,8 +47,6 @@ export interface ListFilter extends TimeRange {
   equals: Partial<Record<FilterField, FilterValue>>;
 }
 
-/** The values `platform` may take: the webhook platforms and the internal source. */
-export const SOURCES: readonly string[] = [...PLATFORMS, INTERNAL_SOURCE];
 const DOMAINS = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_domain));
 const ENTITIES = new Set(EVENT_TYPE_NAMES.map((t) => typeParts(t).type_entity).filter((e): e is string => !!e));
 
@@ -70,31 +70,15 @@ function date(param: string, raw: string): Date {
   return new Date(ms);
 }
 
-function id(param: string, raw: string): string {
-  if (raw.length === 0 || raw.length > 200) throw badRequest('invalid_parameter', `${param} must be 1 to 200 characters`);
-  return raw;
-}
+/** The filter parameters, their shape already checked against ListFilterParams (schemas.ts); `replayed` may be a JSON boolean. */
+export type FilterInput = { [K in Exclude<keyof typeof ListFilterParams, 'replayed'>]?: string } & { replayed?: string | boolean };
 
-/** Reads the filter parameters out of `input` (a query string or a JSON object), ignoring `others`. */
-export function parseFilter(input: Record<string, unknown>, others: readonly string[] = []): ListFilter {
-  const unknown = Object.keys(input).filter((k) => !(k in FILTER_PARAMS) && !others.includes(k));
-  if (unknown.length) {
-    throw badRequest(
-      'unknown_parameter',
-      `unknown parameter(s) ${unknown.join(', ')}; filters are ${Object.keys(FILTER_PARAMS).join(', ')}`,
-    );
-  }
-  const get = (name: string) => single(name, input[name]);
+/** The filter `input` expresses: the event types and times checked here, with the parameter named. */
+export function parseFilter(input: FilterInput): ListFilter {
   const filter: ListFilter = { equals: {} };
   const eq = filter.equals;
-
-  const platform = get('platform');
-  if (platform !== undefined) {
-    if (!SOURCES.includes(platform)) throw badRequest('invalid_parameter', `platform must be one of ${SOURCES.join(', ')}`);
-    eq.platform = platform;
-  }
-  const type = get('type');
-  const typePrefix = get('type_prefix');
+  if (input.platform !== undefined) eq.platform = input.platform;
+  const { type, type_prefix: typePrefix } = input;
   if (type !== undefined && typePrefix !== undefined) throw badRequest('invalid_parameter', 'give type or type_prefix, not both');
   if (type !== undefined) {
     if (type.endsWith('*')) Object.assign(eq, prefixFilter('type', type));
@@ -106,38 +90,25 @@ export function parseFilter(input: Record<string, unknown>, others: readonly str
       );
   }
   if (typePrefix !== undefined) Object.assign(eq, prefixFilter('type_prefix', typePrefix));
-  const status = get('status');
-  if (status !== undefined) {
-    if (!(ENTRY_STATUSES as readonly string[]).includes(status))
-      throw badRequest('invalid_parameter', `status must be one of ${ENTRY_STATUSES.join(', ')}`);
-    eq.status = status as EntryStatus;
-  }
-  const contact = get('contact_id');
-  if (contact !== undefined) eq.contact_id = id('contact_id', contact);
-  const block = get('block_id');
-  if (block !== undefined) eq.block_id = id('block_id', block);
-  const replayed = flag('replayed', input.replayed);
-  if (replayed !== undefined) eq.replayed = replayed;
+  if (input.status !== undefined) eq.status = input.status as EntryStatus;
+  if (input.contact_id !== undefined) eq.contact_id = input.contact_id;
+  if (input.block_id !== undefined) eq.block_id = input.block_id;
+  if (input.replayed !== undefined) eq.replayed = input.replayed === true || input.replayed === 'true';
   return { ...filter, ...parseTimeRange(input) };
 }
 
-/** A yes/no parameter: `true` / `false` in a query string, or a JSON boolean. */
-function flag(param: string, value: unknown): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
-  const raw = single(param, value);
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  throw badRequest('invalid_parameter', `${param} must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-/** The `from` / `to` parameters of `input` (ISO 8601 times), checked to make a non-empty range. */
-export function parseTimeRange(input: Record<string, unknown>): TimeRange {
+/** The `from` / `to` parameters (ISO 8601 times), checked to make a non-empty range. */
+export function parseTimeRange(input: { from?: string; to?: string }): TimeRange {
   const range: TimeRange = {};
-  const from = single('from', input.from);
-  const to = single('to', input.to);
-  if (from !== undefined) range.from = date('from', from);
-  if (to !== undefined) range.to = date('to', to);
+  if (input.from !== undefined) range.from = date('from', input.from);
+  if (input.to !== undefined) range.to = date('to', input.to);
   if (range.from && range.to && range.from >= range.to) throw badRequest('invalid_parameter', 'from must be before to');
   return range;
+}
+
+/** Whether the filter narrows nothing: a bulk replay of it needs confirm_all. */
+export function isEmptyFilter(filter: ListFilter): boolean {
+  return Object.values(filter.equals).every((v) => v === undefined) && !filter.from && !filter.to;
 }
 
 /** The filter as the parameters that express it (stored on replay jobs, echoed to callers). */

@@ -1,19 +1,24 @@
 /**
  * Bulk replay: every entry matching a filter, at most MAX_REPLAY_EVENTS, as a
- * job at `workspaces/{ws}/replay_jobs/{job}`. The job runs inside the request
- * (a bounded set fits the function's timeout) and stores its progress as it
- * goes, so GET /replays/{job} shows where it is and how it ended.
+ * job at `workspaces/{ws}/replay_jobs/{job}`. The request only creates the
+ * job (`queued`, with the matching ids fixed then) and publishes a job
+ * message; the message's push subscription delivers it back to this function
+ * (POST /projects/{p}/topics/{t}), which runs the job and stores its progress
+ * as it goes, so GET /replays/{job} shows where it is and how it ended. No
+ * work runs after an answer (Cloud Run throttles the CPU then): a run is a
+ * request of its own, retried by Pub/Sub if it fails.
  *
- * The matching ids are fixed when the job starts (replays that arrive during
- * the job are not replayed again). Whatever goes wrong with one entry (it
- * cannot be replayed, its publish failed) is that entry's result, with the
- * reason, and the job goes on: one entry never stops the others. A job
- * interrupted by a crash, a timeout or a failure to save its progress stays
- * `running`; posting again with the same Idempotency-Key resumes it,
- * skipping entries already done, and republishing nothing twice (replay ids
- * derive from the job id; consumers dedupe). Two requests with
- * one key at once are one job: the second finds it and runs it too, to the
- * same replay ids.
+ *   POST /replays ──create──> queued ──publish──> push ──run──> running ──> completed[_with_errors]
+ *
+ * Whatever goes wrong with one entry (it cannot be replayed, its publish
+ * failed) is that entry's result, with the reason, and the job goes on: one
+ * entry never stops the others. A run cut off (a crash, a timeout, a failure
+ * to save progress) leaves the job `running` and its message unacked, so it is
+ * delivered again and the run resumes, skipping entries already done and
+ * republishing nothing twice (replay ids derive from the job id; consumers
+ * dedupe). Posting again with the same Idempotency-Key is the same job: it
+ * publishes the job message again when the job has work left (not finished, or
+ * entries that failed for a reason that may pass).
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
@@ -26,11 +31,18 @@ import { describeFilter, type ListFilter } from './filters';
 import { ApiError, badRequest } from './http';
 import { listPage, MAX_LIMIT } from './query';
 import { replayEntry, type ReplayDeps, type ReplayOutcome } from './replay';
+import { JOB_STATUSES } from './schemas';
 
-export const MAX_REPLAY_EVENTS = 500;
+export { MAX_REPLAY_EVENTS } from './schemas';
 const PROGRESS_EVERY = 25;
 
-export type JobStatus = 'running' | 'completed' | 'completed_with_errors';
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** What the job topic carries: which job to run. */
+export interface JobMessage {
+  workspace_id: string;
+  job_id: string;
+}
 
 export interface ReplayJob {
   job_id: string;
@@ -67,7 +79,7 @@ export function newJobId(workspaceId: string, key: string | undefined): string {
   return hashId('rpl', [workspaceId, key ?? randomUUID()]);
 }
 
-async function matchingIds(db: Firestore, workspaceId: string, filter: ListFilter, max: number): Promise<string[]> {
+export async function matchingIds(db: Firestore, workspaceId: string, filter: ListFilter, max: number): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
@@ -87,8 +99,8 @@ export interface StartJob {
   now: Date;
 }
 
-/** The job as stored, created from `start` unless it exists; `created` says whether this call created it. */
-async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob; created: boolean }> {
+/** The job as stored, created `queued` from `start` unless it exists; `created` says whether this call created it. */
+export async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob; created: boolean }> {
   const ref = jobRef(db, start.workspaceId, start.jobId);
   const existing = await ref.get();
   if (existing.exists) return { job: existing.data() as ReplayJob, created: false };
@@ -103,7 +115,7 @@ async function openJob(db: Firestore, start: StartJob): Promise<{ job: ReplayJob
     job_id: start.jobId,
     workspace_id: start.workspaceId,
     filter: describeFilter(start.filter),
-    status: 'running',
+    status: 'queued',
     total: ids.length,
     event_ids: ids,
     done: 0,
@@ -143,18 +155,25 @@ function retryable(result: EntryResult | undefined): boolean {
   return result !== undefined && 'reason' in result && result.reason === REPLAY_FAILED;
 }
 
+/** Whether a run of `job` has anything to do: it has not finished, or some entries failed for a reason that may pass. */
+export function hasWorkLeft(job: ReplayJob): boolean {
+  return job.status === 'queued' || job.status === 'running' || job.event_ids.some((id) => retryable(job.results[id]));
+}
+
 /**
- * Creates (or resumes) the job and runs it to the end; returns the final job.
- * A finished job posted again retries its REPLAY_FAILED entries, so replaying
- * after an outage is "post the same job again" until nothing transient is
- * left; its final results (replayed, not_found, not_publishable...) stand.
+ * Runs (or resumes) the stored job to the end; returns the final job, or
+ * undefined when there is no such job. A finished job retries its
+ * REPLAY_FAILED entries, so replaying after an outage is "post the same job
+ * again" until nothing transient is left; its final results (replayed,
+ * not_found, not_publishable...) stand.
  */
-export async function runReplayJob(deps: ReplayDeps, start: StartJob, log?: Logger): Promise<{ job: ReplayJob; created: boolean }> {
-  const ref = jobRef(deps.db, start.workspaceId, start.jobId);
-  const { job, created } = await openJob(deps.db, start);
-  const retry = job.event_ids.filter((id) => retryable(job.results[id]));
-  if (job.status !== 'running' && retry.length === 0) return { job, created };
-  for (const id of retry) {
+export async function runReplayJob(deps: ReplayDeps, workspaceId: string, jobId: string, log?: Logger): Promise<ReplayJob | undefined> {
+  const ref = jobRef(deps.db, workspaceId, jobId);
+  const snap = await ref.get();
+  if (!snap.exists) return undefined;
+  const job = snap.data() as ReplayJob;
+  if (!hasWorkLeft(job)) return job;
+  for (const id of job.event_ids.filter((id) => retryable(job.results[id]))) {
     delete job.results[id];
     job.failed -= 1;
     job.done -= 1;
@@ -165,9 +184,10 @@ export async function runReplayJob(deps: ReplayDeps, start: StartJob, log?: Logg
     job.updated_at = new Date().toISOString();
     await ref.set(job);
   };
+  await save();
   for (const id of job.event_ids) {
     if (job.results[id]) continue;
-    const result = await replayOne(deps, start.workspaceId, id, start.jobId, log);
+    const result = await replayOne(deps, workspaceId, id, jobId, log);
     if ('error' in result) job.failed += 1;
     else job.replayed += 1;
     job.results[id] = result;
@@ -176,7 +196,7 @@ export async function runReplayJob(deps: ReplayDeps, start: StartJob, log?: Logg
   }
   job.status = job.failed ? 'completed_with_errors' : 'completed';
   await save();
-  return { job, created };
+  return job;
 }
 
 export function presentJob(job: ReplayJob): Record<string, unknown> {

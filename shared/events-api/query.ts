@@ -1,27 +1,41 @@
 /**
  * Listing the log: equality filters + a `timestamp` range, newest first, with
- * an opaque cursor (the last entry's timestamp and id, base64url JSON). The
+ * an opaque cursor (the last entry's timestamp and id, and a hash of the
+ * filter it pages, base64url JSON): a cursor reused with another filter is
+ * refused (cursor_filter_mismatch) instead of paging a different list. The
  * document id breaks ties between entries of the same millisecond, so pages
  * neither skip nor repeat entries. A workspace's log and `unrouted_events`
  * page the same way (newestFirst + pageOf).
  */
+import { createHash } from 'node:crypto';
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { eventLogCollection } from '../event-log/outcomes';
-import { ORDER_FIELD, type FilterValue, type ListFilter, type TimeRange } from './filters';
-import { badRequest, single } from './http';
+import { describeFilter, ORDER_FIELD, type FilterValue, type ListFilter, type TimeRange } from './filters';
+import { badRequest } from './http';
+import { MAX_LIMIT } from './schemas';
 
+export { MAX_LIMIT } from './schemas';
 export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 200;
 
 interface Cursor {
   s: number;
   n: number;
   id: string;
+  /** filterKey of the filter the cursor pages. */
+  f: string;
 }
 
-export function encodeCursor(doc: QueryDocumentSnapshot): string {
+/** A short digest of a filter (its parameters, in a fixed order): what a cursor is bound to. */
+export function filterKey(filter: Readonly<Record<string, unknown>>): string {
+  const sorted = Object.keys(filter)
+    .sort()
+    .map((k) => [k, filter[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 16);
+}
+
+export function encodeCursor(doc: QueryDocumentSnapshot, key: string): string {
   const t = doc.get(ORDER_FIELD) as Timestamp;
-  const cursor: Cursor = { s: t.seconds, n: t.nanoseconds, id: doc.id };
+  const cursor: Cursor = { s: t.seconds, n: t.nanoseconds, id: doc.id, f: key };
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
@@ -41,34 +55,43 @@ function isDocumentId(id: unknown): id is string {
   );
 }
 
-export function decodeCursor(raw: string): Cursor {
+function parseCursor(raw: string): Cursor | undefined {
   try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    // Every bound Firestore itself enforces (it throws, a 500, on a Timestamp or id out of range).
-    if (
-      typeof c === 'object' &&
-      c !== null &&
-      Number.isInteger(c.s) &&
-      c.s >= MIN_SECONDS &&
-      c.s <= MAX_SECONDS &&
-      Number.isInteger(c.n) &&
-      c.n >= 0 &&
-      c.n < 1e9 &&
-      isDocumentId(c.id)
-    )
-      return c;
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
   } catch {
-    // fall through
+    return undefined;
   }
-  throw badRequest('invalid_parameter', 'cursor is not a cursor this API returned');
 }
 
-export function parseLimit(value: unknown): number {
-  const raw = single('limit', value);
+/** The cursor `raw` names, or a 400: not one of ours (invalid_parameter), or one of another filter (cursor_filter_mismatch). */
+export function decodeCursor(raw: string, key: string): Cursor {
+  const c = parseCursor(raw);
+  // Every bound Firestore itself enforces (it throws, a 500, on a Timestamp or id out of range).
+  const valid =
+    typeof c === 'object' &&
+    c !== null &&
+    Number.isInteger(c.s) &&
+    c.s >= MIN_SECONDS &&
+    c.s <= MAX_SECONDS &&
+    Number.isInteger(c.n) &&
+    c.n >= 0 &&
+    c.n < 1e9 &&
+    isDocumentId(c.id) &&
+    typeof c.f === 'string';
+  if (!valid) throw badRequest('invalid_parameter', 'cursor is not a cursor this API returned');
+  if (c.f !== key)
+    throw badRequest(
+      'cursor_filter_mismatch',
+      'this cursor pages a list with another filter: repeat the filter of the request that returned it, or drop the cursor to start over',
+    );
+  return c;
+}
+
+/** The `limit` parameter (its digits already checked by the schema), in range. */
+export function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_LIMIT)
-    throw badRequest('invalid_parameter', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (n < 1 || n > MAX_LIMIT) throw badRequest('invalid_parameter', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   return n;
 }
 
@@ -91,19 +114,19 @@ export interface Page {
 }
 
 export async function listPage(db: Firestore, workspaceId: string, filter: ListFilter, limit: number, cursor?: string): Promise<Page> {
-  return pageOf(buildQuery(db, workspaceId, filter), limit, cursor);
+  return pageOf(buildQuery(db, workspaceId, filter), filterKey(describeFilter(filter)), limit, cursor);
 }
 
-/** One page of a newestFirst query, after the entry `cursor` names. */
-export async function pageOf(ordered: Query, limit: number, cursor?: string): Promise<Page> {
+/** One page of a newestFirst query for the filter `key` names, after the entry `cursor` names. */
+export async function pageOf(ordered: Query, key: string, limit: number, cursor?: string): Promise<Page> {
   let query = ordered;
   if (cursor) {
-    const c = decodeCursor(cursor);
+    const c = decodeCursor(cursor, key);
     query = query.startAfter(new Timestamp(c.s, c.n), c.id);
   }
   // One more than asked tells whether there is a next page without a second query.
   const snap = await query.limit(limit + 1).get();
   const docs = snap.docs.slice(0, limit);
   const last = docs[docs.length - 1];
-  return { docs, nextCursor: snap.docs.length > limit && last ? encodeCursor(last) : null };
+  return { docs, nextCursor: snap.docs.length > limit && last ? encodeCursor(last, key) : null };
 }

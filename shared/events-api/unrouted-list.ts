@@ -22,12 +22,12 @@
  * query: Firestore allows a single array-contains.
  */
 import type { DocumentReference, Firestore, Query } from '@google-cloud/firestore';
-import { ACCOUNTS_FIELD, isAccountId, MAX_ACCOUNT_ID_LENGTH } from '../event-log/accounts';
+import { ACCOUNTS_FIELD } from '../event-log/accounts';
 import { ENTRY_REASONS } from '../event-log/entry';
 import { isDocId, UNROUTED_EVENTS } from '../event-log/writer';
 import { parseTimeRange, SOURCES, type TimeRange } from './filters';
-import { badRequest, single } from './http';
-import { newestFirst, pageOf, type Page } from './query';
+import { badRequest } from './http';
+import { filterKey, newestFirst, pageOf, type Page } from './query';
 
 /** Filter parameter -> the entry field it matches and the values it accepts. */
 export const UNROUTED_FILTERS = {
@@ -39,7 +39,6 @@ export const UNROUTED_FILTERS = {
 export const ACCOUNT_FILTER = { param: 'account', field: ACCOUNTS_FIELD } as const;
 
 const TIME_PARAMS = ['from', 'to'] as const;
-const FILTER_NAMES: readonly string[] = [...Object.keys(UNROUTED_FILTERS), ACCOUNT_FILTER.param, ...TIME_PARAMS];
 
 export interface UnroutedFilter extends TimeRange {
   /** Entry field path -> the value it must equal. */
@@ -48,21 +47,17 @@ export interface UnroutedFilter extends TimeRange {
   account?: string;
 }
 
-/** Reads the filter parameters out of a query string, ignoring `others` (limit, cursor). */
-export function parseUnroutedFilter(input: Record<string, unknown>, others: readonly string[] = []): UnroutedFilter {
-  const unknown = Object.keys(input).filter((k) => !FILTER_NAMES.includes(k) && !others.includes(k));
-  if (unknown.length) {
-    throw badRequest('unknown_parameter', `unknown parameter(s) ${unknown.join(', ')}; filters are ${FILTER_NAMES.join(', ')}`);
-  }
+/** The filter parameters, their shape already checked against UnroutedListQuery (schemas.ts). */
+export type UnroutedFilterInput = { platform?: string; reason?: string; account?: string; from?: string; to?: string };
+
+/** The filter `input` expresses; `account` combines with time only. */
+export function parseUnroutedFilter(input: UnroutedFilterInput): UnroutedFilter {
   const equals: Record<string, string> = {};
-  for (const [param, { field, values }] of Object.entries(UNROUTED_FILTERS)) {
-    const value = single(param, input[param]);
-    if (value === undefined) continue;
-    if (!(values as readonly string[]).includes(value))
-      throw badRequest('invalid_parameter', `${param} must be one of ${values.join(', ')}`);
-    equals[field] = value;
+  for (const [param, { field }] of Object.entries(UNROUTED_FILTERS)) {
+    const value = input[param as keyof typeof UNROUTED_FILTERS];
+    if (value !== undefined) equals[field] = value;
   }
-  const account = parseAccount(input[ACCOUNT_FILTER.param]);
+  const account = input.account;
   if (account !== undefined && Object.keys(equals).length) {
     throw badRequest(
       'invalid_parameter',
@@ -71,16 +66,6 @@ export function parseUnroutedFilter(input: Record<string, unknown>, others: read
     );
   }
   return { equals, ...(account !== undefined ? { account } : {}), ...parseTimeRange(input) };
-}
-
-function parseAccount(raw: unknown): string | undefined {
-  const { param } = ACCOUNT_FILTER;
-  // Given twice it would be two array-contains filters, which Firestore does not run in one query.
-  if (Array.isArray(raw)) throw badRequest('invalid_parameter', `${param} must be given once: list one account at a time`);
-  const value = single(param, raw);
-  if (value !== undefined && !isAccountId(value))
-    throw badRequest('invalid_parameter', `${param} must be 1 to ${MAX_ACCOUNT_ID_LENGTH} characters`);
-  return value;
 }
 
 /** The entry `id` names, or undefined when `id` cannot be a document id (such an entry cannot exist). */
@@ -95,5 +80,6 @@ function unroutedQuery(db: Firestore, filter: UnroutedFilter): Query {
 }
 
 export function unroutedPage(db: Firestore, filter: UnroutedFilter, limit: number, cursor?: string): Promise<Page> {
-  return pageOf(unroutedQuery(db, filter), limit, cursor);
+  const key = filterKey({ ...filter.equals, account: filter.account, from: filter.from?.toISOString(), to: filter.to?.toISOString() });
+  return pageOf(unroutedQuery(db, filter), key, limit, cursor);
 }
