@@ -35,6 +35,19 @@ export const INTERNAL_EVENT_TYPES = [
 const ALLOWED: ReadonlySet<string> = new Set(INTERNAL_EVENT_TYPES);
 
 /**
+ * Types a pipeline consumer derives from the events it reads, and which one:
+ * never posted, since a posted one would announce a change no record holds
+ * (a crm.contact.merged for contacts nobody merged). Named in the refusal.
+ */
+export const DERIVED_EVENT_TYPES: Readonly<Partial<Record<EventType, string>>> = {
+  'crm.contact.created': 'the contacts subscriber when it creates a contact',
+  'crm.contact.updated': "the contacts subscriber when a contact's profile changes",
+  'crm.contact.merged': 'the contacts subscriber when it merges two contacts of one person',
+  'messaging.conversation.created': 'the contacts subscriber when a thread is first seen',
+  'automation.workflow.started': 'the triggers subscriber when it starts a workflow',
+};
+
+/**
  * What the blocks service (shared/blocks/service.ts) publishes: the postable
  * types and platform.webhook.verified, which a connect whose platform verified
  * our webhook (Meta's hub.challenge during the app subscription) announces for
@@ -93,9 +106,10 @@ export function internalEnvelope(
   const type = fields.type;
   if (typeof type !== 'string') throw badRequest('invalid_body', 'type is required');
   if (!allowed.has(type)) {
+    const derivedBy = Object.hasOwn(DERIVED_EVENT_TYPES, type) ? DERIVED_EVENT_TYPES[type as EventType] : undefined;
     throw badRequest(
       'type_not_allowed',
-      `${type} cannot be posted: only the normalizer and pipeline consumers emit it. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`,
+      `${type} cannot be posted: ${derivedBy ? `it is derived by ${derivedBy}` : 'only the normalizer and pipeline consumers emit it'}. Allowed here: ${INTERNAL_EVENT_TYPES.join(', ')}`,
     );
   }
   if (fields.workspace_id !== undefined && fields.workspace_id !== workspaceId) {
