@@ -83,6 +83,47 @@ locals {
       EOT
       labels      = []
     }
+    # Throughput and refusals: the edge's one line per request.
+    webhook_requests = {
+      description = "Webhook requests, by platform, outcome (accepted, handshake, rejected, error) and reason."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        resource.labels.service_name=${local.webhook_services_log_filter}
+        jsonPayload.outcome:*
+        jsonPayload.httpRequest.status>0
+      EOT
+      labels      = ["platform", "outcome", "reason"]
+    }
+    normalizer_rejections = {
+      description = "Batch items the normalizer rejected (unroutable, unsupported, invalid, unparseable), by platform and reason."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        jsonPayload.component="normalizer"
+        jsonPayload.message=~"^batch item rejected"
+      EOT
+      labels      = ["platform", "reason"]
+    }
+    # Latency (distributions, in ms, from the edge's receive time: shared/runtime/trace.ts).
+    # The line each consumer writes per handled message carries age_ms; the
+    # report that made an event `success` carries success_age_ms.
+    event_age = {
+      description = "Age of a message when a consumer finished it (ms since the edge received the webhook), by consumer."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        jsonPayload.age_ms>=0
+      EOT
+      labels      = ["component"]
+      value_field = "age_ms"
+    }
+    success_age = {
+      description = "POST to status success: ms from the edge receiving the webhook to the event's last expected consumer succeeding, by event type."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        jsonPayload.success_age_ms>=0
+      EOT
+      labels      = ["type"]
+      value_field = "success_age_ms"
+    }
   }
 }
 
@@ -97,8 +138,9 @@ resource "google_logging_metric" "log" {
 
   metric_descriptor {
     metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
+    # An entry with value_field is a distribution of that numeric field; the others count lines.
+    value_type = try(each.value.value_field, null) == null ? "INT64" : "DISTRIBUTION"
+    unit       = try(each.value.value_field, null) == null ? "1" : "ms"
 
     dynamic "labels" {
       for_each = each.value.labels
@@ -110,6 +152,19 @@ resource "google_logging_metric" "log" {
   }
 
   label_extractors = { for label in each.value.labels : label => "EXTRACT(jsonPayload.${label})" }
+  value_extractor  = try(each.value.value_field, null) == null ? null : "EXTRACT(jsonPayload.${each.value.value_field})"
+
+  # 1 ms to about 3 hours in 40 buckets, each 1.5 times the last: fine where the latencies are.
+  dynamic "bucket_options" {
+    for_each = try(each.value.value_field, null) == null ? [] : [each.value.value_field]
+    content {
+      exponential_buckets {
+        num_finite_buckets = 40
+        growth_factor      = 1.5
+        scale              = 1
+      }
+    }
+  }
 
   depends_on = [time_sleep.apis_ready]
 }
@@ -134,6 +189,30 @@ locals {
   log_metric_filter = { for name, m in google_logging_metric.log : name => "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${m.name}\"" }
 
   alerts = {
+    # How late workflows start: the p95 age of what the triggers consumer finished.
+    triggers_age_p95 = {
+      display_name = "events reach the triggers consumer late"
+      severity     = "WARNING"
+      conditions = [
+        {
+          display_name = "p95 age of events at the triggers consumer, over 5 minutes"
+          filter       = "${local.log_metric_filter.event_age} AND metric.labels.component = \"triggers\""
+          threshold    = var.alert_thresholds.triggers_age_p95_ms
+          duration     = "300s"
+          period       = "300s"
+          aligner      = "ALIGN_DELTA"
+          reducer      = "REDUCE_PERCENTILE_95"
+          group_by     = []
+        },
+      ]
+      documentation = <<-EOT
+        Events take longer than the threshold from the webhook POST to the triggers
+        consumer, so workflows start late. The dashboard shows where the time goes
+        (age at each consumer, backlog per subscription); one slow webhook can be
+        followed through Cloud Trace and Logging by its trace id.
+      EOT
+    }
+
     dead_letters = {
       display_name = "dead letters waiting"
       severity     = "ERROR"

@@ -139,7 +139,7 @@ variable "invokers" {
 }
 
 variable "alert_thresholds" {
-  description = "When alerts fire. Counts are per 5-minute window (block_errors_per_15m: per 15 minutes, a scheduled Block check's worth of failing Blocks of one platform). Defaults suit a production project; raise them for noisy staging."
+  description = "When alerts fire. Counts are per 5-minute window (block_errors_per_15m: per 15 minutes, a scheduled Block check's worth of failing Blocks of one platform; triggers_age_p95_ms: the p95 age, in ms since the webhook POST, of events at the triggers consumer over 5 minutes). Defaults suit a production project; raise them for noisy staging."
   type = object({
     webhook_5xx_per_5m           = optional(number, 5)
     signature_failures_per_5m    = optional(number, 50)
@@ -147,6 +147,7 @@ variable "alert_thresholds" {
     dead_letter_backlog_messages = optional(number, 0)
     oldest_unacked_seconds       = optional(number, 900)
     block_errors_per_15m         = optional(number, 5)
+    triggers_age_p95_ms          = optional(number, 30000)
   })
   default = {}
 
