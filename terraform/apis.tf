@@ -5,6 +5,7 @@ locals {
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com", # the scheduled Block check (scheduler.tf)
+    "cloudtrace.googleapis.com",     # spans from every function (var.trace_exporter)
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # OIDC tokens for push subscriptions

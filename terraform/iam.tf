@@ -23,6 +23,15 @@ resource "google_pubsub_topic_iam_member" "function_publisher" {
   member  = google_service_account.function[each.value.function].member
 }
 
+# Every function writes its spans to Cloud Trace when tracing is on (var.trace_exporter).
+resource "google_project_iam_member" "function_trace_agent" {
+  for_each = var.trace_exporter == "cloud-trace" ? local.functions : {}
+
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = google_service_account.function[each.key].member
+}
+
 # Firestore grants are project-level; the condition holds each to one database,
 # so a grant on (default) does not reach the Block secrets. Readers get
 # roles/datastore.viewer, writers roles/datastore.user (topology.json says which).

@@ -96,6 +96,9 @@ locals {
         GOOGLE_CLOUD_PROJECT = var.project_id
         # Cloud Functions adds this itself; declaring it avoids a permanent diff.
         LOG_EXECUTION_ID = "true"
+        # Spans to Cloud Trace (shared/runtime/trace.ts); log lines carry the trace either way.
+        TRACE_EXPORTER     = var.trace_exporter
+        TRACE_SAMPLE_RATIO = tostring(var.trace_sample_ratio)
       },
       fn.env,
       can(fn.firestore.block_secrets) ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},

@@ -186,3 +186,25 @@ variable "firestore_backup_retention_days" {
     error_message = "firestore_backup_retention_days must be a whole number of days between 1 and 98 (14 weeks, Firestore's limit)."
   }
 }
+
+variable "trace_exporter" {
+  description = "Where the functions send spans: cloud-trace (Cloud Trace, parent-based sampling) or none (no OpenTelemetry SDK loaded; log lines still carry trace, spanId and trace_sampled). See docs/operations.md, Following one webhook."
+  type        = string
+  default     = "cloud-trace"
+
+  validation {
+    condition     = contains(["cloud-trace", "none"], var.trace_exporter)
+    error_message = "trace_exporter must be cloud-trace or none."
+  }
+}
+
+variable "trace_sample_ratio" {
+  description = "Share of the traces a function starts itself that are sampled (0 to 1). A request Cloud Run already sampled, and everything it caused, follows that decision."
+  type        = number
+  default     = 0.1
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be between 0 and 1."
+  }
+}
