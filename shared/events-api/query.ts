@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { personContactIds } from '../contacts/person';
 import { eventLogCollection } from '../event-log/outcomes';
 import { describeFilter, ORDER_FIELD, type FilterValue, type ListFilter, type TimeRange } from './filters';
 import { badRequest } from './http';
@@ -114,7 +115,19 @@ export interface Page {
 }
 
 export async function listPage(db: Firestore, workspaceId: string, filter: ListFilter, limit: number, cursor?: string): Promise<Page> {
-  return pageOf(buildQuery(db, workspaceId, filter), filterKey(describeFilter(filter)), limit, cursor);
+  return pageOf(await personQuery(db, workspaceId, filter), filterKey(describeFilter(filter)), limit, cursor);
+}
+
+/**
+ * A contact filter names a person: an event keeps the contact id its payload
+ * derived, which a merge (WhatsApp: phone number and BSUID) may since have
+ * folded into another, so the filter matches every id of that person.
+ */
+async function personQuery(db: Firestore, workspaceId: string, filter: ListFilter): Promise<Query> {
+  const { contact_id: contact, ...rest } = filter.equals;
+  const ids = typeof contact === 'string' ? await personContactIds(db, workspaceId, contact) : [];
+  if (ids.length <= 1) return buildQuery(db, workspaceId, filter);
+  return newestFirst(eventLogCollection(db, workspaceId).where('contact_id', 'in', ids), rest, filter);
 }
 
 /** One page of a newestFirst query for the filter `key` names, after the entry `cursor` names. */
