@@ -1,17 +1,24 @@
 /**
- * Writes the artefacts derived from the event type registry:
- *   schema/envelope.schema.json   the envelope JSON Schema, for other languages
- *   docs/event-types.md           the event table the docs link to
- * `--check` writes nothing and exits 1 when either file is out of date.
+ * Writes the artefacts derived from the event type registry and the API schemas:
+ *   schema/envelope.schema.json         the envelope JSON Schema, for other languages
+ *   docs/event-types.md                 the event table the docs link to
+ *   schema/events-api.openapi.json      the events API's OpenAPI 3.1 document (shared/events-api/openapi.ts)
+ * `--check` writes nothing and exits 1 when any file is out of date.
  * Run by `npm run schema`; `npm run build` and the tests only check.
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { envelopeJsonSchema, EVENT_TYPES, EVENT_TYPE_NAMES } from '../shared/envelope';
+import { openApiDocument } from '../shared/events-api/openapi';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const SCHEMA_FILE = path.join(ROOT, 'schema', 'envelope.schema.json');
 export const EVENT_TABLE_FILE = path.join(ROOT, 'docs', 'event-types.md');
+export const OPENAPI_FILE = path.join(ROOT, 'schema', 'events-api.openapi.json');
+
+export function renderOpenApi(): string {
+  return JSON.stringify(openApiDocument(), null, 2) + '\n';
+}
 
 export function renderSchema(): string {
   return JSON.stringify(envelopeJsonSchema(), null, 2) + '\n';
@@ -51,6 +58,7 @@ ${rows(false)}
 const outputs: Array<[string, () => string]> = [
   [SCHEMA_FILE, renderSchema],
   [EVENT_TABLE_FILE, renderEventTable],
+  [OPENAPI_FILE, renderOpenApi],
 ];
 
 export function outdated(): string[] {

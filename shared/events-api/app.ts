@@ -37,10 +37,10 @@ import { describeFilter, isEmptyFilter, parseFilter } from './filters';
 import { ApiError, badRequest, jsonBody, notFound, serveJsonApi, workspace, type Route } from './http';
 import { internalEnvelope } from './internal-events';
 import {
-  hasWorkLeft,
   jobRef,
   matchingIds,
   MAX_REPLAY_EVENTS,
+  needsPublish,
   newJobId,
   openJob,
   presentJob,
@@ -195,8 +195,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
           );
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
         const { job, created } = await openJob(db(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() });
-        // Published on every post that finds work left: a lost message, or entries that failed for a reason that may pass, get a run.
-        if (hasWorkLeft(job)) await publishJob({ workspace_id: ws, job_id: job.job_id });
+        if (needsPublish(job, created, now())) await publishJob({ workspace_id: ws, job_id: job.job_id });
         reqLog.info(created ? 'replay job created' : 'replay job posted again', { job_id: job.job_id, total: job.total, status: job.status });
         res
           .status(202)

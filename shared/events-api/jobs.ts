@@ -155,6 +155,22 @@ function retryable(result: EntryResult | undefined): boolean {
   return result !== undefined && 'reason' in result && result.reason === REPLAY_FAILED;
 }
 
+/**
+ * How long a queued or running job may go without saving progress before a
+ * post of its key publishes it again: longer than a run may hold its message
+ * (the subscription's 600 s ack deadline), so a job running now is not run
+ * twice, while one whose message was lost (the poster crashed between
+ * creating and publishing) gets its run.
+ */
+export const STALE_JOB_MS = 15 * 60 * 1000;
+
+/** Whether a post that found (or created) `job` publishes its message: new, stalled, or with entries worth retrying. */
+export function needsPublish(job: ReplayJob, created: boolean, now: Date): boolean {
+  if (created) return true;
+  if (job.status === 'queued' || job.status === 'running') return now.getTime() - Date.parse(job.updated_at) > STALE_JOB_MS;
+  return job.event_ids.some((id) => retryable(job.results[id]));
+}
+
 /** Whether a run of `job` has anything to do: it has not finished, or some entries failed for a reason that may pass. */
 export function hasWorkLeft(job: ReplayJob): boolean {
   return job.status === 'queued' || job.status === 'running' || job.event_ids.some((id) => retryable(job.results[id]));
