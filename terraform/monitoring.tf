@@ -74,6 +74,16 @@ locals {
       EOT
       labels      = ["platform"]
     }
+    # One line per acknowledged webhook a reconciliation run found missing from the log (shared/reconcile/run.ts).
+    reconciled_webhooks = {
+      description = "Acknowledged webhooks reconciliation found missing from the event log (replayed, or unresolved), by platform and outcome."
+      filter      = <<-EOT
+        resource.type="cloud_run_revision"
+        resource.labels.service_name="${local.function_names["events-api"]}"
+        jsonPayload.outcome=("reconciled" OR "unresolved")
+      EOT
+      labels      = ["platform", "outcome"]
+    }
     normalizer_errors = {
       description = "Errors the normalizer logged (each one fails the delivery, which Pub/Sub retries)."
       filter      = <<-EOT
@@ -346,6 +356,30 @@ locals {
         check, blocks-api POST /checks): each published platform.block.error. Many at
         once usually means our side: the webhook URL, the Meta app subscription or its
         secrets, or the platform itself.
+      EOT
+    }
+
+    # Any at all: every acknowledged webhook must reach the log by itself; a replayed one means something dropped it.
+    reconciled_webhooks = {
+      display_name = "acknowledged webhooks missing from the log"
+      severity     = "ERROR"
+      conditions = [
+        {
+          display_name = "Webhooks reconciliation found missing from the log, per platform, in 15 minutes"
+          filter       = local.log_metric_filter.reconciled_webhooks
+          threshold    = 0
+          duration     = "0s"
+          period       = "900s"
+          aligner      = "ALIGN_SUM"
+          reducer      = "REDUCE_SUM"
+          group_by     = ["metric.label.platform", "metric.label.outcome"]
+        },
+      ]
+      documentation = <<-EOT
+        Reconciliation (events-api POST /reconciliations, every reconcile_schedule) found
+        webhooks answered 200 whose log entries never appeared, and replayed them with the
+        normalizer's own ids (outcome reconciled), or gave one up (outcome unresolved).
+        GET /reconciliations lists them.
       EOT
     }
 

@@ -19,6 +19,14 @@ import type { RawMessageAttributes } from '../contracts/raw-message';
 import { expiryAfter } from './config';
 
 export const RAW_MESSAGES = 'raw_messages';
+/**
+ * Every stored body starts `pending` for reconciliation (shared/reconcile),
+ * which checks it reached the log once it is old enough and then moves it on,
+ * so a run reads only what it has not settled: one indexed query on
+ * (reconcile, received_at) in topology.json.
+ */
+export const RECONCILE_FIELD = 'reconcile';
+export const RECONCILE_PENDING = 'pending';
 /** A stored body must leave room in its 1 MiB document for the attributes. */
 export const MAX_RAW_BODY_BYTES = 900_000;
 
@@ -35,6 +43,10 @@ export interface StoredRawMessage {
   workspace_id: string | null;
   received_at: Timestamp;
   expire_at: Timestamp;
+  /** `pending` until reconciliation settles it (shared/reconcile/store.ts has the other states). */
+  reconcile?: string;
+  /** How many times reconciliation replayed what was missing. */
+  reconcile_attempts?: number;
 }
 
 /** Deterministic: a redelivered raw message lands on the same document. */
@@ -69,6 +81,7 @@ export function rawRecord(
     received_at: Timestamp.fromDate(received),
     // Entries expire at event time + retention; event time precedes receipt, so the body outlives them.
     expire_at: Timestamp.fromDate(expiryAfter(received, retentionDays)),
+    reconcile: RECONCILE_PENDING,
   };
 }
 

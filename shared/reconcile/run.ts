@@ -1,0 +1,214 @@
+/**
+ * One reconciliation run: every raw message (an acknowledged webhook body,
+ * `raw_messages`) older than the stated age and not yet settled is run
+ * through the current normalizer, publishing nothing, to know which log
+ * entries it should have (expected.ts). What the log lacks is replayed with
+ * the normalizer's own ids: missing envelopes are published to `events` (so
+ * contacts, triggers and the log get them as if the normalizer had), missing
+ * rejections are written by the log's own entry builder. Consumers dedupe by
+ * id, so a message that was only late, or replayed twice, has no second effect.
+ *
+ * One message's trouble is that message's result (routing unavailable:
+ * `deferred`, tried again next run); the run goes on. Every message found
+ * missing logs one WARNING line (`outcome: "reconciled"`, the alert's metric)
+ * and gets a record the events API lists (store.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { Timestamp, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import type { EnvelopePublisher } from '../envelope/publish';
+import { fromRejected } from '../event-log/entry';
+import { rawBody, type StoredRawMessage } from '../event-log/raw-store';
+import { writeEntry } from '../event-log/writer';
+import type { Logger } from '../runtime/log';
+import type { ReconcileConfig } from './config';
+import { missingEntries, type Missing, type NormalizeOutput } from './expected';
+import { countAttempt, markRecovered, pendingQuery, saveRecord, settle } from './store';
+
+export interface ReconcileDeps {
+  db: Firestore;
+  publisher: EnvelopePublisher;
+  /** The normalizer's pure entry point (routes with the Block registry, publishes nothing). */
+  normalize: (raw: { data: Buffer; attributes: Record<string, string> }) => Promise<NormalizeOutput>;
+  log: Logger;
+  now: () => Date;
+  retentionDays: number;
+}
+
+export type MessageOutcome = 'logged' | 'recovered' | 'replayed' | 'unresolved' | 'unverifiable' | 'deferred';
+
+export interface RunSummary {
+  run_id: string;
+  started_at: string;
+  /** Raw messages received at or before this were looked at. */
+  cutoff: string;
+  min_age_seconds: number;
+  checked: number;
+  /** Per outcome, how many messages. */
+  outcomes: Record<MessageOutcome, number>;
+  /** Messages found missing entries in this run (replayed + unresolved). */
+  found: number;
+  events_published: number;
+  rejections_written: number;
+  /** True when the run stopped at RECONCILE_MAX_MESSAGES with more waiting. */
+  more: boolean;
+}
+
+const PAGE = 100;
+const PARALLEL = 8;
+
+const distinct = (values: Iterable<string>) => [...new Set(values)].sort();
+
+export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig): Promise<RunSummary> {
+  const started = deps.now();
+  const cutoff = new Date(started.getTime() - config.minAgeSeconds * 1000);
+  const summary: RunSummary = {
+    run_id: randomUUID(),
+    started_at: started.toISOString(),
+    cutoff: cutoff.toISOString(),
+    min_age_seconds: config.minAgeSeconds,
+    checked: 0,
+    outcomes: { logged: 0, recovered: 0, replayed: 0, unresolved: 0, unverifiable: 0, deferred: 0 },
+    found: 0,
+    events_published: 0,
+    rejections_written: 0,
+    more: false,
+  };
+  const log = deps.log.child({ run_id: summary.run_id });
+
+  let after: QueryDocumentSnapshot | undefined;
+  while (summary.checked < config.maxMessages) {
+    const want = Math.min(PAGE, config.maxMessages - summary.checked);
+    const snap = await pendingQuery(deps.db, cutoff, after).limit(want).get();
+    if (snap.empty) break;
+    after = snap.docs[snap.docs.length - 1];
+    for (let i = 0; i < snap.docs.length; i += PARALLEL) {
+      const results = await Promise.all(snap.docs.slice(i, i + PARALLEL).map((doc) => reconcileMessage(deps, config, doc, log, summary)));
+      for (const outcome of results) summary.outcomes[outcome]++;
+    }
+    summary.checked += snap.docs.length;
+    if (snap.docs.length < want) break;
+  }
+  if (summary.checked >= config.maxMessages) summary.more = !(await pendingQuery(deps.db, cutoff, after).limit(1).get()).empty;
+  summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
+  log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', { outcome: 'reconciliation_run', ...summary });
+  return summary;
+}
+
+async function reconcileMessage(
+  deps: ReconcileDeps,
+  config: ReconcileConfig,
+  doc: QueryDocumentSnapshot,
+  runLog: Logger,
+  summary: RunSummary,
+): Promise<MessageOutcome> {
+  const raw = doc.data() as StoredRawMessage;
+  const rawId = doc.id;
+  const attempts = raw.reconcile_attempts ?? 0;
+  const log = runLog.child({ raw_id: rawId, request_id: raw.request_id, platform: raw.platform });
+  const now = deps.now();
+  const base = {
+    raw_id: rawId,
+    platform: raw.platform,
+    request_id: raw.request_id,
+    received_at: raw.received_at,
+    checked_at: Timestamp.fromDate(now),
+    attempts,
+  };
+
+  const body = rawBody(raw);
+  if (!body) {
+    // Kept only up to MAX_RAW_BODY_BYTES: what it should have made cannot be known. Listed, not alerted.
+    const detail = `the body (${raw.size} bytes) was too large to keep, so it cannot be normalized again to check it`;
+    log.warn('raw message cannot be reconciled: body not kept', { outcome: 'unverifiable', size: raw.size });
+    await saveRecord(deps.db, { ...base, ...emptyFinding(raw), status: 'unverifiable', detail }, now, deps.retentionDays);
+    await settle(doc, 'unverifiable', now);
+    return 'unverifiable';
+  }
+
+  let missing: Missing;
+  try {
+    const out = await deps.normalize({ data: body, attributes: raw.attributes });
+    missing = await missingEntries(deps.db, raw, out);
+  } catch (err) {
+    // Routing unavailable, Firestore unavailable: nothing is known yet; the next run tries again.
+    log.warn('raw message not reconciled in this run; the next run tries again', { outcome: 'deferred', error: err });
+    return 'deferred';
+  }
+
+  const lacking = missing.envelopes.length + missing.rejections.length;
+  if (lacking === 0) {
+    await settle(doc, attempts > 0 ? 'recovered' : 'logged', now);
+    if (attempts > 0) {
+      await markRecovered(deps.db, rawId, now);
+      log.info('replayed webhook reached the event log', { outcome: 'recovered', attempts });
+      return 'recovered';
+    }
+    return 'logged';
+  }
+
+  const workspace_ids = distinct([
+    ...missing.envelopes.map((e) => e.workspace_id),
+    ...missing.rejections.flatMap((r) => (r.workspace_id ? [r.workspace_id] : [])),
+  ]);
+  const finding = {
+    ...base,
+    workspace_ids,
+    expected: missing.expected,
+    missing_events: missing.envelopes.length,
+    missing_rejections: missing.rejections.length,
+  };
+  if (attempts >= config.maxAttempts) {
+    const detail = `still missing ${lacking} of ${missing.expected} log entries after ${attempts} replays`;
+    log.error('acknowledged webhook still missing from the event log: given up', { outcome: 'unresolved', ...counts(missing) });
+    await saveRecord(
+      deps.db,
+      { ...finding, replayed_event_ids: [], written_rejection_ids: [], status: 'unresolved', detail },
+      now,
+      deps.retentionDays,
+    );
+    await settle(doc, 'unresolved', now);
+    return 'unresolved';
+  }
+
+  const opts = { now, retentionDays: deps.retentionDays };
+  await Promise.all([
+    ...missing.envelopes.map((e) => deps.publisher.publish(e)),
+    ...missing.rejections.map((r) => writeEntry(deps.db, fromRejected(r, opts), 'rejected')),
+  ]);
+  summary.events_published += missing.envelopes.length;
+  summary.rejections_written += missing.rejections.length;
+  const detail = `missing ${lacking} of ${missing.expected} log entries; replayed through the current normalizer with its own ids`;
+  log.warn('acknowledged webhook missing from the event log: replayed', {
+    outcome: 'reconciled',
+    ...counts(missing),
+    event_ids: missing.envelopes.slice(0, 20).map((e) => e.id),
+  });
+  await saveRecord(
+    deps.db,
+    {
+      ...finding,
+      attempts: attempts + 1,
+      replayed_event_ids: missing.envelopes.map((e) => e.id),
+      written_rejection_ids: missing.rejections.map((r) => r.id),
+      status: 'replayed',
+      detail,
+    },
+    now,
+    deps.retentionDays,
+  );
+  await countAttempt(doc, attempts + 1);
+  return 'replayed';
+}
+
+const counts = (m: Missing) => ({ expected: m.expected, missing_events: m.envelopes.length, missing_rejections: m.rejections.length });
+
+function emptyFinding(raw: StoredRawMessage) {
+  return {
+    workspace_ids: raw.workspace_id ? [raw.workspace_id] : [],
+    expected: 0,
+    missing_events: 0,
+    missing_rejections: 0,
+    replayed_event_ids: [],
+    written_rejection_ids: [],
+  };
+}
