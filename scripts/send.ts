@@ -17,6 +17,8 @@ import { rawReceived, readEntries, readRequest, redeliveryVerdict, waitForReques
 import { listSamples, loadSample, sampleRequest, signedHeaders } from './lib/samples';
 import { describeObservation, describeRedelivery, followsLocally, nothingLoggedHint, parseSendArgs, type SendCli } from './lib/send-cli';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
+import { formatTraceparent, newSpanId, newTraceId } from '../shared/runtime/trace';
+import { formatSteps, functionLogFile, readFunctionLog, traceSteps } from './lib/trace-log';
 
 const HELP = `Usage:
   npm run send -- <platform> <sample>      sign and POST scripts/samples/<platform>/<sample>.json
@@ -28,6 +30,8 @@ Options (--name value and --name=value alike):
   --id X            fix the sample's random ids: sending twice with the same --id is a redelivery (deduplicated)
   --bad-signature   sign with a wrong secret (the webhook must answer 401 and publish nothing)
   --no-wait         only POST, do not follow the request through the pipeline
+  --trace           then print each step of the request's trace (every function's log lines with its trace id,
+                    from the function log npm start writes, .emulators/functions.jsonl) with its time
   --timeout MS      how long to follow it (default 20000)
   --url URL         POST here instead of the local webhook-<platform>
   --secret S        sign with S instead of the demo secret (Meta: the demo app secret; LINE and Telegram: the
@@ -192,10 +196,12 @@ async function sendOne(cli: SendCli, db: Firestore, secretsDb: Firestore, sample
     body = sampleRequest(platform, sample.name, { id: cli.id }).body;
     label = `${platform}/${sample.name}`;
   }
-  const headers = signedHeaders(platform, body, await signingSecret(cli, secretsDb));
+  // A trace of our own, as Cloud Run's front end would start one: every function's lines carry its id.
+  const trace = { traceId: newTraceId(), spanId: newSpanId(), sampled: true };
+  const headers = { ...signedHeaders(platform, body, await signingSecret(cli, secretsDb)), traceparent: formatTraceparent(trace) };
   const url = cli.url ?? `http://127.0.0.1:${functionPort(`webhook-${platform}`, firstPort())}/`;
   const signing = cli.badSignature ? ', wrong signature' : cli.secret !== undefined ? ', signed with --secret' : '';
-  process.stdout.write(`POST ${url}  ${label} (${body.length} bytes${signing})\n`);
+  process.stdout.write(`POST ${url}  ${label} (${body.length} bytes${signing})  trace ${trace.traceId}\n`);
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body), signal: AbortSignal.timeout(15_000) });
@@ -219,7 +225,20 @@ async function sendOne(cli: SendCli, db: Firestore, secretsDb: Firestore, sample
     process.stdout.write('(the answer names no request_id, so the request cannot be followed)\n');
     return true;
   }
-  return follow(cli, db, requestId, body, expect);
+  const followed = await follow(cli, db, requestId, body, expect);
+  if (cli.trace) printTrace(trace.traceId);
+  return followed;
+}
+
+/** --trace: the request's steps, from npm start's function log (its lines may trail the event log by a moment). */
+function printTrace(traceId: string): void {
+  const file = functionLogFile(STACK_DEFAULTS.logDir);
+  const steps = traceSteps(readFunctionLog(file), traceId);
+  if (!steps.length) {
+    process.stdout.write(`No line of trace ${traceId} in ${file}: is npm start (this checkout's) running?\n`);
+    return;
+  }
+  process.stdout.write(`Trace ${traceId} (${steps.length} log lines, times from the first):\n${formatSteps(steps)}\n`);
 }
 
 async function main(): Promise<void> {

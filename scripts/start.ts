@@ -13,6 +13,7 @@ import { REPO_ROOT } from './lib/functions';
 import { affectedFunctions, functionInputs, staleBundleWarning, watchSources } from './lib/sources';
 import { fakesPortAfter, STACK_DEFAULTS, startStack, StackError, type Stack } from './lib/stack';
 import { parseStartArgs, type StartCli } from './lib/start-cli';
+import { functionLogFile, functionLogWriter } from './lib/trace-log';
 
 const HELP = `Usage: npm start [-- options]
 
@@ -187,6 +188,8 @@ async function main(): Promise<void> {
     if (warning) process.stderr.write(paint(33, warning) + '\n');
   }
   process.stderr.write('Starting the emulators and functions...\n');
+  // Every function line, also as JSON lines: what `npm run send -- --trace` reads.
+  const functionLog = functionLogWriter(functionLogFile(STACK_DEFAULTS.logDir));
   try {
     stack = await startStack({
       projectId: process.env.LOCAL_PROJECT_ID || undefined,
@@ -200,7 +203,10 @@ async function main(): Promise<void> {
       seed: cli.seed,
       only: cli.only,
       dataDir: cli.persist ? STACK_DEFAULTS.dataDir : undefined,
-      onLine: (name, line) => process.stdout.write(`${paint(color.get(name) ?? 37, `[${name}]`.padEnd(width + 2))} ${line}\n`),
+      onLine: (name, line) => {
+        process.stdout.write(`${paint(color.get(name) ?? 37, `[${name}]`.padEnd(width + 2))} ${line}\n`);
+        functionLog.write(name, line);
+      },
       onNotice: (message) => process.stderr.write(message + '\n'),
     });
   } catch (err) {

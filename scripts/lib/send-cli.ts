@@ -19,6 +19,8 @@ export interface SendCli {
   url?: string;
   /** Sign with this secret instead of the demo one (a real deployment's app secret, channel secret or token). */
   secret?: string;
+  /** After following it, print the steps of the request's trace from npm start's function log. */
+  trace: boolean;
 }
 
 export const SEND_OPTIONS = {
@@ -31,6 +33,7 @@ export const SEND_OPTIONS = {
   timeout: { type: 'string' },
   url: { type: 'string' },
   secret: { type: 'string' },
+  trace: { type: 'boolean' },
 } as const;
 
 export function parseSendArgs(argv: readonly string[]): SendCli {
@@ -45,6 +48,7 @@ export function parseSendArgs(argv: readonly string[]): SendCli {
     timeoutMs: positiveInt('timeout', values.timeout) ?? 20_000,
     url: values.url,
     secret: values.secret,
+    trace: values.trace === true,
   };
   if (cli.help || cli.list) return cli;
   const [platform, sample, extra] = positionals;
@@ -56,6 +60,7 @@ export function parseSendArgs(argv: readonly string[]): SendCli {
   if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
   cli.sample = sample;
   if (cli.secret !== undefined && cli.badSignature) throw new UsageError('--secret and --bad-signature do not go together');
+  if (cli.trace && !cli.wait) throw new UsageError('--trace follows the request: it does not go with --no-wait');
   if (cli.url !== undefined && !/^https?:\/\//.test(cli.url)) throw new UsageError(`--url must be an http(s) URL, got ${cli.url}`);
   return cli;
 }

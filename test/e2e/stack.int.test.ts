@@ -16,6 +16,7 @@
  * leave no trace.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,12 +25,14 @@ import { Firestore } from '@google-cloud/firestore';
 import { blockSecretsDatabase } from '../../shared/contracts/blocks';
 import { contactId, executionId } from '../../shared/envelope/ids';
 import type { Platform } from '../../shared/platforms';
-import { DEMO_BLOCKS, DEMO_SECOND_TELEGRAM_BOT, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
+import { DEMO_BLOCKS, DEMO_CREDENTIALS, DEMO_ENV_SECRETS, DEMO_SECOND_TELEGRAM_BOT, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
 import { demoBlockSecret } from '../../scripts/lib/demo-seed';
 import { waitForRequest, type Observation } from '../../scripts/lib/observe';
 import { sampleRequest, type WebhookRequest } from '../../scripts/lib/samples';
 import { startStack, type Stack } from '../../scripts/lib/stack';
 import { until } from '../helpers/wait';
+import { TRACEPARENT_ATTRIBUTE, ORIGIN_RECEIVED_AT_ATTRIBUTE } from '../../shared/runtime/trace';
+import { tapTopics, type TappedMessage } from './taps';
 
 jest.setTimeout(120_000);
 
@@ -247,4 +250,132 @@ test('a wrong signature is refused and leaves no trace', async () => {
   expect((await eventLog.where('raw_platform_event_id', '==', mid(genuine)).get()).size).toBe(1);
   expect((await eventLog.where('raw_platform_event_id', '==', mid(forged)).get()).size).toBe(0);
   expect((await db.collection('unrouted_events').where('raw_platform_event_id', '==', mid(forged)).get()).size).toBe(0);
+});
+
+describe('one webhook, one trace (docs/operations.md#following-one-webhook)', () => {
+  test('the same trace id on the lines of the edge, the normalizer, event-log, contacts and triggers, and on every message it caused', async () => {
+    const taps = await tapTopics(stack.projectId, ['webhook-raw', 'events', 'webhook-rejected', 'workflow-executions']);
+    try {
+      // The platform's (or Cloud Run's) trace header: the edge continues that trace.
+      const traceId = randomBytes(16).toString('hex');
+      const request = sampleRequest('messenger', 'text', { id: `trace-${Date.now()}` });
+      const answer = await post({ ...request, headers: { ...request.headers, traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      expect(answer.status).toBe(200);
+      const o = await settled(answer.body.request_id!);
+      const received = o.entries.find((e) => e.type === 'messaging.message.received')!;
+
+      // Every message the webhook caused: its raw message, its envelopes and what they derived, the execution requests.
+      const events = new Set(o.entries.map((e) => e.id));
+      const executions = new Set(o.entries.flatMap((e) => e.execution_ids));
+      expect(executions.size).toBeGreaterThan(0);
+      const causedBy = (m: TappedMessage): boolean => {
+        if (m.topic === 'webhook-raw') return m.attributes.request_id === answer.body.request_id;
+        if (m.topic === 'workflow-executions') return executions.has(m.attributes.execution_id ?? '');
+        if (m.topic !== 'events') return m.attributes.request_id === answer.body.request_id;
+        const metadata = (JSON.parse(m.data.toString('utf8')) as { metadata?: { caused_by_event_id?: string } }).metadata;
+        return events.has(m.attributes.event_id ?? '') || events.has(metadata?.caused_by_event_id ?? '');
+      };
+      const caused = (
+        await taps.collect((all) => {
+          const mine = all.filter(causedBy);
+          const onEvents = new Set(mine.filter((m) => m.topic === 'events').map((m) => m.attributes.event_id));
+          return (
+            mine.some((m) => m.topic === 'webhook-raw') &&
+            [...events].every((id) => onEvents.has(id)) &&
+            mine.some((m) => m.topic === 'events' && m.attributes.type === 'automation.workflow.started') &&
+            [...executions].every((id) => mine.some((m) => m.topic === 'workflow-executions' && m.attributes.execution_id === id))
+          );
+        })
+      ).filter(causedBy);
+      const raw = caused.find((m) => m.topic === 'webhook-raw')!;
+      expect(caused.length).toBeGreaterThanOrEqual(4);
+      for (const m of caused) {
+        expect({ topic: m.topic, traceparent: m.attributes[TRACEPARENT_ATTRIBUTE] }).toEqual({
+          topic: m.topic,
+          traceparent: expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`)),
+        });
+        // The edge's receive time travels too: the age metrics start there.
+        expect(m.attributes[ORIGIN_RECEIVED_AT_ATTRIBUTE]).toBe(raw.attributes.received_at);
+      }
+
+      const traceName = `projects/${stack.projectId}/traces/${traceId}`;
+      const traced = (fn: string) => logsOf(fn).filter((l) => l['logging.googleapis.com/trace'] === traceName);
+      await eventually('every function to log a line of the trace', () =>
+        ['webhook-messenger', 'normalizer', 'event-log', 'contacts', 'triggers'].every((fn) => traced(fn).length > 0),
+      );
+      for (const fn of ['webhook-messenger', 'normalizer', 'event-log', 'contacts', 'triggers']) {
+        for (const line of traced(fn)) {
+          expect(line).toMatchObject({ 'logging.googleapis.com/spanId': expect.stringMatching(/^[0-9a-f]{16}$/) });
+          expect(line['logging.googleapis.com/trace_sampled']).toBe(true);
+        }
+      }
+      // The edge's request line is in Cloud Logging's httpRequest shape; the consumers' lines give the event's age.
+      expect(traced('webhook-messenger')).toContainEqual(
+        expect.objectContaining({
+          httpRequest: expect.objectContaining({ requestMethod: 'POST', status: 200, latency: expect.stringMatching(/s$/) }),
+        }),
+      );
+      expect(traced('triggers')).toContainEqual(
+        expect.objectContaining({ message: 'event processed', event_id: received.id, age_ms: expect.any(Number) }),
+      );
+    } finally {
+      await taps.close();
+    }
+  });
+});
+
+describe('no secret in any log line', () => {
+  test('secrets sent through every path (handshake, good and bad signatures, API calls) appear in no function output', async () => {
+    const wrong = {
+      verifyToken: `wrong-verify-token-${Date.now()}`,
+      telegramToken: `wrong-telegram-token-${Date.now()}`,
+      bearer: `Bearer ya29.secret-bearer-${Date.now()}`,
+      botToken: `7000000099:AAsecret-unknown-bot-${Date.now()}`,
+    };
+    const url = (fn: string) => stack.functions[fn]!.url;
+    // Meta's handshake, with the real verify token and a wrong one.
+    for (const token of [DEMO_ENV_SECRETS.META_VERIFY_TOKEN!, wrong.verifyToken]) {
+      const res = await fetch(`${url('webhook-messenger')}/?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=42`);
+      expect([200, 403]).toContain(res.status);
+    }
+    // Signed POSTs, good and bad, on each kind of authentication.
+    for (const platform of ['messenger', 'line', 'telegram'] as const) {
+      expect((await post(sampleRequest(platform, 'text', { secret: demoSecretOf(platform) }))).status).toBe(200);
+      expect(
+        (await post(sampleRequest(platform, 'text', { secret: platform === 'telegram' ? wrong.telegramToken : 'not-the-secret' }))).status,
+      ).toBe(401);
+    }
+    // The private APIs, with an Authorization header, and a connect whose bot token the platform refuses.
+    for (const fn of ['events-api', 'blocks-api']) {
+      await fetch(`${url(fn)}/workspaces/${DEMO_WORKSPACE_ID}/${fn === 'events-api' ? 'events' : 'blocks'}`, {
+        headers: { authorization: wrong.bearer },
+      });
+    }
+    await fetch(`${url('blocks-api')}/workspaces/${DEMO_WORKSPACE_ID}/blocks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: wrong.bearer },
+      body: JSON.stringify({ platform: 'telegram', name: 'leak check', credentials: { bot_token: wrong.botToken } }),
+    });
+    const marker = sampleRequest('messenger', 'text', { id: `secrets-last-${Date.now()}` });
+    await settled((await post(marker)).body.request_id!);
+
+    const secrets = [
+      ...Object.values(DEMO_ENV_SECRETS),
+      sendSecrets.line!,
+      sendSecrets.telegram!,
+      DEMO_CREDENTIALS.telegram.bot_token,
+      DEMO_CREDENTIALS.line.channel_access_token,
+      DEMO_CREDENTIALS.messenger.access_token,
+      DEMO_CREDENTIALS.instagram.access_token,
+      DEMO_CREDENTIALS.whatsapp.access_token,
+      DEMO_SECOND_TELEGRAM_BOT.bot_token,
+      wrong.verifyToken,
+      wrong.telegramToken,
+      wrong.bearer.slice('Bearer '.length),
+      wrong.botToken,
+    ];
+    expect(lines.length).toBeGreaterThan(0);
+    const leaks = secrets.flatMap((secret) => lines.filter((l) => l.line.includes(secret)).map((l) => `${l.fn}: ${secret}`));
+    expect(leaks).toEqual([]);
+  });
 });

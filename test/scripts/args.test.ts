@@ -91,7 +91,13 @@ describe('npm run send options', () => {
       badSignature: false,
       wait: true,
       timeoutMs: 20_000,
+      trace: false,
     });
+  });
+
+  it('--trace prints the steps of the request it follows', () => {
+    expect(parseSendArgs(['telegram', 'text', '--trace'])).toMatchObject({ platform: 'telegram', trace: true, wait: true });
+    expect(usage(() => parseSendArgs(['telegram', 'text', '--trace', '--no-wait']))).toMatch(/does not go with --no-wait/);
   });
 
   it('signs for a real deployment with --url and --secret', () => {
