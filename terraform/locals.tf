@@ -102,6 +102,8 @@ locals {
       },
       fn.env,
       can(fn.firestore.block_secrets) ? { BLOCK_SECRETS_DATABASE = local.block_secrets_database } : {},
+      # What it verifies in code: push tokens, API callers (auth.tf).
+      local.auth_env[name],
       try(fn.firestore.block_secrets, "") == "read_write" && !fn.public ? local.webhook_url_env : {},
       can(fn.env.EVENT_LOG_RETENTION_DAYS) && var.event_log_retention_days != null
       ? { EVENT_LOG_RETENTION_DAYS = tostring(var.event_log_retention_days) }

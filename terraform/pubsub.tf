@@ -39,12 +39,13 @@ resource "google_pubsub_subscription" "push" {
     # The URL shape the local stack uses (scripts/lib/pubsub-topology.ts): HTTP
     # subscribers ignore the path, and a CloudEvent subscriber needs it, since
     # the functions-framework reads the topic from /projects/P/topics/T.
-    push_endpoint = "${google_cloudfunctions2_function.fn[each.value.push_to].service_config[0].uri}/projects/${var.project_id}/topics/${each.value.topic}"
+    push_endpoint = "${local.function_urls[each.value.push_to]}/projects/${var.project_id}/topics/${each.value.topic}"
 
     oidc_token {
       service_account_email = google_service_account.push_invoker.email
-      # Cloud Run accepts tokens whose audience is the service URL.
-      audience = google_cloudfunctions2_function.fn[each.value.push_to].service_config[0].uri
+      # The function's URL: what Cloud Run's invoker check accepts, and the
+      # PUSH_AUDIENCE the function verifies in code (auth.tf).
+      audience = local.function_urls[each.value.push_to]
     }
   }
 

@@ -40,13 +40,14 @@ resource "google_cloud_scheduler_job" "block_check" {
 
   http_target {
     http_method = "POST"
-    uri         = "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri}/checks"
+    uri         = "${local.function_urls["blocks-api"]}/checks"
     headers     = { "Content-Type" = "application/json" }
     body        = base64encode("{}")
 
     oidc_token {
       service_account_email = google_service_account.block_checker.email
-      audience              = google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri
+      # blocks-api's API_AUDIENCE (auth.tf); this account is an API_CALLERS entry with ["*"] there.
+      audience = local.function_urls["blocks-api"]
     }
   }
 

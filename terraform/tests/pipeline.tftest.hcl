@@ -131,11 +131,22 @@ run "pipeline" {
       for name, s in google_pubsub_subscription.push :
       s.name == name &&
       s.topic == google_pubsub_topic.topic[var.topology.subscriptions[name].topic].id &&
-      startswith(s.push_config[0].push_endpoint, "${google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].service_config[0].uri}/") &&
-      s.push_config[0].oidc_token[0].audience == google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].service_config[0].uri &&
+      startswith(s.push_config[0].push_endpoint, "https://${var.region}-${var.project_id}.cloudfunctions.net/${google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].name}/") &&
+      s.push_config[0].oidc_token[0].audience == "https://${var.region}-${var.project_id}.cloudfunctions.net/${google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].name}" &&
       s.push_config[0].oidc_token[0].service_account_email == google_service_account.push_invoker.email
     ])
     error_message = "A push subscription does not read its topology topic or push (with the push invoker's token) to its push_to function: ${jsonencode({ for name, s in google_pubsub_subscription.push : name => s.push_config[0].push_endpoint })}."
+  }
+
+  # The token each push sends is the one its function verifies in code (auth.tf).
+  assert {
+    condition = alltrue([
+      for name, s in google_pubsub_subscription.push :
+      google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].service_config[0].environment_variables["PUSH_AUDIENCE"] == s.push_config[0].oidc_token[0].audience &&
+      google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].service_config[0].environment_variables["PUSH_SERVICE_ACCOUNT"] == "${google_service_account.push_invoker.account_id}@${var.project_id}.iam.gserviceaccount.com" &&
+      google_cloudfunctions2_function.fn[var.topology.subscriptions[name].push_to].service_config[0].environment_variables["PUSH_AUTH"] == "on"
+    ])
+    error_message = "A push function does not verify the audience and service account its subscriptions' tokens carry."
   }
 
   assert {
@@ -246,12 +257,13 @@ run "pipeline" {
   assert {
     condition = (
       google_cloud_scheduler_job.block_check.http_target[0].http_method == "POST" &&
-      google_cloud_scheduler_job.block_check.http_target[0].uri == "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri}/checks" &&
-      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].audience == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].uri &&
+      google_cloud_scheduler_job.block_check.http_target[0].uri == "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_AUDIENCE"]}/checks" &&
+      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].audience == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_AUDIENCE"] &&
+      jsondecode(google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_CALLERS"])["${google_service_account.block_checker.account_id}@${var.project_id}.iam.gserviceaccount.com"] == ["*"] &&
       google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].service_account_email == google_service_account.block_checker.email &&
       google_cloud_scheduler_job.block_check.schedule == "*/15 * * * *"
     )
-    error_message = "The Block check job must POST blocks-api's URI /checks every 15 minutes with an OIDC token of the block checker for blocks-api's URI: ${google_cloud_scheduler_job.block_check.http_target[0].uri}."
+    error_message = "The Block check job must POST blocks-api's URL /checks every 15 minutes with an OIDC token of the block checker for blocks-api's API_AUDIENCE, the checker an API_CALLERS entry with [\"*\"]: ${google_cloud_scheduler_job.block_check.http_target[0].uri}."
   }
 
   assert {

@@ -102,7 +102,7 @@ export interface RunResult {
 
 /**
  * Runs terraform in a scratch copy of the repository layout holding only
- * topology.json, locals.tf and variables.tf (plus `extraTf`), which need no
+ * topology.json, locals.tf, variables.tf and auth.tf (plus `extraTf`), which need no
  * provider and therefore no `terraform init`.
  */
 function runScratch(args: string[], input: string, extraTf = ''): { status: number | null; stdout: string; output: string } {
@@ -110,7 +110,7 @@ function runScratch(args: string[], input: string, extraTf = ''): { status: numb
   try {
     mkdirSync(path.join(scratch, 'terraform'));
     copyFileSync(path.join(REPO_ROOT, 'topology.json'), path.join(scratch, 'topology.json'));
-    for (const file of ['locals.tf', 'variables.tf']) {
+    for (const file of ['locals.tf', 'variables.tf', 'auth.tf']) {
       copyFileSync(path.join(TF_DIR, file), path.join(scratch, 'terraform', file));
     }
     if (extraTf) writeFileSync(path.join(scratch, 'terraform', 'scratch.tf'), extraTf);

@@ -293,11 +293,12 @@ describe('Pub/Sub', () => {
     const pushConfig = only(push, 'push_config');
     // The functions-framework builds the CloudEvent from a /projects/P/topics/T path.
     expect(pushConfig.push_endpoint).toBe(
-      '${google_cloudfunctions2_function.fn[each.value.push_to].service_config[0].uri}/projects/${var.project_id}/topics/${each.value.topic}',
+      '${local.function_urls[each.value.push_to]}/projects/${var.project_id}/topics/${each.value.topic}',
     );
+    // Pushes send an OIDC token for the audience the function verifies in code (PUSH_AUDIENCE, auth.tf).
     expect(only(pushConfig, 'oidc_token')).toEqual({
       service_account_email: '${google_service_account.push_invoker.email}',
-      audience: '${google_cloudfunctions2_function.fn[each.value.push_to].service_config[0].uri}',
+      audience: '${local.function_urls[each.value.push_to]}',
     });
   });
 
@@ -567,6 +568,37 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     expect(fns.filter(([, fn]) => fn.firestore.block_secrets === 'read_write').map(([n]) => n)).toEqual(['blocks-api']);
   });
 
+  test('push functions verify the OIDC token their subscriptions send, and the private APIs their callers', () => {
+    const prefix = ev('var.name_prefix') as string;
+    const result = {
+      env: ev('local.function_env', { api_callers: '{"support@example.com"=["ws_a"]}' }) as Record<string, Record<string, string>>,
+      push_invoker: `${prefix}-push-invoker`,
+    };
+    const url = (name: string) => `https://${VARS.region}-${VARS.project_id}.cloudfunctions.net/${prefix}-${name}`;
+    const pushTargets = new Set(subs.flatMap(([, s]) => (s.push_to ? [s.push_to] : [])));
+    for (const [name, fn] of fns) {
+      const env = result.env[name]!;
+      const pushed = pushTargets.has(name);
+      expect([name, env.PUSH_AUTH, env.PUSH_AUDIENCE, env.PUSH_SERVICE_ACCOUNT]).toEqual(
+        pushed
+          ? [name, 'on', url(name), `${result.push_invoker}@${VARS.project_id}.iam.gserviceaccount.com`]
+          : [name, undefined, undefined, undefined],
+      );
+      const api = fn.trigger === 'http' && !fn.public;
+      expect([name, env.API_AUTH, env.API_AUDIENCE]).toEqual(api ? [name, 'on', url(name)] : [name, undefined, undefined]);
+      // Only where Cloud Run's invoker check stands in front (no allUsers) is a Google-stripped token trusted.
+      expect([name, env.BEHIND_CLOUD_RUN_IAM]).toEqual([name, fn.public ? undefined : 'true']);
+      // Authentication is never turned off in production.
+      expect(env.PUSH_AUTH ?? 'on').toBe('on');
+      expect(env.API_AUTH ?? 'on').toBe('on');
+    }
+    expect(JSON.parse(result.env['events-api']!.API_CALLERS!)).toEqual({ 'support@example.com': ['ws_a'] });
+    expect(JSON.parse(result.env['blocks-api']!.API_CALLERS!)).toEqual({
+      'support@example.com': ['ws_a'],
+      [`${prefix}-block-check@${VARS.project_id}.iam.gserviceaccount.com`]: ['*'],
+    });
+  });
+
   test('instance variables cap and override the topology limits', () => {
     const [warm] = fns[0]!;
     const result = ev('{ min = local.function_min_instances, max = local.function_max_instances }', {
@@ -598,6 +630,8 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     ['name_prefix', 'Convotic_Prod'],
     ['secret_versions', '{META_APP_SECRET="latest"}'],
     ['event_log_retention_days', '0'],
+    ['api_callers', '{"dashboard"=["*"]}'],
+    ['api_callers', '{"support@example.com"=[]}'],
   ])('variable validation rejects %s = %s', (name, value) => {
     const result = plan({ ...VARS, [name]: value });
     expect(result.ok).toBe(false);
