@@ -19,6 +19,7 @@ import { contactsConfig, type ContactsConfig } from './config';
 import { contactId, conversationId } from '../envelope/ids';
 import { redirectOf } from './merge';
 import { observe } from './observe';
+import { hasRedirects } from './person';
 import { planEvent, StaleRedirect, type Target } from './plan';
 import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry } from './store';
 
@@ -97,7 +98,7 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
       ? [obs.conversation.conversation_id, ...(direct ? (obs.contact?.aliases ?? []).map((a) => conversationId(ws, obs.block_id, a)) : [])]
       : [];
     // Only platforms that name a person by two ids have redirects; the others read nothing more.
-    const follow = obs.platform === 'whatsapp';
+    const follow = hasRedirects(obs.platform);
     let entry: OutboxEntry | undefined;
     for (let attempt = 1; ; attempt++) {
       const [contacts, conversations] = await Promise.all([
