@@ -179,7 +179,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
         const raw = jsonBody(req);
         // The filter first, so its own unknown names are unknown_parameter and its values are named filter.<name>.
         if (typeof raw.filter === 'object' && raw.filter !== null && !Array.isArray(raw.filter))
-          checked(ReplayFilter, raw.filter, { in: 'body', prefix: 'filter.' });
+          checked(ReplayFilter, raw.filter, { in: 'body', prefix: 'filter.', invalid: 'invalid_parameter' });
         const body = checked(BulkReplayRequest, raw, { in: 'body' });
         const filter = parseFilter(body.filter ?? {});
         const max = body.max_events ?? MAX_REPLAY_EVENTS;

@@ -1,8 +1,9 @@
 /**
  * Requests checked against their schema (schemas.ts), with one answer per
  * kind of mistake: a name the schema does not have is `unknown_parameter`, a
- * value of the wrong shape `invalid_parameter` (query) or `invalid_body`
- * (body), naming the field and what it must be (the schema's description).
+ * value of the wrong shape `invalid_parameter` (a query parameter, or a list
+ * filter in a body) or `invalid_body` (another body field), naming the field
+ * and what it must be (the schema's description).
  */
 import type { Static, TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -27,8 +28,12 @@ function expectation(schema: TObject, name: string): string {
  * fields are named in messages (`query` parameters, or a `body` field under
  * an optional prefix such as `filter.`).
  */
-export function checked<T extends TObject>(schema: T, input: unknown, where: { in: 'query' | 'body'; prefix?: string }): Static<T> {
-  const invalid = where.in === 'query' ? 'invalid_parameter' : 'invalid_body';
+export function checked<T extends TObject>(
+  schema: T,
+  input: unknown,
+  where: { in: 'query' | 'body'; prefix?: string; invalid?: 'invalid_parameter' },
+): Static<T> {
+  const invalid = where.invalid ?? (where.in === 'query' ? 'invalid_parameter' : 'invalid_body');
   const prefix = where.prefix ?? '';
   if (!isObject(input)) throw badRequest('invalid_body', `${prefix ? prefix.replace(/\.$/, '') : 'the body'} must be a JSON object`);
   const names = Object.keys(schema.properties);

@@ -3,7 +3,7 @@
  * sockets, over the Firestore emulator, against hostile methods, targets
  * (every route with fuzzed segments and query parameters, crafted cursors),
  * headers, content types and encodings, bodies and framing. Whatever comes
- * in: no 5xx, every refusal is JSON with an `error` code, and the API still
+ * in: no 5xx, every refusal is JSON with an error code (problem+json `code`), and the API still
  * serves a valid list request afterwards.
  *
  * Bounded: a fixed seed (FUZZ_SEED to explore; fast-check prints the seed
@@ -127,7 +127,7 @@ it('answers crafted cursors with a JSON 400', async () => {
         c,
         path,
         status: 400,
-        body: expect.stringContaining('"error":"invalid_parameter"'),
+        body: expect.stringContaining('"code":"invalid_parameter"'),
       });
     }
   }
@@ -143,7 +143,7 @@ it('answers a time Firestore cannot hold with a JSON 400: list and replay filter
     expect({ param, status: answer.status, body: answer.body }).toEqual({
       param,
       status: 400,
-      body: expect.stringContaining('"error":"invalid_parameter"'),
+      body: expect.stringContaining('"code":"invalid_parameter"'),
     });
   }
   const body = Buffer.from(JSON.stringify({ filter: { from: '0000-06-01T00:00:00Z' } }));
@@ -182,7 +182,7 @@ it('answers a time Firestore cannot hold with a JSON 400: list and replay filter
   );
   expect({ status: internal.status, body: internal.body }).toEqual({
     status: 400,
-    body: expect.stringContaining('"error":"invalid_envelope"'),
+    body: expect.stringContaining('"code":"invalid_envelope"'),
   });
   await servesValid();
 });
@@ -204,7 +204,7 @@ it('answers an internal event nested 10,000 deep with a JSON 400, not a stack ov
       body: event,
     }),
   );
-  expect({ status: answer.status, body: answer.body }).toEqual({ status: 400, body: expect.stringContaining('"error":"invalid_body"') });
+  expect({ status: answer.status, body: answer.body }).toEqual({ status: 400, body: expect.stringContaining('"code":"invalid_body"') });
   await servesValid();
 });
 

@@ -6,6 +6,7 @@
 import type { Envelope } from '../../shared/envelope';
 import { serveApiWithLog } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 import { MAX_REQUEST_BODY_BYTES } from '../../shared/events-api/app';
@@ -17,6 +18,8 @@ process.env.EVENTS_TOPIC = topic;
 require('../../functions/events-api');
 
 const stack = serveApiWithLog('eventsApi', topic);
+const conformance = checkAnswersConform();
+beforeAll(() => conformance.watch(stack.api.url));
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${stack.api.url}/workspaces/${ws}/events`, {
@@ -123,9 +126,9 @@ describe('POST /workspaces/{ws}/events', () => {
   ])('refuses %s with 400 and the reason', async (_name, body, code) => {
     const res = await post(body);
     expect(res.status).toBe(400);
-    const answer = (await res.json()) as { error: string; message: string };
-    expect(answer.error).toBe(code);
-    expect(answer.message.length).toBeGreaterThan(10);
+    const answer = (await res.json()) as { code: string; detail: string };
+    expect(answer.code).toBe(code);
+    expect(answer.detail.length).toBeGreaterThan(10);
   });
 });
 
@@ -139,9 +142,9 @@ describe('reserved fields of a posted event', () => {
       metadata: { request_id: 'r', raw_path: '', replay_of: 'evt_y' },
     });
     expect(res.status).toBe(400);
-    const { error, message } = (await res.json()) as { error: string; message: string };
-    expect(error).toBe('reserved_field');
-    for (const field of ['id', 'metadata.request_id', 'metadata.raw_path', 'metadata.replay_of']) expect(message).toContain(field);
+    const { code, detail } = (await res.json()) as { code: string; detail: string };
+    expect(code).toBe('reserved_field');
+    for (const field of ['id', 'metadata.request_id', 'metadata.raw_path', 'metadata.replay_of']) expect(detail).toContain(field);
     expect(stack.published.messages.length).toBe(before);
   });
 });
@@ -155,8 +158,8 @@ describe('a body the framework cannot parse', () => {
       body: '{"type": "crm.deal',
     });
     expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await res.json()).toEqual({ error: 'malformed_json', message: expect.any(String) });
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await res.json()).toMatchObject({ code: 'malformed_json', type: '/problems/malformed_json', detail: expect.any(String) });
     expect(stack.published.messages.length).toBe(before);
   });
   it('refuses a body over MAX_REQUEST_BODY_BYTES with a JSON 413, and publishes nothing', async () => {
@@ -168,7 +171,7 @@ describe('a body the framework cannot parse', () => {
       body,
     });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: 'body_too_large', message: expect.any(String) });
+    expect(await res.json()).toMatchObject({ code: 'body_too_large', status: 413, detail: expect.any(String) });
     expect(stack.published.messages.length).toBe(before);
   });
 });

@@ -13,7 +13,10 @@ import { ACCOUNT_FILTER, UNROUTED_FILTERS } from '../../shared/events-api/unrout
 import { topology } from '../../shared/contracts/topology';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import '../../functions/event-log';
+
+const conformance = checkAnswersConform();
 
 // Replays of seeded entries are published here (nothing pushes them to this log).
 const topic = uniqueName('events-list').replace(/_/g, '-');
@@ -43,6 +46,7 @@ const PLATFORMS = ['instagram', 'line', 'messenger'] as const;
 
 beforeAll(async () => {
   [eventLog, api] = await Promise.all([listen('eventLog'), listen('eventsApi')]);
+  conformance.watch(api.url);
   await createTopic(topic);
   const envelopes: Envelope[] = [];
   for (let i = 0; i < 30; i++) {
@@ -113,9 +117,9 @@ async function listAll(query: Record<string, string>, limit = 7): Promise<string
     const params = new URLSearchParams({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
     const res = await fetch(`${api.url}/workspaces/${ws}/events?${params}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { events: Array<{ id: string }>; next_cursor: string | null };
-    expect(body.events.length).toBeLessThanOrEqual(limit);
-    ids.push(...body.events.map((e) => e.id));
+    const body = (await res.json()) as { items: Array<{ id: string }>; next_cursor: string | null };
+    expect(body.items.length).toBeLessThanOrEqual(limit);
+    ids.push(...body.items.map((e) => e.id));
     cursor = body.next_cursor;
   } while (cursor);
   return ids;
@@ -173,8 +177,8 @@ describe('GET /workspaces/{ws}/events', () => {
 
   it('shows each row with its status, platform, type and time', async () => {
     const res = await fetch(`${api.url}/workspaces/${ws}/events?limit=1&status=retrying`);
-    const { events } = (await res.json()) as { events: Array<Record<string, unknown>> };
-    expect(events[0]).toMatchObject({ status: 'retrying', last_error: { consumer: 'triggers', error: 'boom', attempt: 2 }, kind: 'event' });
+    const { items } = (await res.json()) as { items: Array<Record<string, unknown>> };
+    expect(items[0]).toMatchObject({ status: 'retrying', last_error: { consumer: 'triggers', error: 'boom', attempt: 2 }, kind: 'event' });
   });
 
   it.each<[string, string]>([
@@ -195,9 +199,75 @@ describe('GET /workspaces/{ws}/events', () => {
   ])('answers 400 with the reason for %s', async (query, mentions) => {
     const res = await fetch(`${api.url}/workspaces/${ws}/events?${query}`);
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; message: string };
-    expect(body.error).toMatch(/^(invalid_parameter|unknown_parameter)$/);
-    expect(body.message).toContain(mentions);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toMatch(/^(invalid_parameter|unknown_parameter)$/);
+    expect(body.detail).toContain(mentions);
+  });
+
+  it('refuses a cursor reused with another filter (cursor_filter_mismatch), and pages on with the same one', async () => {
+    const first = (await (await fetch(`${api.url}/workspaces/${ws}/events?limit=2&platform=line`)).json()) as { next_cursor: string };
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const cursor = encodeURIComponent(first.next_cursor);
+    for (const other of ['platform=instagram', '', 'platform=line&status=success']) {
+      const res = await fetch(`${api.url}/workspaces/${ws}/events?limit=2&${other}&cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'cursor_filter_mismatch', type: '/problems/cursor_filter_mismatch' });
+    }
+    // The same filter, whatever the order of its parameters or the page size, pages on.
+    expect((await fetch(`${api.url}/workspaces/${ws}/events?platform=line&limit=3&cursor=${cursor}`)).status).toBe(200);
+  });
+});
+
+describe('conventions', () => {
+  it('answers errors as RFC 9457 problem+json with the code, the path and the request id', async () => {
+    const res = await fetch(`${api.url}/workspaces/${ws}/events?status=done`, { headers: { 'X-Request-Id': 'req-123.a:b' } });
+    expect(res.headers.get('x-request-id')).toBe('req-123.a:b');
+    expect(await res.json()).toEqual({
+      type: '/problems/invalid_parameter',
+      title: 'Invalid parameter',
+      status: 400,
+      detail: expect.stringContaining('status'),
+      instance: `/workspaces/${ws}/events`,
+      code: 'invalid_parameter',
+      request_id: 'req-123.a:b',
+    });
+  });
+
+  it('puts X-Request-Id on every answer: the caller’s when it is plain, else a new one', async () => {
+    const ok = await fetch(`${api.url}/workspaces/${ws}/events?limit=1`);
+    expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    for (const unsafe of ['has space', 'x'.repeat(201), 'semi;colon']) {
+      const res = await fetch(`${api.url}/workspaces/${ws}/events?limit=1`, { headers: { 'X-Request-Id': unsafe } });
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // Refused before routing (the body guard) too.
+    const malformed = await fetch(`${api.url}/workspaces/${ws}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-Request-Id': 'guarded-1' },
+      body: '{not json',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('x-request-id')).toBe('guarded-1');
+    expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await malformed.json()).toMatchObject({ code: 'malformed_json', request_id: 'guarded-1', instance: `/workspaces/${ws}/events` });
+  });
+
+  it('describes each problem type at its type URI', async () => {
+    const res = await fetch(`${api.url}/problems/cursor_filter_mismatch`);
+    expect(await res.json()).toEqual({
+      type: '/problems/cursor_filter_mismatch',
+      code: 'cursor_filter_mismatch',
+      status: 400,
+      title: 'Cursor used with another filter',
+    });
+    expect((await fetch(`${api.url}/problems/no_such_problem`)).status).toBe(404);
+  });
+
+  it('serves its OpenAPI document', async () => {
+    const res = await fetch(`${api.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ openapi: '3.1.0', paths: { '/workspaces/{ws}/events': { get: expect.any(Object) } } });
   });
 });
 
@@ -247,7 +317,7 @@ describe('workspace scoping and routes', () => {
   it("never shows or replays another workspace's event", async () => {
     const get = await fetch(`${api.url}/workspaces/${ws}/events/${foreign.id}`);
     expect(get.status).toBe(404);
-    expect(await get.json()).toMatchObject({ error: 'not_found' });
+    expect(await get.json()).toMatchObject({ code: 'not_found' });
     const replay = await fetch(`${api.url}/workspaces/${ws}/events/${foreign.id}/replay`, { method: 'POST' });
     expect(replay.status).toBe(404);
     const own = await fetch(`${api.url}/workspaces/${other}/events/${foreign.id}`);
@@ -256,7 +326,7 @@ describe('workspace scoping and routes', () => {
 
   it('answers 404 for unknown routes and events, 405 for a wrong method, 400 for a bad workspace id', async () => {
     expect((await fetch(`${api.url}/workspaces/${ws}/nothing`)).status).toBe(404);
-    expect((await fetch(`${api.url}/`)).status).toBe(404);
+    expect((await fetch(`${api.url}/nothing/here`)).status).toBe(404);
     expect((await fetch(`${api.url}/workspaces/${ws}/events/evt_doesnotexist`)).status).toBe(404);
     const wrong = await fetch(`${api.url}/workspaces/${ws}/events/evt_x`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
@@ -264,6 +334,6 @@ describe('workspace scoping and routes', () => {
     expect((await fetch(`${api.url}/workspaces/${ws}/events/evt_x/replay`)).status).toBe(405);
     const bad = await fetch(`${api.url}/workspaces/bad%20ws/events`);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: 'invalid_workspace' });
+    expect(await bad.json()).toMatchObject({ code: 'invalid_workspace' });
   });
 });

@@ -335,7 +335,7 @@ describe('a bulk replay job', () => {
     it('refuses a body or filter of the wrong shape with the field named', async () => {
       const cases: Array<[unknown, string, RegExp]> = [
         [{ filter: { colour: 'red' } }, 'unknown_parameter', /filter\.colour/],
-        [{ filter: { status: 'done' } }, 'invalid_body', /filter\.status/],
+        [{ filter: { status: 'done' } }, 'invalid_parameter', /filter\.status/],
         [{ max_events: 0, filter: { status: 'failed' } }, 'invalid_body', /max_events/],
         [{ dry_run: 'yes' }, 'invalid_body', /dry_run/],
         [{ filter: [] }, 'invalid_body', /filter/],

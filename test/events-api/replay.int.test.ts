@@ -21,11 +21,15 @@ import { rawAttributes } from '../../shared/contracts/raw-message';
 import { collect, createTopic, listen, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import '../../functions/event-log';
+
+const conformance = checkAnswersConform();
 
 const ws = uniqueName('ws_replay');
 const bulkWs = uniqueName('ws_bulk');
 const topic = uniqueName('events-replay').replace(/_/g, '-');
+const jobsTopic = uniqueName('replay-jobs').replace(/_/g, '-');
 const route = { workspaceId: ws, blockId: 'blk_tg' };
 const processed: string[] = [];
 
@@ -37,6 +41,7 @@ functions.http(
   createEventsApi({
     publisher: () => createEnvelopePublisher(topic),
     renormalize: renormalizeWith(() => staticRouter(route)),
+    jobsTopic,
   }),
 );
 functions.http(
@@ -63,8 +68,10 @@ beforeAll(async () => {
     listen('replayContacts'),
     listen('replayTriggers'),
   ]);
-  await createTopic(topic);
+  conformance.watch(api.url);
+  await Promise.all([createTopic(topic), createTopic(jobsTopic)]);
   await Promise.all([
+    pushSubscription(`${jobsTopic}-run`, jobsTopic, api.url),
     pushSubscription(`${topic}-log`, topic, eventLog.url),
     pushSubscription(`${topic}-contacts`, topic, contacts.url),
     pushSubscription(`${topic}-triggers`, topic, triggers.url),
@@ -222,21 +229,20 @@ describe('replay', () => {
       body: JSON.stringify({ filter: { type: 'commerce.*' }, max_events: 2 }),
     });
     expect(tooMany.status).toBe(400);
-    expect(await tooMany.json()).toMatchObject({ error: 'too_many_events' });
+    expect(await tooMany.json()).toMatchObject({ code: 'too_many_events' });
 
     const res = await fetch(`${api.url}/workspaces/${bulkWs}/replays`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ filter: { type: 'commerce.*' } }),
     });
-    expect(res.status).toBe(201);
-    const job = (await res.json()) as {
-      job_id: string;
-      status: string;
-      total: number;
-      replayed: number;
-      results: Record<string, { event_ids: string[] }>;
-    };
+    expect(res.status).toBe(202);
+    type Job = { job_id: string; status: string; total: number; replayed: number; results: Record<string, { event_ids: string[] }> };
+    const queued = (await res.json()) as Job;
+    const job = await waitFor(`job ${queued.job_id} completed`, async () => {
+      const read = (await (await fetch(`${api.url}/workspaces/${bulkWs}/replays/${queued.job_id}`)).json()) as Job;
+      return read.status === 'completed' ? read : undefined;
+    });
     expect(job).toMatchObject({ status: 'completed', total: 3, replayed: 3, failed: 0 });
     expect(Object.keys(job.results).sort()).toEqual(orders.map((o) => o.id).sort());
     expect(res.headers.get('location')).toBe(`/workspaces/${bulkWs}/replays/${job.job_id}`);
@@ -264,8 +270,8 @@ describe('replay', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    expect(await (await post({ filter: { status: 'maybe' } })).json()).toMatchObject({ error: 'invalid_parameter' });
+    expect(await (await post({ filter: { status: 'maybe' } })).json()).toMatchObject({ code: 'invalid_parameter' });
     expect((await post({ max_events: 501 })).status).toBe(400);
-    expect(await (await post({ everything: true })).json()).toMatchObject({ error: 'unknown_parameter' });
+    expect(await (await post({ everything: true })).json()).toMatchObject({ code: 'unknown_parameter' });
   });
 });

@@ -31,9 +31,11 @@ import { rawAttributes } from '../../shared/contracts/raw-message';
 import type { RejectedItem } from '../../shared/contracts/rejection';
 import { collect, createTopic, listen, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
+const conformance = checkAnswersConform();
 const ws = uniqueName('ws_unrouted');
 const topic = uniqueName('events-unrouted').replace(/_/g, '-');
 const digits = () => `${Date.now()}${randomInt(100_000, 999_999)}`;
@@ -156,6 +158,7 @@ let unknownId: string;
 
 beforeAll(async () => {
   [eventLog, api] = await Promise.all([listen('eventLog'), listen('unroutedApi')]);
+  conformance.watch(api.url);
   await createTopic(topic);
   // Recovered events reach the workspace log as any event does.
   await pushSubscription(`${topic}-log`, topic, eventLog.url);
@@ -211,9 +214,9 @@ async function listAll(query: Record<string, string>, limit: number, window = tr
     const params = new URLSearchParams({ ...(window ? windowed : {}), ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
     const res = await fetch(`${api.url}/unrouted?${params}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { entries: Array<{ id: string }>; next_cursor: string | null };
-    expect(body.entries.length).toBeLessThanOrEqual(limit);
-    ids.push(...body.entries.map((e) => e.id));
+    const body = (await res.json()) as { items: Array<{ id: string }>; next_cursor: string | null };
+    expect(body.items.length).toBeLessThanOrEqual(limit);
+    ids.push(...body.items.map((e) => e.id));
     cursor = body.next_cursor;
   } while (cursor);
   return ids;
@@ -278,8 +281,8 @@ describe('GET /unrouted', () => {
 
   it('shows each row with its kind, reason, platform and time', async () => {
     const res = await fetch(`${api.url}/unrouted?${new URLSearchParams({ ...windowed, reason: 'normalizer_failed' })}`);
-    const { entries } = (await res.json()) as { entries: Array<Record<string, unknown>> };
-    expect(entries).toEqual([
+    const { items } = (await res.json()) as { items: Array<Record<string, unknown>> };
+    expect(items).toEqual([
       expect.objectContaining({
         id: deadId,
         kind: 'raw',
@@ -293,7 +296,7 @@ describe('GET /unrouted', () => {
     ]);
     // An unroutable item's row names its account, which is what an operator scans for.
     const byAccount = await fetch(`${api.url}/unrouted?${new URLSearchParams({ account: PHONE, limit: '1' })}`);
-    expect(((await byAccount.json()) as { entries: unknown[] }).entries).toEqual([
+    expect(((await byAccount.json()) as { items: unknown[] }).items).toEqual([
       expect.objectContaining({
         id: noBody.rejections[0]!.id,
         rejection: expect.objectContaining({ reason: 'unroutable' }),
@@ -320,9 +323,9 @@ describe('GET /unrouted', () => {
   ])('answers 400 with the reason for %s', async (query, mentions) => {
     const res = await fetch(`${api.url}/unrouted?${query}`);
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; message: string };
-    expect(body.error).toMatch(/^(invalid_parameter|unknown_parameter)$/);
-    expect(body.message).toContain(mentions);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toMatch(/^(invalid_parameter|unknown_parameter)$/);
+    expect(body.detail).toContain(mentions);
   });
 });
 
@@ -355,9 +358,9 @@ describe('GET /unrouted/{id}', () => {
   it('answers 404 for an unknown entry, 405 for a wrong method', async () => {
     const missing = await fetch(`${api.url}/unrouted/rej_doesnotexist`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+    expect(await missing.json()).toMatchObject({ code: 'not_found' });
     // An id that cannot be a document id (a decoded slash) is simply not found.
-    expect(await (await fetch(`${api.url}/unrouted/a%2Fb`)).json()).toMatchObject({ error: 'not_found', message: 'no unrouted entry a/b' });
+    expect(await (await fetch(`${api.url}/unrouted/a%2Fb`)).json()).toMatchObject({ code: 'not_found', detail: 'no unrouted entry a/b' });
     expect((await replay('rej_doesnotexist')).status).toBe(404);
     const wrong = await fetch(`${api.url}/unrouted/${deadId}`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
@@ -372,9 +375,9 @@ describe('POST /unrouted/{id}/replay', () => {
     const before = await entry(first.id);
     const res = await replay(first.id);
     expect(res.status).toBe(409);
-    const body = (await res.json()) as { error: string; message: string; details: Record<string, string> };
-    expect(body).toMatchObject({ error: 'still_unroutable', details: { reason: 'unroutable', path: first.path } });
-    expect(body.message).toContain(PHONE);
+    const body = (await res.json()) as { code: string; detail: string; details: Record<string, string> };
+    expect(body).toMatchObject({ code: 'still_unroutable', details: { reason: 'unroutable', path: first.path } });
+    expect(body.detail).toContain(PHONE);
     await expectUnchanged(before);
   });
 
@@ -451,7 +454,7 @@ describe('POST /unrouted/{id}/replay', () => {
     const before = await entry(deadId);
     const refused = await replay(deadId);
     expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ error: 'still_unroutable', details: { reason: 'unroutable' } });
+    expect(await refused.json()).toMatchObject({ code: 'still_unroutable', details: { reason: 'unroutable' } });
     await expectUnchanged(before);
 
     await saveBlock(blockStores(), {
@@ -520,8 +523,8 @@ describe('POST /unrouted/{id}/replay', () => {
     const res = await replay(id());
     expect(res.status).toBe(409);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ error, ...(details ? { details } : {}) });
-    expect(typeof body.message).toBe('string');
+    expect(body).toMatchObject({ code: error, ...(details ? { details } : {}) });
+    expect(typeof body.detail).toBe('string');
     await expectUnchanged(before);
   });
 });

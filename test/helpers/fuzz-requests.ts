@@ -185,7 +185,7 @@ export function expectWellBehaved(answer: RawAnswer, method: string): void {
   expect(answer.status).toBeGreaterThan(0);
   expect(answer.status).toBeLessThan(500);
   if (answer.status < 400) return;
-  const json = method === 'HEAD' ? /^application\/json/.test(answer.headers['content-type'] ?? '') : isJsonError(answer);
+  const json = method === 'HEAD' ? /^application\/(problem\+)?json/.test(answer.headers['content-type'] ?? '') : isJsonError(answer);
   expect({ status: answer.status, json, body: answer.body.slice(0, 200) }).toEqual(expect.objectContaining({ json: true }));
 }
 

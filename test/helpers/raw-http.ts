@@ -88,12 +88,13 @@ function dechunk(body: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
-/** Whether an answer body is a JSON object with a string `error` code. */
+/** Whether an answer body is a JSON error: `{error}` (the edge), or problem+json with a `code` (the JSON APIs). */
 export function isJsonError(answer: RawAnswer): boolean {
-  if (!/^application\/json/i.test(answer.headers['content-type'] ?? '')) return false;
+  const problem = /^application\/problem\+json/i.test(answer.headers['content-type'] ?? '');
+  if (!problem && !/^application\/json/i.test(answer.headers['content-type'] ?? '')) return false;
   try {
-    const body = JSON.parse(answer.body) as unknown;
-    return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
+    const body = JSON.parse(answer.body) as { error?: unknown; code?: unknown } | null;
+    return typeof body === 'object' && body !== null && typeof (problem ? body.code : body.error) === 'string';
   } catch {
     return false;
   }
