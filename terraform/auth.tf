@@ -5,7 +5,7 @@
 # and topology.json only, like locals.tf, so tests can evaluate it.
 
 variable "api_callers" {
-  description = "Who may call the private JSON APIs (events-api, blocks-api), and for which workspaces: the caller's Google identity (the email of a service account or user) => workspace ids, or [\"*\"] for every workspace and the operator routes (/unrouted, POST /checks). E.g. { \"dashboard@my-project.iam.gserviceaccount.com\" = [\"*\"], \"support@example.com\" = [\"ws_a\"] }. Each caller also needs run.invoker (var.invokers). Empty by default: no one until named (the Block check's own account is always allowed on blocks-api)."
+  description = "Who may call the private JSON APIs (events-api, blocks-api), and for which workspaces: the caller's Google identity (the email of a service account or user) => workspace ids, or [\"*\"] for every workspace and the operator routes (/unrouted, POST /checks). E.g. { \"dashboard@my-project.iam.gserviceaccount.com\" = [\"*\"], \"support@example.com\" = [\"ws_a\"] }. Each caller also needs run.invoker (var.invokers). Empty by default: no one until named (the scheduled jobs' own accounts are always allowed: the Block check on blocks-api, reconciliation on events-api)."
   type        = map(list(string))
   default     = {}
 
@@ -30,6 +30,12 @@ locals {
   # Service account emails follow from their account ids (iam.tf, scheduler.tf).
   push_invoker_email  = "${var.name_prefix}-push-invoker@${var.project_id}.iam.gserviceaccount.com"
   block_checker_email = "${var.name_prefix}-block-check@${var.project_id}.iam.gserviceaccount.com"
+  reconciler_email    = "${var.name_prefix}-reconcile@${var.project_id}.iam.gserviceaccount.com"
+  # The scheduled jobs' own accounts may call their one operator route; var.api_callers adds everyone else.
+  scheduler_callers = {
+    "blocks-api" = { (local.block_checker_email) = ["*"] }
+    "events-api" = { (local.reconciler_email) = ["*"] }
+  }
 
   # Private HTTP functions are the JSON APIs: every request needs a caller of api_callers.
   api_functions = toset([for name, fn in local.functions : name if fn.trigger == "http" && !fn.public])
@@ -47,10 +53,7 @@ locals {
       contains(local.api_functions, name) ? {
         API_AUTH     = "on"
         API_AUDIENCE = local.function_urls[name]
-        API_CALLERS = jsonencode(merge(
-          var.api_callers,
-          name == "blocks-api" ? { (local.block_checker_email) = ["*"] } : {},
-        ))
+        API_CALLERS  = jsonencode(merge(var.api_callers, try(local.scheduler_callers[name], {})))
       } : {},
     )
   }

@@ -17,11 +17,6 @@ variable "reconcile_schedule" {
   }
 }
 
-locals {
-  # Known before the account exists (as auth.tf's block_checker_email): events-api's API_CALLERS must name it with ["*"].
-  reconciler_email = "${var.name_prefix}-reconcile@${var.project_id}.iam.gserviceaccount.com"
-}
-
 resource "google_service_account" "reconciler" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-reconcile"

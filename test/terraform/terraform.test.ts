@@ -592,7 +592,10 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
       expect(env.PUSH_AUTH ?? 'on').toBe('on');
       expect(env.API_AUTH ?? 'on').toBe('on');
     }
-    expect(JSON.parse(result.env['events-api']!.API_CALLERS!)).toEqual({ 'support@example.com': ['ws_a'] });
+    expect(JSON.parse(result.env['events-api']!.API_CALLERS!)).toEqual({
+      'support@example.com': ['ws_a'],
+      [`${prefix}-reconcile@${VARS.project_id}.iam.gserviceaccount.com`]: ['*'],
+    });
     expect(JSON.parse(result.env['blocks-api']!.API_CALLERS!)).toEqual({
       'support@example.com': ['ws_a'],
       [`${prefix}-block-check@${VARS.project_id}.iam.gserviceaccount.com`]: ['*'],
