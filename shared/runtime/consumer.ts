@@ -107,10 +107,10 @@ export function envelopeConsumer(name: string, handle: EnvelopeHandler, options:
     const identity = decoded.kind === 'envelope' ? decoded.envelope : decoded.identity;
     // Continues the webhook's trace; what the handler publishes carries it on (trace.ts).
     const span = startSpan(`${name} ${identity.type}`, traceFromAttributes(message.attributes), 'consumer');
-    const receivedAt = originReceivedAt(
-      message.attributes,
-      decoded.kind === 'envelope' ? decoded.envelope.metadata.received_at : undefined,
-    );
+    // Without the attribute (a publisher older than it), the envelope's own receive time; never a replay's, which is the original's.
+    const fallback =
+      decoded.kind === 'envelope' && decoded.envelope.metadata.source !== 'replay' ? decoded.envelope.metadata.received_at : undefined;
+    const receivedAt = originReceivedAt(message.attributes, fallback);
     const log = baseLog.child({
       event_id: identity.id,
       type: identity.type,

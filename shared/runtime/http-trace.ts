@@ -20,6 +20,8 @@ export interface TracedRequest {
 
 export function traceRequest(req: Request, res: Response, log: Logger, name: string): TracedRequest {
   const started = process.hrtime.bigint();
+  // What the request publishes (replays, platform.block.*) is aged from now: the API request is its POST.
+  const receivedAt = new Date().toISOString();
   const span = startSpan(name, traceFromHeaders(req.headers), 'server');
   const traced = log.child(traceLogFields(span.context));
   res.once('finish', () => {
@@ -41,5 +43,5 @@ export function traceRequest(req: Request, res: Response, log: Logger, name: str
       }),
     });
   });
-  return { log: traced, run: (fn) => withDelivery({ trace: span.context }, fn) };
+  return { log: traced, run: (fn) => withDelivery({ trace: span.context, receivedAt }, fn) };
 }
