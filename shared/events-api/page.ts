@@ -1,7 +1,10 @@
 /**
  * The Event Log page's routes: `GET /` (the page) and `GET /assets/{file}`
- * (its script and style). They sit in the events API's route table, so the
- * page has the same callers as the API; the page reads only the API.
+ * (its script and style), in the events API's route table. They hold no
+ * data, so they need no caller token of their own (`public`, as
+ * /openapi.json: a caller allowed one workspace can load the page too);
+ * Cloud Run's invoker IAM still fronts them in production, and every
+ * request the page makes is an API request with the API's own checks.
  */
 import type { Response } from '@google-cloud/functions-framework';
 import { notFound, type Route } from './http';
@@ -35,6 +38,7 @@ export function pageRoutes(assets: () => Promise<PageAssets> = builtAssets): Rou
     {
       method: 'GET',
       pattern: '/',
+      access: 'public',
       async handle(_req, res) {
         send(res, 'text/html; charset=utf-8', PAGE_CACHE, (await assets()).html);
       },
@@ -42,6 +46,7 @@ export function pageRoutes(assets: () => Promise<PageAssets> = builtAssets): Rou
     {
       method: 'GET',
       pattern: '/assets/:file',
+      access: 'public',
       async handle(_req, res, params) {
         const file = params.file ?? '';
         const { assets: files } = await assets();

@@ -15,6 +15,9 @@ export interface ConsumerOutcome {
   at?: string;
 }
 
+/** The latest failing report (a string in entries the writer failed itself). */
+export type LastError = { consumer?: string; error?: string | null; attempt?: number; at?: string } | string;
+
 export interface EventRow {
   id: string;
   kind?: string;
@@ -29,7 +32,7 @@ export interface EventRow {
   execution_ids: string[];
   replay_of: string | null;
   replays: string[];
-  last_error?: string | null;
+  last_error?: LastError | null;
   rejection?: { reason?: string; detail?: string; path?: string } | null;
   /** Present on one entry, absent on list rows until the detail is read. */
   consumers?: Record<string, ConsumerOutcome>;
@@ -39,7 +42,7 @@ export interface EventDetail extends EventRow {
   envelope: unknown;
   raw: { available: boolean; payload?: unknown; truncated?: boolean; note?: string };
   consumers: Record<string, ConsumerOutcome>;
-  last_error: string | null;
+  last_error: LastError | null;
   request_id?: string | null;
   logged_at?: string | null;
 }

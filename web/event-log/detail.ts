@@ -8,7 +8,7 @@ import { newKey, type Context } from './context';
 import { byId, cell, fill, h, pretty, time, type Child } from './dom';
 import { eventLink, ids } from './events-list';
 import { clearProblem, describeProblem, showProblem } from './problem-view';
-import { badge } from './status';
+import { badge, describeLastError } from './status';
 
 function field(label: string, ...value: Child[]): HTMLElement[] {
   return [h('dt', {}, label), h('dd', {}, ...value)];
@@ -51,12 +51,15 @@ export async function showDetail(ctx: Context, id: string): Promise<void> {
   let e: EventDetail;
   try {
     e = await ctx.api.getEvent(ctx.state.ws, id);
-    clearProblem();
   } catch (err) {
+    if (ctx.state.event !== id) return;
     fill(view, back);
     showProblem(err);
     return;
   }
+  // The reader has moved on (back to the list, another event) while this one loaded.
+  if (ctx.state.event !== id) return;
+  clearProblem();
   const link = (target: string) => eventLink(ctx, target, target);
 
   // One key per rendering of the detail: a double click replays once.
@@ -95,7 +98,7 @@ export async function showDetail(ctx: Context, id: string): Promise<void> {
       ...(e.request_id ? field('Request id', h('code', {}, e.request_id)) : []),
     ),
     h('div', { class: 'replay' }, replay, outcome),
-    e.last_error ? h('section', {}, h('h3', {}, 'Last error'), h('pre', { class: 'error-text' }, e.last_error)) : null,
+    e.last_error ? h('section', {}, h('h3', {}, 'Last error'), h('pre', { class: 'error-text' }, describeLastError(e.last_error))) : null,
     e.rejection ? h('section', {}, h('h3', {}, 'Rejection'), h('pre', {}, pretty(e.rejection))) : null,
     h('section', {}, h('h3', {}, 'Consumers'), consumersTable(e)),
     h('section', {}, h('h3', {}, 'Envelope'), h('pre', { class: 'json', id: 'envelope' }, e.envelope ? pretty(e.envelope) : 'not stored')),

@@ -8,7 +8,7 @@ import type { Context } from './context';
 import { byId, cell, fill, h, time } from './dom';
 import { CursorStack } from './pager';
 import { clearProblem, showProblem } from './problem-view';
-import { badge, consumerOutcomes } from './status';
+import { badge, consumerOutcomes, describeLastError } from './status';
 
 /** How often live mode asks for new events. */
 export const LIVE_POLL_MS = 3000;
@@ -48,7 +48,7 @@ function row(ctx: Context, e: EventRow, fresh: boolean): HTMLTableRowElement {
     { class: 'notes' },
     e.replay_of ? h('span', { class: 'muted' }, 'replay of ', eventLink(ctx, e.replay_of, e.replay_of)) : null,
     e.replays.length ? h('span', { class: 'muted' }, `replayed ×${e.replays.length}`) : null,
-    e.last_error ? h('span', { class: 'error-text' }, e.last_error) : null,
+    e.last_error ? h('span', { class: 'error-text' }, describeLastError(e.last_error)) : null,
     e.rejection?.reason ? h('span', { class: 'error-text' }, `${e.rejection.reason}: ${e.rejection.detail ?? ''}`) : null,
   );
   return h(
@@ -79,16 +79,20 @@ export function createEventsList(ctx: Context): EventsList {
     byId('events-page').textContent = `page ${pager.page + 1}`;
   }
 
+  // Only the latest load may show its answer: a slow answer to an older filter must not replace a newer one.
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     try {
       const page = await ctx.api.listEvents(ctx.state.ws, ctx.state.filter, pager.current);
+      if (mine !== latest) return;
       clearProblem();
       rows = page.items;
       fresh = new Set();
       pager.shown(page.next_cursor);
       render();
     } catch (err) {
-      showProblem(err);
+      if (mine === latest) showProblem(err);
     }
   }
 
@@ -97,12 +101,15 @@ export function createEventsList(ctx: Context): EventsList {
     if (polling || pager.page !== 0 || ctx.state.event || ctx.state.view !== 'events' || document.hidden) return;
     polling = true;
     try {
+      const asked = latest;
       const page = await ctx.api.listEvents(ctx.state.ws, ctx.state.filter);
+      // A load since (another filter, another page) makes this answer stale.
+      if (asked !== latest || pager.page !== 0) return;
       const shown = new Map(rows.map((r) => [r.id, r]));
       const added = page.items.filter((r) => !shown.has(r.id));
       // Rows already shown take their new status (a processing event that has since succeeded).
-      const latest = new Map(page.items.map((r) => [r.id, r]));
-      rows = [...added, ...rows.map((r) => latest.get(r.id) ?? r)];
+      const updated = new Map(page.items.map((r) => [r.id, r]));
+      rows = [...added, ...rows.map((r) => updated.get(r.id) ?? r)];
       fresh = new Set(added.map((r) => r.id));
       if (rows.length === added.length) pager.shown(page.next_cursor);
       render();

@@ -51,9 +51,13 @@ export function createUnroutedList(ctx: Context): UnroutedList {
   const pager = new CursorStack();
   const body = byId('unrouted').querySelector('tbody') as HTMLTableSectionElement;
 
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     try {
       const page = await ctx.api.listUnrouted(ctx.state.filter, pager.current);
+      // A newer load (another filter or page) has the say.
+      if (mine !== latest) return;
       clearProblem();
       pager.shown(page.next_cursor);
       fill(body, ...page.items.map((u) => row(ctx, u)));
@@ -62,7 +66,7 @@ export function createUnroutedList(ctx: Context): UnroutedList {
       byId<HTMLButtonElement>('unrouted-next').disabled = !pager.hasNext;
       byId('unrouted-page').textContent = `page ${pager.page + 1}`;
     } catch (err) {
-      showProblem(err);
+      if (mine === latest) showProblem(err);
     }
   }
   byId('unrouted-next').addEventListener('click', () => {
