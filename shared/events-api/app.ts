@@ -289,7 +289,9 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
     },
   ];
 
-  const handler = serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, { authorize: options.authorize ?? authorizeFromEnv() });
+  const handler = serveJsonApi(routes, log, MAX_REQUEST_BODY_BYTES, {
+    authorize: options.authorize ?? authorizeFromEnv(process.env, { pushRoutes: true }),
+  });
   // The route table rides along for the test that holds the OpenAPI document to every route.
   return Object.assign(handler, { routes: routes as readonly Route[] });
 }

@@ -133,7 +133,12 @@ export function createAuthorize(config: CallerAuthConfig, deps: AuthorizeDeps = 
   };
 }
 
-/** The authorization this environment configures; throws ConfigError when API_AUTH is on and a setting is missing. */
-export function authorizeFromEnv(env: Env = process.env): Authorize {
-  return createAuthorize(callerAuthConfig(env));
+/**
+ * The authorization this environment configures; throws ConfigError when API_AUTH is on and a setting is
+ * missing. `pushRoutes`: the API also takes Pub/Sub pushes, so the push settings are read now too, and a
+ * gap fails the cold start rather than the first push.
+ */
+export function authorizeFromEnv(env: Env = process.env, options: { pushRoutes?: boolean } = {}): Authorize {
+  const config = callerAuthConfig(env);
+  return createAuthorize(config, options.pushRoutes && config.enabled ? { pushCheck: createPushCheck(pushAuthConfig(env)) } : {});
 }

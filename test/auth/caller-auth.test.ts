@@ -3,9 +3,16 @@
  * and the settings of caller and push authentication: on unless set to off,
  * and on without its settings is a startup error, never an open door.
  */
-import { callerAuthConfig, createAuthorize, parseCallers, routeAccess, type Authorize } from '../../shared/runtime/caller-auth';
+import {
+  authorizeFromEnv,
+  callerAuthConfig,
+  createAuthorize,
+  parseCallers,
+  routeAccess,
+  type Authorize,
+} from '../../shared/runtime/caller-auth';
 import { ConfigError } from '../../shared/runtime/env';
-import { pushAuthConfig } from '../../shared/runtime/push-auth';
+import { createPushCheck, pushAuthConfig } from '../../shared/runtime/push-auth';
 import { startFakeGoogle, type FakeGoogle } from '../helpers/fake-google-oidc';
 
 const AUDIENCE = 'https://europe-west1-proj.cloudfunctions.net/cv-events-api';
@@ -73,6 +80,33 @@ describe('authorize', () => {
     await expect(authorize({ headers: {} }, { pattern: '/problems/:code', access: 'public' }, { code: 'x' })).resolves.toEqual({
       ok: true,
     });
+  });
+
+  it("takes a push route's token from our push service account only, not from an API caller", async () => {
+    const PUSHER = 'cv-push-invoker@proj.iam.gserviceaccount.com';
+    const withPush = createAuthorize(
+      callerAuthConfig({ API_AUDIENCE: AUDIENCE, API_CALLERS: JSON.stringify({ [DASHBOARD]: ['*'] }), GOOGLE_JWKS_URL: google.jwksUrl }),
+      {
+        pushCheck: createPushCheck(
+          pushAuthConfig({ PUSH_AUDIENCE: AUDIENCE, PUSH_SERVICE_ACCOUNT: PUSHER, GOOGLE_JWKS_URL: google.jwksUrl }),
+        ),
+      },
+    );
+    const pushRoute = { pattern: '/projects/:project/topics/:topic', access: 'push' as const };
+    await expect(withPush({ headers: await as(PUSHER) }, pushRoute, {})).resolves.toEqual({ ok: true });
+    await expect(withPush({ headers: await as(DASHBOARD) }, pushRoute, {})).resolves.toMatchObject({
+      status: 403,
+      code: 'wrong_push_identity',
+    });
+    await expect(withPush({ headers: {} }, pushRoute, {})).resolves.toMatchObject({ status: 401, code: 'unauthenticated' });
+    // ...and the push service account is no API caller.
+    await expect(withPush({ headers: await as(PUSHER) }, workspaceRoute, { ws: 'ws_a' })).resolves.toMatchObject({ status: 403 });
+  });
+
+  it('reads the push settings at start-up for an API that takes pushes', () => {
+    const env = { API_AUDIENCE: AUDIENCE, API_CALLERS: '{}' };
+    expect(() => authorizeFromEnv(env, { pushRoutes: true })).toThrow(/PUSH_SERVICE_ACCOUNT is required/);
+    expect(() => authorizeFromEnv(env)).not.toThrow();
   });
 
   it('lets everything through when API_AUTH is off', async () => {
