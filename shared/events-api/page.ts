@@ -39,7 +39,9 @@ export function pageRoutes(assets: () => Promise<PageAssets> = builtAssets): Rou
       method: 'GET',
       pattern: '/',
       access: 'public',
-      async handle(_req, res) {
+      async handle(req, res) {
+        // The route table ignores empty segments; `//` and the like are no page.
+        if (req.path !== '/') throw notFound(`no route for ${req.path}`);
         send(res, 'text/html; charset=utf-8', PAGE_CACHE, (await assets()).html);
       },
     },
