@@ -164,7 +164,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cli.json) console.log(JSON.stringify(answer.body, null, 2));
   if (answer.status >= 400) {
-    console.error(`${answer.status} ${String(answer.body.error)}: ${String(answer.body.message)}`);
+    // Problem details (RFC 9457): `code` and `detail`.
+    console.error(`${answer.status} ${String(answer.body.code)}: ${String(answer.body.detail)}`);
     return 1;
   }
   if (!cli.json) print(command, answer);

@@ -117,7 +117,7 @@ describe('POST /checks', () => {
     expect((await api('POST', '/checks', {})).status).toBe(200);
     const refused = await api('POST', '/checks', { workspace: 'x' });
     expect(refused.status).toBe(400);
-    expect(refused.json()).toMatchObject({ error: 'unknown_parameter' });
+    expect(refused.json()).toMatchObject({ code: 'unknown_parameter' });
     expect((await api('GET', '/checks')).status).toBe(405);
     await ourEvents(0);
   });

@@ -137,8 +137,8 @@ describe('a LINE Block, connected through the blocks API', () => {
     const res = await api('POST', `/workspaces/${WS}/blocks/${blockId}/rotate`, { credentials: { channel_secret: wrong } });
     expect(res.status).toBe(422);
     expect(res.json()).toMatchObject({
-      error: 'not_accepted',
-      message: expect.stringContaining('line: webhook test failed: ERROR_STATUS_CODE (HTTP 401)'),
+      code: 'not_accepted',
+      detail: expect.stringContaining('line: webhook test failed: ERROR_STATUS_CODE (HTTP 401)'),
     });
     expect(await secretsDoc(blockId)).toEqual({ line_channel_access_token: TOKEN, line_channel_secrets: [SECRET] });
     expect(await fake.deliver(BOT.userId, [message(2)])).toBe(200);
@@ -150,11 +150,11 @@ describe('a LINE Block, connected through the blocks API', () => {
     expect(
       (await api('POST', `/workspaces/${WS}/blocks/${blockId}/rotate`, { credentials: { channel_secret: 'x' } })).json(),
     ).toMatchObject({
-      error: 'bad_credentials',
+      code: 'bad_credentials',
     });
     expect((await api('POST', `/workspaces/${WS}/blocks/${blockId}/rotate`)).status).toBe(400);
     expect((await api('POST', `/workspaces/${WS}/blocks/${blockId}/rotate`, { secret: 'x' })).json()).toMatchObject({
-      error: 'unknown_parameter',
+      code: 'unknown_parameter',
     });
   });
 
@@ -295,8 +295,13 @@ describe('failures leave nothing behind', () => {
     const res = await connect(tokenOf(99), hex32(), ws);
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({
-      error: 'bad_credentials',
-      message: `line: ${LINE_UNAUTHORIZED.body.message}`,
+      code: 'bad_credentials',
+      type: '/problems/bad_credentials',
+      title: 'Credentials refused by the platform',
+      status: 400,
+      instance: expect.any(String),
+      request_id: expect.any(String),
+      detail: `line: ${LINE_UNAUTHORIZED.body.message}`,
       details: { platform: 'line', platform_code: '401' },
     });
     expect(fake.calls.filter((c) => c.call.startsWith('PUT') && c.bot === undefined)).toEqual([]);
@@ -307,7 +312,7 @@ describe('failures leave nothing behind', () => {
     const calls = fake.calls.length;
     const res = await api('POST', `/workspaces/${WS}_bad/blocks`, { platform: 'line', credentials: { channel_access_token: TOKEN } });
     expect(res.status).toBe(400);
-    expect(res.json()).toMatchObject({ error: 'bad_credentials', message: expect.stringContaining('channel_secret') });
+    expect(res.json()).toMatchObject({ code: 'bad_credentials', detail: expect.stringContaining('channel_secret') });
     expect(fake.calls).toHaveLength(calls);
   });
 
@@ -322,8 +327,8 @@ describe('failures leave nothing behind', () => {
     const res = await connect(tokenOf(2), bot.channelSecret, ws);
     expect(res.status).toBe(422);
     expect(res.json()).toMatchObject({
-      error: 'not_accepted',
-      message: 'line: The request body has 1 error(s) (endpoint: must be a valid HTTPS URL)',
+      code: 'not_accepted',
+      detail: 'line: The request body has 1 error(s) (endpoint: must be a valid HTTPS URL)',
       details: { platform: 'line', platform_code: '400' },
     });
     expect(fake.webhookOf(bot.userId)).toBeUndefined();
@@ -337,8 +342,8 @@ describe('failures leave nothing behind', () => {
     const res = await connect(tokenOf(3), hex32(), ws);
     expect(res.status).toBe(422);
     expect(res.json()).toMatchObject({
-      error: 'not_accepted',
-      message:
+      code: 'not_accepted',
+      detail:
         'line: webhook test failed: ERROR_STATUS_CODE (HTTP 401): The webhook returned an HTTP status code other than 200.(401 Unauthorized)',
       details: { platform: 'line', platform_code: 'ERROR_STATUS_CODE' },
     });
@@ -365,7 +370,7 @@ describe('failures leave nothing behind', () => {
     fake.setActive(bot.userId, false);
     const res = await connect(tokenOf(4), bot.channelSecret, ws);
     expect(res.status).toBe(422);
-    expect(res.json()).toMatchObject({ error: 'not_accepted', message: expect.stringContaining('turn on "Use webhook"') });
+    expect(res.json()).toMatchObject({ code: 'not_accepted', detail: expect.stringContaining('turn on "Use webhook"') });
     await nothingWritten(ws, bot.userId);
   });
 
@@ -377,7 +382,7 @@ describe('failures leave nothing behind', () => {
     await rawMessages(1);
     const res = await connect(tokenOf(5), bot.channelSecret, `${WS}_b`);
     expect(res.status).toBe(409);
-    expect(res.json()).toMatchObject({ error: 'account_in_use' });
+    expect(res.json()).toMatchObject({ code: 'account_in_use' });
     expect((await lookup(bot.userId))?.block_id).toBe(blockIdFor('line', bot.userId, `${WS}_a`));
     expect(await newEvents(0)).toEqual([]);
   });

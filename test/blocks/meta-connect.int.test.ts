@@ -242,8 +242,13 @@ describe('failures leave nothing behind', () => {
     const res = await connect('messenger', { page_id: PAGE.id, access_token: `EAABad${'x'.repeat(40)}` }, ws);
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({
-      error: 'bad_credentials',
-      message: 'messenger: Invalid OAuth access token - Cannot parse access token',
+      code: 'bad_credentials',
+      type: '/problems/bad_credentials',
+      title: 'Credentials refused by the platform',
+      status: 400,
+      instance: expect.any(String),
+      request_id: expect.any(String),
+      detail: 'messenger: Invalid OAuth access token - Cannot parse access token',
       details: { platform: 'messenger', platform_code: '190' },
     });
     await emptyWorkspace(ws);
@@ -258,7 +263,7 @@ describe('failures leave nothing behind', () => {
     fake.failNext('GET subscribed_apps', graphErrors.unexpected(), 500);
     const res = await connect('messenger', { page_id: page.id, access_token: token }, ws);
     expect(res.status).toBe(502);
-    expect(res.json()).toMatchObject({ error: 'platform_error', message: `messenger: ${graphErrors.unexpected().message}` });
+    expect(res.json()).toMatchObject({ code: 'platform_error', detail: `messenger: ${graphErrors.unexpected().message}` });
     expect(fake.subscribedFields(page.id)).toBeUndefined();
     expect(fake.calls.filter((call) => call.includes(page.id))).toEqual([
       `GET /${page.id}`,
@@ -283,8 +288,8 @@ describe('failures leave nothing behind', () => {
       const res = await connect('whatsapp', { waba_id: WABA.id, phone_number_id: WABA.phone_numbers[0]!.id, access_token: WABA_TOKEN }, ws);
       expect(res.status).toBe(422);
       expect(res.json()).toMatchObject({
-        error: 'not_accepted',
-        message:
+        code: 'not_accepted',
+        detail:
           'whatsapp: (#2200) Callback verification failed with the following errors: HTTP Status Code = 403; HTTP Message = Forbidden',
         details: { platform_code: '2200' },
       });

@@ -214,8 +214,13 @@ describe('failures leave nothing behind', () => {
     const res = await connect(botToken(123456), ws);
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({
-      error: 'bad_credentials',
-      message: 'telegram: Unauthorized',
+      code: 'bad_credentials',
+      type: '/problems/bad_credentials',
+      title: 'Credentials refused by the platform',
+      status: 400,
+      instance: expect.any(String),
+      request_id: expect.any(String),
+      detail: 'telegram: Unauthorized',
       details: { platform: 'telegram', platform_code: '401' },
     });
     expect(fake.webhookOf(123456)).toBeUndefined();
@@ -227,7 +232,7 @@ describe('failures leave nothing behind', () => {
     const calls = fake.calls.length;
     const res = await connect('not-a-token', `${WS}_bad`);
     expect(res.status).toBe(400);
-    expect(res.json()).toMatchObject({ error: 'bad_credentials' });
+    expect(res.json()).toMatchObject({ code: 'bad_credentials' });
     expect(fake.calls).toHaveLength(calls);
   });
 
@@ -242,8 +247,8 @@ describe('failures leave nothing behind', () => {
     const res = await connect(botToken(bot.id), ws);
     expect(res.status).toBe(422);
     expect(res.json()).toMatchObject({
-      error: 'not_accepted',
-      message: 'telegram: Bad Request: bad webhook: Failed to resolve host: Name or service not known',
+      code: 'not_accepted',
+      detail: 'telegram: Bad Request: bad webhook: Failed to resolve host: Name or service not known',
     });
     expect(fake.webhookOf(bot.id)).toBeUndefined();
     expect(fake.calls.filter((c) => c.bot === bot.id).map((c) => c.method)).toEqual(['getMe', 'setWebhook', 'deleteWebhook']);
@@ -259,7 +264,7 @@ describe('failures leave nothing behind', () => {
     fake.failNext('getWebhookInfo', { error_code: 500, description: 'Internal Server Error' });
     const res = await connect(botToken(bot.id), ws);
     expect(res.status).toBe(502);
-    expect(res.json()).toMatchObject({ error: 'platform_error', message: 'telegram: Internal Server Error' });
+    expect(res.json()).toMatchObject({ code: 'platform_error', detail: 'telegram: Internal Server Error' });
     expect(fake.webhookOf(bot.id)).toBeUndefined();
     await emptyWorkspace(ws);
     expect(await newEvents(0)).toEqual([]);
@@ -273,7 +278,7 @@ describe('failures leave nothing behind', () => {
     const hook = { ...fake.webhookOf(bot.id)! };
     const res = await connect(botToken(bot.id), `${WS}_b`);
     expect(res.status).toBe(409);
-    expect(res.json()).toMatchObject({ error: 'account_in_use' });
+    expect(res.json()).toMatchObject({ code: 'account_in_use' });
     expect(fake.webhookOf(bot.id)).toEqual(hook);
     expect(await newEvents(0)).toEqual([]);
   });
