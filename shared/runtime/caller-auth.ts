@@ -75,12 +75,12 @@ export type CallerAuthConfig =
   { enabled: false } | { enabled: true; audiences: string[]; callers: Callers; trustGoogleFrontEnd: boolean; jwksUrl: string };
 
 export function callerAuthConfig(env: Env = process.env): CallerAuthConfig {
-  if (!authSwitch(env, 'API_AUTH')) return { enabled: false };
+  if (!authSwitch('API_AUTH', env.API_AUTH)) return { enabled: false };
   const because = 'while API_AUTH is on (set API_AUTH=off only on the local stack)';
   if (!env.API_CALLERS?.trim()) throw new ConfigError('API_CALLERS', `API_CALLERS is required ${because}`);
   return {
     enabled: true,
-    audiences: requiredList(env, 'API_AUDIENCE', because),
+    audiences: requiredList('API_AUDIENCE', env.API_AUDIENCE, because),
     callers: parseCallers(env.API_CALLERS),
     trustGoogleFrontEnd: behindCloudRunIam(env),
     jwksUrl: jwksUrl(env),

@@ -10,16 +10,16 @@ import { createJwks, GOOGLE_JWKS_URL, type Jwks } from './jwks';
 import type { IdTokenFailureReason } from './google-id-token';
 
 /** `on` unless the variable says `off`; anything else is a typo that must not open anything. */
-export function authSwitch(env: Env, name: string): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
+export function authSwitch(name: string, value: string | undefined): boolean {
+  const raw = (value ?? '').trim().toLowerCase();
   if (raw === '' || raw === 'on') return true;
   if (raw === 'off') return false;
-  throw new ConfigError(name, `${name} must be on or off, got ${JSON.stringify(env[name])}`);
+  throw new ConfigError(name, `${name} must be on or off, got ${JSON.stringify(value)}`);
 }
 
 /** A required, comma-separated list of non-empty values. */
-export function requiredList(env: Env, name: string, because: string): string[] {
-  const values = (env[name] ?? '')
+export function requiredList(name: string, value: string | undefined, because: string): string[] {
+  const values = (value ?? '')
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);

@@ -20,12 +20,12 @@ export type PushAuthConfig =
   { enabled: false } | { enabled: true; audiences: string[]; serviceAccount: string; trustGoogleFrontEnd: boolean; jwksUrl: string };
 
 export function pushAuthConfig(env: Env = process.env): PushAuthConfig {
-  if (!authSwitch(env, 'PUSH_AUTH')) return { enabled: false };
+  if (!authSwitch('PUSH_AUTH', env.PUSH_AUTH)) return { enabled: false };
   const because = 'while PUSH_AUTH is on (set PUSH_AUTH=off only on the emulator)';
-  const [serviceAccount] = requiredList(env, 'PUSH_SERVICE_ACCOUNT', because);
+  const [serviceAccount] = requiredList('PUSH_SERVICE_ACCOUNT', env.PUSH_SERVICE_ACCOUNT, because);
   return {
     enabled: true,
-    audiences: requiredList(env, 'PUSH_AUDIENCE', because),
+    audiences: requiredList('PUSH_AUDIENCE', env.PUSH_AUDIENCE, because),
     serviceAccount: (serviceAccount as string).toLowerCase(),
     trustGoogleFrontEnd: behindCloudRunIam(env),
     jwksUrl: jwksUrl(env),
