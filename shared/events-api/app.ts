@@ -17,6 +17,8 @@
  *   GET  /unrouted                               unrouted entries (operators)
  *   GET  /unrouted/{id}                          one unrouted entry in full
  *   POST /unrouted/{id}/replay                   route it again, now that its Block exists
+ *   POST /reconciliations                        find and replay acknowledged webhooks missing from the log
+ *   GET  /reconciliations[/{id}]                 what reconciliation found (operators; reconciliations.ts)
  *
  * Every workspace route reads and writes only under `workspaces/{ws}`: an id
  * from another workspace is simply not found there. The `/unrouted` routes
@@ -61,6 +63,7 @@ import { replayEntry, type Renormalize } from './replay';
 import { parseUnroutedFilter, unroutedPage, unroutedRef } from './unrouted-list';
 import { unroutedDetail, unroutedSummary } from './unrouted-present';
 import { replayUnrouted } from './unrouted-replay';
+import { reconciliationRoutes } from './reconciliations';
 
 export interface EventsApiOptions {
   db?: () => Firestore;
@@ -131,6 +134,8 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
   const routes: Route[] = [
     // The Event Log page (GET / and its /assets/), served to the same callers as the API.
     ...pageRoutes(),
+    // Operators: acknowledged webhooks that never reached the log, found and replayed (shared/reconcile).
+    ...reconciliationRoutes({ db, publisher: publish, normalize: options.renormalize, retentionDays: days, now }),
     {
       method: 'GET',
       pattern: '/workspaces/:ws/events',
