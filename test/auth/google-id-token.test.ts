@@ -3,6 +3,7 @@
  * cache (jwks.ts), against a local fake of Google's JWKS: one valid token, then
  * one thing changed per case.
  */
+import fc from 'fast-check';
 import { bearerToken, CLOCK_SKEW_S, createIdTokenVerifier, type IdTokenPolicy } from '../../shared/runtime/google-id-token';
 import { createJwks, freshSeconds } from '../../shared/runtime/jwks';
 import { startFakeGoogle, stripSignature, withPayload, type FakeGoogle } from '../helpers/fake-google-oidc';
@@ -99,6 +100,33 @@ describe('a token whose signature Cloud Run removed after its IAM check', () => 
     ['without a verified email', { email_verified: null }, 'no_verified_email'],
   ])('is still refused when %s', async (_case, claims, reason) => {
     await expect(trusted().verify(stripSignature(await google.token(claims)))).resolves.toMatchObject({ ok: false, reason });
+  });
+});
+
+describe('any bearer value', () => {
+  // A throw would become a 500 (and a retried push): every input must come back as a refusal instead.
+  const segment = fc.oneof(
+    fc.string(),
+    fc.json().map((j) => Buffer.from(j).toString('base64url')),
+    fc.constantFrom('', 'SIGNATURE_REMOVED_BY_GOOGLE', Buffer.from('{"alg":"RS256","kid":"fake-google-key-1"}').toString('base64url')),
+  );
+  const token = fc.oneof(
+    fc.string({ maxLength: 9000 }),
+    fc.tuple(segment, segment, segment).map((parts) => parts.join('.')),
+  );
+
+  it('is refused with a reason, never thrown, whether or not Cloud Run IAM is trusted', async () => {
+    const verifiers = [verifier(), verifier({ trustGoogleFrontEnd: true })];
+    await fc.assert(
+      fc.asyncProperty(token, async (t) => {
+        for (const v of verifiers) {
+          const result = await v.verify(t);
+          expect(result.ok).toBe(false);
+          expect(typeof (result as { reason: string }).reason).toBe('string');
+        }
+      }),
+      { numRuns: 300, seed: 18 },
+    );
   });
 });
 
