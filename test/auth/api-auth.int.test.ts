@@ -15,6 +15,8 @@ import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { createEventsApi } from '../../shared/events-api/app';
 import { createAuthorize, callerAuthConfig, type Authorize } from '../../shared/runtime/caller-auth';
 import { getFirestore } from '../../shared/runtime/gcp';
+import { createPushCheck, pushAuthConfig } from '../../shared/runtime/push-auth';
+import { toPushBody } from '../../shared/contracts/pubsub-push';
 import { startFakeGoogle, type FakeGoogle } from '../helpers/fake-google-oidc';
 import { listen } from '../helpers/http-client';
 import { uniqueName } from '../helpers/names';
@@ -22,6 +24,7 @@ import { createTopic } from '../event-log/support';
 
 const AUDIENCE = 'https://europe-west1-proj.cloudfunctions.net/cv-api';
 const OPERATOR = 'dashboard@proj.iam.gserviceaccount.com';
+const PUSHER = 'cv-push-invoker@proj.iam.gserviceaccount.com';
 const SUPPORT = 'support@example.com';
 const WS_A = uniqueName('ws_a');
 const WS_B = uniqueName('ws_b');
@@ -37,6 +40,12 @@ const lateAuthorize: Authorize = (req, route, params) => {
       API_CALLERS: JSON.stringify({ [OPERATOR]: ['*'], [SUPPORT]: [WS_A] }),
       GOOGLE_JWKS_URL: google.jwksUrl,
     }),
+    // The replay-jobs push route: what Terraform sets on events-api, a push target too.
+    {
+      pushCheck: createPushCheck(
+        pushAuthConfig({ PUSH_AUDIENCE: AUDIENCE, PUSH_SERVICE_ACCOUNT: PUSHER, GOOGLE_JWKS_URL: google.jwksUrl }),
+      ),
+    },
   );
   return authorize(req, route, params);
 };
@@ -146,6 +155,18 @@ describe('the events API', () => {
     expect(res).toMatchObject({ status, json: { code, status } });
     if (status === 401) expect(res.wwwAuthenticate).toBe('Bearer');
     expect(published).toHaveLength(1);
+  });
+
+  it("takes its replay-jobs push only from our push service account: a forged job message for B's job is refused", async () => {
+    const job = toPushBody({ data: JSON.stringify({ workspace_id: WS_B, job_id: 'job_forged' }) }, 'events-api-replay-jobs');
+    const path = `/projects/${process.env.GOOGLE_CLOUD_PROJECT}/topics/replay-jobs`;
+    expect(await call('authEventsApi', 'POST', path, {}, job)).toMatchObject({ status: 401, json: { code: 'unauthenticated' } });
+    expect(await call('authEventsApi', 'POST', path, await as(OPERATOR), job)).toMatchObject({
+      status: 403,
+      json: { code: 'wrong_push_identity' },
+    });
+    // The push identity passes the check (the job does not exist, so the route acks it and does nothing).
+    expect((await call('authEventsApi', 'POST', path, await as(PUSHER), job)).status).toBe(204);
   });
 
   it('describes its problem types to anyone (they hold no data)', async () => {
