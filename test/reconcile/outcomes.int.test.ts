@@ -1,0 +1,151 @@
+/**
+ * One reconciliation run's decisions, body by body, on the Firestore emulator
+ * (a project of its own, so no other suite's raw messages are read) and a
+ * Pub/Sub topic of its own: what "reached the log" means for an event, an
+ * unroutable item and a body the normalizer gave up on; what is replayed
+ * (envelopes published, rejections written), what waits (too young, routing
+ * unavailable), and what is given up (too large to keep, still missing after
+ * every replay).
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { createEnvelopePublisher } from '../../shared/envelope/publish';
+import { fromEnvelope, fromRawDeadLetter } from '../../shared/event-log/entry';
+import { rawMessageId, rawRecord, RAW_MESSAGES, storeRawMessage } from '../../shared/event-log/raw-store';
+import { writeEntry } from '../../shared/event-log/writer';
+import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
+import { renormalizeWith } from '../../shared/events-api/renormalize';
+import { normalize } from '../../shared/normalize/normalize';
+import { RoutingUnavailableError, type Router } from '../../shared/normalize/router';
+import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
+import { RECONCILIATIONS } from '../../shared/reconcile/store';
+import { createLogger } from '../../shared/runtime/log';
+import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
+import { uniqueName } from '../helpers/names';
+
+const PAGE = '105000000000042';
+const ws = uniqueName('ws_rec');
+const route = { workspaceId: ws, blockId: 'blk_rec' };
+const router: Router = {
+  byAccounts: (_platform, ids) => (ids.includes(PAGE) ? route : undefined),
+  byBlockId: (id) => (id === route.blockId ? route : undefined),
+};
+const RECEIVED = new Date('2026-11-30T10:00:00.000Z');
+const RUN_AT = new Date(RECEIVED.getTime() + 10 * 60_000);
+
+let db: Firestore;
+let topic: TestTopic;
+beforeAll(async () => {
+  db = new Firestore({
+    projectId: uniqueName('reconcile').replace(/_/g, '-'),
+    host: process.env.FIRESTORE_EMULATOR_HOST,
+    ssl: false,
+    ignoreUndefinedProperties: true,
+  });
+  topic = await createTopicWithSubscription('reconcile');
+});
+afterAll(async () => {
+  await db.terminate();
+});
+
+const message = (page: string, mid: string) =>
+  Buffer.from(
+    JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: page,
+          time: RECEIVED.getTime(),
+          messaging: [
+            { sender: { id: '6100000000000042' }, recipient: { id: page }, timestamp: RECEIVED.getTime(), message: { mid, text: 'hi' } },
+          ],
+        },
+      ],
+    }),
+  );
+
+async function store(requestId: string, body: Buffer, receivedAt = RECEIVED): Promise<{ id: string; attrs: RawMessageAttributes }> {
+  const attrs: RawMessageAttributes = {
+    platform: 'messenger',
+    received_at: receivedAt.toISOString(),
+    request_id: requestId,
+    kind: 'webhook',
+    content_type: 'application/json',
+  };
+  await storeRawMessage(db, rawRecord(body, attrs, { ...attrs }, 30, receivedAt));
+  return { id: rawMessageId('messenger', requestId), attrs };
+}
+
+const stateOf = async (id: string) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string;
+const deps = (normalize: ReconcileDeps['normalize'] = renormalizeWith(() => router)): ReconcileDeps => ({
+  db,
+  publisher: createEnvelopePublisher(topic.topic),
+  normalize,
+  log: createLogger({ component: 'test' }),
+  now: () => RUN_AT,
+  retentionDays: 30,
+});
+const config = { minAgeSeconds: 300, maxMessages: 100, maxAttempts: 2 };
+
+it('replays what is missing, settles what is logged, and leaves what is young or unroutable for later', async () => {
+  const lostEvent = await store('req-lost', message(PAGE, 'm_lost'));
+  const lostUnroutable = await store('req-unroutable', message('105999999999999', 'm_unr'));
+  const logged = await store('req-logged', message(PAGE, 'm_logged'));
+  const deadLettered = await store('req-dead', Buffer.from('{"object":"page"'));
+  const young = await store('req-young', message(PAGE, 'm_young'), new Date(RUN_AT.getTime() - 60_000));
+  const tooLarge = await store('req-large', Buffer.alloc(950_000, 0x20));
+
+  // What the pipeline did write: the event of req-logged, and the dead-letter entry of req-dead.
+  const out = await normalize({ platform: 'messenger', kind: 'webhook', body: message(PAGE, 'm_logged'), requestId: 'req-logged' }, router);
+  await writeEntry(db, fromEnvelope(out.envelopes[0]!, { now: RECEIVED, retentionDays: 30 }));
+  await writeEntry(
+    db,
+    fromRawDeadLetter(Buffer.from('{"object":"page"'), deadLettered.attrs, { now: RECEIVED, retentionDays: 30 }),
+    'failed',
+  );
+
+  const summary = await reconcileOnce(deps(), config);
+  expect(summary).toMatchObject({ checked: 5, found: 2, events_published: 1, rejections_written: 1 });
+  expect(summary.outcomes).toMatchObject({ logged: 2, replayed: 2, unverifiable: 1 });
+
+  const published = await topic.pull(1);
+  expect(published.map((m) => JSON.parse(m.data.toString('utf8')).metadata.raw_platform_event_id)).toEqual(['m_lost']);
+  const unrouted = await db.collection('unrouted_events').where('request_id', '==', 'req-unroutable').get();
+  expect(unrouted.docs.map((d) => [d.get('kind'), d.get('status'), d.get('rejection.reason')])).toEqual([
+    ['rejected', 'rejected', 'unroutable'],
+  ]);
+
+  expect(await stateOf(logged.id)).toBe('logged');
+  expect(await stateOf(deadLettered.id)).toBe('logged');
+  expect(await stateOf(tooLarge.id)).toBe('unverifiable');
+  expect(await stateOf(young.id)).toBe('pending');
+  expect(await stateOf(lostEvent.id)).toBe('pending'); // checked again by the next run
+  const records = await db.collection(RECONCILIATIONS).get();
+  expect(Object.fromEntries(records.docs.map((d) => [d.get('request_id'), d.get('status')]))).toEqual({
+    'req-lost': 'replayed',
+    'req-unroutable': 'replayed',
+    'req-large': 'unverifiable',
+  });
+
+  // The unroutable rejection is in the log now: the next run finds that body complete. The lost event never
+  // arrives here (nothing consumes the topic), so after RECONCILE_MAX_ATTEMPTS replays it is given up.
+  const second = await reconcileOnce(deps(), config);
+  expect(second.outcomes).toMatchObject({ recovered: 1, replayed: 1 });
+  expect(await stateOf(lostUnroutable.id)).toBe('recovered');
+  const third = await reconcileOnce(deps(), config);
+  expect(third.outcomes).toMatchObject({ unresolved: 1 });
+  expect(await stateOf(lostEvent.id)).toBe('unresolved');
+  expect((await db.collection(RECONCILIATIONS).doc(lostEvent.id).get()).get('status')).toBe('unresolved');
+  expect((await reconcileOnce(deps(), config)).checked).toBe(0);
+});
+
+it('leaves a body pending when routing is unavailable', async () => {
+  const { id } = await store(uniqueName('req-blocked'), message(PAGE, uniqueName('m')));
+  const blocked = await reconcileOnce(
+    deps(async () => {
+      throw new RoutingUnavailableError('the Block registry did not answer');
+    }),
+    config,
+  );
+  expect(blocked.outcomes.deferred).toBeGreaterThanOrEqual(1);
+  expect(await stateOf(id)).toBe('pending');
+});
