@@ -3,11 +3,14 @@
  * show Blocks through the blocks API (shared/blocks/app.ts, docs/blocks.md),
  * the same against the local stack and a deployment.
  *
- * A deployment's blocks-api is private (Cloud Run invoker IAM): requests to a
+ * A deployment's blocks-api is private (Cloud Run invoker IAM, then its own
+ * check of the token's audience and of the caller's workspaces): requests to a
  * URL that is not loopback carry `Authorization: Bearer <Google identity
  * token>`, from BLOCKS_API_TOKEN when set, else from `gcloud auth
- * print-identity-token` (the signed-in gcloud account, which needs
- * run.invoker on the function: terraform var.invokers). Credentials are read
+ * print-identity-token --audiences=<the URL>` (gcloud signed in as a service
+ * account with run.invoker on the function and an api_callers entry: terraform
+ * var.invokers, var.api_callers; to impersonate one, set BLOCKS_API_TOKEN with
+ * --impersonate-service-account and --include-email). Credentials are read
  * from the environment or stdin, never from the command line (shell history,
  * `ps`), and never printed.
  */
@@ -38,8 +41,10 @@ Options:
   --json         print the API's answer as it is
   -h, --help
 
-A URL that is not loopback gets a Google identity token: BLOCKS_API_TOKEN, else
-\`gcloud auth print-identity-token\`.`;
+A URL that is not loopback gets a Google identity token for that URL: BLOCKS_API_TOKEN, else
+\`gcloud auth print-identity-token --audiences=URL\` (gcloud signed in as a service account). To
+impersonate one: BLOCKS_API_TOKEN=$(gcloud auth print-identity-token
+  --impersonate-service-account=SA --audiences=URL --include-email).`;
 
 function localUrl(): string {
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
@@ -54,11 +59,15 @@ async function identityToken(url: URL): Promise<string | undefined> {
   if (isLoopback(url)) return undefined;
   if (process.env.BLOCKS_API_TOKEN) return process.env.BLOCKS_API_TOKEN;
   try {
-    const { stdout } = await promisify(execFile)('gcloud', ['auth', 'print-identity-token'], { timeout: 30_000 });
+    // blocks-api checks the token was minted for its URL and names the caller: a user account's plain
+    // gcloud token is minted for gcloud itself, so ask for this audience (service accounts only).
+    const audience = url.href.replace(/\/+$/, '');
+    const args = ['auth', 'print-identity-token', `--audiences=${audience}`];
+    const { stdout } = await promisify(execFile)('gcloud', args, { timeout: 30_000 });
     return stdout.trim();
   } catch (err) {
     throw new UsageError(
-      `could not get a Google identity token from \`gcloud auth print-identity-token\` (${(err as Error).message.split('\n')[0]}); sign in with \`gcloud auth login\` or set BLOCKS_API_TOKEN`,
+      `could not get a Google identity token for ${url.origin} from gcloud (${(err as Error).message.split('\n')[0]}); set BLOCKS_API_TOKEN=$(gcloud auth print-identity-token --impersonate-service-account=SA --audiences=URL --include-email)`,
     );
   }
 }
