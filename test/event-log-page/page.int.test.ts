@@ -346,9 +346,14 @@ describeInBrowser('the Event Log page', () => {
     expect(await textOf(page, '#bulk-counts')).toBe(
       `${matching.length} of ${matching.length} done · ${matching.length} replayed · 0 failed`,
     );
-    await page.screenshot({ path: screenshotPath('bulk-done'), fullPage: false });
     const after = (await apiList(ws, query)).items;
     expect(after.every((r) => r.replays.length === 1)).toBe(true);
+    // The list is read again when the job ends: every row now says it was replayed.
+    await page.waitForFunction(
+      (n) => Array.from(document.querySelectorAll('#events tbody tr')).filter((r) => r.textContent?.includes('replayed ×1')).length === n,
+      matching.length,
+    );
+    await page.screenshot({ path: screenshotPath('bulk-done'), fullPage: false });
   });
 
   it('bulk replay of an empty filter needs its own confirmation', async () => {

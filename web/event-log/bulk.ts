@@ -37,7 +37,8 @@ function progress(ctx: Context, job: ReplayJob): HTMLElement[] {
   ];
 }
 
-export async function openBulkReplay(ctx: Context): Promise<void> {
+/** `finished` runs when the job has ended (the list then shows the replays). */
+export async function openBulkReplay(ctx: Context, finished: () => void): Promise<void> {
   const panel = byId('bulk');
   const ws = ctx.state.ws;
   const filter = { ...ctx.state.filter };
@@ -91,6 +92,7 @@ export async function openBulkReplay(ctx: Context): Promise<void> {
         job = await ctx.api.getJob(ws, job.job_id);
         fill(status, ...progress(ctx, job));
       }
+      finished();
     } catch (err) {
       fill(status, h('p', { class: 'error-text' }, ...describeProblem(err)));
       confirm.disabled = empty && !all.checked;

@@ -105,7 +105,7 @@ function start(): void {
     if (wsInput.checkValidity() && wsInput.value !== ctx.state.ws) ctx.navigate({ ws: wsInput.value, event: null });
   });
   byId<HTMLInputElement>('live').addEventListener('change', (e) => events.setLive((e.target as HTMLInputElement).checked));
-  byId('bulk-open').addEventListener('click', () => void openBulkReplay(ctx));
+  byId('bulk-open').addEventListener('click', () => void openBulkReplay(ctx, () => void events.load()));
   window.addEventListener('popstate', () => {
     const next = readState(location.search);
     if (next.ws !== ctx.state.ws || next.view !== ctx.state.view || JSON.stringify(next.filter) !== JSON.stringify(ctx.state.filter)) {
