@@ -201,11 +201,12 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
         const { job, created } = await openJob(db(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() });
         if (needsPublish(job, created, now())) await publishJob({ workspace_id: ws, job_id: job.job_id });
-        reqLog.info(created ? 'replay job created' : 'replay job posted again', { job_id: job.job_id, total: job.total, status: job.status });
-        res
-          .status(202)
-          .set('Location', `/workspaces/${ws}/replays/${job.job_id}`)
-          .json(presentJob(job));
+        reqLog.info(created ? 'replay job created' : 'replay job posted again', {
+          job_id: job.job_id,
+          total: job.total,
+          status: job.status,
+        });
+        res.status(202).set('Location', `/workspaces/${ws}/replays/${job.job_id}`).json(presentJob(job));
       },
     },
     {

@@ -7,7 +7,6 @@
  * is one indexed query.
  */
 import { EVENT_TYPE_NAMES, isEventType } from '../envelope';
-import type { EntryStatus } from '../event-log/outcomes';
 import { isStorableTime, typeParts } from '../event-log/entry';
 import { badRequest } from './http';
 import type { ListFilterParams } from './schemas';
@@ -90,7 +89,7 @@ export function parseFilter(input: FilterInput): ListFilter {
       );
   }
   if (typePrefix !== undefined) Object.assign(eq, prefixFilter('type_prefix', typePrefix));
-  if (input.status !== undefined) eq.status = input.status as EntryStatus;
+  if (input.status !== undefined) eq.status = input.status;
   if (input.contact_id !== undefined) eq.contact_id = input.contact_id;
   if (input.block_id !== undefined) eq.block_id = input.block_id;
   if (input.replayed !== undefined) eq.replayed = input.replayed === true || input.replayed === 'true';

@@ -16,9 +16,10 @@
  * to save progress) leaves the job `running` and its message unacked, so it is
  * delivered again and the run resumes, skipping entries already done and
  * republishing nothing twice (replay ids derive from the job id; consumers
- * dedupe). Posting again with the same Idempotency-Key is the same job: it
- * publishes the job message again when the job has work left (not finished, or
- * entries that failed for a reason that may pass).
+ * dedupe). Posting again with the same Idempotency-Key is the same job; it
+ * publishes the job message again only when a run has something to do that no
+ * run is doing (needsPublish): entries that failed for a reason that may pass,
+ * or a job with no progress for STALE_JOB_MS.
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';

@@ -16,6 +16,9 @@ import {
   ListOf,
   Problem,
   ProblemTypeDescription,
+  ReconciliationFinding,
+  ReconcileRunSummary,
+  PageQuery,
   ReplayDryRun,
   ReplayJob,
   ReplayOutcome,
@@ -25,6 +28,7 @@ import {
   UnroutedSummary,
 } from './schemas';
 import { PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER } from './http';
+import { ReconcileRunRequest } from './reconciliations';
 
 /** The named schemas of the document (components.schemas), referenced by operations. */
 const COMPONENTS = {
@@ -41,6 +45,10 @@ const COMPONENTS = {
   UnroutedDetail,
   UnroutedList: ListOf(UnroutedSummary),
   UnroutedReplayed,
+  ReconcileRunRequest,
+  ReconcileRunSummary,
+  ReconciliationFinding,
+  ReconciliationList: ListOf(ReconciliationFinding),
   Problem,
   ProblemTypeDescription,
 } satisfies Record<string, TSchema>;
@@ -152,6 +160,33 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'post',
+    path: '/reconciliations',
+    id: 'runReconciliation',
+    summary: 'Run one reconciliation pass now: acknowledged webhooks missing from the log, found and replayed (operators)',
+    tag: 'reconciliation',
+    body: 'ReconcileRunRequest',
+    ok: { 200: 'ReconcileRunSummary' },
+    errors: [413, 501],
+  },
+  {
+    method: 'get',
+    path: '/reconciliations',
+    id: 'listReconciliations',
+    summary: 'What reconciliation found, newest first (operators)',
+    tag: 'reconciliation',
+    query: PageQuery,
+    ok: { 200: 'ReconciliationList' },
+  },
+  {
+    method: 'get',
+    path: '/reconciliations/{id}',
+    id: 'getReconciliation',
+    summary: 'One reconciliation finding',
+    tag: 'reconciliation',
+    ok: { 200: 'ReconciliationFinding' },
+  },
+  {
+    method: 'post',
     path: '/projects/{project}/topics/{topic}',
     id: 'runReplayJob',
     summary: "Runs a replay job: the Pub/Sub push of the replay-jobs topic (the pipeline's own, not for callers)",
@@ -178,7 +213,7 @@ export const OPERATIONS: readonly Operation[] = [
 
 const PATH_PARAMS: Record<string, string> = {
   ws: 'the workspace id: 1 to 128 letters, digits, _ or -',
-  id: 'an entry id (evt_…, rej_…, raw_…)',
+  id: 'an entry id (evt_…, rej_…, raw_…; a raw message id for /reconciliations)',
   job: 'a replay job id (rpl_…)',
   code: 'a problem code',
   project: 'the Google Cloud project',

@@ -236,6 +236,28 @@ export const UnroutedReplayed = Type.Object({
   still_rejected: Type.Array(Json),
 });
 
+/** A reconciliation finding (reconciliations.ts): an acknowledged webhook found missing from the log. */
+export const ReconciliationFinding = Type.Object({
+  id: Type.String(),
+  status: oneOf(['replayed', 'recovered', 'unresolved', 'unverifiable'], 'what became of it'),
+  platform: Type.String(),
+  request_id: Type.String(),
+  workspace_ids: Type.Array(Type.String()),
+  received_at: Type.String({ format: 'date-time' }),
+  found_at: Type.String({ format: 'date-time' }),
+  checked_at: Type.String({ format: 'date-time' }),
+  expected: Type.Integer(),
+  missing_events: Type.Integer(),
+  missing_rejections: Type.Integer(),
+  replayed_event_ids: Type.Array(Type.String()),
+  written_rejection_ids: Type.Array(Type.String()),
+  attempts: Type.Integer(),
+  detail: Type.String(),
+});
+
+/** What one reconciliation pass did (shared/reconcile/run.ts RunSummary): counts, by outcome. */
+export const ReconcileRunSummary = Type.Object({}, { description: 'the counts of one pass' });
+
 /** RFC 9457 problem details, with our `code` and `request_id` members. */
 export const Problem = Type.Object({
   type: Type.String({ description: '/problems/<code>' }),

@@ -5,6 +5,7 @@
  * integration tests use able to tell a conforming answer from one that is not.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createEventsApi } from '../../shared/events-api/app';
 import { openApiDocument, OPERATIONS } from '../../shared/events-api/openapi';
@@ -54,6 +55,12 @@ test('every route of the API is an operation of the document, and every operatio
 
 test('schema/events-api.openapi.json is what npm run schema writes', () => {
   expect(outdated()).not.toContain(path.relative(ROOT, OPENAPI_FILE));
+});
+
+test('every problem type is in the docs table of problem types', () => {
+  const docs = readFileSync(path.join(ROOT, 'docs', 'events-api.md'), 'utf8');
+  for (const code of Object.keys(PROBLEM_TYPES))
+    expect({ code, documented: docs.includes(`\`${code}\``) }).toEqual({ code, documented: true });
 });
 
 test('every problem type is listed in the Problem schema', () => {
