@@ -210,20 +210,28 @@ export async function run(): Promise<void> {
     const bareRequest = { body: '{}', headers: { 'content-type': 'application/json' } };
     const whatsapp = signedRequest('whatsapp');
     const bare = await startServer(['--source', bareHandlerDir(), '--target', 'bare'], env);
-    const webhook = await startServer(['--source', bundles['webhook-whatsapp']!, '--target', 'webhookWhatsapp'], env);
+    const webhookArgs = ['--source', bundles['webhook-whatsapp']!, '--target', 'webhookWhatsapp'];
+    const webhook = await startServer(webhookArgs, { ...env, TRACE_EXPORTER: 'none' });
+    // The same bundle with every span recorded by the OpenTelemetry SDK and dropped at export (no network):
+    // what tracing costs the edge, next to it in the same rounds.
+    const traced = await startServer(webhookArgs, { ...env, TRACE_EXPORTER: 'noop', TRACE_SAMPLE_RATIO: '1' });
     const bareRuns: AutocannonResult[] = [];
     const hookRuns: AutocannonResult[] = [];
+    const tracedRuns: AutocannonResult[] = [];
     try {
       await untilFirst200(bare, { method: 'POST', ...bareRequest });
       await untilFirst200(webhook, { method: 'POST', body: whatsapp.body, headers: whatsapp.headers });
+      await untilFirst200(traced, { method: 'POST', body: whatsapp.body, headers: whatsapp.headers });
       await warmUp(bare.url, bareRequest);
       await warmUp(webhook.url, whatsapp);
+      await warmUp(traced.url, whatsapp);
       for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
         bareRuns.push(await load(bare.url, bareRequest));
         hookRuns.push(await load(webhook.url, whatsapp));
+        tracedRuns.push(await load(traced.url, whatsapp));
       }
     } finally {
-      await Promise.all([stop(bare), stop(webhook)]);
+      await Promise.all([stop(bare), stop(webhook), stop(traced)]);
     }
 
     console.log(
@@ -251,7 +259,12 @@ export async function run(): Promise<void> {
         ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s / p99 ms)'],
         row('bare functions-framework handler', bareSummary),
         row('webhook-whatsapp (verify + publish)', hookSummary),
+        row('webhook-whatsapp, spans recorded (noop exporter)', summary(tracedRuns)),
       ]),
+    );
+    const tracedRatio = median(tracedRuns.map((r, i) => r.requests.average / hookRuns[i]!.requests.average));
+    console.log(
+      `\ntracing on / off (TRACE_EXPORTER=noop, TRACE_SAMPLE_RATIO=1 / none; median of the rounds' ratios): ${fmt(tracedRatio * 100)}% of the untraced throughput`,
     );
     const ratio = median(hookRuns.map((r, i) => r.requests.average / bareRuns[i]!.requests.average));
     console.log(
