@@ -9,6 +9,11 @@
  * Sampling is parent-based: a caller's sampled flag (Cloud Run samples the
  * requests it fronts and says so in X-Cloud-Trace-Context) is followed; a
  * trace we start ourselves is sampled at TRACE_SAMPLE_RATIO.
+ *
+ * Spans are exported in batches in the background: where Cloud Run gives CPU
+ * only during requests a batch can wait for the next request, and an instance
+ * shut down loses its last one. The log lines, which carry the same trace,
+ * are not affected.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { TraceExporter } from '@google-cloud/opentelemetry-cloud-trace-exporter';

@@ -87,7 +87,7 @@ export function formatTraceparent(ctx: TraceContext): string {
   return `00-${ctx.traceId}-${ctx.spanId}-0${ctx.sampled ? 1 : 0}`;
 }
 
-/** Random bytes are drawn 4 KiB at a time: one randomBytes call per id cost more than a whole OpenTelemetry span. */
+/** Random bytes are drawn 4 KiB at a time: one randomBytes call per id cost more than a whole OpenTelemetry span (docs/performance.md#tracing-the-sdk-only-when-asked). */
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
