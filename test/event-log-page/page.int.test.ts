@@ -181,7 +181,7 @@ describeInBrowser('the Event Log page', () => {
     await Promise.all([eventLog?.close(), api?.close()]);
   });
 
-  it('lists the newest events first, with status, each consumer, contact and executions', async () => {
+  it('lists the newest events first, with status, last error, contact and executions', async () => {
     const expected = await apiList(ws);
     expect(expected.items).toHaveLength(50);
     await page.goto(`${api.url}/?ws=${ws}`);
@@ -198,6 +198,8 @@ describeInBrowser('the Event Log page', () => {
     expect(successRow).toContain(success.execution_ids[0]!);
     expect(successRow).toContain(success.contact_id!);
     expect(successRow).toContain('messaging.message.received');
+    const failed = expected.items.find((r) => r.status === 'failed')!;
+    expect(await textOf(page, `#events tbody tr[data-id="${failed.id}"]`)).toContain('contacts, attempt 5: contacts store unavailable');
     expect(await textOf(page, '#events-page')).toBe('page 1');
     await page.screenshot({ path: screenshotPath('list'), fullPage: false });
   });

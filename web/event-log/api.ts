@@ -1,9 +1,9 @@
 /**
  * The page's only door to the events API: every request, every answer shape
  * and every error goes through here, so a change of the API's wire shapes is
- * a change of this file alone. Lists are read as `{items, next_cursor}` (the
- * older `events` / `entries` wrappers are accepted too), errors as RFC 9457
- * problem+json (the older `{error, message}` too).
+ * a change of this file alone. Lists are `{items, next_cursor}`, errors RFC
+ * 9457 problem+json (what a proxy or Google's front end answers instead, an
+ * HTML 401 or 502, becomes a problem of its status line).
  */
 
 export type Filter = Record<string, string>;
@@ -115,9 +115,9 @@ async function problemFrom(res: Response): Promise<ApiProblem> {
   } catch {
     // Not JSON (a proxy's page, say): the status line is all there is.
   }
-  const code = str(body.code) ?? str(body.error) ?? `http_${res.status}`;
-  const title = str(body.title) ?? (code.replace(/_/g, ' ') || res.statusText);
-  const detail = str(body.detail) ?? str(body.message) ?? res.statusText ?? '';
+  const code = str(body.code) ?? `http_${res.status}`;
+  const title = str(body.title) ?? (res.statusText || code);
+  const detail = str(body.detail) ?? '';
   const requestId = str(body.request_id) ?? res.headers.get('x-request-id');
   return new ApiProblem(res.status, code, title, detail, requestId);
 }
@@ -131,12 +131,6 @@ export interface ApiClient {
   getJob(ws: string, jobId: string): Promise<ReplayJob>;
   listUnrouted(filter: Filter, cursor?: string): Promise<Page<UnroutedRow>>;
   replayUnrouted(id: string): Promise<{ event_ids: string[]; routed_to?: unknown[] }>;
-}
-
-/** The list wrapper, whatever its name in this API version. */
-function page<T>(body: Record<string, unknown>): Page<T> {
-  const items = (body.items ?? body.events ?? body.entries ?? []) as T[];
-  return { items, next_cursor: typeof body.next_cursor === 'string' ? body.next_cursor : null };
 }
 
 /** `base` is the API's root URL (the page is served there too). */
@@ -159,20 +153,12 @@ export function createApiClient(base: string, fetcher: typeof fetch = (...a) => 
   }
 
   return {
-    async listEvents(ws, filter, cursor, limit = 50) {
-      const q = { ...filter, limit: String(limit), ...(cursor ? { cursor } : {}) };
-      return page<EventRow>(await call('GET', url(`workspaces/${seg(ws)}/events`, q)));
-    },
+    listEvents: (ws, filter, cursor, limit = 50) =>
+      call('GET', url(`workspaces/${seg(ws)}/events`, { ...filter, limit: String(limit), ...(cursor ? { cursor } : {}) })),
     getEvent: (ws, id) => call('GET', url(`workspaces/${seg(ws)}/events/${seg(id)}`)),
     replayEvent: (ws, id, key) =>
       call('POST', url(`workspaces/${seg(ws)}/events/${seg(id)}/replay`), undefined, { 'Idempotency-Key': key }),
-    // A dry run replays nothing, so an empty filter needs no confirmation to be counted.
-    dryRun: (ws, filter) =>
-      call('POST', url(`workspaces/${seg(ws)}/replays`), {
-        filter,
-        dry_run: true,
-        ...(Object.keys(filter).length === 0 ? { confirm_all: true } : {}),
-      }),
+    dryRun: (ws, filter) => call('POST', url(`workspaces/${seg(ws)}/replays`), { filter, dry_run: true }),
     startReplay: (ws, filter, confirmAll, key) =>
       call(
         'POST',
@@ -181,9 +167,7 @@ export function createApiClient(base: string, fetcher: typeof fetch = (...a) => 
         { 'Idempotency-Key': key },
       ),
     getJob: (ws, jobId) => call('GET', url(`workspaces/${seg(ws)}/replays/${seg(jobId)}`)),
-    async listUnrouted(filter, cursor) {
-      return page<UnroutedRow>(await call('GET', url('unrouted', { ...filter, limit: '50', ...(cursor ? { cursor } : {}) })));
-    },
+    listUnrouted: (filter, cursor) => call('GET', url('unrouted', { ...filter, limit: '50', ...(cursor ? { cursor } : {}) })),
     replayUnrouted: (id) => call('POST', url(`unrouted/${seg(id)}/replay`)),
   };
 }
