@@ -38,6 +38,7 @@
  * One function per process is the deployed shape. A process hosting several
  * functions (tests) has one guard, answering for the last installed.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
@@ -196,6 +197,8 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
   const body = JSON.stringify({ error, message });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      // No request exists to carry the caller's X-Request-Id: a new one, so every answer has one (the JSON APIs promise it).
+      `x-request-id: ${randomUUID()}\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

@@ -14,6 +14,7 @@ import { topology } from '../../shared/contracts/topology';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { checkAnswersConform } from '../helpers/openapi-conformance';
+import { sendRaw } from '../helpers/raw-http';
 import '../../functions/event-log';
 
 const conformance = checkAnswersConform();
@@ -251,6 +252,12 @@ describe('conventions', () => {
     expect(malformed.headers.get('x-request-id')).toBe('guarded-1');
     expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await malformed.json()).toMatchObject({ code: 'malformed_json', request_id: 'guarded-1', instance: `/workspaces/${ws}/events` });
+  });
+
+  it('puts one on what never becomes a request too (framing node cannot parse)', async () => {
+    const answer = await sendRaw(api.url, Buffer.from('GET /workspaces HTTP/1.1\r\nhost: x\r\nbad header line\r\n\r\n'));
+    expect(answer.status).toBe(400);
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('describes each problem type at its type URI', async () => {
