@@ -224,6 +224,16 @@ const PATH_PARAMS: Record<string, string> = {
 const plain = (schema: TSchema): Record<string, unknown> => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 const ref = (name: Component) => ({ $ref: `#/components/schemas/${name}` });
 
+/** Operations anyone may call (they hold no data); every other one needs the Google ID token (runtime/caller-auth.ts). */
+const PUBLIC_PATHS = new Set(['/problems/{code}', '/openapi.json']);
+const GOOGLE_ID_TOKEN = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description:
+    "A Google ID token minted for the API's URL, carrying the caller's email, which API_CALLERS must allow for the path's workspace (`*`: every workspace and the operator routes). The replay-jobs push carries Pub/Sub's token of the push service account. 401 `unauthenticated` without a valid one; 403 `caller_not_allowed`, `workspace_forbidden`, `operator_only` or `wrong_push_identity`.",
+};
+
 const REQUEST_ID = {
   description: 'the request id: the caller’s X-Request-Id when it is 1-200 of [A-Za-z0-9._:-], else a new uuid',
   schema: { type: 'string' },
@@ -260,13 +270,17 @@ function operation(op: Operation): Record<string, unknown> {
     else if (body) answer.content = { 'application/json': { schema: ref(body) } };
     responses[status] = answer;
   }
-  for (const status of [400, 404, 500, ...(op.errors ?? [])].sort()) {
+  const open = PUBLIC_PATHS.has(op.path);
+  // 401/403: the caller's token (runtime/caller-auth.ts); 503: Google's keys could not be fetched.
+  const auth = open ? [] : [401, 403, 503];
+  for (const status of [400, 404, 500, ...auth, ...(op.errors ?? [])].sort()) {
     responses[String(status)] = { description: 'a problem (RFC 9457)', headers, content: { [PROBLEM_MEDIA]: { schema: ref('Problem') } } };
   }
   return {
     operationId: op.id,
     summary: op.summary,
     tags: [op.tag],
+    ...(open ? { security: [] } : {}),
     parameters,
     ...(op.body
       ? { requestBody: { required: op.body === 'InternalEventRequest', content: { 'application/json': { schema: ref(op.body) } } } }
@@ -290,7 +304,11 @@ export function openApiDocument(): Record<string, unknown> {
         'The event log of the webhook pipeline: list, read and replay events, bulk replay jobs, unrouted entries. Errors are RFC 9457 problem details whose `code` is one of the problem types (GET /problems/{code}).',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    security: [{ googleIdToken: [] }],
     paths,
-    components: { schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, schema]) => [name, plain(schema)])) },
+    components: {
+      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, schema]) => [name, plain(schema)])),
+      securitySchemes: { googleIdToken: GOOGLE_ID_TOKEN },
+    },
   };
 }
