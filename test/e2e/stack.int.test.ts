@@ -318,6 +318,10 @@ describe('one webhook, one trace (docs/operations.md#following-one-webhook)', ()
       expect(traced('triggers')).toContainEqual(
         expect.objectContaining({ message: 'event processed', event_id: received.id, age_ms: expect.any(Number) }),
       );
+      // The consumer whose report made the event `success` says how long that took from the POST.
+      expect(
+        [...traced('contacts'), ...traced('triggers')].filter((l) => l.event_id === received.id && l.success_age_ms !== undefined),
+      ).toEqual([expect.objectContaining({ message: 'event processed', success_age_ms: expect.any(Number) })]);
     } finally {
       await taps.close();
     }
