@@ -33,6 +33,15 @@ function fillForm(form: HTMLFormElement, filter: Filter): void {
   }
 }
 
+/** The filter box's summary says how many filters apply; on a phone the box starts closed unless some do. */
+function summarize(form: HTMLFormElement, filter: Filter, first: boolean): void {
+  const count = Object.keys(filter).length;
+  const summary = byId(`${form.id}-summary`);
+  summary.textContent = count ? `Filters · ${count} active` : 'Filters';
+  const box = form.closest('details');
+  if (first && box && count === 0 && matchMedia('(max-width: 700px)').matches) box.open = false;
+}
+
 function start(): void {
   const ctx: Context = {
     api: createApiClient(new URL('.', location.href).toString()),
@@ -58,6 +67,7 @@ function start(): void {
   const unroutedForm = byId<HTMLFormElement>('unrouted-filters');
   const wsInput = byId<HTMLInputElement>('ws');
 
+  const shown = new Set<string>();
   async function show(): Promise<void> {
     const s: PageState = ctx.state;
     clearProblem();
@@ -70,12 +80,11 @@ function start(): void {
     byId('unrouted-view').hidden = s.view !== 'unrouted' || s.event !== null;
     byId('detail-view').hidden = s.event === null;
     if (s.event) return showDetail(ctx, s.event);
-    if (s.view === 'unrouted') {
-      fillForm(unroutedForm, s.filter);
-      return unrouted.load();
-    }
-    fillForm(eventsForm, s.filter);
-    return events.load();
+    const form = s.view === 'unrouted' ? unroutedForm : eventsForm;
+    fillForm(form, s.filter);
+    summarize(form, s.filter, !shown.has(form.id));
+    shown.add(form.id);
+    return s.view === 'unrouted' ? unrouted.load() : events.load();
   }
 
   for (const [view, tab] of [
