@@ -32,20 +32,25 @@ export function browserMissing(): string | undefined {
   return `no Chromium at ${CHROMIUM_PATH} (install Debian's chromium package: apt-get install chromium, as .ci/run does; or set CHROMIUM_PATH)`;
 }
 
-/** `describe`, or, when BROWSER_TESTS=skip and there is no browser, one skipped test that names the reason. */
+/**
+ * `describe` when Chromium is there. Without it: one failing test that says
+ * how to get it, or, when BROWSER_TESTS=skip, one skipped test that names the
+ * reason (nothing is started either way).
+ */
 export function describeInBrowser(name: string, body: () => void): void {
   const missing = browserMissing();
-  if (missing && process.env.BROWSER_TESTS === 'skip') {
+  if (!missing) {
+    describe(name, body);
+  } else if (process.env.BROWSER_TESTS === 'skip') {
     console.warn(`${name}: SKIPPED (BROWSER_TESTS=skip): ${missing}`);
     describe(name, () => it.skip(`SKIPPED: ${missing}`, () => undefined));
-    return;
+  } else {
+    describe(name, () =>
+      it('runs in a browser', () => {
+        throw new Error(`${missing}. To skip the browser tests on purpose (reported as skipped), set BROWSER_TESTS=skip.`);
+      }),
+    );
   }
-  describe(name, () => {
-    beforeAll(() => {
-      if (missing) throw new Error(`${missing}. To skip the browser tests on purpose (reported as skipped), set BROWSER_TESTS=skip.`);
-    });
-    body();
-  });
 }
 
 export interface Browser {
