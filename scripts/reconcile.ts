@@ -72,10 +72,8 @@ main().then(
       console.error(`npm run reconcile: ${err.message}\n\n${HELP}`);
       process.exit(2);
     }
-    if (err instanceof ReconcileCallError || (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') {
-      console.error(
-        `npm run reconcile: ${(err as Error).message}${(err as Error).message.includes('fetch failed') ? ' (is `npm start` running?)' : ''}`,
-      );
+    if (err instanceof ReconcileCallError) {
+      console.error(`npm run reconcile: ${err.message}`);
       process.exit(1);
     }
     console.error(err);

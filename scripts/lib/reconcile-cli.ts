@@ -35,6 +35,16 @@ function headers(token: string | undefined): Record<string, string> {
   return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
 }
 
+/** fetch, with a failure to connect said in one line (the local stack not running, usually). */
+async function call(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new ReconcileCallError(`could not reach ${url} (${cause}); is the stack running (npm start), or is --url right?`);
+  }
+}
+
 async function answer<T>(res: Response, what: string): Promise<T> {
   const text = await res.text();
   if (!res.ok) throw new ReconcileCallError(`${what} answered ${res.status}: ${text.slice(0, 500)}`);
@@ -51,14 +61,14 @@ export async function runReconciliation(
     ...(options.maxMessages !== undefined ? { max_messages: options.maxMessages } : {}),
   };
   const url = `${baseUrl.replace(/\/$/, '')}/reconciliations`;
-  const res = await fetch(url, { method: 'POST', headers: headers(options.token), body: JSON.stringify(body) });
+  const res = await call(url, { method: 'POST', headers: headers(options.token), body: JSON.stringify(body) });
   return answer<RunSummary>(res, `POST ${url}`);
 }
 
 /** The newest findings (one page). */
 export async function listFindings(baseUrl: string, limit: number, token?: string): Promise<Finding[]> {
   const url = `${baseUrl.replace(/\/$/, '')}/reconciliations?limit=${limit}`;
-  return (await answer<{ items: Finding[] }>(await fetch(url, { headers: headers(token) }), `GET ${url}`)).items;
+  return (await answer<{ items: Finding[] }>(await call(url, { headers: headers(token) }), `GET ${url}`)).items;
 }
 
 export function describeRun(s: RunSummary): string {
