@@ -50,17 +50,31 @@ function describeLine(line: string): string {
       // Not JSON after all: shown as it is.
     }
   }
-  return line.replace(/\s+trace=[0-9a-f]{32}/, '').trim();
+  // The fields that say nothing about this step's part in the trace are left out; the rest reads as printed.
+  return line
+    .replace(/\s+(trace|component|request_id|workspace_id|attempt|message_id|method|bytes)=\S+/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
-/** The logged lines of one trace, in the order they were written. */
+/**
+ * The logged lines of one trace, in the order they were written. A pretty
+ * entry that wraps has its `trace=` on an indented continuation line: the
+ * step is then the entry's first line (the last unindented one of that function).
+ */
 export function traceSteps(lines: readonly LoggedLine[], traceId: string): TraceStep[] {
   const json = `/traces/${traceId}"`;
   const pretty = `trace=${traceId}`;
-  return lines
-    .filter((l) => l.line.includes(json) || l.line.includes(pretty))
-    .map((l) => ({ at: l.at, fn: l.fn, text: describeLine(l.line) }))
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const head = new Map<string, LoggedLine>();
+  const steps: LoggedLine[] = [];
+  for (const l of lines) {
+    const continuation = /^\s/.test(l.line);
+    if (!continuation) head.set(l.fn, l);
+    if (!l.line.includes(json) && !l.line.includes(pretty)) continue;
+    const entry = continuation ? head.get(l.fn) : l;
+    if (entry && steps[steps.length - 1] !== entry) steps.push(entry);
+  }
+  return steps.map((l) => ({ at: l.at, fn: l.fn, text: describeLine(l.line) })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
 /** Reads a function log file (a missing file is no lines; a torn last line is skipped). */

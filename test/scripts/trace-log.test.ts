@@ -23,6 +23,9 @@ test('the lines of one trace, JSON and pretty alike, in order, with what each sa
     }),
   );
   writer.write('normalizer', `INFO    raw message normalized  outcome=success trace=${TRACE} envelopes=1`);
+  // A wrapped pretty entry: the trace is on its continuation line, the step is its first line.
+  writer.write('contacts', 'INFO    event processed  component=contacts event_id=evt_1 outcome=success');
+  writer.write('contacts', `    age_ms=12 trace=${TRACE}`);
   writer.write(
     'contacts',
     JSON.stringify({ severity: 'INFO', message: 'event processed', 'logging.googleapis.com/trace': `projects/p/traces/${OTHER}` }),
@@ -41,13 +44,14 @@ test('the lines of one trace, JSON and pretty alike, in order, with what each sa
   const steps = traceSteps(readFunctionLog(file), TRACE);
   expect(steps.map((s) => [s.fn, s.text])).toEqual([
     ['webhook-messenger', 'INFO webhook accepted outcome=accepted'],
-    ['normalizer', 'INFO    raw message normalized  outcome=success envelopes=1'],
+    ['normalizer', 'INFO raw message normalized outcome=success envelopes=1'],
+    ['contacts', 'INFO event processed event_id=evt_1 outcome=success'],
     ['triggers', 'INFO event processed age_ms=42'],
   ]);
   const printed = formatSteps(steps).split('\n');
-  expect(printed).toHaveLength(3);
+  expect(printed).toHaveLength(4);
   expect(printed[0]).toMatch(/^ {2}\+ +0 ms {2}webhook-messenger {2}INFO webhook accepted/);
-  expect(printed[2]).toMatch(/ms {2}triggers {11}INFO event processed age_ms=42$/);
+  expect(printed[3]).toMatch(/ms {2}triggers {11}INFO event processed age_ms=42$/);
 });
 
 test('a missing file or a torn line is no step', () => {
