@@ -14,6 +14,7 @@ import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { rawAttributes } from '../../shared/contracts/raw-message';
 import { envelopeAttributes, listen, push, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
@@ -32,10 +33,12 @@ functions.http(
   createEventsApi({ renormalize: renormalizeWith(() => staticRouter({ workspaceId: wsA, blockId: 'blk_page_a' })) }),
 );
 
+const conformance = checkAnswersConform();
 let eventLog: Running;
 let api: Running;
 beforeAll(async () => {
   [eventLog, api] = await Promise.all([listen('eventLog'), listen('rawItemApi')]);
+  conformance.watch(api.url);
 });
 afterAll(async () => {
   await Promise.all([eventLog.close(), api.close()]);

@@ -21,6 +21,7 @@ import { rawAttributes } from '../../shared/contracts/raw-message';
 import type { RejectedItem } from '../../shared/contracts/rejection';
 import { envelopeAttributes, push, serveApiWithLog } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { checkAnswersConform } from '../helpers/openapi-conformance';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
@@ -38,6 +39,8 @@ functions.http(
 );
 
 const stack = serveApiWithLog('replayItemsApi', topic);
+const conformance = checkAnswersConform();
+beforeAll(() => conformance.watch(stack.api.url));
 
 const db = () => getFirestore();
 const entry = async (w: string, id: string) => (await eventLogRef(db(), w, id).get()).data();
