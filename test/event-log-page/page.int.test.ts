@@ -14,6 +14,7 @@ import { normalize } from '../../shared/normalize/normalize';
 import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import { rejectionAttributes } from '../../shared/normalize/publish-rejection';
 import { rawAttributes } from '../../shared/contracts/raw-message';
+import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
 import { waitFor } from '../helpers/wait';
@@ -403,7 +404,7 @@ describeInBrowser('the Event Log page', () => {
     expect(problem).toMatch(/request id [A-Za-z0-9._:-]+/);
   });
 
-  it('lists unrouted items with their reason, and a refused replay says why', async () => {
+  it('lists unrouted items with their reason; a replay is refused with the reason until the Block is connected, then routes', async () => {
     const id = await seedUnrouted();
     await page.goto(`${api.url}/?ws=${ws}&view=unrouted&account=${PHONE}`);
     await waitForRows(page, [id], 'unrouted');
@@ -414,6 +415,23 @@ describeInBrowser('the Event Log page', () => {
     await page.waitForSelector(`${row} .replay-outcome .error-text`);
     expect(await textOf(page, `${row} .replay-outcome`)).toContain('(409)');
     expect(await textOf(page, `${row} .replay-outcome`)).toContain('still_unroutable');
+
+    // The Block is connected: the same button now routes the item into the workspace.
+    await saveBlock(blockStores(), {
+      block_id: uniqueName('blk_wa'),
+      workspace_id: ws,
+      platform: 'whatsapp',
+      account_id: PHONE,
+      status: 'connected',
+    });
+    await page.click(`${row} button`);
+    await page.waitForSelector(`${row} .replay-outcome .ok`);
+    const routed = await textOf(page, `${row} .replay-outcome`);
+    expect(routed).toMatch(new RegExp(`^Routed to ${ws} as evt_[a-z0-9]+$`));
+    const eventId = routed.split(' as ')[1]!;
+    await waitFor('the routed event logged', async () =>
+      (await fetch(`${api.url}/workspaces/${ws}/events/${eventId}`)).ok ? true : undefined,
+    );
   });
 
   it('is readable on a phone: the table becomes cards, nothing scrolls sideways', async () => {

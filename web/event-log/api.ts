@@ -130,7 +130,7 @@ export interface ApiClient {
   startReplay(ws: string, filter: Filter, confirmAll: boolean, idempotencyKey: string): Promise<ReplayJob>;
   getJob(ws: string, jobId: string): Promise<ReplayJob>;
   listUnrouted(filter: Filter, cursor?: string): Promise<Page<UnroutedRow>>;
-  replayUnrouted(id: string): Promise<{ event_ids: string[]; routed_to?: unknown[] }>;
+  replayUnrouted(id: string): Promise<{ event_ids: string[]; routed_to: { workspace_id?: string; block_id?: string }[] }>;
 }
 
 /** `base` is the API's root URL (the page is served there too). */

@@ -17,7 +17,12 @@ function row(ctx: Context, u: UnroutedRow): HTMLTableRowElement {
     fill(outcome, 'Replaying…');
     try {
       const r = await ctx.api.replayUnrouted(u.id);
-      fill(outcome, h('span', { class: 'ok' }, 'Routed as '), ...r.event_ids.map((id) => h('code', {}, id, ' ')));
+      const to = r.routed_to.map((t) => t.workspace_id ?? '?').join(', ');
+      fill(
+        outcome,
+        h('span', { class: 'ok' }, `Routed to ${to || 'no workspace'} as `),
+        ...r.event_ids.map((id) => h('code', {}, id, ' ')),
+      );
     } catch (err) {
       fill(outcome, h('span', { class: 'error-text' }, ...describeProblem(err)));
     } finally {
