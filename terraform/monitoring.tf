@@ -93,14 +93,13 @@ locals {
       EOT
       labels      = []
     }
-    # Throughput and refusals: the edge's one line per request.
+    # Throughput and refusals: the edge's one line per request, the only one of its lines with an outcome.
     webhook_requests = {
       description = "Webhook requests, by platform, outcome (accepted, handshake, rejected, error) and reason."
       filter      = <<-EOT
         resource.type="cloud_run_revision"
         resource.labels.service_name=${local.webhook_services_log_filter}
         jsonPayload.outcome:*
-        jsonPayload.httpRequest.status>0
       EOT
       labels      = ["platform", "outcome", "reason"]
     }

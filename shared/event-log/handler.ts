@@ -45,7 +45,8 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
   const days = options.retentionDays ?? readRetention();
   const now = options.now ?? (() => new Date());
 
-  async function record(message: PushMessage): Promise<Record<string, unknown>> {
+  /** `log`: the message's logger, in its trace. */
+  async function record(message: PushMessage, log: Logger): Promise<Record<string, unknown>> {
     const what = classify(message);
     const opts = { now: now(), retentionDays: days };
     switch (what.kind) {
@@ -53,7 +54,7 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
         const result = validateEnvelope(what.json);
         if (!result.ok) {
           const why = `invalid envelope: ${result.violations.map((v) => `${v.path} ${v.message}`).join('; ')}`;
-          return recordUnknown(message, why, what.deadLetter);
+          return recordUnknown(message, why, what.deadLetter, log);
         }
         const envelope = result.envelope;
         const written = await writeEntry(db(), fromEnvelope(envelope, opts));
@@ -101,7 +102,7 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
         return { entry: 'raw_message', stored };
       }
       case 'unknown':
-        return recordUnknown(message, what.why, what.deadLetter);
+        return recordUnknown(message, what.why, what.deadLetter, log);
     }
   }
 
@@ -109,6 +110,7 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
     message: PushMessage,
     why: string,
     deadLetter: DeadLetterInfo | undefined,
+    log: Logger,
   ): Promise<Record<string, unknown>> {
     const id = hashId('unk', [message.subscription, message.messageId]);
     const detail = deadLetter ? `${why} (dead-lettered from ${deadLetter.sourceSubscription})` : why;
@@ -139,7 +141,7 @@ export function createEventLogHandler(options: EventLogOptions = {}): HttpFuncti
     const span = startSpan('event-log', traceFromAttributes(message.attributes), 'consumer');
     const mlog = log.child(traceLogFields(span.context));
     try {
-      const outcome = await record(message);
+      const outcome = await record(message, mlog);
       // age_ms: from the edge's receive time (raw messages carry it as received_at) to now, for the latency metrics.
       const age = ageMs(originReceivedAt(message.attributes, message.attributes.received_at), now());
       mlog.info('recorded', { ...outcome, message_id: message.messageId, subscription: message.subscription, age_ms: age });
