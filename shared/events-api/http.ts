@@ -115,13 +115,6 @@ export function resolve(routes: readonly Route[], method: string, path: string):
   return { route: hit.route, params: hit.params as Params };
 }
 
-/** A single string query/body value, or a 400 naming the parameter. */
-export function single(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest('invalid_parameter', `${name} must be given once, as a string`);
-  return value;
-}
-
 /** `GET /problems/<code>`: what a problem `type` means, so the type URI dereferences. */
 export const PROBLEM_TYPE_ROUTE: Route = {
   method: 'GET',
