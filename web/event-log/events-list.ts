@@ -109,7 +109,8 @@ export function createEventsList(ctx: Context): EventsList {
       const added = page.items.filter((r) => !shown.has(r.id));
       // Rows already shown take their new status (a processing event that has since succeeded).
       const updated = new Map(page.items.map((r) => [r.id, r]));
-      rows = [...added, ...rows.map((r) => updated.get(r.id) ?? r)];
+      // Newest first still: an event logged late (a retried delivery) takes its place by time, highlighted there.
+      rows = [...added, ...rows.map((r) => updated.get(r.id) ?? r)].sort((a, b) => (b.timestamp ?? '').localeCompare(a.timestamp ?? ''));
       fresh = new Set(added.map((r) => r.id));
       if (rows.length === added.length) pager.shown(page.next_cursor);
       render();
