@@ -25,6 +25,7 @@ const DEFAULTS: ChaosOptions = {
   randomHostile: 20,
   settleSeconds: 90,
   seed: Date.now() % 1_000_000,
+  reconcile: true,
 };
 
 const HELP = `Usage: npm run chaos [-- options]
@@ -45,6 +46,7 @@ Options:
   --random N        random signed JSON objects in the hostile set (default ${DEFAULTS.randomHostile})
   --settle S        seconds to wait for the log, before and after reconciliation (default ${DEFAULTS.settleSeconds})
   --seed N          fixes the random hostile payloads and the ids (default: from the clock)
+  --no-reconcile    skip reconciliation: shows what the pipeline loses without it (and exits 1 when it does)
   -h, --help        this help
 
 The functions' log lines go to <log dir>/functions.jsonl (the path is printed).`;
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
       random: { type: 'string' },
       settle: { type: 'string' },
       seed: { type: 'string' },
+      'no-reconcile': { type: 'boolean' },
     },
     { positionals: false },
   );
@@ -89,6 +92,7 @@ async function main(): Promise<number> {
     randomHostile: values.random === '0' ? 0 : (positiveInt('random', values.random) ?? DEFAULTS.randomHostile),
     settleSeconds: positiveInt('settle', values.settle) ?? DEFAULTS.settleSeconds,
     seed: values.seed === '0' ? 0 : (positiveInt('seed', values.seed) ?? DEFAULTS.seed),
+    reconcile: !values['no-reconcile'],
   };
   const names = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
   const unknown = names.filter((n) => !(n in SCENARIOS));
