@@ -6,6 +6,7 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { EVENT_TYPE_NAMES } from '../../shared/envelope/event-types';
 import { createEventsApi } from '../../shared/events-api/app';
 import { ASSET_CACHE, PAGE_CACHE } from '../../shared/events-api/page';
 import { listen, request } from '../helpers/http-client';
@@ -31,6 +32,10 @@ it('serves the page at / with its script and style, each cached as it should be'
   const script = /<script defer src="assets\/(event-log\.[0-9a-f]{12}\.js)"><\/script>/.exec(page.text)?.[1];
   const style = /<link rel="stylesheet" href="assets\/(event-log\.[0-9a-f]{12}\.css)" \/>/.exec(page.text)?.[1];
   expect({ script, style }).toEqual({ script: expect.any(String), style: expect.any(String) });
+  // The Type filter suggests each prefix and every type of the registry.
+  expect(page.text).toContain('<option value="messaging.*"></option>');
+  expect(page.text).toContain('<option value="messaging.message.*"></option>');
+  for (const type of EVENT_TYPE_NAMES) expect(page.text).toContain(`<option value="${type}"></option>`);
   // What the CSP forbids, the page does not need: no inline script, handler or style.
   expect(page.text.match(/<script/g)).toHaveLength(1);
   expect(page.text).not.toMatch(/\son[a-z]+=|\sstyle=/i);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { EVENT_TYPE_NAMES } from '../../shared/envelope/event-types';
 import type { PageAssets } from '../../shared/events-api/page-assets';
 
 const DIR = __dirname;
@@ -31,6 +32,19 @@ async function bundle(entry: string): Promise<string> {
   return out.text;
 }
 
+/** The Type filter's suggestions: each domain and entity as a prefix (`messaging.*`), then every type. */
+export function typeOptions(): string {
+  const prefixes = new Set<string>();
+  for (const name of EVENT_TYPE_NAMES) {
+    const parts = name.split('.');
+    prefixes.add(`${parts[0]}.*`);
+    if (parts.length > 2) prefixes.add(`${parts.slice(0, 2).join('.')}.*`);
+  }
+  // Type names are [a-z_.] by the registry's own rule; escaped all the same, as any text put into markup.
+  const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return [...[...prefixes].sort(), ...EVENT_TYPE_NAMES].map((v) => `<option value="${escape(v)}"></option>`).join('');
+}
+
 const hashed = (stem: string, ext: string, text: string) =>
   `${stem}.${createHash('sha256').update(text).digest('hex').slice(0, 12)}.${ext}`;
 
@@ -38,7 +52,10 @@ export async function bundleEventLogPage(): Promise<PageAssets> {
   const [script, style] = await Promise.all([bundle('main.ts'), bundle('style.css')]);
   const scriptName = hashed('event-log', 'js', script);
   const styleName = hashed('event-log', 'css', style);
-  const html = readFileSync(path.join(DIR, 'index.html'), 'utf8').replace('%SCRIPT%', scriptName).replace('%STYLE%', styleName);
+  const html = readFileSync(path.join(DIR, 'index.html'), 'utf8')
+    .replace('%SCRIPT%', scriptName)
+    .replace('%STYLE%', styleName)
+    .replace('%TYPE_OPTIONS%', typeOptions());
   return {
     html,
     assets: {
