@@ -64,7 +64,8 @@ async function connectDemoBlock(stores: BlockStores, blocksApiUrl: string, platf
     if (out.status !== 200) return `disconnect of the restored Block answered ${out.status} ${JSON.stringify(out.json)}`;
   }
   const out = await api(blocks, demoConnectRequest(platform));
-  if (out.status !== 200 && out.status !== 201) return `${out.status} ${String(out.json.error)}: ${String(out.json.message)}`;
+  // The blocks API answers problem details (RFC 9457): `code` and `detail`.
+  if (out.status !== 200 && out.status !== 201) return `${out.status} ${String(out.json.code)}: ${String(out.json.detail)}`;
   const got = (out.json.block as { block_id?: string } | undefined)?.block_id;
   if (got !== block.block_id) return `the blocks API gave the Block id ${got}, not ${block.block_id} (scripts/lib/demo.ts)`;
   return undefined;
