@@ -15,7 +15,7 @@
  *   POST /checks                                    every connected Block of every workspace checked (Cloud Scheduler):
  *                                                   {checked, failing: [{workspace_id, block_id, platform, reason, ...}]}
  *
- * Errors are {error, message, details?}. A platform's refusal keeps the
+ * Errors are problem details (events-api/http.ts): {type, title, status, detail, code, details?, ...}. A platform's refusal keeps the
  * platform's own words: 400 bad_credentials, 422 not_accepted, 502
  * platform_error. Answers and log lines never hold credentials or secrets.
  */
