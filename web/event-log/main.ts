@@ -57,6 +57,8 @@ function start(): void {
         byId('bulk').hidden = true;
       }
       history.pushState(null, '', writeState(ctx.state));
+      // Another view starts at its top, not where the last one was scrolled to.
+      if (before.event !== ctx.state.event || listChanged) window.scrollTo(0, 0);
       void show();
     },
     href: (change) => writeState({ ...ctx.state, ...change }),
@@ -75,7 +77,10 @@ function start(): void {
     const tabs = { events: byId<HTMLAnchorElement>('tab-events'), unrouted: byId<HTMLAnchorElement>('tab-unrouted') };
     tabs.events.href = writeState({ ws: s.ws, view: 'events', filter: {}, event: null });
     tabs.unrouted.href = writeState({ ws: s.ws, view: 'unrouted', filter: {}, event: null });
-    for (const [view, tab] of Object.entries(tabs)) tab.toggleAttribute('aria-current', view === s.view);
+    for (const [view, tab] of Object.entries(tabs)) {
+      if (view === s.view) tab.setAttribute('aria-current', 'page');
+      else tab.removeAttribute('aria-current');
+    }
     byId('events-view').hidden = s.view !== 'events' || s.event !== null;
     byId('unrouted-view').hidden = s.view !== 'unrouted' || s.event !== null;
     byId('detail-view').hidden = s.event === null;
