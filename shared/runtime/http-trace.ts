@@ -1,6 +1,7 @@
 /**
  * The trace and the request line of a private API request (events API, blocks
- * API): continues the caller's trace (`traceparent` / `X-Cloud-Trace-Context`),
+ * API): continues the caller's trace (`traceparent` / `X-Cloud-Trace-Context`;
+ * for a Pub/Sub push to the API, such as a replay job, the message's own),
  * gives the request's logger the trace fields, runs the route inside the
  * delivery so what it publishes (replays, internal events, platform.block.*)
  * carries the trace on, and writes one `request` line with Cloud Logging's
@@ -9,7 +10,8 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { Logger } from './log';
 import { httpRequestField } from './http-request';
-import { startSpan, traceFromHeaders, traceLogFields, withDelivery } from './trace';
+import { isPushBody } from '../contracts/pubsub-push';
+import { originReceivedAt, startSpan, traceFromAttributes, traceFromHeaders, traceLogFields, withDelivery } from './trace';
 
 export interface TracedRequest {
   /** The request's logger, with the trace fields. */
@@ -20,9 +22,11 @@ export interface TracedRequest {
 
 export function traceRequest(req: Request, res: Response, log: Logger, name: string): TracedRequest {
   const started = process.hrtime.bigint();
-  // What the request publishes (replays, platform.block.*) is aged from now: the API request is its POST.
-  const receivedAt = new Date().toISOString();
-  const span = startSpan(name, traceFromHeaders(req.headers), 'server');
+  const pushed = isPushBody(req.body) ? req.body.message.attributes : undefined;
+  // What the request publishes (replays, platform.block.*) is aged from now, the API request being its POST,
+  // unless it is a push carrying the request that started it.
+  const receivedAt = originReceivedAt(pushed) ?? new Date().toISOString();
+  const span = startSpan(name, traceFromAttributes(pushed) ?? traceFromHeaders(req.headers), 'server');
   const traced = log.child(traceLogFields(span.context));
   res.once('finish', () => {
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
