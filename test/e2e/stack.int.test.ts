@@ -381,5 +381,24 @@ describe('no secret in any log line', () => {
     expect(lines.length).toBeGreaterThan(0);
     const leaks = secrets.flatMap((secret) => lines.filter((l) => l.line.includes(secret)).map((l) => `${l.fn}: ${secret}`));
     expect(leaks).toEqual([]);
+    // The API calls were logged (so the search above had their lines to look at), each as one request line in Cloud Logging's shape.
+    for (const fn of ['events-api', 'blocks-api']) {
+      expect(logsOf(fn)).toContainEqual(
+        expect.objectContaining({
+          message: 'request',
+          httpRequest: expect.objectContaining({
+            requestMethod: 'GET',
+            requestUrl: `/workspaces/${DEMO_WORKSPACE_ID}/${fn === 'events-api' ? 'events' : 'blocks'}`,
+          }),
+        }),
+      );
+    }
+    // Meta's handshake line shows the URL with its verify token redacted.
+    expect(logsOf('webhook-messenger')).toContainEqual(
+      expect.objectContaining({
+        outcome: 'handshake',
+        httpRequest: expect.objectContaining({ requestUrl: '/?hub.mode=subscribe&hub.verify_token=REDACTED&hub.challenge=42' }),
+      }),
+    );
   });
 });
