@@ -1,7 +1,8 @@
 /**
  * What "reached the log" means for one acknowledged webhook body: every log
  * entry the current normalizer makes of it exists, written by the log writer
- * (a document without `kind` is only a consumer's early report):
+ * (a document without `kind` is only a consumer's early report), and no event
+ * of it is still `processing` (no consumer ever reported: a lost delivery):
  *
  *   envelope                   workspaces/{ws}/event_log/{event id}
  *   rejected item, workspace   workspaces/{ws}/event_log/{rejection id}
@@ -41,11 +42,17 @@ export interface Missing {
 /** getAll takes many refs per call; kept modest so one huge batch body does not make one huge request. */
 const READ_CHUNK = 300;
 
+/**
+ * Whether each entry is written by the log writer and, for an event, heard of
+ * by its consumers: an event still `processing` this long after its webhook
+ * lost a consumer's delivery (no consumer reported at all), and publishing it
+ * again is how that consumer gets it. `retrying` is left alone: Pub/Sub is on it.
+ */
 async function written(db: Firestore, refs: DocumentReference[]): Promise<boolean[]> {
   const out: boolean[] = [];
   for (let i = 0; i < refs.length; i += READ_CHUNK) {
-    const snaps = await db.getAll(...refs.slice(i, i + READ_CHUNK), { fieldMask: ['kind'] });
-    for (const snap of snaps) out.push(snap.exists && snap.get('kind') !== undefined);
+    const snaps = await db.getAll(...refs.slice(i, i + READ_CHUNK), { fieldMask: ['kind', 'status'] });
+    for (const snap of snaps) out.push(snap.exists && snap.get('kind') !== undefined && snap.get('status') !== 'processing');
   }
   return out;
 }

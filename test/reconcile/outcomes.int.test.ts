@@ -1,8 +1,9 @@
 /**
  * One reconciliation run's decisions, body by body, on the Firestore emulator
  * (a project of its own, so no other suite's raw messages are read) and a
- * Pub/Sub topic of its own: what "reached the log" means for an event, an
- * unroutable item and a body the normalizer gave up on; what is replayed
+ * Pub/Sub topic of its own: what "reached the log" means for an event (its
+ * entry written and heard of by its consumers), an unroutable item and a body
+ * the normalizer gave up on; what is replayed
  * (envelopes published, rejections written), what waits (too young, routing
  * unavailable), and what is given up (too large to keep, still missing after
  * every replay).
@@ -12,6 +13,7 @@ import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { fromEnvelope, fromRawDeadLetter } from '../../shared/event-log/entry';
 import { rawMessageId, rawRecord, RAW_MESSAGES, storeRawMessage } from '../../shared/event-log/raw-store';
 import { writeEntry } from '../../shared/event-log/writer';
+import { EXPECTED_CONSUMERS, reportOutcome } from '../../shared/event-log/outcomes';
 import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
@@ -90,13 +92,20 @@ it('replays what is missing, settles what is logged, and leaves what is young or
   const lostEvent = await store('req-lost', message(PAGE, 'm_lost'));
   const lostUnroutable = await store('req-unroutable', message('105999999999999', 'm_unr'));
   const logged = await store('req-logged', message(PAGE, 'm_logged'));
+  const stuck = await store('req-stuck', message(PAGE, 'm_stuck'));
   const deadLettered = await store('req-dead', Buffer.from('{"object":"page"'));
   const young = await store('req-young', message(PAGE, 'm_young'), new Date(RUN_AT.getTime() - 60_000));
   const tooLarge = await store('req-large', Buffer.alloc(950_000, 0x20));
 
-  // What the pipeline did write: the event of req-logged, and the dead-letter entry of req-dead.
-  const out = await normalize({ platform: 'messenger', kind: 'webhook', body: message(PAGE, 'm_logged'), requestId: 'req-logged' }, router);
-  await writeEntry(db, fromEnvelope(out.envelopes[0]!, { now: RECEIVED, retentionDays: 30 }));
+  // What the pipeline did write: the event of req-logged (its consumers reported success), the event of
+  // req-stuck with no consumer report (its consumers' deliveries were lost), and the dead-letter entry of req-dead.
+  const eventOf = async (mid: string) =>
+    (await normalize({ platform: 'messenger', kind: 'webhook', body: message(PAGE, mid) }, router)).envelopes[0]!;
+  const done = await eventOf('m_logged');
+  await writeEntry(db, fromEnvelope(done, { now: RECEIVED, retentionDays: 30 }));
+  for (const consumer of EXPECTED_CONSUMERS)
+    await reportOutcome(db, { workspace_id: ws, event_id: done.id, consumer, status: 'success', attempt: 1 });
+  await writeEntry(db, fromEnvelope(await eventOf('m_stuck'), { now: RECEIVED, retentionDays: 30 }));
   await writeEntry(
     db,
     fromRawDeadLetter(Buffer.from('{"object":"page"'), deadLettered.attrs, { now: RECEIVED, retentionDays: 30 }),
@@ -104,11 +113,11 @@ it('replays what is missing, settles what is logged, and leaves what is young or
   );
 
   const summary = await reconcileOnce(deps(), config);
-  expect(summary).toMatchObject({ checked: 5, found: 2, events_published: 1, rejections_written: 1 });
-  expect(summary.outcomes).toMatchObject({ logged: 2, replayed: 2, unverifiable: 1 });
+  expect(summary).toMatchObject({ checked: 6, found: 3, events_published: 2, rejections_written: 1 });
+  expect(summary.outcomes).toMatchObject({ logged: 2, replayed: 3, unverifiable: 1 });
 
-  const published = await topic.pull(1);
-  expect(published.map((m) => JSON.parse(m.data.toString('utf8')).metadata.raw_platform_event_id)).toEqual(['m_lost']);
+  const published = await topic.pull(2);
+  expect(published.map((m) => JSON.parse(m.data.toString('utf8')).metadata.raw_platform_event_id).sort()).toEqual(['m_lost', 'm_stuck']);
   const unrouted = await db.collection('unrouted_events').where('request_id', '==', 'req-unroutable').get();
   expect(unrouted.docs.map((d) => [d.get('kind'), d.get('status'), d.get('rejection.reason')])).toEqual([
     ['rejected', 'rejected', 'unroutable'],
@@ -122,6 +131,7 @@ it('replays what is missing, settles what is logged, and leaves what is young or
   const records = await db.collection(RECONCILIATIONS).get();
   expect(Object.fromEntries(records.docs.map((d) => [d.get('request_id'), d.get('status')]))).toEqual({
     'req-lost': 'replayed',
+    'req-stuck': 'replayed',
     'req-unroutable': 'replayed',
     'req-large': 'unverifiable',
   });
@@ -129,10 +139,11 @@ it('replays what is missing, settles what is logged, and leaves what is young or
   // The unroutable rejection is in the log now: the next run finds that body complete. The lost event never
   // arrives here (nothing consumes the topic), so after RECONCILE_MAX_ATTEMPTS replays it is given up.
   const second = await reconcileOnce(deps(), config);
-  expect(second.outcomes).toMatchObject({ recovered: 1, replayed: 1 });
+  expect(second.outcomes).toMatchObject({ recovered: 1, replayed: 2 });
   expect(await stateOf(lostUnroutable.id)).toBe('recovered');
   const third = await reconcileOnce(deps(), config);
-  expect(third.outcomes).toMatchObject({ unresolved: 1 });
+  expect(third.outcomes).toMatchObject({ unresolved: 2 });
+  expect(await stateOf(stuck.id)).toBe('unresolved');
   expect(await stateOf(lostEvent.id)).toBe('unresolved');
   expect((await db.collection(RECONCILIATIONS).doc(lostEvent.id).get()).get('status')).toBe('unresolved');
   expect((await reconcileOnce(deps(), config)).checked).toBe(0);
