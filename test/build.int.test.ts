@@ -39,7 +39,8 @@ afterAll(() => {
 /** Every file of the repository outside dist/ (and node_modules, .git), with its modification time. */
 function repositoryFiles(dir = ROOT, out = new Map<string, number>()): Map<string, number> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (['node_modules', 'dist', '.git', '.emulators'].includes(entry.name) && dir === ROOT) continue;
+    // test-artifacts/: the browser tests' screenshots, written while this suite runs in parallel (git-ignored).
+    if (['node_modules', 'dist', '.git', '.emulators', 'test-artifacts'].includes(entry.name) && dir === ROOT) continue;
     const file = path.join(dir, entry.name);
     if (entry.isDirectory()) repositoryFiles(file, out);
     else if (entry.isFile()) out.set(path.relative(ROOT, file), statSync(file).mtimeMs);
