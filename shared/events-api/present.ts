@@ -51,6 +51,7 @@ export function summary(doc: DocumentSnapshot): Record<string, unknown> {
     execution_ids: d.execution_ids ?? [],
     replay_of: d.replay_of ?? null,
     replays: d.replays ?? [],
+    consumers: d.consumers ?? {},
     ...(status === 'retrying' || status === 'failed' ? { last_error: d.last_error ?? null } : {}),
     ...(d.rejection ? { rejection: d.rejection } : {}),
   };
@@ -102,7 +103,6 @@ export async function detail(db: Firestore, workspaceId: string, doc: DocumentSn
     envelope,
     ...(d.envelope_omitted ? { envelope_omitted: true } : {}),
     raw: await rawView(db, workspaceId, d, envelope),
-    consumers: d.consumers ?? {},
     last_error: d.last_error ?? null,
   };
 }

@@ -128,6 +128,7 @@ export const EventSummary = Type.Object({
   execution_ids: Type.Array(Type.String()),
   replay_of: Nullable(Type.String()),
   replays: Type.Array(Type.String()),
+  consumers: Type.Record(Type.String(), Json, { description: "each consumer's outcome: status, attempt, error, at" }),
   last_error: Type.Optional(Json),
   rejection: Type.Optional(Json),
 });
@@ -147,7 +148,6 @@ export const EventDetail = Type.Intersect([
       truncated: Type.Optional(Type.Boolean()),
       note: Type.Optional(Type.String()),
     }),
-    consumers: Type.Record(Type.String(), Json),
     last_error: Json,
   }),
 ]);

@@ -182,7 +182,7 @@ describeInBrowser('the Event Log page', () => {
     await Promise.all([eventLog?.close(), api?.close()]);
   });
 
-  it('lists the newest events first, with status, last error, contact and executions', async () => {
+  it("lists the newest events first, with status, each consumer's outcome, last error, contact and executions", async () => {
     const expected = await apiList(ws);
     expect(expected.items).toHaveLength(50);
     await page.goto(`${api.url}/?ws=${ws}`);
@@ -200,7 +200,11 @@ describeInBrowser('the Event Log page', () => {
     expect(successRow).toContain(success.contact_id!);
     expect(successRow).toContain('messaging.message.received');
     const failed = expected.items.find((r) => r.status === 'failed')!;
-    expect(await textOf(page, `#events tbody tr[data-id="${failed.id}"]`)).toContain('contacts, attempt 5: contacts store unavailable');
+    const failedRow = await textOf(page, `#events tbody tr[data-id="${failed.id}"]`);
+    expect(failedRow).toContain('contacts, attempt 5: contacts store unavailable');
+    // Each consumer's outcome, on the row itself.
+    expect(failedRow).toContain('contacts: failed');
+    expect(failedRow).toContain('triggers: success');
     expect(await textOf(page, '#events-page')).toBe('page 1');
     await page.screenshot({ path: screenshotPath('list'), fullPage: false });
   });

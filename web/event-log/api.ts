@@ -34,14 +34,12 @@ export interface EventRow {
   replays: string[];
   last_error?: LastError | null;
   rejection?: { reason?: string; detail?: string; path?: string } | null;
-  /** Present on one entry, absent on list rows until the detail is read. */
-  consumers?: Record<string, ConsumerOutcome>;
+  consumers: Record<string, ConsumerOutcome>;
 }
 
 export interface EventDetail extends EventRow {
   envelope: unknown;
   raw: { available: boolean; payload?: unknown; truncated?: boolean; note?: string };
-  consumers: Record<string, ConsumerOutcome>;
   last_error: LastError | null;
   request_id?: string | null;
   logged_at?: string | null;
