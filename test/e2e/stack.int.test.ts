@@ -28,7 +28,7 @@ import type { Platform } from '../../shared/platforms';
 import { DEMO_BLOCKS, DEMO_CREDENTIALS, DEMO_ENV_SECRETS, DEMO_SECOND_TELEGRAM_BOT, DEMO_WORKSPACE_ID } from '../../scripts/lib/demo';
 import { demoBlockSecret } from '../../scripts/lib/demo-seed';
 import { waitForRequest, type Observation } from '../../scripts/lib/observe';
-import { sampleRequest, type WebhookRequest } from '../../scripts/lib/samples';
+import { sampleRequest, signedHeaders, type WebhookRequest } from '../../scripts/lib/samples';
 import { startStack, type Stack } from '../../scripts/lib/stack';
 import { until } from '../helpers/wait';
 import { TRACEPARENT_ATTRIBUTE, ORIGIN_RECEIVED_AT_ATTRIBUTE } from '../../shared/runtime/trace';
@@ -258,14 +258,21 @@ describe('one webhook, one trace (docs/operations.md#following-one-webhook)', ()
     try {
       // The platform's (or Cloud Run's) trace header: the edge continues that trace.
       const traceId = randomBytes(16).toString('hex');
-      const request = sampleRequest('messenger', 'text', { id: `trace-${Date.now()}` });
-      const answer = await post({ ...request, headers: { ...request.headers, traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      // One message for the demo page, and one for a page no Block has: envelopes and a rejection from one webhook.
+      const sample = JSON.parse(sampleRequest('messenger', 'text', { id: `trace-${Date.now()}` }).body.toString('utf8')) as {
+        entry: Array<Record<string, unknown>>;
+      };
+      sample.entry.push({ ...sample.entry[0]!, id: '999000000000001' });
+      const body = Buffer.from(JSON.stringify(sample));
+      const headers = { ...signedHeaders('messenger', body), traceparent: `00-${traceId}-00f067aa0ba902b7-01` };
+      const answer = await post({ platform: 'messenger', body, headers });
       expect(answer.status).toBe(200);
       const o = await settled(answer.body.request_id!);
       const received = o.entries.find((e) => e.type === 'messaging.message.received')!;
 
       // Every message the webhook caused: its raw message, its envelopes and what they derived, the execution requests.
-      const events = new Set(o.entries.map((e) => e.id));
+      const events = new Set(o.entries.filter((e) => e.id.startsWith('evt_')).map((e) => e.id));
+      expect(o.entries.filter((e) => e.id.startsWith('rej_'))).toHaveLength(1);
       const executions = new Set(o.entries.flatMap((e) => e.execution_ids));
       expect(executions.size).toBeGreaterThan(0);
       const causedBy = (m: TappedMessage): boolean => {
@@ -281,6 +288,7 @@ describe('one webhook, one trace (docs/operations.md#following-one-webhook)', ()
           const onEvents = new Set(mine.filter((m) => m.topic === 'events').map((m) => m.attributes.event_id));
           return (
             mine.some((m) => m.topic === 'webhook-raw') &&
+            mine.some((m) => m.topic === 'webhook-rejected') &&
             [...events].every((id) => onEvents.has(id)) &&
             mine.some((m) => m.topic === 'events' && m.attributes.type === 'automation.workflow.started') &&
             [...executions].every((id) => mine.some((m) => m.topic === 'workflow-executions' && m.attributes.execution_id === id))
@@ -288,7 +296,7 @@ describe('one webhook, one trace (docs/operations.md#following-one-webhook)', ()
         })
       ).filter(causedBy);
       const raw = caused.find((m) => m.topic === 'webhook-raw')!;
-      expect(caused.length).toBeGreaterThanOrEqual(4);
+      expect(caused.length).toBeGreaterThanOrEqual(5);
       for (const m of caused) {
         expect({ topic: m.topic, traceparent: m.attributes[TRACEPARENT_ATTRIBUTE] }).toEqual({
           topic: m.topic,
