@@ -5,7 +5,8 @@ locals {
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com", # the scheduled Block check (scheduler.tf)
-    "cloudtrace.googleapis.com",     # spans from every function (var.trace_exporter)
+    "cloudtrace.googleapis.com",     # Cloud Trace, where the spans are read
+    "telemetry.googleapis.com",      # its OTLP endpoint, where every function writes them (var.trace_exporter)
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # OIDC tokens for push subscriptions

@@ -23,12 +23,12 @@ resource "google_pubsub_topic_iam_member" "function_publisher" {
   member  = google_service_account.function[each.value.function].member
 }
 
-# Every function writes its spans to Cloud Trace when tracing is on (var.trace_exporter).
-resource "google_project_iam_member" "function_trace_agent" {
+# Every function writes its spans to Cloud Trace's OTLP endpoint when tracing is on (var.trace_exporter).
+resource "google_project_iam_member" "function_trace_writer" {
   for_each = var.trace_exporter == "cloud-trace" ? local.functions : {}
 
   project = var.project_id
-  role    = "roles/cloudtrace.agent"
+  role    = "roles/telemetry.tracesWriter"
   member  = google_service_account.function[each.key].member
 }
 

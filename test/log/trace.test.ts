@@ -20,6 +20,11 @@ import {
 } from '../../shared/runtime/trace';
 import { createSpanRecorder } from '../../shared/runtime/otel';
 import { createLogger } from '../../shared/runtime/log';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -97,6 +102,50 @@ describe('spans recorded by OpenTelemetry (the noop exporter)', () => {
     expect(recorder.start('c', undefined, 'server').context.sampled).toBe(false);
     expect(createSpanRecorder('noop', { TRACE_SAMPLE_RATIO: '1' }).start('d', undefined, 'server').context.sampled).toBe(true);
   });
+});
+
+test('cloud-trace exports OTLP (protobuf over HTTP) with the service and project; TRACE_OTLP_URL points it at a local fake', async () => {
+  const received: Array<{ url: string; type: string | undefined; body: Buffer }> = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', type: req.headers['content-type'], body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    // In a Node process of its own: the exporter loads node:http with import(), which jest's module sandbox refuses.
+    const script = `
+      const { createSpanRecorder } = require(${JSON.stringify(path.resolve(__dirname, '../../shared/runtime/otel.ts'))});
+      const recorder = createSpanRecorder('cloud-trace', process.env);
+      const span = recorder.start('webhook-messenger', { traceId: '${TRACE}', spanId: '${SPAN}', sampled: true }, 'server');
+      span.end();
+      recorder.flush().then(() => process.stdout.write(span.context.spanId));
+    `;
+    const { stdout: spanId } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], {
+      env: {
+        ...process.env,
+        TRACE_OTLP_URL: `http://127.0.0.1:${port}/v1/traces`,
+        GOOGLE_CLOUD_PROJECT: 'convotic-test',
+        K_SERVICE: 'webhook-messenger',
+      },
+    });
+    expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ url: '/v1/traces', type: 'application/x-protobuf' });
+    const body = received[0]!.body;
+    // Protobuf carries the ids as raw bytes and the resource attributes as strings.
+    expect(body.includes(Buffer.from(TRACE, 'hex'))).toBe(true);
+    expect(body.includes(Buffer.from(spanId, 'hex'))).toBe(true);
+    expect(body.includes(Buffer.from('gcp.project_id'))).toBe(true);
+    expect(body.includes(Buffer.from('convotic-test'))).toBe(true);
+    expect(body.includes(Buffer.from('webhook-messenger'))).toBe(true);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 describe('carrying a delivery onto messages', () => {

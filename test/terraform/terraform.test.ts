@@ -183,7 +183,7 @@ describe('IAM', () => {
     const grantsToFunctions = iamResources().filter(([, b]) => String(b.member).includes('google_service_account.function['));
     expect(sorted(grantsToFunctions.map(([a]) => a))).toEqual([
       'google_project_iam_member.function_firestore',
-      'google_project_iam_member.function_trace_agent',
+      'google_project_iam_member.function_trace_writer',
       'google_pubsub_topic_iam_member.function_publisher',
       'google_secret_manager_secret_iam_member.function_secret_accessor',
     ]);
@@ -205,9 +205,9 @@ describe('IAM', () => {
     expect(only(firestore, 'condition').expression).toBe('resource.name == "projects/${var.project_id}/databases/${each.value.database}"');
     expect(resource('google_firestore_database', 'block_secrets').name).toBe('${local.block_secrets_database}');
     // Writing spans is the one grant every function gets alike, and only while tracing goes to Cloud Trace.
-    expect(resource('google_project_iam_member', 'function_trace_agent')).toMatchObject({
+    expect(resource('google_project_iam_member', 'function_trace_writer')).toMatchObject({
       for_each: '${var.trace_exporter == "cloud-trace" ? local.functions : {}}',
-      role: 'roles/cloudtrace.agent',
+      role: 'roles/telemetry.tracesWriter',
       member: '${google_service_account.function[each.key].member}',
     });
     const accessor = resource('google_secret_manager_secret_iam_member', 'function_secret_accessor');
