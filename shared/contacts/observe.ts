@@ -8,6 +8,7 @@ import type { Envelope, EventType } from '../envelope';
 import type { ChannelContact, ChannelConversation } from '../envelope/parts';
 import { isPlatform, type Platform } from '../platforms';
 import { causationOf, type Causation } from './causation';
+import { otherIds } from './identity';
 import { PROFILE_FIELDS, type ProfileField } from './model';
 
 export type Activity = 'inbound' | 'outbound' | 'seen' | 'none';
@@ -21,8 +22,8 @@ export interface ContactObservation {
   /** true = follow, false = unfollow. */
   subscribed?: boolean;
   /**
-   * Other platform user ids the event names for the same person: on WhatsApp,
-   * the phone number when the contact is keyed by a BSUID. Each derives a
+   * Other platform user ids the event names for the same person (identity.ts): on WhatsApp,
+   * the phone number when the contact is keyed by a BSUID; on Messenger, a user_ref beside the PSID. Each derives a
    * contact id (and a 1:1 conversation id) that must lead to this contact (merge.ts).
    */
   aliases?: string[];
@@ -124,7 +125,7 @@ export function observe(envelope: Envelope): Observation | undefined {
     platform_user_id: data.contact.platform_user_id,
     profile: profileOf(data.contact),
     activity,
-    ...aliasesOf(envelope.platform, data.contact, previousIds(envelope)),
+    ...aliasesOf(envelope.platform, data.contact, envelope.metadata.platform_detail, previousIds(envelope)),
     ...(envelope.type === 'messaging.follow' ? { subscribed: true } : envelope.type === 'messaging.unfollow' ? { subscribed: false } : {}),
   };
   const conversation: ConversationObservation | undefined =
@@ -139,12 +140,13 @@ function previousIds(envelope: Envelope): string[] {
   return envelope.type === 'messaging.contact.identity_changed' ? envelope.data.previous.platform_user_ids : [];
 }
 
-/**
- * WhatsApp: a contact keyed by BSUID whose phone number the event also names,
- * and the ids an identity change replaced (docs/platforms/whatsapp.md#contact-identity).
- */
-function aliasesOf(platform: Platform, contact: ChannelContact, previous: string[]): { aliases?: string[] } {
-  if (platform !== 'whatsapp') return {};
-  const aliases = [...new Set([contact.phone, ...previous])].filter((id): id is string => !!id && id !== contact.platform_user_id);
+/** The person's other ids the event names (identity.ts): each must lead to this contact (merge.ts). */
+function aliasesOf(
+  platform: Platform,
+  contact: ChannelContact,
+  detail: Record<string, unknown> | undefined,
+  previous: string[],
+): { aliases?: string[] } {
+  const aliases = otherIds(platform, contact, detail, previous);
   return aliases.length > 0 ? { aliases } : {};
 }

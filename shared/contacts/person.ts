@@ -2,24 +2,21 @@
  * The contact ids of one person, for readers outside the contacts subscriber
  * (a Wait for Reply resume in shared/triggers, the event log's contact filter
  * in shared/events-api). An event keeps the contact id its payload derived,
- * and a merge or a second id of the same person (WhatsApp: phone number and
- * BSUID, an identity change) leaves that id as a redirect (`merged_into`,
+ * and a merge or a second id of the same person (identity.ts: WhatsApp's phone
+ * number and BSUID, Messenger's PSID and user_ref, an identity change) leaves that id as a redirect (`merged_into`,
  * merge.ts) to the surviving contact. So "this person" is the survivor and
  * every id whose redirects lead to it. Read-only: the contacts subscriber
  * alone writes these documents.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import type { Platform } from '../platforms';
 import { redirectOf } from './merge';
+
+/** Platforms that name one person by two ids, and so have redirects: identity.ts says which. */
+export { hasRedirects } from './identity';
 
 /** Firestore's `in` filter takes at most 30 values; a person has a handful of ids. */
 export const MAX_PERSON_IDS = 30;
 const MAX_REDIRECT_HOPS = 8;
-
-/** Platforms that name one person by two ids, and so have redirects (docs/subscribers.md#contacts). */
-export function hasRedirects(platform: Platform | string): boolean {
-  return platform === 'whatsapp';
-}
 
 /**
  * `id`'s person in `collection` (contacts, or conversations for 1:1 threads,

@@ -22,6 +22,7 @@
  * and switching to it would split contacts already keyed by BSUID.
  */
 import type { ChannelContact } from '../../envelope/parts';
+import { contactKey } from '../../contacts/identity';
 import { arr, compact, isObj, optId, optText, type Json } from '../../platform-kit/fields';
 import { missing } from '../../platform-kit/problems';
 import { dateToIso, epochToIso } from '../../platform-kit/time';
@@ -78,9 +79,9 @@ export function waUser(item: Json, fields: IdFields, base: string, value: Json):
   return compact({ phone, bsuid, parentBsuid, username: username || undefined, name: name || undefined });
 }
 
-/** The contact id source: the BSUID when known, else the phone number (see the file comment). */
+/** The contact id source: the BSUID when known, else the phone number (the identity rules, shared/contacts/identity.ts). */
 export function userKey(user: WaUser): string {
-  return (user.bsuid ?? user.phone) as string;
+  return contactKey('whatsapp', { bsuid: user.bsuid, phone: user.phone }) as string;
 }
 
 export function channelContact(user: WaUser): ChannelContact {
