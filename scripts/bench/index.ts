@@ -12,6 +12,7 @@ const PARTS: Array<[name: string, load: () => Promise<BenchPart>]> = [
   ['normalizer', () => import('./normalizer')],
   ['triggers', () => import('./triggers')],
   ['e2e', () => import('./e2e')],
+  ['load', () => import('./load')],
 ];
 
 async function main(): Promise<void> {

@@ -1,0 +1,329 @@
+/**
+ * Open-loop load bench (`npm run bench -- load`): signed webhooks at a fixed
+ * rate for a fixed time, sent on schedule whatever the answers, stepping the
+ * rate up until a step no longer drains. For each step: the offered rate, the
+ * answers, whether every accepted request's event reached status `success`
+ * within the drain bound (nothing lost), POST → success, and where the backlog
+ * builds: the entry age (`age_ms`, from the edge's receive time) each stage
+ * logs, per stage and subscription. A stage whose age grows over the step while
+ * the stage before it stays flat is where messages wait.
+ *
+ * Then the noisy neighbour: one signed 5,000-item Messenger body for a second
+ * workspace next to one event of the demo workspace, against that event alone
+ * on the idle stack.
+ *
+ * Knobs: BENCH_LOAD_RATES (default "2,5,10,20,40" webhooks/s), BENCH_LOAD_STEP_S
+ * (20), BENCH_LOAD_DRAIN_S (60: the bound), BENCH_LOAD_BIG (5000 items, 0 skips
+ * the neighbour), BENCH_LOAD_NEIGHBOUR_MAX_S (600).
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Firestore } from '@google-cloud/firestore';
+import { blockSecretsDatabase, saveBlock } from '../../shared/contracts/blocks';
+import type { Platform } from '../../shared/platforms';
+import { OTHER_BLOCK, OTHER_PAGE, DEMO_PAGE } from '../lib/chaos/stack';
+import { messengerBody } from '../lib/chaos/traffic';
+import { DEMO_WORKSPACE_ID } from '../lib/demo';
+import { freePort } from '../lib/emulators';
+import { sampleRequest, signedHeaders } from '../lib/samples';
+import { startStack, type Stack } from '../lib/stack';
+
+// Off GCP: keeps the Google clients in this process from probing the metadata server.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+const RATES = (process.env.BENCH_LOAD_RATES ?? '2,5,10,20,40').split(',').map(Number);
+const STEP_S = Number(process.env.BENCH_LOAD_STEP_S ?? 20);
+const DRAIN_S = Number(process.env.BENCH_LOAD_DRAIN_S ?? 60);
+const BIG = Number(process.env.BENCH_LOAD_BIG ?? 5000);
+const NEIGHBOUR_MAX_S = Number(process.env.BENCH_LOAD_NEIGHBOUR_MAX_S ?? 600);
+const PLATFORMS: Platform[] = ['messenger', 'instagram', 'whatsapp', 'line', 'telegram'];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** One `age_ms` line of a stage: which stage (function, and subscription for the event log), when, how old. */
+interface Age {
+  stage: string;
+  at: number;
+  ageMs: number;
+}
+
+/** The stage a log line with `age_ms` belongs to, or undefined for other lines. */
+function stageOf(fn: string, line: string): { stage: string; ageMs: number } | undefined {
+  if (!line.includes('"age_ms"')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { age_ms?: number; subscription?: string; message?: string };
+    if (typeof entry.age_ms !== 'number') return undefined;
+    const sub = entry.subscription ? String(entry.subscription).split('/').pop() : undefined;
+    return { stage: sub ? `${fn} (${sub})` : fn, ageMs: entry.age_ms };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Send {
+  sentAt: number;
+  answeredAt?: number;
+  status?: number;
+  requestId?: string;
+}
+
+interface StepResult {
+  rate: number;
+  sent: number;
+  offered: number;
+  accepted: number;
+  refused: number;
+  reached: number;
+  drainS: number;
+  p50: number;
+  p99: number;
+  ages: Map<string, { p50: number; max: number; firstHalf: number; secondHalf: number }>;
+}
+
+export async function run(): Promise<void> {
+  console.log('starting the local stack (emulators + every function)…');
+  const ages: Age[] = [];
+  const stack: Stack = await startStack({
+    projectId: 'convotic-bench-load',
+    pubsubPort: await freePort(),
+    firestorePort: await freePort(),
+    functionsPort: 'free',
+    logDir: mkdtempSync(path.join(os.tmpdir(), 'convotic-bench-load-')),
+    // Info, as in production: the stages' `age_ms` lines are info lines.
+    functionEnv: { LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    onLine: (name, line) => {
+      const s = stageOf(name, line);
+      if (s) ages.push({ stage: s.stage, at: performance.now(), ageMs: s.ageMs });
+      else if (line.includes('"ERROR"') || line.includes('"CRITICAL"')) console.log(`  [${name}] ${line.slice(0, 300)}`);
+    },
+    onNotice: (m) => console.log(`  ${m}`),
+  });
+  try {
+    if (stack.skipped.length || stack.failed.length) {
+      throw new Error(`the stack is incomplete: ${[...stack.skipped, ...stack.failed].map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+    }
+    const secrets = new Firestore({
+      projectId: stack.projectId,
+      host: stack.firestoreHost,
+      ssl: false,
+      databaseId: blockSecretsDatabase(),
+    });
+    await saveBlock({ registry: stack.firestore, secrets }, OTHER_BLOCK);
+    await secrets.terminate();
+
+    // request id → when its platform event reached `success` (the demo workspace's log, observed by a listener).
+    const successAt = new Map<string, number>();
+    const unsubscribe = stack.firestore
+      .collection('workspaces')
+      .doc(DEMO_WORKSPACE_ID)
+      .collection('event_log')
+      .onSnapshot((snap) => {
+        const now = performance.now();
+        for (const change of snap.docChanges()) {
+          const requestId = change.doc.get('request_id') as string | null;
+          if (!requestId || change.doc.get('type') !== 'messaging.message.received') continue;
+          if (change.doc.get('status') === 'success' && !successAt.has(requestId)) successAt.set(requestId, now);
+        }
+      });
+
+    let n = 0;
+    const send = async (): Promise<Send> => {
+      const platform = PLATFORMS[n++ % PLATFORMS.length]!;
+      // LINE's and Telegram's secrets were made when the seed connected their Blocks through the blocks API.
+      const secret = platform === 'telegram' || platform === 'line' ? stack.seed?.secrets[platform] : undefined;
+      const request = sampleRequest(platform, 'text', { secret });
+      const out: Send = { sentAt: performance.now() };
+      try {
+        const res = await fetch(`${stack.functions[`webhook-${platform}`]!.url}/`, {
+          method: 'POST',
+          headers: request.headers,
+          body: new Uint8Array(request.body),
+        });
+        out.status = res.status;
+        out.requestId = ((await res.json()) as { request_id?: string }).request_id;
+      } catch {
+        out.status = 0;
+      }
+      return out;
+    };
+    const waitFor = async (ids: string[], boundMs: number): Promise<void> => {
+      const until = performance.now() + boundMs;
+      while (ids.some((id) => !successAt.has(id)) && performance.now() < until) await sleep(50);
+    };
+
+    console.log('warming up (20 sends, one at a time)…');
+    for (let i = 0; i < 20; i++) {
+      const s = await send();
+      if (s.requestId) await waitFor([s.requestId], 30_000);
+    }
+
+    const results: StepResult[] = [];
+    for (const rate of RATES) {
+      console.log(`\nrate ${rate}/s for ${STEP_S} s, open loop…`);
+      ages.length = 0;
+      const start = performance.now();
+      const pending: Array<Promise<Send>> = [];
+      const total = Math.round(rate * STEP_S);
+      for (let i = 0; i < total; i++) {
+        // On schedule: the i-th send at start + i / rate, whatever the earlier answers.
+        const due = start + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        pending.push(send());
+      }
+      const lastSent = performance.now();
+      const sends = await Promise.all(pending);
+      const accepted = sends.filter((s) => s.status === 200 && s.requestId);
+      await waitFor(
+        accepted.map((s) => s.requestId!),
+        DRAIN_S * 1000,
+      );
+      const reachedSends = accepted.filter((s) => successAt.has(s.requestId!));
+      const latencies = reachedSends.map((s) => successAt.get(s.requestId!)! - s.sentAt).sort((a, b) => a - b);
+      const lastSuccess = Math.max(...reachedSends.map((s) => successAt.get(s.requestId!)!));
+      const mid = start + (lastSent - start) / 2;
+      const byStage = new Map<string, Age[]>();
+      for (const a of ages) byStage.set(a.stage, [...(byStage.get(a.stage) ?? []), a]);
+      const stageAges = new Map<string, { p50: number; max: number; firstHalf: number; secondHalf: number }>();
+      for (const [stage, list] of [...byStage].sort(([a], [b]) => a.localeCompare(b))) {
+        const all = list.map((a) => a.ageMs).sort((a, b) => a - b);
+        const half = (pred: (a: Age) => boolean) =>
+          quantile(
+            list
+              .filter(pred)
+              .map((a) => a.ageMs)
+              .sort((a, b) => a - b),
+            0.5,
+          );
+        stageAges.set(stage, {
+          p50: quantile(all, 0.5),
+          max: all[all.length - 1]!,
+          firstHalf: half((a) => a.at < mid),
+          secondHalf: half((a) => a.at >= mid && a.at <= lastSent),
+        });
+      }
+      const result: StepResult = {
+        rate,
+        sent: sends.length,
+        offered: sends.length / ((lastSent - start) / 1000 + 1 / rate),
+        accepted: accepted.length,
+        refused: sends.length - accepted.length,
+        reached: reachedSends.length,
+        drainS: reachedSends.length ? (lastSuccess - lastSent) / 1000 : NaN,
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        ages: stageAges,
+      };
+      results.push(result);
+      console.log(
+        `  offered ${fmt(result.offered, 1)}/s, accepted ${result.accepted}/${result.sent}, at success ${result.reached}` +
+          ` (${result.accepted - result.reached} not within ${DRAIN_S} s), drained ${fmt(result.drainS, 1)} s after the last send, ` +
+          `POST → success p50 ${fmt(result.p50)} ms p99 ${fmt(result.p99)} ms`,
+      );
+      console.log(
+        table([
+          ['stage (subscription): entry age at the stage, ms', 'p50', 'max', '1st half p50', '2nd half p50'],
+          ...[...stageAges].map(([stage, a]) => [stage, fmt(a.p50), fmt(a.max), fmt(a.firstHalf), fmt(a.secondHalf)]),
+        ]),
+      );
+      if (result.reached < result.accepted || result.refused) break;
+    }
+
+    console.log(`\nopen-loop load: ${STEP_S} s per step, drain bound ${DRAIN_S} s\n`);
+    console.log(
+      table([
+        ['offered/s', 'sent', 'accepted', 'at success', 'lost', 'drain s', 'p50 ms', 'p99 ms'],
+        ...results.map((r) => [
+          fmt(r.offered, 1),
+          String(r.sent),
+          String(r.accepted),
+          String(r.reached),
+          String(r.accepted - r.reached),
+          fmt(r.drainS, 1),
+          fmt(r.p50),
+          fmt(r.p99),
+        ]),
+      ]),
+    );
+    const held = results.filter((r) => r.reached === r.accepted && r.refused === 0);
+    console.log(
+      held.length
+        ? `\nsustained with nothing lost: ${held[held.length - 1]!.rate} webhooks/s (every accepted request at success within ${DRAIN_S} s of the last send)`
+        : '\nno step drained with nothing lost',
+    );
+
+    if (BIG > 0) {
+      console.log(`\nnoisy neighbour: one ${BIG}-item Messenger body for another workspace, next to one event of the demo workspace`);
+      const url = `${stack.functions['webhook-messenger']!.url}/`;
+      const postBody = async (body: Buffer): Promise<Send> => {
+        const out: Send = { sentAt: performance.now() };
+        const res = await fetch(url, { method: 'POST', headers: signedHeaders('messenger', body), body: new Uint8Array(body) });
+        out.status = res.status;
+        out.requestId = ((await res.json()) as { request_id?: string }).request_id;
+        out.answeredAt = performance.now();
+        return out;
+      };
+      const small = (tag: string) =>
+        messengerBody(DEMO_PAGE, [{ sender: `2900000000${tag}`, mid: `m_nb_${tag}_${Date.now()}`, text: 'hello' }]);
+      const idle: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await postBody(small(`1${i}`));
+        await waitFor([s.requestId!], 30_000);
+        if (successAt.has(s.requestId!)) idle.push(successAt.get(s.requestId!)! - s.sentAt);
+      }
+      idle.sort((a, b) => a - b);
+      ages.length = 0;
+      const big = messengerBody(
+        OTHER_PAGE,
+        Array.from({ length: BIG }, (_, i) => ({ sender: `2800000000${i % 50}`, mid: `m_big_${Date.now()}_${i}`, text: `hi ${i}` })),
+      );
+      const bigSend = postBody(big);
+      // The neighbour's event goes right behind the big body's answer: the big body is already on webhook-raw.
+      const bigAnswer = await bigSend;
+      const neighbour = await postBody(small('20'));
+      await waitFor([neighbour.requestId!], NEIGHBOUR_MAX_S * 1000);
+      const delay = successAt.has(neighbour.requestId!) ? successAt.get(neighbour.requestId!)! - neighbour.sentAt : NaN;
+      const normalized = ages.filter((a) => a.stage === 'normalizer').map((a) => a.ageMs);
+      console.log(
+        `  big body ${Math.round(big.length / 1024)} KiB answered ${bigAnswer.status} in ${fmt(bigAnswer.answeredAt! - bigAnswer.sentAt)} ms; ` +
+          `idle POST → success p50 ${fmt(quantile(idle, 0.5))} ms (5 sends); ` +
+          `behind the big body: ${Number.isFinite(delay) ? `${fmt(delay)} ms` : `not at success within ${NEIGHBOUR_MAX_S} s`}; ` +
+          `normalizer ages meanwhile (ms): ${normalized.map((a) => fmt(a)).join(', ')}`,
+      );
+      console.log(
+        table([
+          ['stage (subscription): entry ages while the neighbour waited, ms', 'n', 'p50', 'max'],
+          ...[...new Set(ages.map((a) => a.stage))].sort().map((stage) => {
+            const list = ages
+              .filter((a) => a.stage === stage)
+              .map((a) => a.ageMs)
+              .sort((a, b) => a - b);
+            return [stage, String(list.length), fmt(quantile(list, 0.5)), fmt(list[list.length - 1]!)];
+          }),
+        ]),
+      );
+    }
+    unsubscribe();
+  } finally {
+    await stack.stop();
+  }
+}
+
+if (require.main === module) {
+  run().catch((err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });
+}
