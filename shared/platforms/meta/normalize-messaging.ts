@@ -19,6 +19,7 @@ import { malformed, missing, unsupported } from '../../platform-kit/problems';
 import { directThread, messageRef, type InThread } from '../../platform-kit/thread';
 import { dateToIso, epochToIso, eventTime } from '../../platform-kit/time';
 import type { Draft, MapContext } from '../../platform-kit/types';
+import { carriedIds, contactKey } from '../../contacts/identity';
 import { metaMessage } from './normalize-attachments';
 
 const ENVELOPE_KEYS = new Set(['sender', 'recipient', 'timestamp']);
@@ -33,9 +34,30 @@ export function messagingKind(ev: Json): string {
   return Object.keys(ev).find((k) => !ENVELOPE_KEYS.has(k)) ?? '(none)';
 }
 
-/** The 1:1 thread of the item's sender or recipient. Module-level: docs/performance.md#no-closures-per-item */
-function userThread(ctx: MapContext, ev: Json, base: string, field: 'sender' | 'recipient'): InThread {
-  return directThread(ctx, { platform_user_id: reqId(ev, field === 'sender' ? 'sender.id' : 'recipient.id', base) });
+/** A checkbox plugin's user_ref a reply names (`prior_message`, source checkbox_plugin): the same person as the sender. */
+function priorUserRef(ev: Json): string | undefined {
+  return optText(ev, 'prior_message.source') === 'checkbox_plugin' ? optId(ev, 'prior_message.identifier') : undefined;
+}
+
+/**
+ * The 1:1 thread of the item's sender or recipient, its contact id by the
+ * identity rules (shared/contacts/identity.ts): the page- or Instagram-scoped
+ * id (`<field>.id`), else a Messenger user_ref, the chat plugin's guest's
+ * (`<field>.user_ref`) or the checkbox plugin's (`optin.user_ref`, no sender).
+ * A user_ref named beside the id (`prior_message`) goes to platform_detail, so
+ * the contacts subscriber ties both ids to one contact.
+ * Module-level: docs/performance.md#no-closures-per-item
+ */
+function userThread(ctx: MapContext, ev: Json, base: string, field: 'sender' | 'recipient', detail: Detail): InThread {
+  const idPath = field === 'sender' ? 'sender.id' : 'recipient.id';
+  const scoped = optId(ev, idPath);
+  const userRef =
+    optId(ev, field === 'sender' ? 'sender.user_ref' : 'recipient.user_ref') ?? optId(ev, 'optin.user_ref') ?? priorUserRef(ev);
+  const ids = { psid: scoped, igsid: scoped, user_ref: userRef };
+  // Neither: the id's own problem (missing, or not a string).
+  const key = contactKey(ctx.platform, ids) ?? reqId(ev, idPath, base);
+  if (userRef !== undefined) Object.assign(detail, carriedIds(ctx.platform, ids));
+  return directThread(ctx, { platform_user_id: key });
 }
 
 /** platform_detail of the draft, filled in as the mapper finds extras. */
@@ -93,11 +115,11 @@ function mapMessage(msg: Json, ev: Json, base: string, ctx: MapContext, timestam
         rawId: m.platform_message_id,
         kind: 'messaging.message.echo',
         detail,
-        data: merge(userThread(ctx, ev, base, 'recipient'), { message: m }),
+        data: merge(userThread(ctx, ev, base, 'recipient', detail), { message: m }),
       },
     ];
   }
-  const thread = userThread(ctx, ev, base, 'sender');
+  const thread = userThread(ctx, ev, base, 'sender', detail);
   if (msg.is_deleted === true) {
     const mid = reqId(msg, 'mid', mbase);
     return [
@@ -162,7 +184,7 @@ function mapMessageEdit(edit: Json, ev: Json, base: string, ctx: MapContext, tim
       kind: 'messaging.message_edit',
       detail,
       discriminator: [String(edit.num_edit ?? ''), String(ev.timestamp ?? '')],
-      data: merge(userThread(ctx, ev, base, 'sender'), {
+      data: merge(userThread(ctx, ev, base, 'sender', detail), {
         message: compact({
           id: ctx.messageId(mid),
           platform_message_id: mid,
@@ -190,7 +212,7 @@ function mapReceipt(kind: 'delivery' | 'read', ev: Json, base: string, ctx: MapC
   const mids = [...arr(receipt.mids).map(str), optId(receipt, 'mid')].filter((m): m is string => !!m);
   const watermark = epochToIso(receipt.watermark, 'auto');
   if (mids.length === 0 && !watermark) throw missing(`${base}.${kind}`, 'mids');
-  const thread = userThread(ctx, ev, base, 'sender');
+  const thread = userThread(ctx, ev, base, 'sender', detail);
   return [
     {
       type: kind === 'delivery' ? 'messaging.message.delivered' : 'messaging.message.read',
@@ -221,7 +243,7 @@ function mapReaction(r: Json, ev: Json, base: string, ctx: MapContext, timestamp
       kind: 'messaging.reaction',
       detail,
       discriminator: [action, emoji ?? optText(r, 'reaction') ?? '', String(ev.timestamp ?? '')],
-      data: merge(userThread(ctx, ev, base, 'sender'), {
+      data: merge(userThread(ctx, ev, base, 'sender', detail), {
         reaction: compact({
           emoji: emoji || undefined,
           kind: emoji || action === 'unreact' ? ('emoji' as const) : ('other' as const),
@@ -238,7 +260,7 @@ function mapPostback(p: Json, ev: Json, base: string, ctx: MapContext, timestamp
   if (payload === undefined) throw p.payload === undefined ? missing(pbase, 'payload') : malformed(pbase, 'payload', 'a string');
   const mid = optId(p, 'mid');
   if (isObj(p.referral)) detail.referral = p.referral;
-  const thread = userThread(ctx, ev, base, 'sender');
+  const thread = userThread(ctx, ev, base, 'sender', detail);
   return [
     {
       type: 'messaging.postback',
@@ -260,7 +282,7 @@ function mapPostback(p: Json, ev: Json, base: string, ctx: MapContext, timestamp
 }
 
 function mapReferral(r: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
-  const thread = userThread(ctx, ev, base, 'sender');
+  const thread = userThread(ctx, ev, base, 'sender', detail);
   return [
     {
       type: 'messaging.referral.received',
@@ -283,8 +305,8 @@ function mapReferral(r: Json, ev: Json, base: string, ctx: MapContext, timestamp
 }
 
 function mapOptin(o: Json, ev: Json, base: string, ctx: MapContext, timestamp: string, detail: Detail): Draft[] {
-  const thread = ev.sender ? userThread(ctx, ev, base, 'sender') : undefined;
-  if (!thread) throw missing(base, 'sender.id');
+  // The checkbox plugin's optin has no sender: its user_ref names the person (userThread).
+  const thread = userThread(ctx, ev, base, 'sender', detail);
   return [
     {
       type: 'messaging.optin.received',
