@@ -14,10 +14,9 @@
  * from the environment or stdin, never from the command line (shell history,
  * `ps`), and never printed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UsageError } from './lib/args';
 import { BLOCKS_COMMANDS, connectHelp, connectRequest, parseBlocksArgs, type BlocksCommand } from './lib/blocks-cli';
+import { identityToken } from './lib/identity-token';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
 
 const HELP = `Usage:
@@ -49,27 +48,6 @@ impersonate one: BLOCKS_API_TOKEN=$(gcloud auth print-identity-token
 function localUrl(): string {
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
   return `http://127.0.0.1:${functionPort('blocks-api', first)}`;
-}
-
-function isLoopback(url: URL): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
-
-async function identityToken(url: URL): Promise<string | undefined> {
-  if (isLoopback(url)) return undefined;
-  if (process.env.BLOCKS_API_TOKEN) return process.env.BLOCKS_API_TOKEN;
-  try {
-    // blocks-api checks the token was minted for its URL and names the caller: a user account's plain
-    // gcloud token is minted for gcloud itself, so ask for this audience (service accounts only).
-    const audience = url.href.replace(/\/+$/, '');
-    const args = ['auth', 'print-identity-token', `--audiences=${audience}`];
-    const { stdout } = await promisify(execFile)('gcloud', args, { timeout: 30_000 });
-    return stdout.trim();
-  } catch (err) {
-    throw new UsageError(
-      `could not get a Google identity token for ${url.origin} from gcloud (${(err as Error).message.split('\n')[0]}); set BLOCKS_API_TOKEN=$(gcloud auth print-identity-token --impersonate-service-account=SA --audiences=URL --include-email)`,
-    );
-  }
 }
 
 async function readStdin(variables: string): Promise<string> {
@@ -140,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
   const connectBody = command === 'connect' ? await connectRequest(cli, process.env, readStdin) : undefined;
 
   const base = new URL(cli.url ?? process.env.BLOCKS_API_URL ?? localUrl());
-  const token = await identityToken(base);
+  const token = await identityToken(base, 'BLOCKS_API_TOKEN');
   const blocks = `/workspaces/${encodeURIComponent(ws)}/blocks`;
   const one = `${blocks}/${encodeURIComponent(blockId ?? '')}`;
   let answer: Answer;

@@ -6,14 +6,13 @@
  *
  * A deployment's events-api is private: requests to a URL that is not
  * loopback carry `Authorization: Bearer <Google identity token>`, from
- * --token, else EVENTS_API_TOKEN, else `gcloud auth print-identity-token`.
- * The token is never printed.
+ * --token, else EVENTS_API_TOKEN, else gcloud's for the URL
+ * (scripts/lib/identity-token.ts). The token is never printed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UsageError } from './lib/args';
 import { DEFAULT_WORKSPACE, EVENT_FILTERS, EVENTS_COMMANDS, parseEventsArgs, UNROUTED_FILTERS } from './lib/events-cli';
 import { apiClient, runEvents } from './lib/events-run';
+import { identityToken } from './lib/identity-token';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
 
 const flags = (names: readonly string[]) => names.map((n) => `--${n.replace(/_/g, '-')}`).join(' ');
@@ -37,29 +36,16 @@ Options:
   --url URL           the events API (default EVENTS_API_URL, else the local stack's events-api,
                       http://127.0.0.1:${functionPort('events-api')} by default)
   --token TOKEN       a Google identity token for a deployment (default EVENTS_API_TOKEN, else
-                      \`gcloud auth print-identity-token\`; loopback URLs get none); never printed
+                      \`gcloud auth print-identity-token --audiences=URL\`, gcloud signed in as a
+                      service account; loopback URLs get none); never printed. A person impersonates one:
+                      EVENTS_API_TOKEN=$(gcloud auth print-identity-token --impersonate-service-account=SA
+                      --audiences=URL --include-email)
   --json              the API's answers as JSON (tail: one JSON object per line)
   -h, --help`;
 
 function localUrl(): string {
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
   return `http://127.0.0.1:${functionPort('events-api', first)}`;
-}
-
-const isLoopback = (url: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-
-async function identityToken(url: URL, given: string | undefined): Promise<string | undefined> {
-  if (given) return given;
-  if (process.env.EVENTS_API_TOKEN) return process.env.EVENTS_API_TOKEN;
-  if (isLoopback(url)) return undefined;
-  try {
-    const { stdout } = await promisify(execFile)('gcloud', ['auth', 'print-identity-token'], { timeout: 30_000 });
-    return stdout.trim();
-  } catch (err) {
-    throw new UsageError(
-      `could not get a Google identity token from \`gcloud auth print-identity-token\` (${(err as Error).message.split('\n')[0]}); sign in with \`gcloud auth login\`, or pass --token / EVENTS_API_TOKEN`,
-    );
-  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -69,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     return cli.help ? 0 : 2;
   }
   const base = new URL(cli.url ?? process.env.EVENTS_API_URL ?? localUrl());
-  const call = apiClient(base, await identityToken(base, cli.token));
+  const call = apiClient(base, await identityToken(base, 'EVENTS_API_TOKEN', cli.token ? { given: cli.token } : {}));
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   const tty = process.stdout.isTTY;

@@ -5,9 +5,8 @@
  * are replayed (docs/operations.md#reconciliation), then the newest findings
  * are listed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { HELP_OPTION, parseCli, UsageError } from './lib/args';
+import { HELP_OPTION, nonNegativeInt, parseCli, UsageError } from './lib/args';
+import { identityToken } from './lib/identity-token';
 import { describeFinding, describeRun, listFindings, ReconcileCallError, runReconciliation } from './lib/reconcile-cli';
 import { functionPort, STACK_DEFAULTS } from './lib/stack';
 
@@ -25,21 +24,10 @@ Options:
   --url URL     the events API (default: the local stack's, http://127.0.0.1:<FUNCTIONS_PORT + its place>)
   -h, --help    this help
 
-A URL that is not loopback gets a Google identity token from \`gcloud auth print-identity-token\`
-(the account needs run.invoker on events-api and an API_CALLERS entry with ["*"]).`;
-
-function nonNegativeInt(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-async function identityToken(url: URL): Promise<string | undefined> {
-  if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
-  const { stdout } = await promisify(execFile)('gcloud', ['auth', 'print-identity-token'], { timeout: 30_000 });
-  return stdout.trim();
-}
+A URL that is not loopback (https only) gets a Google identity token for it: EVENTS_API_TOKEN, else
+\`gcloud auth print-identity-token --audiences=URL\` (gcloud signed in as a service account; the
+account needs run.invoker on events-api and an API_CALLERS entry with ["*"]). To impersonate one:
+EVENTS_API_TOKEN=$(gcloud auth print-identity-token --impersonate-service-account=SA --audiences=URL --include-email)`;
 
 async function main(): Promise<number> {
   const { values } = parseCli(
@@ -53,7 +41,7 @@ async function main(): Promise<number> {
   }
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
   const base = values.url ?? `http://127.0.0.1:${functionPort('events-api', first)}`;
-  const token = await identityToken(new URL(base));
+  const token = await identityToken(new URL(base), 'EVENTS_API_TOKEN');
   const summary = await runReconciliation(base, {
     minAgeSeconds: nonNegativeInt('min-age', values['min-age']),
     maxMessages: nonNegativeInt('max', values.max),

@@ -71,13 +71,22 @@ export function parseCli<T extends OptionSpecs>(argv: readonly string[], options
   return { values: parsed.values as ParsedValues<T>, positionals: parsed.positionals };
 }
 
-/** A positive integer option value (a timeout, a port), or undefined when absent. */
-export function positiveInt(name: string, raw: string | undefined): number | undefined {
+/** A whole-number option value of at least `min` (digits only: no sign, fraction or exponent), or undefined when absent. */
+export function wholeNumber(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    const what = min === 0 ? 'a whole number' : min === 1 ? 'a positive whole number' : `a whole number of at least ${min}`;
+    throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(raw)}`);
+  }
   return value;
 }
+
+/** A positive integer option value (a timeout, a port), or undefined when absent. */
+export const positiveInt = (name: string, raw: string | undefined) => wholeNumber(name, raw, 1);
+
+/** A count or an age that may be 0 (`--min-age 0`), or undefined when absent. */
+export const nonNegativeInt = (name: string, raw: string | undefined) => wholeNumber(name, raw, 0);
 
 /** A comma-separated list (`--only a,b`), trimmed, empty items dropped. */
 export function commaList(raw: string): string[] {

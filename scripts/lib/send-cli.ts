@@ -4,6 +4,7 @@
  */
 import { isPlatform, PLATFORMS, type Platform } from '../../shared/platforms';
 import { HELP_OPTION, parseCli, positiveInt, UsageError } from './args';
+import { isLoopback } from './loopback-url';
 import type { Observation, ObservedEntry } from './observe';
 
 export interface SendCli {
@@ -69,8 +70,7 @@ export function parseSendArgs(argv: readonly string[]): SendCli {
 export function followsLocally(cli: Pick<SendCli, 'url' | 'wait'>): boolean {
   if (!cli.wait) return false;
   if (cli.url === undefined) return true;
-  const host = new URL(cli.url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  return isLoopback(cli.url);
 }
 
 /** The word for an entry's kind and status, each said once (`rejected (unparseable)`, not `rejected  rejected`). */

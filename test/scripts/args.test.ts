@@ -1,5 +1,5 @@
 /** The one argument parser of npm start, npm run send and npm run normalize (scripts/lib/args.ts and each script's options). */
-import { parseCli, positiveInt, UsageError } from '../../scripts/lib/args';
+import { nonNegativeInt, parseCli, positiveInt, UsageError } from '../../scripts/lib/args';
 import { parseNormalizeArgs } from '../../scripts/lib/normalize-cli';
 import { parseSendArgs } from '../../scripts/lib/send-cli';
 import { parseStartArgs } from '../../scripts/lib/start-cli';
@@ -36,6 +36,14 @@ describe('parseCli', () => {
     expect(positiveInt('timeout', '500')).toBe(500);
     expect(positiveInt('timeout', undefined)).toBeUndefined();
     expect(usage(() => positiveInt('timeout', '1.5'))).toMatch(/^--timeout must be a positive whole number/);
+    expect(usage(() => positiveInt('timeout', '0'))).toMatch(/^--timeout must be a positive whole number/);
+    expect(usage(() => positiveInt('timeout', '1e3'))).toMatch(/^--timeout must be a positive whole number/);
+  });
+
+  it('takes 0 where a count or an age may be none', () => {
+    expect(nonNegativeInt('min-age', '0')).toBe(0);
+    expect(nonNegativeInt('min-age', '600')).toBe(600);
+    expect(usage(() => nonNegativeInt('min-age', '-1'))).toBe('--min-age must be a whole number, got "-1"');
   });
 });
 
