@@ -11,11 +11,12 @@ process.env.METADATA_SERVER_DETECTION ??= 'none';
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HELP_OPTION, parseCli, positiveInt, UsageError } from './lib/args';
+import { HELP_OPTION, nonNegativeInt, parseCli, positiveInt, UsageError } from './lib/args';
 import { DEMO_BLOCKS } from './lib/demo';
 import { Ledger, mapRouter } from './lib/chaos/ledger';
 import { SCENARIOS, type ChaosOptions, type Row } from './lib/chaos/scenarios';
 import { DEMO_PAGE, OTHER_BLOCK, OTHER_PAGE, startChaosStack } from './lib/chaos/stack';
+import { table } from './lib/table';
 
 const DEFAULTS: ChaosOptions = {
   messages: 30,
@@ -51,16 +52,10 @@ Options:
 
 The functions' log lines go to <log dir>/functions.jsonl (the path is printed).`;
 
-function table(rows: Row[]): string {
+function report(rows: Row[]): string {
   const head = ['scenario', 'sent', 'answered 200', 'reached the log', 'lost', 'duplicated', 'reconciled', 'time'];
   const body = rows.map((r) => [r.scenario, r.sent, r.ok, r.reached, r.lost, r.duplicated, r.reconciled, `${r.seconds} s`].map(String));
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [
-    line(head),
-    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
-    ...body.map(line),
-  ].join('\n');
+  return table(head, body, { markdown: true, align: ['left', ...head.slice(1).map(() => 'right' as const)] });
 }
 
 async function main(): Promise<number> {
@@ -89,9 +84,9 @@ async function main(): Promise<number> {
     stallSeconds: positiveInt('stall', values.stall) ?? DEFAULTS.stallSeconds,
     storm: positiveInt('storm', values.storm) ?? DEFAULTS.storm,
     bigBatch: positiveInt('big', values.big) ?? DEFAULTS.bigBatch,
-    randomHostile: values.random === '0' ? 0 : (positiveInt('random', values.random) ?? DEFAULTS.randomHostile),
+    randomHostile: nonNegativeInt('random', values.random) ?? DEFAULTS.randomHostile,
     settleSeconds: positiveInt('settle', values.settle) ?? DEFAULTS.settleSeconds,
-    seed: values.seed === '0' ? 0 : (positiveInt('seed', values.seed) ?? DEFAULTS.seed),
+    seed: nonNegativeInt('seed', values.seed) ?? DEFAULTS.seed,
     reconcile: !values['no-reconcile'],
   };
   const names = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
@@ -132,7 +127,7 @@ async function main(): Promise<number> {
     await chaos.stop();
     functionsLog.end();
   }
-  console.log(table(rows));
+  console.log(report(rows));
   for (const r of rows) for (const n of r.notes) console.log(`- ${r.scenario}: ${n}`);
   const bad = rows.filter((r) => r.lost > 0 || r.duplicated > 0);
   console.log(bad.length ? `FAILED: ${bad.map((r) => r.scenario).join(', ')}` : 'Nothing acknowledged was lost or doubled.');

@@ -5,6 +5,7 @@
  * (test/scripts/events-cli.test.ts); events-run.ts calls the API.
  */
 import { HELP_OPTION, parseCli, positiveInt, UsageError } from './args';
+import { table } from './table';
 
 export const EVENTS_COMMANDS = ['ls', 'tail', 'show', 'replay', 'unrouted'] as const;
 export type EventsCommand = (typeof EVENTS_COMMANDS)[number];
@@ -126,17 +127,6 @@ export interface EventRow {
   replays: string[];
   last_error?: { consumer?: string; error?: string; attempt?: number } | null;
   rejection?: { reason?: string; detail?: string } | null;
-}
-
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 /** `2026-04-01 12:00:03` (UTC, to the second): short enough for a table row. */

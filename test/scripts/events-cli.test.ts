@@ -11,10 +11,10 @@ import {
   parseEventsArgs,
   problemLine,
   progressBar,
-  table,
   unroutedTable,
   type EventRow,
 } from '../../scripts/lib/events-cli';
+import { table } from '../../scripts/lib/table';
 
 describe('parseEventsArgs', () => {
   it('reads a command, the filters as options or --filter name=value, and the defaults', () => {
@@ -99,6 +99,22 @@ describe('formatting', () => {
         ],
       ),
     ).toBe('A    BB\nxxx  y\nz');
+  });
+
+  it('right-aligns the columns asked, and writes Markdown for a report', () => {
+    expect(
+      table(
+        ['name', 'n'],
+        [
+          ['a', '10'],
+          ['bb', '2'],
+        ],
+        { align: ['left', 'right'] },
+      ),
+    ).toBe('name   n\na     10\nbb     2');
+    expect(table(['name', 'n'], [['a', '10']], { markdown: true, align: ['left', 'right'] })).toBe(
+      '| name |  n |\n|------|---:|\n| a    | 10 |',
+    );
   });
 
   it('shows an event per row: time, id, platform, type, status, contact, what it links to and why it failed', () => {
