@@ -1,5 +1,5 @@
 /**
- * Contact identity rules, once for every platform (docs/subscribers.md#contact-identity).
+ * Contact identity rules, once for every platform (docs/subscribers.md#contacts).
  * Pure: the normalizers ask it which id a contact id derives from, the contacts
  * subscriber which other ids of the same person an envelope names (each must
  * lead to the contact: a redirect, or a merge, merge.ts and plan.ts).
@@ -21,7 +21,7 @@ export interface IdKind {
 
 /**
  * Each platform's kinds of user id, the contact id's source first. Why each
- * order: docs/subscribers.md#contact-identity.
+ * order: docs/subscribers.md#contacts.
  */
 export const PERSON_IDS: Readonly<Record<Platform, readonly IdKind[]>> = {
   // BSUID on every message and delivered/read status; the phone number when the user shows it.

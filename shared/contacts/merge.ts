@@ -1,6 +1,6 @@
 /**
- * One contact per person when a platform knows a person by two ids (WhatsApp:
- * phone number and BSUID, docs/subscribers.md#contacts). Pure:
+ * One contact per person when a platform knows a person by two ids (identity.ts:
+ * WhatsApp's phone number and BSUID, Messenger's PSID and user_ref). Pure:
  * which documents an event is about, once redirects are followed, and what
  * merging two of them gives.
  *
