@@ -94,7 +94,7 @@ function summary(stack: Stack): string {
   const api = stack.functions['events-api'];
   const blocksApi = stack.functions['blocks-api'];
   lines.push('');
-  lines.push(`Events API:   ${api ? `${api.url}/` : '(not running)'}`);
+  lines.push(`Events API:   ${api ? `${api.url}/  (open it in a browser: the Event Log page; npm run events -- ls)` : '(not running)'}`);
   lines.push(
     `Blocks API:   ${blocksApi ? `${blocksApi.url}/  (npm run blocks -- list --workspace ${DEMO_WORKSPACE_ID})` : '(not running)'}`,
   );
