@@ -8,8 +8,9 @@
  * rejections are written by the log's own entry builder. Consumers dedupe by
  * id, so a message that was only late, or replayed twice, has no second effect.
  *
- * One message's trouble is that message's result (routing unavailable:
- * `deferred`, tried again next run); the run goes on. Every message found
+ * One message's trouble is that message's result: whatever fails for it
+ * (routing unavailable, a publish or a Firestore write) makes it `deferred`,
+ * tried again next run with the same ids; the run goes on. Every message found
  * missing logs one WARNING line (`outcome: "reconciled"`, the alert's metric)
  * and gets a record the events API lists (store.ts).
  */
@@ -102,9 +103,27 @@ async function reconcileMessage(
   summary: RunSummary,
 ): Promise<MessageOutcome> {
   const raw = doc.data() as StoredRawMessage;
+  const log = runLog.child({ raw_id: doc.id, request_id: raw.request_id, platform: raw.platform });
+  try {
+    return await judge(deps, config, doc, raw, log, summary);
+  } catch (err) {
+    // Routing, Pub/Sub or Firestore unavailable: the message stays pending, and the next run repeats it with the same ids.
+    log.warn('raw message not reconciled in this run; the next run tries again', { outcome: 'deferred', error: err });
+    return 'deferred';
+  }
+}
+
+/** What one raw message's outcome is, with its replay, record and settlement done; throws when any step fails. */
+async function judge(
+  deps: ReconcileDeps,
+  config: ReconcileConfig,
+  doc: QueryDocumentSnapshot,
+  raw: StoredRawMessage,
+  log: Logger,
+  summary: RunSummary,
+): Promise<MessageOutcome> {
   const rawId = doc.id;
   const attempts = raw.reconcile_attempts ?? 0;
-  const log = runLog.child({ raw_id: rawId, request_id: raw.request_id, platform: raw.platform });
   const now = deps.now();
   const base = {
     raw_id: rawId,
@@ -125,15 +144,8 @@ async function reconcileMessage(
     return 'unverifiable';
   }
 
-  let missing: Missing;
-  try {
-    const out = await deps.normalize({ data: body, attributes: raw.attributes });
-    missing = await missingEntries(deps.db, raw, out);
-  } catch (err) {
-    // Routing unavailable, Firestore unavailable: nothing is known yet; the next run tries again.
-    log.warn('raw message not reconciled in this run; the next run tries again', { outcome: 'deferred', error: err });
-    return 'deferred';
-  }
+  const out = await deps.normalize({ data: body, attributes: raw.attributes });
+  const missing = await missingEntries(deps.db, raw, out);
 
   const lacking = missing.envelopes.length + missing.rejections.length;
   if (lacking === 0) {

@@ -8,8 +8,10 @@
  * unavailable), and what is given up (too large to keep, still missing after
  * every replay).
  */
+import * as functions from '@google-cloud/functions-framework';
 import { Firestore } from '@google-cloud/firestore';
-import { createEnvelopePublisher } from '../../shared/envelope/publish';
+import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/envelope/publish';
+import { createEventsApi } from '../../shared/events-api/app';
 import { fromEnvelope, fromRawDeadLetter } from '../../shared/event-log/entry';
 import { rawMessageId, rawRecord, RAW_MESSAGES, storeRawMessage } from '../../shared/event-log/raw-store';
 import { writeEntry } from '../../shared/event-log/writer';
@@ -23,6 +25,7 @@ import { RECONCILIATIONS } from '../../shared/reconcile/store';
 import { createLogger } from '../../shared/runtime/log';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
+import { listen } from '../event-log/support';
 
 const PAGE = '105000000000042';
 const ws = uniqueName('ws_rec');
@@ -159,4 +162,40 @@ it('leaves a body pending when routing is unavailable', async () => {
   );
   expect(blocked.outcomes.deferred).toBeGreaterThanOrEqual(1);
   expect(await stateOf(id)).toBe('pending');
+});
+
+it('defers only the message whose replay fails, and the run still answers 200', async () => {
+  const failing = uniqueName('m_fail');
+  const lost = await store(uniqueName('req-ok'), message(PAGE, uniqueName('m_ok')));
+  const blocked = await store(uniqueName('req-fail'), message(PAGE, failing));
+  // The `events` topic refuses this one message's envelope (as an unavailable Pub/Sub would); the others go through.
+  const real = createEnvelopePublisher(topic.topic);
+  const publisher: EnvelopePublisher = {
+    publish: async (e) => {
+      if (e.metadata.raw_platform_event_id === failing) throw new Error('14 UNAVAILABLE: pubsub is down');
+      return real.publish(e);
+    },
+  };
+  functions.http(
+    'reconcileFailingPublishApi',
+    createEventsApi({ db: () => db, publisher: () => publisher, renormalize: renormalizeWith(() => router), now: () => RUN_AT }),
+  );
+  const api = await listen('reconcileFailingPublishApi');
+  try {
+    const res = await fetch(`${api.url}/reconciliations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ min_age_seconds: 300 }),
+    });
+    expect(res.status).toBe(200);
+    const summary = (await res.json()) as { outcomes: Record<string, number> };
+    // (The body the routing test left pending is replayed too: only this one is deferred.)
+    expect(summary.outcomes.deferred).toBe(1);
+  } finally {
+    await api.close();
+  }
+  // The failed one is pending and unrecorded, so the next run replays it with the same ids; the other was replayed.
+  expect(await stateOf(blocked.id)).toBe('pending');
+  expect((await db.collection(RECONCILIATIONS).doc(blocked.id).get()).exists).toBe(false);
+  expect((await db.collection(RECONCILIATIONS).doc(lost.id).get()).get('status')).toBe('replayed');
 });
