@@ -21,7 +21,8 @@ Options:
   --min-age S   look at bodies older than S seconds (default: the events API's
                 RECONCILE_MIN_AGE_SECONDS, 600; 0 looks at everything now)
   --max N       look at N bodies at most in this run
-  --url URL     the events API (default: the local stack's, http://127.0.0.1:<FUNCTIONS_PORT + its place>)
+  --url URL     the events API (default: EVENTS_API_URL, else the local stack's,
+                http://127.0.0.1:<FUNCTIONS_PORT + its place>)
   -h, --help    this help
 
 A URL that is not loopback (https only) gets a Google identity token for it: EVENTS_API_TOKEN, else
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const first = Number(process.env.FUNCTIONS_PORT) || STACK_DEFAULTS.functionsPort;
-  const base = values.url ?? `http://127.0.0.1:${functionPort('events-api', first)}`;
+  const base = values.url ?? process.env.EVENTS_API_URL ?? `http://127.0.0.1:${functionPort('events-api', first)}`;
   const token = await identityToken(new URL(base), 'EVENTS_API_TOKEN');
   const summary = await runReconciliation(base, {
     minAgeSeconds: nonNegativeInt('min-age', values['min-age']),

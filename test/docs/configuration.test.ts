@@ -29,6 +29,8 @@ function literalReads(files: string[]): Map<string, string> {
     /\bprocess\.env\.([A-Z][A-Z0-9_]*)/g,
     /\benv\.([A-Z][A-Z0-9_]*)/g,
     /\benv\[\s*'([A-Z][A-Z0-9_]*)'\s*\]/g,
+    // The CLIs' token variable (scripts/lib/identity-token.ts).
+    /\bidentityToken\([^,]+,\s*'([A-Z][A-Z0-9_]*)'/g,
   ];
   const reads = new Map<string, string>();
   for (const file of files) {
@@ -56,6 +58,9 @@ function functionSettings(): Map<string, string> {
   return reads;
 }
 
+/** What the CLIs that call a deployment's APIs read. */
+const cliSettings = () => literalReads(['events.ts', 'reconcile.ts', 'blocks.ts'].map((name) => path.join(ROOT, 'scripts', name)));
+
 /** Every `UPPER_CASE` name in backticks in docs/configuration.md (log levels too: the tests pick what they need). */
 function documented(): Set<string> {
   const page = readFileSync(path.join(ROOT, 'docs', 'configuration.md'), 'utf8');
@@ -78,11 +83,18 @@ describe('docs/configuration.md', () => {
     expect([...new Set(given)].filter((name) => !docs.has(name))).toEqual([]);
   });
 
+  it('documents the URL and token variables of the CLIs', () => {
+    const read = [...cliSettings()].filter(([name]) => /_API_(URL|TOKEN)$/.test(name));
+    expect(read.length).toBeGreaterThanOrEqual(4);
+    expect(read.filter(([name]) => !docs.has(name)).map(([name, file]) => `${name} (read in ${file})`)).toEqual([]);
+  });
+
   it('documents nothing that no longer exists', () => {
     const localStack = literalReads([path.join(ROOT, 'scripts', 'start.ts'), ...sourceFiles(path.join(ROOT, 'scripts', 'lib'))]);
     const known = new Set([
       ...functionSettings().keys(),
       ...localStack.keys(),
+      ...cliSettings().keys(),
       ...READ_BY_LIBRARIES,
       ...Object.values(topology.functions).flatMap((fn) => Object.keys(fn.env ?? {})),
     ]);
