@@ -111,8 +111,18 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
   const now = options.now ?? (() => new Date());
   const deps = () => ({ db: db(), publisher: publish(), ...(options.renormalize ? { renormalize: options.renormalize } : {}) });
   const jobsTopic = options.jobsTopic ?? topicName('replayJobs');
-  const publishJob = async (message: JobMessage) => {
-    await getTopic(jobsTopic).publishMessage({ json: message, attributes: { workspace_id: message.workspace_id } });
+  const publishJob = async (message: JobMessage, reqLog: Logger) => {
+    try {
+      await getTopic(jobsTopic).publishMessage({ json: message, attributes: { workspace_id: message.workspace_id } });
+    } catch (err) {
+      // The job is stored `queued`: the same post again publishes it (needsPublish), so the caller is told to retry.
+      reqLog.error('replay job stored but its message could not be published', { job_id: message.job_id, error: err });
+      throw new ApiError(
+        503,
+        'job_not_started',
+        'the job is stored but its run could not be started; post it again with the same Idempotency-Key',
+      );
+    }
   };
 
   async function unrouted(id: string) {
@@ -200,7 +210,7 @@ export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & 
           );
         const jobId = newJobId(ws, header(req, 'Idempotency-Key'));
         const { job, created } = await openJob(db(), { workspaceId: ws, jobId, filter, max, retentionDays: days, now: now() });
-        if (needsPublish(job, created, now())) await publishJob({ workspace_id: ws, job_id: job.job_id });
+        if (needsPublish(job, created, now())) await publishJob({ workspace_id: ws, job_id: job.job_id }, reqLog);
         reqLog.info(created ? 'replay job created' : 'replay job posted again', {
           job_id: job.job_id,
           total: job.total,

@@ -18,8 +18,9 @@
  * republishing nothing twice (replay ids derive from the job id; consumers
  * dedupe). Posting again with the same Idempotency-Key is the same job; it
  * publishes the job message again only when a run has something to do that no
- * run is doing (needsPublish): entries that failed for a reason that may pass,
- * or a job with no progress for STALE_JOB_MS.
+ * run is doing (needsPublish): a job still `queued` (its message may never have
+ * been published), entries that failed for a reason that may pass, or a
+ * running job with no progress for STALE_JOB_MS.
  */
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
@@ -157,18 +158,22 @@ function retryable(result: EntryResult | undefined): boolean {
 }
 
 /**
- * How long a queued or running job may go without saving progress before a
- * post of its key publishes it again: longer than a run may hold its message
- * (the subscription's 600 s ack deadline), so a job running now is not run
- * twice, while one whose message was lost (the poster crashed between
- * creating and publishing) gets its run.
+ * How long a running job may go without saving progress before a post of its
+ * key publishes it again: longer than a run may hold its message (the
+ * subscription's 600 s ack deadline), so a job running now is not run twice,
+ * while one whose run died for good gets another.
  */
 export const STALE_JOB_MS = 15 * 60 * 1000;
 
-/** Whether a post that found (or created) `job` publishes its message: new, stalled, or with entries worth retrying. */
+/**
+ * Whether a post that found (or created) `job` publishes its message: new or
+ * still queued (no run has started: the message may have failed to publish, or
+ * the poster crashed before publishing; a second message only runs it twice,
+ * which replays nothing twice), stalled, or with entries worth retrying.
+ */
 export function needsPublish(job: ReplayJob, created: boolean, now: Date): boolean {
-  if (created) return true;
-  if (job.status === 'queued' || job.status === 'running') return now.getTime() - Date.parse(job.updated_at) > STALE_JOB_MS;
+  if (created || job.status === 'queued') return true;
+  if (job.status === 'running') return now.getTime() - Date.parse(job.updated_at) > STALE_JOB_MS;
   return job.event_ids.some((id) => retryable(job.results[id]));
 }
 

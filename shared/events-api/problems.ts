@@ -32,6 +32,7 @@ export const PROBLEM_TYPES = {
   // Replay
   empty_filter: { status: 400, title: 'Empty filter not confirmed' },
   too_many_events: { status: 400, title: 'Too many matching events' },
+  job_not_started: { status: 503, title: 'Replay job stored but not started' },
   not_replayable: { status: 409, title: 'Entry cannot be replayed' },
   not_publishable: { status: 409, title: 'Stored envelope no longer valid' },
   not_configured: { status: 501, title: 'Not configured' },

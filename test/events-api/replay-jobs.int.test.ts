@@ -4,7 +4,8 @@
  * wires it); whatever goes wrong with one entry is that entry's result, and
  * the job still runs to the end; a transient failure is retried when the job
  * is posted again; the same Idempotency-Key posted several times at once is
- * one job; a recovery in rounds (`replayed: false`) never replays an entry
+ * one job; a job whose message failed to publish runs when posted again; a
+ * recovery in rounds (`replayed: false`) never replays an entry
  * twice; a dry run counts and replays nothing; an empty filter needs
  * confirm_all. Every answer is held to the OpenAPI document.
  */
@@ -38,6 +39,9 @@ const dryWs = uniqueName('ws_jobs_dry');
 const topic = uniqueName('events-jobs').replace(/_/g, '-');
 const jobsTopic = uniqueName('replay-jobs').replace(/_/g, '-');
 const outageJobsTopic = uniqueName('replay-jobs-outage').replace(/_/g, '-');
+const lateWs = uniqueName('ws_jobs_late');
+/** Created only during its test: until then every job message published to it fails (NOT_FOUND). */
+const lateJobsTopic = uniqueName('replay-jobs-late').replace(/_/g, '-');
 
 functions.http(
   'replayJobsApi',
@@ -67,14 +71,30 @@ functions.http(
   }),
 );
 
+functions.http(
+  'replayJobsLateApi',
+  createEventsApi({
+    publisher: () => createEnvelopePublisher(topic),
+    renormalize: renormalizeWith(() => staticRouter({ workspaceId: lateWs, blockId: 'blk_tg' })),
+    jobsTopic: lateJobsTopic,
+  }),
+);
+
 let eventLog: Running;
 let api: Running;
 let outageApi: Running;
+let lateApi: Running;
 
 beforeAll(async () => {
-  [eventLog, api, outageApi] = await Promise.all([listen('eventLog'), listen('replayJobsApi'), listen('replayJobsOutageApi')]);
+  [eventLog, api, outageApi, lateApi] = await Promise.all([
+    listen('eventLog'),
+    listen('replayJobsApi'),
+    listen('replayJobsOutageApi'),
+    listen('replayJobsLateApi'),
+  ]);
   conformance.watch(api.url);
   conformance.watch(outageApi.url);
+  conformance.watch(lateApi.url);
   await Promise.all([createTopic(topic), createTopic(jobsTopic), createTopic(outageJobsTopic)]);
   await pushSubscription(`${topic}-log`, topic, eventLog.url);
   // As topology.json's events-api-replay-jobs: each API's job messages pushed back to it.
@@ -82,7 +102,7 @@ beforeAll(async () => {
   await pushSubscription(`${outageJobsTopic}-run`, outageJobsTopic, outageApi.url);
 });
 afterAll(async () => {
-  await Promise.all([eventLog.close(), api.close(), outageApi.close()]);
+  await Promise.all([eventLog.close(), api.close(), outageApi.close(), lateApi.close()]);
 });
 
 const db = () => getFirestore();
@@ -225,6 +245,29 @@ describe('a bulk replay job', () => {
     }
     // Nothing transient left: posting it once more replays nothing again.
     expect(await post(key)).toEqual(job);
+  }, 60_000);
+
+  it('runs a job whose message failed to publish when it is posted again', async () => {
+    const deal = internalEnvelope(lateWs, { type: 'crm.deal.created', data: { deal: { id: 'l1', stage: 'lead' } } }, 'late-1', new Date());
+    await createEnvelopePublisher(topic).publish(deal);
+    await logged(lateWs, deal.id);
+
+    // The job topic is missing: the job is stored, its message is not published, and the caller is told to retry.
+    const key = uniqueName('late');
+    const refused = await postJob(lateWs, key, undefined, lateApi.url);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await refused.json()).toMatchObject({ code: 'job_not_started', status: 503 });
+
+    // The topic is back: the same key at once (the job fresh and still queued) publishes it, and it runs.
+    await createTopic(lateJobsTopic);
+    await pushSubscription(`${lateJobsTopic}-run`, lateJobsTopic, lateApi.url);
+    const again = await postJob(lateWs, key, undefined, lateApi.url);
+    expect(again.status).toBe(202);
+    const queued = (await again.json()) as JobView;
+    expect(queued.status).toBe('queued');
+    const job = await finished(lateWs, queued.job_id, 'completed', lateApi.url);
+    expect(job).toMatchObject({ total: 1, replayed: 1, failed: 0 });
   }, 60_000);
 
   it('is one job when the same Idempotency-Key is posted several times at once', async () => {
