@@ -9,7 +9,8 @@
  * Every route is one of:
  *   workspace  `/workspaces/:ws/...`: the caller's list holds ws, or `*`
  *   operator   no workspace in the path (`/unrouted`, `/checks`): `*` only
- *   push       a Pub/Sub push to an API function: the push service account (push-auth settings)
+ *   push       a Pub/Sub push to an API function: the push service account (PUSH_AUTH settings, even
+ *              with API_AUTH off)
  *   public     no data (the Event Log page shell, /openapi.json, /problems/*): no token needed
  * A route says `access` itself, or it is `workspace` when its pattern has `:ws`, else `operator`.
  *
@@ -92,24 +93,31 @@ const ALLOWED: AuthDecision = { ok: true };
 export interface AuthorizeDeps {
   fetch?: typeof fetch;
   now?: () => number;
-  /** For `push` routes; read from the push-auth settings when the first push route is asked. */
+  /**
+   * For `push` routes, governed by PUSH_AUTH whatever API_AUTH says (authorizeFromEnv builds it from the same
+   * env). Without it a push route is refused: an API that takes no pushes never lets one in.
+   */
   pushCheck?: PushCheck;
 }
 
+const NO_PUSHES: Refusal = { ok: false, status: 403, code: 'wrong_push_identity', message: 'this API takes no Pub/Sub pushes' };
+
 export function createAuthorize(config: CallerAuthConfig, deps: AuthorizeDeps = {}): Authorize {
-  if (!config.enabled) return async () => ALLOWED;
+  const pushCheck = deps.pushCheck;
+  // Push routes first: API_AUTH=off opens the caller routes only, never the push check.
+  const checkPush = async (headers: Record<string, string | string[] | undefined>): Promise<AuthDecision> => {
+    if (!pushCheck) return NO_PUSHES;
+    const refusal = await pushCheck(headers);
+    return refusal ? { ok: false, status: refusal.status, code: refusal.code, message: refusal.message } : ALLOWED;
+  };
+  if (!config.enabled) return async (req, route) => (routeAccess(route) === 'push' ? checkPush(req.headers) : ALLOWED);
   const jwks = deps.fetch || deps.now ? createJwks({ url: config.jwksUrl, ...deps }) : sharedJwks(config.jwksUrl);
   const verifier = createIdTokenVerifier(config, jwks, deps.now);
-  let pushCheck = deps.pushCheck;
 
   return async (req, route, params) => {
     const access = routeAccess(route);
     if (access === 'public') return ALLOWED;
-    if (access === 'push') {
-      pushCheck ??= createPushCheck(pushAuthConfig(), deps);
-      const refusal = await pushCheck(req.headers);
-      return refusal ? { ok: false, status: refusal.status, code: refusal.code, message: refusal.message } : ALLOWED;
-    }
+    if (access === 'push') return checkPush(req.headers);
     const identity = await verifier.verify(bearerToken(req.headers));
     if (!identity.ok) {
       const status = failureStatus(identity.reason);
@@ -134,11 +142,12 @@ export function createAuthorize(config: CallerAuthConfig, deps: AuthorizeDeps = 
 }
 
 /**
- * The authorization this environment configures; throws ConfigError when API_AUTH is on and a setting is
- * missing. `pushRoutes`: the API also takes Pub/Sub pushes, so the push settings are read now too, and a
- * gap fails the cold start rather than the first push.
+ * The authorization this environment configures; throws ConfigError when API_AUTH (or, for `pushRoutes`,
+ * PUSH_AUTH) is on and a setting is missing. `pushRoutes`: the API also takes Pub/Sub pushes, so the push
+ * settings are read now too, from the same env and whatever API_AUTH says, and a gap fails the cold start
+ * rather than the first push.
  */
 export function authorizeFromEnv(env: Env = process.env, options: { pushRoutes?: boolean } = {}): Authorize {
   const config = callerAuthConfig(env);
-  return createAuthorize(config, options.pushRoutes && config.enabled ? { pushCheck: createPushCheck(pushAuthConfig(env)) } : {});
+  return createAuthorize(config, options.pushRoutes ? { pushCheck: createPushCheck(pushAuthConfig(env)) } : {});
 }

@@ -109,9 +109,35 @@ describe('authorize', () => {
     expect(() => authorizeFromEnv(env)).not.toThrow();
   });
 
-  it('lets everything through when API_AUTH is off', async () => {
+  it('lets every caller route through when API_AUTH is off', async () => {
     const open = createAuthorize(callerAuthConfig({ API_AUTH: 'off' }));
     await expect(open({ headers: {} }, operatorRoute, {})).resolves.toEqual({ ok: true });
+    await expect(open({ headers: {} }, workspaceRoute, { ws: 'ws_a' })).resolves.toEqual({ ok: true });
+  });
+
+  it('still checks a push route when API_AUTH is off and PUSH_AUTH is on, with the push settings of the env given', async () => {
+    const PUSHER = 'cv-push-invoker@proj.iam.gserviceaccount.com';
+    const pushRoute = { pattern: '/projects/:project/topics/:topic', access: 'push' as const };
+    const env = { API_AUTH: 'off', PUSH_AUDIENCE: AUDIENCE, PUSH_SERVICE_ACCOUNT: PUSHER, GOOGLE_JWKS_URL: google.jwksUrl };
+    const open = authorizeFromEnv(env, { pushRoutes: true });
+    await expect(open({ headers: {} }, pushRoute, {})).resolves.toMatchObject({ ok: false, status: 401, code: 'unauthenticated' });
+    await expect(open({ headers: await as(DASHBOARD) }, pushRoute, {})).resolves.toMatchObject({
+      status: 403,
+      code: 'wrong_push_identity',
+    });
+    await expect(open({ headers: await as(PUSHER) }, pushRoute, {})).resolves.toEqual({ ok: true });
+    await expect(open({ headers: {} }, operatorRoute, {})).resolves.toEqual({ ok: true });
+    // The env given, not process.env (where the tests set PUSH_AUTH=off), is what is read.
+    expect(() => authorizeFromEnv({ API_AUTH: 'off' }, { pushRoutes: true })).toThrow(/PUSH_SERVICE_ACCOUNT is required/);
+    expect(() => authorizeFromEnv({ API_AUTH: 'off', PUSH_AUTH: 'off' }, { pushRoutes: true })).not.toThrow();
+  });
+
+  it('refuses a push route of an API built without a push check', async () => {
+    const pushRoute = { pattern: '/projects/:project/topics/:topic', access: 'push' as const };
+    await expect(createAuthorize(callerAuthConfig({ API_AUTH: 'off' }))({ headers: {} }, pushRoute, {})).resolves.toMatchObject({
+      ok: false,
+      status: 403,
+    });
   });
 });
 
