@@ -10,6 +10,7 @@ export interface BenchPart {
 const PARTS: Array<[name: string, load: () => Promise<BenchPart>]> = [
   ['edge', () => import('./edge')],
   ['normalizer', () => import('./normalizer')],
+  ['normalizer-push', () => import('./normalizer-push')],
   ['triggers', () => import('./triggers')],
   ['e2e', () => import('./e2e')],
   ['load', () => import('./load')],

@@ -1,0 +1,223 @@
+/**
+ * Bench part "normalizer-push": the normalizer function's push requests per
+ * second (functions-framework, decode the push, normalize, routing through the
+ * Block registry, awaited publish of the envelope to the Pub/Sub emulator)
+ * next to a bare functions-framework handler answering the same push body, in
+ * the same run: both servers in their own processes, loaded with autocannon
+ * one at a time in alternating rounds (as the edge part does), so that drifting
+ * machine load reaches both alike. Reports the medians and the median of the
+ * rounds' ratios (target ≥ 0.5).
+ *
+ * The normalizer runs as production builds it (the esbuild bundle). Every
+ * request is the same WhatsApp text message, so the Block lookup is a cache
+ * hit after the first, as it is for a busy account.
+ *
+ * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_ROUNDS_PUSH (5).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { blockStores, saveBlock } from '../../shared/contracts/blocks';
+import { buildFunction, ROOT } from '../build';
+import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
+
+// autocannon ships no types; the part of its API used here.
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const PROJECT = 'convotic-bench-push';
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS_PUSH ?? 5);
+const FF_MAIN = path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+const PHONE_NUMBER_ID = '106540352242922';
+
+/** A webhook-raw push as the emulator delivers it: one WhatsApp text message. */
+function pushBody(): string {
+  const webhook = {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { phone_number_id: PHONE_NUMBER_ID },
+              contacts: [{ profile: { name: 'Bench' }, wa_id: '16505551234' }],
+              messages: [{ from: '16505551234', id: 'wamid.BENCH', timestamp: '1749416383', type: 'text', text: { body: 'hello' } }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+  return JSON.stringify({
+    message: {
+      data: Buffer.from(JSON.stringify(webhook)).toString('base64'),
+      attributes: {
+        platform: 'whatsapp',
+        kind: 'webhook',
+        received_at: new Date().toISOString(),
+        request_id: 'req_bench_push',
+        content_type: 'application/json',
+      },
+      messageId: '1',
+      publishTime: new Date().toISOString(),
+    },
+    subscription: `projects/${PROJECT}/subscriptions/normalizer`,
+    deliveryAttempt: 1,
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServer(source: string, target: string, env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [FF_MAIN, '--source', source, '--target', target, '--port', String(port)], {
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) return resolve();
+    server.child.once('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+}
+
+/** Polls until the first 2xx (connection refused while the process boots). */
+async function untilUp(server: Server, body: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      await res.arrayBuffer();
+      if (res.ok) return;
+      throw new Error(`${server.url} answered ${res.status}`);
+    } catch (err) {
+      if ((err as Error).message.includes('answered') || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function createTopic(pubsubHost: string, topic: string): Promise<void> {
+  const res = await fetch(`http://${pubsubHost}/v1/projects/${PROJECT}/topics/${topic}`, { method: 'PUT' });
+  if (!res.ok && res.status !== 409) throw new Error(`create topic: ${res.status} ${await res.text()}`);
+}
+
+const load = (url: string, body: string, duration: number) =>
+  autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration });
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export async function run(): Promise<void> {
+  console.log('starting the Pub/Sub and Firestore emulators, bundling the normalizer…');
+  const emulators: RunningEmulator[] = await Promise.all([
+    startEmulator('pubsub', { projectId: PROJECT }),
+    startEmulator('firestore', { projectId: PROJECT }),
+  ]);
+  const [pubsub, firestore] = emulators as [RunningEmulator, RunningEmulator];
+  // Under dist/ (git-ignored), so that the bundle finds node_modules as a deployed one does its own.
+  const outDir = path.join(ROOT, 'dist', '.bench-normalizer-push');
+  const bareDir = mkdtempSync(path.join(os.tmpdir(), 'bench-bare-push-'));
+  try {
+    for (const topic of ['bench-events', 'bench-rejected']) await createTopic(pubsub.host, topic);
+    process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
+    process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    const stores = blockStores();
+    await saveBlock(stores, {
+      block_id: 'blk_bench_wa',
+      workspace_id: 'ws_bench',
+      platform: 'whatsapp',
+      account_id: PHONE_NUMBER_ID,
+      status: 'connected',
+    });
+    await Promise.all([stores.registry.terminate(), stores.secrets.terminate()]);
+
+    const built = await buildFunction('normalizer', path.join(ROOT, 'functions', 'normalizer', 'index.ts'), outDir);
+    writeFileSync(
+      path.join(bareDir, 'index.js'),
+      `require(${JSON.stringify(path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework'))}).http('bare', (req, res) => res.status(204).end());\n`,
+    );
+    const env = {
+      PUBSUB_EMULATOR_HOST: pubsub.host,
+      FIRESTORE_EMULATOR_HOST: firestore.host,
+      GOOGLE_CLOUD_PROJECT: PROJECT,
+      METADATA_SERVER_DETECTION: 'none',
+      EVENTS_TOPIC: 'bench-events',
+      REJECTED_TOPIC: 'bench-rejected',
+      PUSH_AUTH: 'off',
+      TRACE_EXPORTER: 'none',
+      // Warnings and errors only, as the bare handler logs nothing: a line per request would be measured too.
+      LOG_LEVEL: 'warning',
+    };
+    const body = pushBody();
+    const bare = await startServer(bareDir, 'bare', env);
+    const normalizer = await startServer(built.dir, 'normalizer', env);
+    const bareRuns: AutocannonResult[] = [];
+    const normRuns: AutocannonResult[] = [];
+    try {
+      await untilUp(bare, body);
+      await untilUp(normalizer, body);
+      await load(bare.url, body, 1);
+      await load(normalizer.url, body, 1);
+      for (let round = 0; round < ROUNDS; round++) {
+        bareRuns.push(await load(bare.url, body, DURATION_S));
+        normRuns.push(await load(normalizer.url, body, DURATION_S));
+      }
+    } finally {
+      await Promise.all([stop(bare), stop(normalizer)]);
+    }
+
+    console.log(
+      `\npush requests: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s (after a 1 s warm-up), each server in its own process; medians of the rounds\n`,
+    );
+    const row = (name: string, runs: AutocannonResult[]) => [
+      name,
+      fmt(median(runs.map((r) => r.requests.average))),
+      fmt(median(runs.map((r) => r.latency.p50)), 1),
+      fmt(median(runs.map((r) => r.latency.p99)), 1),
+      String(runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)),
+      runs.map((r) => fmt(r.requests.average)).join(' '),
+    ];
+    console.log(
+      table([
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s)'],
+        row('bare functions-framework handler (same push body)', bareRuns),
+        row('normalizer (decode, normalize, route, awaited publish)', normRuns),
+      ]),
+    );
+    const ratios = normRuns.map((r, i) => r.requests.average / bareRuns[i]!.requests.average);
+    console.log(
+      `\nnormalizer / bare push requests per second: ${fmt(median(ratios), 2)} (median of the rounds' ratios ${ratios.map((r) => fmt(r, 2)).join(', ')}; target ≥ 0.5)`,
+    );
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(bareDir, { recursive: true, force: true });
+    await Promise.all(emulators.map((e) => e.stop()));
+  }
+}

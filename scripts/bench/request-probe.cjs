@@ -1,0 +1,77 @@
+/**
+ * Preloaded (node --require, through NODE_OPTIONS) into the function processes
+ * of the e2e bench only: for every HTTP request a function serves, it prints
+ * one line
+ *
+ *   {"bench_probe":1,"subscription":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…}
+ *
+ * `ms` is the time from the request's arrival to the end of its answer (the
+ * framework, decoding, the handler and its outcome report); `firestore_calls`
+ * counts the Firestore RPCs the request made, and `firestore_round_trips` the
+ * sequential ones: a call that starts while another call of the same request is
+ * still in flight adds no round trip. The bench reads these lines from the
+ * stack's captured output, so production code carries no counters.
+ *
+ * It wraps the Firestore client's two internal funnels, `request` (commit,
+ * beginTransaction, rollback…) and `requestStream` (batchGetDocuments,
+ * runQuery; `listen` is a long-lived stream, not a round trip, and is left
+ * alone). Functions run from source here, so they load this same module.
+ */
+const { AsyncLocalStorage } = require('node:async_hooks');
+const http = require('node:http');
+const { Firestore } = require('@google-cloud/firestore');
+
+const current = new AsyncLocalStorage();
+
+function begin() {
+  const probe = current.getStore();
+  if (!probe) return () => {};
+  probe.calls++;
+  if (probe.inFlight++ === 0) probe.roundTrips++;
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    probe.inFlight--;
+  };
+}
+
+const request = Firestore.prototype.request;
+Firestore.prototype.request = function (...args) {
+  const end = begin();
+  return request.apply(this, args).finally(end);
+};
+
+const requestStream = Firestore.prototype.requestStream;
+Firestore.prototype.requestStream = function (methodName, ...rest) {
+  if (methodName === 'listen') return requestStream.call(this, methodName, ...rest);
+  const end = begin();
+  return requestStream.call(this, methodName, ...rest).then(
+    (stream) => {
+      for (const event of ['end', 'close', 'error']) stream.once(event, end);
+      return stream;
+    },
+    (err) => {
+      end();
+      throw err;
+    },
+  );
+};
+
+const emit = http.Server.prototype.emit;
+http.Server.prototype.emit = function (event, req, res, ...rest) {
+  if (event !== 'request') return emit.call(this, event, req, res, ...rest);
+  const probe = { start: performance.now(), calls: 0, roundTrips: 0, inFlight: 0 };
+  res.once('finish', () => {
+    const line = {
+      bench_probe: 1,
+      subscription: req.body && typeof req.body.subscription === 'string' ? req.body.subscription.split('/').pop() : null,
+      status: res.statusCode,
+      ms: Math.round((performance.now() - probe.start) * 100) / 100,
+      firestore_calls: probe.calls,
+      firestore_round_trips: probe.roundTrips,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  });
+  return current.run(probe, () => emit.call(this, event, req, res, ...rest));
+};
