@@ -23,8 +23,8 @@ import { hasRedirects } from './person';
 import { planEvent, StaleRedirect, type Target } from './plan';
 import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry } from './store';
 
-/** Merges are rare and each leaves one redirect: a few resolutions always suffice. */
-const MAX_RESOLVE_ATTEMPTS = 5;
+/** Merges are rare and each leaves one redirect: a few resolutions always suffice (the first follows none). */
+const MAX_RESOLVE_ATTEMPTS = 6;
 const MAX_REDIRECT_HOPS = 8;
 
 /** Each id followed through redirects to the document it leads to now; distinct targets, the event's own first. */
@@ -97,10 +97,13 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
     const conversationIds = obs.conversation
       ? [obs.conversation.conversation_id, ...(direct ? (obs.contact?.aliases ?? []).map((a) => conversationId(ws, obs.block_id, a)) : [])]
       : [];
-    // Only platforms that name a person by two ids have redirects; the others read nothing more.
-    const follow = hasRedirects(obs.platform);
+    // Only platforms that name a person by two ids have redirects; the others read nothing more. Redirects are rare
+    // (one per merge), so the first attempt reads the ids as they are: the transaction finds a redirect among them
+    // (StaleRedirect) and the next attempt follows it, instead of every event paying a round trip of reads before.
+    const redirects = hasRedirects(obs.platform);
     let entry: OutboxEntry | undefined;
     for (let attempt = 1; ; attempt++) {
+      const follow = redirects && attempt > 1;
       const [contacts, conversations] = await Promise.all([
         resolveAll(store, contactIds, (id) => store.contactRef(ws, id), follow),
         resolveAll(store, conversationIds, (id) => store.conversationRef(ws, id), follow),

@@ -97,7 +97,7 @@ export function contactsStore(db: Firestore, retentionDays: number, publisher: E
         const plan = decide(snapshots.map((s) => (s?.exists ? (s.data() as Record<string, unknown>) : undefined)));
         for (const w of plan.writes) write(tx, w);
         const record = plan.derived.length > 0 ? { source_event_id: eventId, envelopes: JSON.stringify(plan.derived) } : undefined;
-        return { record, value: plan };
+        return { record, value: plan, writes: plan.writes.length };
       });
       // Counted after the commit: a transaction attempt that was retried wrote nothing.
       if (!result.found && result.value) {

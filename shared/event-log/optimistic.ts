@@ -14,6 +14,21 @@
  */
 import type { DocumentReference, DocumentSnapshot } from '@google-cloud/firestore';
 
+/** What `decide` may read of the document: whether it exists, and its fields. */
+export type SnapshotView = Pick<DocumentSnapshot, 'exists' | 'get'>;
+
+/** A document that does not exist, for deciding before reading (`createFirst`). */
+const MISSING: SnapshotView = { exists: false, get: () => undefined };
+
+export interface ReadModifyWriteOptions {
+  /**
+   * Decide as if the document did not exist and `create()` it, reading only
+   * when that fails because it exists: one round trip instead of two when the
+   * caller is usually first (the log writer: the consumers report after their work).
+   */
+  createFirst?: boolean;
+}
+
 /** What to do with the snapshot read: write `data` (top-level fields; a field given replaces that field), or nothing. */
 export interface Decision<T> {
   data?: Record<string, unknown>;
@@ -39,7 +54,22 @@ function lostRace(err: unknown): boolean {
  * retried in lockstep would collide again). `decide` may run several times,
  * so it must only compute.
  */
-export async function readModifyWrite<T>(ref: DocumentReference, decide: (snapshot: DocumentSnapshot) => Decision<T>): Promise<T> {
+export async function readModifyWrite<T>(
+  ref: DocumentReference,
+  decide: (snapshot: SnapshotView) => Decision<T>,
+  options: ReadModifyWriteOptions = {},
+): Promise<T> {
+  if (options.createFirst) {
+    const { data, result } = decide(MISSING);
+    if (!data) return result;
+    try {
+      await ref.create(data);
+      return result;
+    } catch (err) {
+      // It exists (or was deleted in between): decide again on what is there, as below.
+      if (!lostRace(err)) throw err;
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     const snapshot = await ref.get();
     const { data, result } = decide(snapshot);

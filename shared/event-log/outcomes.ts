@@ -24,10 +24,10 @@
  * provisional `expire_at` (now + retention), so that an entry whose envelope
  * never reaches the writer still expires; the writer replaces it.
  */
-import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type Firestore } from '@google-cloud/firestore';
 import { topology } from '../contracts/topology';
 import { expiryAfter, retentionDays } from './config';
-import { readModifyWrite } from './optimistic';
+import { readModifyWrite, type SnapshotView } from './optimistic';
 import { TOPIC_SETTINGS } from '../contracts/topics';
 
 export type ConsumerStatus = 'success' | 'retrying' | 'failed';
@@ -128,7 +128,7 @@ export async function reportOutcome(db: Firestore, report: OutcomeReport): Promi
 }
 
 /** The fields a report changes on the entry as it is in `snapshot`, or undefined when it changes nothing. */
-function outcomeUpdate(snapshot: DocumentSnapshot, report: OutcomeReport, now: Date): Record<string, unknown> | undefined {
+function outcomeUpdate(snapshot: SnapshotView, report: OutcomeReport, now: Date): Record<string, unknown> | undefined {
   const consumers = { ...((snapshot.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {}) };
   const previous = consumers[report.consumer];
   // A dead letter says only "gave up": keep the error of the last failed attempt.

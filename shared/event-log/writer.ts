@@ -3,7 +3,7 @@
  * consumer can report its outcome first (outcomes.ts), and Pub/Sub redelivers.
  * So the write is a read-modify-write (optimistic.ts: no transaction, whose
  * lock on the entry would make the consumers reporting at the same moment
- * wait) that
+ * wait), tried first as a plain create (one round trip, the common case), that
  *   - writes nothing when the writer already wrote this entry (redelivery),
  *   - otherwise merges only the writer's own fields (entry.ts EntryFields),
  *     never `consumers`, `status` (unless none yet), `execution_ids`, `replays`,
@@ -42,17 +42,22 @@ export type WriteResult = 'created' | 'completed' | 'unchanged';
  */
 export async function writeEntry(db: Firestore, fields: EntryFields, initialStatus?: 'rejected' | 'failed'): Promise<WriteResult> {
   const ref = entryRef(db, fields);
-  return readModifyWrite<WriteResult>(ref, (snap) => {
-    if (snap.exists && snap.get('kind') !== undefined) return { result: 'unchanged' };
-    const update: Record<string, unknown> = { ...fields };
-    // Filterable (`replayed=false` lists what a recovery has not replayed yet), so every entry has it; a replay sets it true.
-    update.replayed = ((snap.get('replays') as unknown[] | undefined) ?? []).length > 0;
-    if (initialStatus) {
-      update.status = initialStatus;
-    } else if (snap.get('status') === undefined) {
-      const consumers = (snap.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {};
-      update.status = overallStatus(consumers);
-    }
-    return { data: update, result: snap.exists ? 'completed' : 'created' };
-  });
+  return readModifyWrite<WriteResult>(
+    ref,
+    (snap) => {
+      if (snap.exists && snap.get('kind') !== undefined) return { result: 'unchanged' };
+      const update: Record<string, unknown> = { ...fields };
+      // Filterable (`replayed=false` lists what a recovery has not replayed yet), so every entry has it; a replay sets it true.
+      update.replayed = ((snap.get('replays') as unknown[] | undefined) ?? []).length > 0;
+      if (initialStatus) {
+        update.status = initialStatus;
+      } else if (snap.get('status') === undefined) {
+        const consumers = (snap.get('consumers') as Record<string, ConsumerReport> | undefined) ?? {};
+        update.status = overallStatus(consumers);
+      }
+      return { data: update, result: snap.exists ? 'completed' : 'created' };
+    },
+    // The writer is usually first (the consumers report after their own work): create, and read only if that fails.
+    { createFirst: true },
+  );
 }

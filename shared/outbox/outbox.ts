@@ -77,6 +77,13 @@ export interface OutboxOptions<B, C> {
 export interface Decision<B, T> {
   record?: B;
   value?: T;
+  /** How many writes `decide` made through the transaction; 0 with no record ends it without a commit round trip. */
+  writes?: number;
+}
+
+/** Ends a transaction that wrote nothing: thrown out of it, so the SDK rolls back (not awaited) instead of committing. */
+class NothingWritten<T> {
+  constructor(readonly value: T | undefined) {}
 }
 
 export type Committed<B, T> =
@@ -144,19 +151,26 @@ export function createOutbox<B extends object, C = void>(db: Firestore, options:
       at?: Date,
     ): Promise<Committed<B, T>> {
       const own = ref(ws, eventId);
-      return db.runTransaction(async (tx): Promise<Committed<B, T>> => {
-        const [snapshot, ...rest] = await tx.getAll(own, ...reads.filter((r): r is DocumentReference => r !== undefined));
-        if (snapshot?.exists) return { found: true, record: snapshot.data() as OutboxRecord<B> };
-        let next = 0;
-        const { record: body, value } = decide(
-          tx,
-          reads.map((r) => (r ? rest[next++] : undefined)),
-        );
-        if (!body) return { found: false, record: undefined, value };
-        const record = stamped(body, at ?? new Date(), false);
-        tx.create(own, record);
-        return { found: false, record, value };
-      });
+      return db
+        .runTransaction(async (tx): Promise<Committed<B, T>> => {
+          const [snapshot, ...rest] = await tx.getAll(own, ...reads.filter((r): r is DocumentReference => r !== undefined));
+          if (snapshot?.exists) return { found: true, record: snapshot.data() as OutboxRecord<B> };
+          let next = 0;
+          const decision = decide(
+            tx,
+            reads.map((r) => (r ? rest[next++] : undefined)),
+          );
+          const { record: body, value } = decision;
+          if (!body && decision.writes === 0) throw new NothingWritten(value);
+          if (!body) return { found: false, record: undefined, value };
+          const record = stamped(body, at ?? new Date(), false);
+          tx.create(own, record);
+          return { found: false, record, value };
+        })
+        .catch((err: unknown) => {
+          if (err instanceof NothingWritten) return { found: false, record: undefined, value: err.value as T | undefined };
+          throw err;
+        });
     },
 
     /**
