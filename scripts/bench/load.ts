@@ -8,11 +8,13 @@
  * logs, per stage and subscription. A stage whose age grows over the step while
  * the stage before it stays flat is where messages wait.
  *
- * Then the noisy neighbour: one signed 5,000-item Messenger body for a second
- * workspace next to one event of the demo workspace, against that event alone
- * on the idle stack.
+ * Then the noisy neighbour, on an idle stack: one signed 5,000-item Messenger
+ * body for a second workspace, and one event of the demo workspace posted
+ * right after the big body's answer, then (second case) only once the
+ * normalizer has published the big body's envelopes, so the event is behind
+ * all of them on `events`; against that event alone.
  *
- * Knobs: BENCH_LOAD_RATES (default "2,5,10,20,40" webhooks/s), BENCH_LOAD_STEP_S
+ * Knobs: BENCH_LOAD_RATES (default "2,5,7,10,15,20" webhooks/s), BENCH_LOAD_STEP_S
  * (20), BENCH_LOAD_DRAIN_S (60: the bound), BENCH_LOAD_BIG (5000 items, 0 skips
  * the neighbour), BENCH_LOAD_NEIGHBOUR_MAX_S (600).
  */
@@ -31,7 +33,7 @@ import { startStack, type Stack } from '../lib/stack';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
-const RATES = (process.env.BENCH_LOAD_RATES ?? '2,5,10,20,40').split(',').map(Number);
+const RATES = (process.env.BENCH_LOAD_RATES ?? '2,5,7,10,15,20').split(',').map(Number);
 const STEP_S = Number(process.env.BENCH_LOAD_STEP_S ?? 20);
 const DRAIN_S = Number(process.env.BENCH_LOAD_DRAIN_S ?? 60);
 const BIG = Number(process.env.BENCH_LOAD_BIG ?? 5000);
@@ -57,16 +59,18 @@ interface Age {
   stage: string;
   at: number;
   ageMs: number;
+  /** The normalizer's lines: envelopes published from the raw message. */
+  envelopes?: number;
 }
 
 /** The stage a log line with `age_ms` belongs to, or undefined for other lines. */
-function stageOf(fn: string, line: string): { stage: string; ageMs: number } | undefined {
+function stageOf(fn: string, line: string): { stage: string; ageMs: number; successAgeMs?: number; envelopes?: number } | undefined {
   if (!line.includes('"age_ms"')) return undefined;
   try {
-    const entry = JSON.parse(line) as { age_ms?: number; subscription?: string; message?: string };
+    const entry = JSON.parse(line) as { age_ms?: number; success_age_ms?: number; subscription?: string; envelopes?: number };
     if (typeof entry.age_ms !== 'number') return undefined;
     const sub = entry.subscription ? String(entry.subscription).split('/').pop() : undefined;
-    return { stage: sub ? `${fn} (${sub})` : fn, ageMs: entry.age_ms };
+    return { stage: sub ? `${fn} (${sub})` : fn, ageMs: entry.age_ms, successAgeMs: entry.success_age_ms, envelopes: entry.envelopes };
   } catch {
     return undefined;
   }
@@ -89,12 +93,17 @@ interface StepResult {
   drainS: number;
   p50: number;
   p99: number;
+  /** Receive → success of every event (derived ones too) from the consumers' lines. */
+  logP50: number;
+  logP99: number;
   ages: Map<string, { p50: number; max: number; firstHalf: number; secondHalf: number }>;
 }
 
 export async function run(): Promise<void> {
   console.log('starting the local stack (emulators + every function)…');
   const ages: Age[] = [];
+  const successAges: number[] = [];
+  let onAge = () => {};
   const stack: Stack = await startStack({
     projectId: 'convotic-bench-load',
     pubsubPort: await freePort(),
@@ -105,7 +114,12 @@ export async function run(): Promise<void> {
     functionEnv: { LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     onLine: (name, line) => {
       const s = stageOf(name, line);
-      if (s) ages.push({ stage: s.stage, at: performance.now(), ageMs: s.ageMs });
+      if (s) {
+        ages.push({ stage: s.stage, at: performance.now(), ageMs: s.ageMs, envelopes: s.envelopes });
+        onAge();
+      }
+      // The report that made an event `success` logs its age: receive → success without the listener's lag.
+      if (s?.successAgeMs !== undefined) successAges.push(s.successAgeMs);
       else if (line.includes('"ERROR"') || line.includes('"CRITICAL"')) console.log(`  [${name}] ${line.slice(0, 300)}`);
     },
     onNotice: (m) => console.log(`  ${m}`),
@@ -173,6 +187,7 @@ export async function run(): Promise<void> {
     for (const rate of RATES) {
       console.log(`\nrate ${rate}/s for ${STEP_S} s, open loop…`);
       ages.length = 0;
+      successAges.length = 0;
       const start = performance.now();
       const pending: Array<Promise<Send>> = [];
       const total = Math.round(rate * STEP_S);
@@ -224,13 +239,22 @@ export async function run(): Promise<void> {
         drainS: reachedSends.length ? (lastSuccess - lastSent) / 1000 : NaN,
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
+        logP50: quantile(
+          [...successAges].sort((a, b) => a - b),
+          0.5,
+        ),
+        logP99: quantile(
+          [...successAges].sort((a, b) => a - b),
+          0.99,
+        ),
         ages: stageAges,
       };
       results.push(result);
       console.log(
         `  offered ${fmt(result.offered, 1)}/s, accepted ${result.accepted}/${result.sent}, at success ${result.reached}` +
           ` (${result.accepted - result.reached} not within ${DRAIN_S} s), drained ${fmt(result.drainS, 1)} s after the last send, ` +
-          `POST → success p50 ${fmt(result.p50)} ms p99 ${fmt(result.p99)} ms`,
+          `POST → success p50 ${fmt(result.p50)} ms p99 ${fmt(result.p99)} ms (listener), ` +
+          `receive → success p50 ${fmt(result.logP50)} ms p99 ${fmt(result.logP99)} ms (consumers' success_age_ms, derived events too)`,
       );
       console.log(
         table([
@@ -244,7 +268,7 @@ export async function run(): Promise<void> {
     console.log(`\nopen-loop load: ${STEP_S} s per step, drain bound ${DRAIN_S} s\n`);
     console.log(
       table([
-        ['offered/s', 'sent', 'accepted', 'at success', 'lost', 'drain s', 'p50 ms', 'p99 ms'],
+        ['offered/s', 'sent', 'accepted', 'at success', 'lost', 'drain s', 'p50 ms', 'p99 ms', 'log p50', 'log p99'],
         ...results.map((r) => [
           fmt(r.offered, 1),
           String(r.sent),
@@ -254,6 +278,8 @@ export async function run(): Promise<void> {
           fmt(r.drainS, 1),
           fmt(r.p50),
           fmt(r.p99),
+          fmt(r.logP50),
+          fmt(r.logP99),
         ]),
       ]),
     );
@@ -277,6 +303,15 @@ export async function run(): Promise<void> {
       };
       const small = (tag: string) =>
         messengerBody(DEMO_PAGE, [{ sender: `2900000000${tag}`, mid: `m_nb_${tag}_${Date.now()}`, text: 'hello' }]);
+      // Idle means no stage has logged for 3 s (the last step may have left a backlog).
+      let lastLine = performance.now();
+      const quiet = async (what: string) => {
+        const from = performance.now();
+        while (performance.now() - lastLine < 3000 && performance.now() - from < NEIGHBOUR_MAX_S * 1000) await sleep(200);
+        console.log(`  ${what}: quiet after ${fmt((performance.now() - from) / 1000, 1)} s`);
+      };
+      onAge = () => (lastLine = performance.now());
+      await quiet('waiting for the stack to be idle');
       const idle: number[] = [];
       for (let i = 0; i < 5; i++) {
         const s = await postBody(small(`1${i}`));
@@ -284,36 +319,48 @@ export async function run(): Promise<void> {
         if (successAt.has(s.requestId!)) idle.push(successAt.get(s.requestId!)! - s.sentAt);
       }
       idle.sort((a, b) => a - b);
-      ages.length = 0;
-      const big = messengerBody(
-        OTHER_PAGE,
-        Array.from({ length: BIG }, (_, i) => ({ sender: `2800000000${i % 50}`, mid: `m_big_${Date.now()}_${i}`, text: `hi ${i}` })),
-      );
-      const bigSend = postBody(big);
-      // The neighbour's event goes right behind the big body's answer: the big body is already on webhook-raw.
-      const bigAnswer = await bigSend;
-      const neighbour = await postBody(small('20'));
-      await waitFor([neighbour.requestId!], NEIGHBOUR_MAX_S * 1000);
-      const delay = successAt.has(neighbour.requestId!) ? successAt.get(neighbour.requestId!)! - neighbour.sentAt : NaN;
-      const normalized = ages.filter((a) => a.stage === 'normalizer').map((a) => a.ageMs);
-      console.log(
-        `  big body ${Math.round(big.length / 1024)} KiB answered ${bigAnswer.status} in ${fmt(bigAnswer.answeredAt! - bigAnswer.sentAt)} ms; ` +
-          `idle POST → success p50 ${fmt(quantile(idle, 0.5))} ms (5 sends); ` +
-          `behind the big body: ${Number.isFinite(delay) ? `${fmt(delay)} ms` : `not at success within ${NEIGHBOUR_MAX_S} s`}; ` +
-          `normalizer ages meanwhile (ms): ${normalized.map((a) => fmt(a)).join(', ')}`,
-      );
-      console.log(
-        table([
-          ['stage (subscription): entry ages while the neighbour waited, ms', 'n', 'p50', 'max'],
-          ...[...new Set(ages.map((a) => a.stage))].sort().map((stage) => {
-            const list = ages
-              .filter((a) => a.stage === stage)
-              .map((a) => a.ageMs)
-              .sort((a, b) => a - b);
-            return [stage, String(list.length), fmt(quantile(list, 0.5)), fmt(list[list.length - 1]!)];
-          }),
-        ]),
-      );
+      console.log(`  idle: POST → success p50 ${fmt(quantile(idle, 0.5))} ms, max ${fmt(idle[idle.length - 1]!)} ms (5 sends)`);
+
+      const cases: Array<[string, (bigAnswer: Send) => Promise<void>]> = [
+        ['the neighbour posted right after the big body was answered', async () => {}],
+        [
+          "the neighbour posted once the normalizer had published the big body's envelopes",
+          async () => {
+            while (!ages.some((a) => a.stage === 'normalizer' && (a.envelopes ?? 0) >= BIG)) await sleep(20);
+          },
+        ],
+      ];
+      for (const [label, before] of cases) {
+        ages.length = 0;
+        const big = messengerBody(
+          OTHER_PAGE,
+          Array.from({ length: BIG }, (_, i) => ({ sender: `2800000000${i % 50}`, mid: `m_big_${Date.now()}_${i}`, text: `hi ${i}` })),
+        );
+        const bigAnswer = await postBody(big);
+        await before(bigAnswer);
+        const neighbour = await postBody(small(`2${cases.findIndex(([l]) => l === label)}`));
+        await waitFor([neighbour.requestId!], NEIGHBOUR_MAX_S * 1000);
+        const delay = successAt.has(neighbour.requestId!) ? successAt.get(neighbour.requestId!)! - neighbour.sentAt : NaN;
+        const bigNormalized = ages.find((a) => a.stage === 'normalizer' && (a.envelopes ?? 0) >= BIG);
+        console.log(
+          `  ${label}: POST → success ${Number.isFinite(delay) ? `${fmt(delay)} ms` : `not within ${NEIGHBOUR_MAX_S} s`}` +
+            ` (big body ${Math.round(big.length / 1024)} KiB, answered ${bigAnswer.status} in ${fmt(bigAnswer.answeredAt! - bigAnswer.sentAt)} ms;` +
+            ` the normalizer logged it ${bigNormalized ? `${fmt(bigNormalized.ageMs)} ms` : '–'} after its receipt)`,
+        );
+        console.log(
+          table([
+            ['stage (subscription): entry ages while the neighbour waited, ms', 'n', 'p50', 'max'],
+            ...[...new Set(ages.map((a) => a.stage))].sort().map((stage) => {
+              const list = ages
+                .filter((a) => a.stage === stage)
+                .map((a) => a.ageMs)
+                .sort((a, b) => a - b);
+              return [stage, String(list.length), fmt(quantile(list, 0.5)), fmt(list[list.length - 1]!)];
+            }),
+          ]),
+        );
+        await quiet("waiting for the big body's envelopes to drain");
+      }
     }
     unsubscribe();
   } finally {
