@@ -15,6 +15,7 @@ import { configErrorOnce } from '../platform-kit/config-error';
 import type { EdgeAdapter } from '../platform-kit/types';
 import { handleEdgeRequest, refuseEdgeRequest, type EdgeDeps } from './pipeline';
 import { topicPublisher, type RawPublisher } from './publish';
+import { setUpTracing } from '../runtime/trace';
 
 export interface WebhookFunctionOptions {
   /** Required for platforms with per-Block secrets (LINE, Telegram); called on the first request that needs it. */
@@ -26,6 +27,8 @@ export interface WebhookFunctionOptions {
 
 export function createWebhookFunction(adapter: EdgeAdapter, options: WebhookFunctionOptions = {}): HttpFunction {
   const { platform } = adapter;
+  // A bad TRACE_EXPORTER fails the cold start, not every webhook.
+  setUpTracing();
   if (adapter.needsRegistry && !options.registry) {
     throw new Error(`webhook-${platform} needs a Block registry (its secrets are per Block)`);
   }

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { BODY_FAILURES, installBodyGuard, writeAnswer } from '../runtime/body-guard';
 import type { Logger } from '../runtime/log';
 import { traceRequest } from '../runtime/http-trace';
+import { setUpTracing } from '../runtime/trace';
 import type { Authorize, RouteAccess } from '../runtime/caller-auth';
 import { describeProblemType, problemTitle, problemTypeUri } from './problems';
 
@@ -144,6 +145,8 @@ export function serveJsonApi(
   options: { authorize?: Authorize } = {},
 ): HttpFunction {
   const table = [...routes, PROBLEM_TYPE_ROUTE];
+  // At the API's setup, so a bad TRACE_EXPORTER fails the cold start rather than every request.
+  setUpTracing();
   installBodyGuard(() => ({
     maxBodyBytes,
     refuse: (req, res, failure, error) => {

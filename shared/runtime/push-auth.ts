@@ -15,6 +15,7 @@ import { authSwitch, behindCloudRunIam, failureStatus, jwksUrl, requiredList, sh
 import { bearerToken, createIdTokenVerifier, type IdTokenVerifier } from './google-id-token';
 import { createJwks } from './jwks';
 import { createLogger, type Logger } from './log';
+import { setUpTracing } from './trace';
 
 export type PushAuthConfig =
   { enabled: false } | { enabled: true; audiences: string[]; serviceAccount: string; trustGoogleFrontEnd: boolean; jwksUrl: string };
@@ -92,6 +93,8 @@ export interface RequirePushAuthOptions {
  * subscription's retries and dead-letter topic keep it.
  */
 export function requirePushAuth(name: string, handler: HttpFunction, options: RequirePushAuthOptions = {}): HttpFunction {
+  // Every pushed function is built through here: its trace settings are read now, so a bad one fails the cold start.
+  setUpTracing();
   const check = options.check ?? pushCheckFromEnv();
   const log = options.logger ?? createLogger({ component: name });
   return async (req, res) => {

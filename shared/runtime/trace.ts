@@ -12,11 +12,12 @@
  *
  * Spans: with TRACE_EXPORTER unset or `none` a span is only a fresh span id
  * (log lines still carry trace, spanId and trace_sampled); otherwise
- * ./otel.ts is loaded on first use and records real spans (see there).
+ * ./otel.ts is loaded at the function's setup and records real spans (see there).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomFillSync } from 'node:crypto';
 import type { SpanRecorder } from './otel';
+import { ConfigError } from './env';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -125,30 +126,35 @@ export interface Span {
 export type TraceExporter = 'none' | 'cloud-trace' | 'noop';
 const EXPORTERS: readonly TraceExporter[] = ['none', 'cloud-trace', 'noop'];
 
-/** TRACE_EXPORTER, validated: an unknown value fails the cold start, naming the variable. */
+/** TRACE_EXPORTER, validated: an unknown value is a ConfigError naming the variable. */
 export function traceExporter(env: Record<string, string | undefined> = process.env): TraceExporter {
   const raw = (env.TRACE_EXPORTER ?? '').trim() || 'none';
   if (!(EXPORTERS as readonly string[]).includes(raw)) {
-    throw new Error(`TRACE_EXPORTER must be one of ${EXPORTERS.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError('TRACE_EXPORTER', `TRACE_EXPORTER must be one of ${EXPORTERS.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return raw as TraceExporter;
 }
 
 let recorder: SpanRecorder | null | undefined;
 
-/** The span recorder for TRACE_EXPORTER, loaded on first use: with `none`, the OpenTelemetry SDK is never loaded. */
-function spanRecorder(): SpanRecorder | null {
-  if (recorder !== undefined) return recorder;
-  const exporter = traceExporter();
+/**
+ * Reads the trace settings and makes the span recorder, at a function's setup
+ * (its push check, edge or JSON API is built): a bad value fails the cold start
+ * rather than every request. With `none` the OpenTelemetry SDK is never loaded.
+ */
+export function setUpTracing(env: Record<string, string | undefined> = process.env): void {
+  const exporter = traceExporter(env);
+  if (recorder !== undefined) return;
   // A lazy require keeps the SDK's module initialisation off the cold start when tracing is off.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  recorder = exporter === 'none' ? null : (require('./otel') as typeof import('./otel')).createSpanRecorder(exporter);
-  return recorder;
+  recorder = exporter === 'none' ? null : (require('./otel') as typeof import('./otel')).createSpanRecorder(exporter, env);
 }
 
 /** A span continuing `parent` (or starting a trace); recorded by OpenTelemetry when TRACE_EXPORTER says so. */
 export function startSpan(name: string, parent: TraceContext | undefined, kind: SpanKind = 'internal'): Span {
-  const rec = spanRecorder();
+  // Set up already by every function; a script or test that built none is set up from process.env here.
+  if (recorder === undefined) setUpTracing();
+  const rec = recorder;
   if (rec) return rec.start(name, parent, kind);
   const context: TraceContext = { traceId: parent?.traceId ?? newTraceId(), spanId: newSpanId(), sampled: parent?.sampled ?? false };
   return { context, end: () => undefined };

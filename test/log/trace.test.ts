@@ -19,6 +19,11 @@ import {
   withDelivery,
 } from '../../shared/runtime/trace';
 import { createSpanRecorder } from '../../shared/runtime/otel';
+import { ConfigError } from '../../shared/runtime/env';
+import { requirePushAuth } from '../../shared/runtime/push-auth';
+import { serveJsonApi } from '../../shared/events-api/http';
+import { createWebhookFunction } from '../../shared/edge/function';
+import { edge as telegramEdge } from '../../shared/platforms/telegram/edge';
 import { createLogger } from '../../shared/runtime/log';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -87,6 +92,22 @@ describe('spans without an exporter', () => {
     expect(traceExporter({})).toBe('none');
     expect(traceExporter({ TRACE_EXPORTER: 'cloud-trace' })).toBe('cloud-trace');
     expect(() => traceExporter({ TRACE_EXPORTER: 'jaeger' })).toThrow(/TRACE_EXPORTER must be one of none, cloud-trace, noop/);
+    expect(() => traceExporter({ TRACE_EXPORTER: 'jaeger' })).toThrow(expect.objectContaining({ variable: 'TRACE_EXPORTER' }));
+    expect(() => traceExporter({ TRACE_EXPORTER: 'jaeger' })).toThrow(ConfigError);
+  });
+
+  test('a bad TRACE_EXPORTER fails each kind of function at its setup, not its requests', () => {
+    const saved = process.env.TRACE_EXPORTER;
+    process.env.TRACE_EXPORTER = 'jaeger';
+    try {
+      const handler = async () => undefined;
+      expect(() => requirePushAuth('normalizer', handler, { check: async () => undefined })).toThrow(ConfigError);
+      expect(() => serveJsonApi([], createLogger({ component: 'test' }), 1024)).toThrow(ConfigError);
+      expect(() => createWebhookFunction(telegramEdge)).toThrow(ConfigError);
+    } finally {
+      if (saved === undefined) delete process.env.TRACE_EXPORTER;
+      else process.env.TRACE_EXPORTER = saved;
+    }
   });
 });
 
