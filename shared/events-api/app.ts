@@ -31,7 +31,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { authorizeFromEnv, type Authorize } from '../runtime/caller-auth';
 import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/publish';
 import { hashId } from '../envelope/ids';
-import { getFirestore } from '../runtime/gcp';
+import { getFirestore, getTopic } from '../runtime/gcp';
 import { createLogger, type Logger } from '../runtime/log';
 import { eventLogRef } from '../event-log/outcomes';
 import { retentionDays as readRetention } from '../event-log/config';
@@ -54,7 +54,6 @@ import { listPage, parseLimit } from './query';
 import { BulkReplayRequest, EventListQuery, InternalEventRequest, ReplayFilter, UnroutedListQuery } from './schemas';
 import { checked } from './validate';
 import { openApiDocument } from './openapi';
-import { getTopic } from '../runtime/gcp';
 import { topicName } from '../contracts/topics';
 import { isPushBody, parsePushBody } from '../contracts/pubsub-push';
 import { pageRoutes } from './page';
@@ -99,8 +98,6 @@ function header(req: Request, name: string): string | undefined {
     throw badRequest('invalid_header', `${name} must be 1 to 200 characters`);
   return value;
 }
-
-/** The request's JSON object body; {} when there is none (express leaves {} for an empty body). */
 
 export function createEventsApi(options: EventsApiOptions = {}): HttpFunction & { routes: readonly Route[] } {
   const db = options.db ?? getFirestore;
