@@ -73,6 +73,21 @@ export function expectCreated(res: HttpResult, block: ConnectedBlock): void {
   });
 }
 
+/** The connect's answer when the platform refused the credentials: 400 bad_credentials, its message and code. */
+export function expectBadCredentials(res: HttpResult, platform: Platform, message: string, platformCode: string): void {
+  expect(res.status).toBe(400);
+  expect(res.json()).toEqual({
+    code: 'bad_credentials',
+    type: '/problems/bad_credentials',
+    title: 'Credentials refused by the platform',
+    status: 400,
+    instance: expect.any(String),
+    request_id: expect.any(String),
+    detail: `${platform}: ${message}`,
+    details: { platform, platform_code: platformCode },
+  });
+}
+
 /** The Block's document in the secrets database. */
 export const secretsOf = (blockId: string) => blockStores().secrets.collection(BLOCK_SECRETS).doc(blockId);
 

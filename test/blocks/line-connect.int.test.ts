@@ -11,7 +11,7 @@ import { blockIdFor } from '../../shared/blocks/service';
 import { LINE_SECRET_GRACE_MS } from '../../shared/platforms/line/connect';
 import { FakeLineApi, LINE_UNAUTHORIZED } from '../../scripts/lib/fakes/line-api';
 import { request, type HttpResult } from '../helpers/http-client';
-import { blocksHarness, expectCreated, secretsOf } from './harness';
+import { blocksHarness, expectBadCredentials, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -293,17 +293,7 @@ describe('failures leave nothing behind', () => {
   it('a bad token: 400 with LINE’s message, nothing registered, nothing written', async () => {
     const ws = `${WS}_bad`;
     const res = await connect(tokenOf(99), hex32(), ws);
-    expect(res.status).toBe(400);
-    expect(res.json()).toEqual({
-      code: 'bad_credentials',
-      type: '/problems/bad_credentials',
-      title: 'Credentials refused by the platform',
-      status: 400,
-      instance: expect.any(String),
-      request_id: expect.any(String),
-      detail: `line: ${LINE_UNAUTHORIZED.body.message}`,
-      details: { platform: 'line', platform_code: '401' },
-    });
+    expectBadCredentials(res, 'line', LINE_UNAUTHORIZED.body.message, '401');
     expect(fake.calls.filter((c) => c.call.startsWith('PUT') && c.bot === undefined)).toEqual([]);
     await nothingWritten(ws, userIdOf(99));
   });

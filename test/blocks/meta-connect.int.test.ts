@@ -18,7 +18,7 @@ import { MAPPED_FIELDS } from '../../shared/platforms/meta/connect-page';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { FakeMetaGraph, graphErrors } from '../../scripts/lib/fakes/meta-graph';
 import { metaTextMessage, whatsappTextMessage } from '../fixtures/blocks/meta';
-import { blocksHarness, expectCreated, secretsOf } from './harness';
+import { blocksHarness, expectBadCredentials, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -240,17 +240,7 @@ describe('failures leave nothing behind', () => {
   it('a bad token: 400 with Graph’s message, nothing subscribed, nothing written', async () => {
     const ws = `${WS}_bad`;
     const res = await connect('messenger', { page_id: PAGE.id, access_token: `EAABad${'x'.repeat(40)}` }, ws);
-    expect(res.status).toBe(400);
-    expect(res.json()).toEqual({
-      code: 'bad_credentials',
-      type: '/problems/bad_credentials',
-      title: 'Credentials refused by the platform',
-      status: 400,
-      instance: expect.any(String),
-      request_id: expect.any(String),
-      detail: 'messenger: Invalid OAuth access token - Cannot parse access token',
-      details: { platform: 'messenger', platform_code: '190' },
-    });
+    expectBadCredentials(res, 'messenger', 'Invalid OAuth access token - Cannot parse access token', '190');
     await emptyWorkspace(ws);
     expect(await newEvents(0)).toEqual([]);
   });

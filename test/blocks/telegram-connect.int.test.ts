@@ -11,7 +11,7 @@ import { blockIdFor } from '../../shared/blocks/service';
 import { MAPPED_UPDATE_KINDS } from '../../shared/platforms/telegram/normalize';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { FakeTelegramApi } from '../../scripts/lib/fakes/telegram-api';
-import { blocksHarness, expectCreated, secretsOf } from './harness';
+import { blocksHarness, expectBadCredentials, expectCreated, secretsOf } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -212,17 +212,7 @@ describe('failures leave nothing behind', () => {
   it('a bad token: 400 with Telegram’s description, nothing registered, nothing written', async () => {
     const ws = `${WS}_bad`;
     const res = await connect(botToken(123456), ws);
-    expect(res.status).toBe(400);
-    expect(res.json()).toEqual({
-      code: 'bad_credentials',
-      type: '/problems/bad_credentials',
-      title: 'Credentials refused by the platform',
-      status: 400,
-      instance: expect.any(String),
-      request_id: expect.any(String),
-      detail: 'telegram: Unauthorized',
-      details: { platform: 'telegram', platform_code: '401' },
-    });
+    expectBadCredentials(res, 'telegram', 'Unauthorized', '401');
     expect(fake.webhookOf(123456)).toBeUndefined();
     await emptyWorkspace(ws);
     expect(await newEvents(0)).toEqual([]);

@@ -4,16 +4,13 @@
  * published after it opened them, with its attributes, without taking any
  * away from the functions' own push subscriptions.
  */
+import { emulatorCall, type PullResponse } from '../helpers/pubsub-emulator';
 import { until } from '../helpers/wait';
 
 export interface TappedMessage {
   topic: string;
   data: Buffer;
   attributes: Record<string, string>;
-}
-
-interface PullResponse {
-  receivedMessages?: Array<{ ackId: string; message: { data?: string; attributes?: Record<string, string> } }>;
 }
 
 export interface Taps {
@@ -25,19 +22,7 @@ export interface Taps {
 }
 
 export async function tapTopics(projectId: string, topics: readonly string[]): Promise<Taps> {
-  const host = process.env.PUBSUB_EMULATOR_HOST;
-  if (!host) throw new Error('PUBSUB_EMULATOR_HOST must be set (jest global setup)');
-  const base = `http://${host}/v1/projects/${projectId}`;
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${base}/${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : {};
-  };
+  const call = (method: string, path: string, body?: unknown) => emulatorCall(method, path, body, projectId);
   const suffix = `tap-${Date.now().toString(36)}`;
   const subs = topics.map((topic) => ({ topic, subscription: `${topic}-${suffix}` }));
   for (const s of subs) {

@@ -10,13 +10,10 @@ import type { Page } from 'playwright-core';
 import type { Envelope } from '../../shared/envelope';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { reportOutcome } from '../../shared/event-log/outcomes';
-import { normalize } from '../../shared/normalize/normalize';
-import { firestoreRouter } from '../../shared/normalize/firestore-router';
-import { rejectionAttributes } from '../../shared/normalize/publish-rejection';
-import { rawAttributes } from '../../shared/contracts/raw-message';
 import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { createTopic, envelopeAttributes, listen, messageEnvelope, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { deliverUnrouted, whatsappBody, whatsappMessage } from '../helpers/unrouted';
 import { waitFor } from '../helpers/wait';
 import { describeInBrowser, launchBrowser, screenshotPath, type Browser } from './browser';
 import '../../functions/event-log';
@@ -97,47 +94,10 @@ async function seed(w: string, n: number): Promise<void> {
 
 /** An unroutable WhatsApp message (no Block has the phone number): what the Unrouted view lists. */
 async function seedUnrouted(): Promise<string> {
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102000000000001',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: PHONE },
-              contacts: [{ profile: { name: 'Jonas' }, wa_id: '4915112345678' }],
-              messages: [{ from: '4915112345678', id: uniqueName('wamid'), timestamp: '1711880130', type: 'text', text: { body: 'hi' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
-  // Stored as the raw store keeps webhook bodies, so a replay gets as far as routing.
-  const attributes = rawAttributes({
-    platform: 'whatsapp',
-    kind: 'webhook',
-    received_at: at(0),
-    request_id: uniqueName('req'),
-    content_type: 'application/json',
-  });
-  const stored = await push(eventLog.url, { data: body, attributes }, 'event-log-raw');
-  if (stored.status !== 204) throw new Error(`storing the webhook body failed: ${stored.status}`);
-  const out = await normalize(
-    { platform: 'whatsapp', kind: 'webhook', body, receivedAt: at(0), requestId: attributes.request_id },
-    firestoreRouter(getFirestore()),
-  );
-  const [rejection] = out.rejections;
-  if (!rejection || out.rejections.length !== 1) throw new Error(`expected one rejection, got ${out.rejections.length}`);
-  const res = await push(
-    eventLog.url,
-    { data: JSON.stringify(rejection), attributes: rejectionAttributes(rejection) },
-    'event-log-rejected',
-  );
-  if (res.status !== 204) throw new Error(`seeding the unrouted item failed: ${res.status}`);
+  const body = whatsappBody(PHONE, [whatsappMessage(uniqueName('wamid'), 'hi')]);
+  const { rejections } = await deliverUnrouted(eventLog.url, 'whatsapp', body, at(0));
+  const [rejection] = rejections;
+  if (!rejection || rejections.length !== 1) throw new Error(`expected one rejection, got ${rejections.length}`);
   return rejection.id;
 }
 

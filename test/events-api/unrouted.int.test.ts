@@ -22,15 +22,14 @@ import { UNROUTED_EVENTS, writeEntry } from '../../shared/event-log/writer';
 import { createEventsApi } from '../../shared/events-api/app';
 import type { BodyView } from '../../shared/events-api/unrouted-present';
 import { renormalizeFresh } from '../../shared/events-api/renormalize';
-import { firestoreRouter } from '../../shared/normalize/firestore-router';
 import { normalize } from '../../shared/normalize/normalize';
-import { rejectionAttributes } from '../../shared/normalize/publish-rejection';
 import { staticRouter } from '../../shared/normalize/router';
 import type { Platform } from '../../shared/platforms';
 import { rawAttributes } from '../../shared/contracts/raw-message';
 import type { RejectedItem } from '../../shared/contracts/rejection';
 import { collect, createTopic, listen, push, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { deliverUnrouted, whatsappBody, whatsappMessage, type Delivery } from '../helpers/unrouted';
 import { checkAnswersConform } from '../helpers/openapi-conformance';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
@@ -69,12 +68,6 @@ interface Seed {
 }
 const seed: Seed[] = [];
 
-interface Delivery {
-  body: string;
-  attributes: Record<string, string>;
-  rejections: RejectedItem[];
-}
-
 /** A GET /unrouted/{id} answer: what the tests read by property, typed; the rest is matched whole. */
 type UnroutedDetail = Record<string, unknown> & {
   rejection: Pick<RejectedItem, 'detail'>;
@@ -82,57 +75,13 @@ type UnroutedDetail = Record<string, unknown> & {
   webhook_body: BodyView;
 };
 
-/** A webhook body as the pipeline handles it today: body stored (unless not), normalized with no Block, rejections logged. */
+/** A webhook body as the pipeline handles it today (test/helpers/unrouted.ts), its rejections recorded for the expectations. */
 async function deliver(platform: Platform, body: unknown, receivedAt: string, opts: { storeBody?: boolean } = {}): Promise<Delivery> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const attributes = rawAttributes({
-    platform,
-    kind: 'webhook',
-    received_at: receivedAt,
-    request_id: uniqueName('req'),
-    content_type: 'application/json',
-  });
-  if (opts.storeBody !== false) expect((await push(eventLog.url, { data: text, attributes }, 'event-log-raw')).status).toBe(204);
-  const out = await normalize(
-    { platform, kind: 'webhook', body: text, receivedAt, requestId: attributes.request_id },
-    firestoreRouter(db()),
-  );
-  expect(out.envelopes).toEqual([]);
-  for (const r of out.rejections) {
-    expect((await push(eventLog.url, { data: JSON.stringify(r), attributes: rejectionAttributes(r) }, 'event-log-rejected')).status).toBe(
-      204,
-    );
+  const delivery = await deliverUnrouted(eventLog.url, platform, body, receivedAt, opts);
+  for (const r of delivery.rejections)
     seed.push({ id: r.id, platform, reason: r.reason, timestamp: receivedAt, accounts: r.accounts ?? [] });
-  }
-  return { body: text, attributes, rejections: out.rejections };
+  return delivery;
 }
-
-const waMessage = (wamid: string, text: string) => ({
-  from: '4915112345678',
-  id: wamid,
-  timestamp: '1711880130',
-  type: 'text',
-  text: { body: text },
-});
-const waBody = (messages: unknown[], phone = PHONE) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: '102000000000001',
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550001111', phone_number_id: phone },
-            contacts: [{ profile: { name: 'Jonas' }, wa_id: '4915112345678' }],
-            messages,
-          },
-        },
-      ],
-    },
-  ],
-});
 const pageBody = (mids: string[]) => ({
   object: 'page',
   entry: [
@@ -164,10 +113,14 @@ beforeAll(async () => {
   await pushSubscription(`${topic}-log`, topic, eventLog.url);
   published = await collect(topic, `${topic}-watch`);
 
-  pair = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.A'), 'first'), waMessage(uniqueName('wamid.B'), 'second')]), at(10));
+  pair = await deliver(
+    'whatsapp',
+    whatsappBody(PHONE, [whatsappMessage(uniqueName('wamid.A'), 'first'), whatsappMessage(uniqueName('wamid.B'), 'second')]),
+    at(10),
+  );
   expect(pair.rejections.map((r) => r.reason)).toEqual(['unroutable', 'unroutable']);
   await deliver('messenger', pageBody([uniqueName('m_x')]), at(20));
-  noBody = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.C'), 'lost')]), at(30), { storeBody: false });
+  noBody = await deliver('whatsapp', whatsappBody(PHONE, [whatsappMessage(uniqueName('wamid.C'), 'lost')]), at(30), { storeBody: false });
   unparseable = await deliver('whatsapp', '{"object":"whatsapp_business_account",', at(40));
   expect(unparseable.rejections.map((r) => r.reason)).toEqual(['unparseable']);
 
@@ -478,10 +431,10 @@ describe('POST /unrouted/{id}/replay', () => {
     // A number of its own, at event times after the list tests' window.
     const phone = digits();
     const later = (second: number) => new Date(base + (7200 + second) * 1000).toISOString();
-    const one = await deliver('whatsapp', waBody([waMessage(uniqueName('wamid.R1'), 'one')], phone), later(1));
+    const one = await deliver('whatsapp', whatsappBody(phone, [whatsappMessage(uniqueName('wamid.R1'), 'one')]), later(1));
     const two = await deliver(
       'whatsapp',
-      waBody([waMessage(uniqueName('wamid.R2'), 'two'), waMessage(uniqueName('wamid.R3'), 'three')], phone),
+      whatsappBody(phone, [whatsappMessage(uniqueName('wamid.R2'), 'two'), whatsappMessage(uniqueName('wamid.R3'), 'three')]),
       later(2),
     );
     const block = uniqueName('blk_late');

@@ -15,15 +15,16 @@ export interface PullResponse {
   receivedMessages?: Array<{ ackId: string; message: { data?: string; attributes?: Record<string, string>; messageId: string } }>;
 }
 
-function base(): string {
+/** The emulator's REST base for `projectId` (default: the jest global setup's project). */
+function base(projectId = process.env.GOOGLE_CLOUD_PROJECT): string {
   const host = process.env.PUBSUB_EMULATOR_HOST;
-  const project = process.env.GOOGLE_CLOUD_PROJECT;
-  if (!host || !project) throw new Error('PUBSUB_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT must be set (jest global setup)');
-  return `http://${host}/v1/projects/${project}`;
+  if (!host || !projectId) throw new Error('PUBSUB_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT must be set (jest global setup)');
+  return `http://${host}/v1/projects/${projectId}`;
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${base()}/${path}`, {
+/** One REST call to the emulator (`topics/x`, `subscriptions/y:pull`); a non-2xx answer throws with its body. */
+export async function emulatorCall(method: string, path: string, body?: unknown, projectId?: string): Promise<unknown> {
+  const res = await fetch(`${base(projectId)}/${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -32,6 +33,8 @@ async function call(method: string, path: string, body?: unknown): Promise<unkno
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : {};
 }
+
+const call = (method: string, path: string, body?: unknown) => emulatorCall(method, path, body);
 
 export interface TestTopic {
   topic: string;
