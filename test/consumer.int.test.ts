@@ -25,16 +25,35 @@ http(
   envelopeConsumer('contacts', async (e) => void handled.push(e.id), { logger }),
 );
 
+/** For the settling consumer: each event's bookkeeping, finished (or failed) by the test. */
+const settlings = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void }>();
+function settlingOf(id: string) {
+  if (!settlings.has(id)) {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    settlings.set(id, { promise, resolve, reject });
+  }
+  return settlings.get(id)!;
+}
+http(
+  'settlingConsumer',
+  envelopeConsumer('triggers', async (e) => ({ settling: settlingOf(e.id).promise }), { logger }),
+);
+
 let consumer: Running;
+let settling: Running;
 beforeAll(async () => {
   consumer = await listen('consumerUnderTest');
+  settling = await listen('settlingConsumer');
 });
 afterAll(async () => {
   await consumer?.close();
+  await settling?.close();
 });
 
-async function deliver(data: string, attempt = 1): Promise<number> {
-  const res = await fetch(consumer.url, {
+async function deliver(data: string, attempt = 1, url = consumer.url): Promise<number> {
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(toPushBody({ data }, 'contacts', attempt)),
@@ -129,4 +148,31 @@ describe('envelopeConsumer: a schema violation is nacked, so a newer bundle or t
       await parked.stop();
     }
   }, 60_000);
+});
+
+describe('envelopeConsumer: bookkeeping a handler leaves settling runs alongside the outcome report', () => {
+  it('acks only once it settled, with the success reported', async () => {
+    const envelope = b.message({ user: 'u4', at: '2026-03-31T10:00:00.000Z', text: 'hi' });
+    let answered = false;
+    const status = deliver(JSON.stringify(envelope), 1, settling.url).then((s) => ((answered = true), s));
+    // The report lands while the bookkeeping is still under way, and the delivery waits for the bookkeeping.
+    await waitFor('the success report', async () =>
+      (await eventLogRef(getFirestore(), ws, envelope.id).get()).get('consumers.triggers.status') === 'success' ? true : undefined,
+    );
+    expect(answered).toBe(false);
+    settlingOf(envelope.id).resolve();
+    expect(await status).toBe(204);
+  });
+
+  it('nacks when the bookkeeping fails, and the redelivery that finishes it is acked', async () => {
+    const envelope = b.message({ user: 'u5', at: '2026-03-31T10:00:00.000Z', text: 'hi' });
+    settlingOf(envelope.id).reject(new Error('mark failed'));
+    expect(isNack(await deliver(JSON.stringify(envelope), 1, settling.url))).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ event_id: envelope.id, outcome: 'retrying', error: expect.anything() }));
+    settlings.delete(envelope.id);
+    settlingOf(envelope.id).resolve();
+    expect(await deliver(JSON.stringify(envelope), 2, settling.url)).toBe(204);
+    const entry = (await eventLogRef(getFirestore(), ws, envelope.id).get()).data();
+    expect(entry?.consumers?.triggers).toMatchObject({ status: 'success', attempt: 2 });
+  });
 });

@@ -121,20 +121,33 @@ export function createOutbox<B extends object, C = void>(db: Firestore, options:
     }
   };
 
-  /** Sends a record that is not marked published, then marks it; false (and nothing sent) for a published one. */
-  const publish = async (ws: string, eventId: string, record: OutboxRecord<B>, context: C): Promise<boolean> => {
-    if (record.published) return false;
+  /**
+   * Sends a record that is not marked published and resolves once it is sent,
+   * with the marking started: `marked` settles when it is committed (the caller
+   * may do other work meanwhile, and must await it). Undefined (and nothing
+   * sent) for a published record.
+   */
+  const send = async (ws: string, eventId: string, record: OutboxRecord<B>, context: C): Promise<{ marked: Promise<void> } | undefined> => {
+    if (record.published) return undefined;
     await options.send(record, context);
     const now = new Date().toISOString();
     const batch = db.batch();
     batch.update(ref(ws, eventId), { published: true, published_at: now });
     options.alsoWhenPublished?.(batch, ws, record, now);
-    await batch.commit();
+    return { marked: batch.commit().then(() => undefined) };
+  };
+
+  /** Sends a record that is not marked published, then marks it; false (and nothing sent) for a published one. */
+  const publish = async (ws: string, eventId: string, record: OutboxRecord<B>, context: C): Promise<boolean> => {
+    const sent = await send(ws, eventId, record, context);
+    if (!sent) return false;
+    await sent.marked;
     return true;
   };
 
   return {
     publish,
+    send,
 
     /**
      * One transaction: reads the event's record with `reads` (undefined

@@ -70,7 +70,7 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
     return resolved;
   };
 
-  /** After a run went out (it was marked): for a first delivery, a redelivery and a replay. */
+  /** After a run went out: for a first delivery, a redelivery and a replay. */
   const requested = (run: TriggerRun, eventLog: Logger): void => {
     eventLog.info('workflow executions requested', {
       trigger_event_id: run.event_id,
@@ -130,8 +130,10 @@ export function createTriggersService(deps: TriggersDeps = {}): TriggersService 
 
     const run = await store.commit(envelope, starts, waiting, chain);
     if (!run) return notes;
-    if (await store.runs.publish(ws, envelope.id, run, envelope)) requested(run, eventLog);
-    return { execution_ids: executionIdsOf(run), ...notes };
+    // Sent now; the run is marked published while the consumer reports the outcome (settling).
+    const sent = await store.runs.send(ws, envelope.id, run, envelope);
+    if (sent) requested(run, eventLog);
+    return { execution_ids: executionIdsOf(run), ...notes, ...(sent ? { settling: sent.marked } : {}) };
   };
 
   return {
