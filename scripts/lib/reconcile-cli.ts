@@ -3,29 +3,8 @@
  * run through the events API (POST /reconciliations, what Cloud Scheduler
  * posts in production), and a few lines saying what it did.
  */
-export interface RunSummary {
-  run_id: string;
-  cutoff: string;
-  min_age_seconds: number;
-  checked: number;
-  outcomes: Record<'logged' | 'recovered' | 'replayed' | 'unresolved' | 'unverifiable' | 'deferred', number>;
-  found: number;
-  events_published: number;
-  rejections_written: number;
-  more: boolean;
-}
-
-export interface Finding {
-  id: string;
-  status: string;
-  platform: string;
-  request_id: string;
-  workspace_ids: string[];
-  expected: number;
-  missing_events: number;
-  missing_rejections: number;
-  found_at: string;
-}
+import type { ReconciliationFinding as Finding, RunSummary } from '../../shared/reconcile/shapes';
+export type { Finding, RunSummary };
 
 export class ReconcileCallError extends Error {
   override readonly name = 'ReconcileCallError';

@@ -19,6 +19,7 @@ import {
   ReconciliationFinding,
   ReconcileRunSummary,
   PageQuery,
+  ReconcileRunRequest,
   ReplayDryRun,
   ReplayJob,
   ReplayOutcome,
@@ -28,7 +29,6 @@ import {
   UnroutedSummary,
 } from './schemas';
 import { PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER } from './http';
-import { ReconcileRunRequest } from './reconciliations';
 
 /** The named schemas of the document (components.schemas), referenced by operations. */
 const COMPONENTS = {

@@ -20,12 +20,12 @@ import type { Logger } from '../runtime/log';
 import { reconcileConfig, type ReconcileConfig } from '../reconcile/config';
 import type { NormalizeOutput } from '../reconcile/expected';
 import { reconcileOnce } from '../reconcile/run';
-import { RECONCILIATIONS, recordRef, type ReconciliationRecord } from '../reconcile/store';
+import type { ReconciliationFinding, ReconciliationRecord } from '../reconcile/shapes';
+import { RECONCILIATIONS, recordRef } from '../reconcile/store';
 import { FieldPath, type DocumentSnapshot } from '@google-cloud/firestore';
-import { Type } from '@sinclair/typebox';
 import { ApiError, jsonBody, notFound, type Route } from './http';
 import { filterKey, pageOf, parseLimit } from './query';
-import { PageQuery } from './schemas';
+import { PageQuery, ReconcileRunRequest } from './schemas';
 import { checked } from './validate';
 
 export interface ReconciliationDeps {
@@ -40,7 +40,7 @@ export interface ReconciliationDeps {
 
 const RECORD_ID = /^[A-Za-z0-9_-]{1,200}$/;
 
-function present(doc: DocumentSnapshot): Record<string, unknown> {
+function present(doc: DocumentSnapshot): ReconciliationFinding {
   const d = doc.data() as ReconciliationRecord;
   return {
     id: doc.id,
@@ -60,17 +60,6 @@ function present(doc: DocumentSnapshot): Record<string, unknown> {
     detail: d.detail,
   };
 }
-
-/** The body of POST /reconciliations: both fields override the configured value for this run only. */
-export const ReconcileRunRequest = Type.Object(
-  {
-    min_age_seconds: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 30 * 24 * 3600, description: 'an integer of seconds from 0 to 2592000 (30 days)' }),
-    ),
-    max_messages: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000, description: 'an integer from 1 to 50000' })),
-  },
-  { additionalProperties: false },
-);
 
 export function reconciliationRoutes(deps: ReconciliationDeps): Route[] {
   const config = deps.config ?? reconcileConfig();

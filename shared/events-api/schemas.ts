@@ -236,27 +236,19 @@ export const UnroutedReplayed = Type.Object({
   still_rejected: Type.Array(Json),
 });
 
-/** A reconciliation finding (reconciliations.ts): an acknowledged webhook found missing from the log. */
-export const ReconciliationFinding = Type.Object({
-  id: Type.String(),
-  status: oneOf(['replayed', 'recovered', 'unresolved', 'unverifiable'], 'what became of it'),
-  platform: Type.String(),
-  request_id: Type.String(),
-  workspace_ids: Type.Array(Type.String()),
-  received_at: Type.String({ format: 'date-time' }),
-  found_at: Type.String({ format: 'date-time' }),
-  checked_at: Type.String({ format: 'date-time' }),
-  expected: Type.Integer(),
-  missing_events: Type.Integer(),
-  missing_rejections: Type.Integer(),
-  replayed_event_ids: Type.Array(Type.String()),
-  written_rejection_ids: Type.Array(Type.String()),
-  attempts: Type.Integer(),
-  detail: Type.String(),
-});
+/** The body of POST /reconciliations: both fields override the configured value for this run only. */
+export const ReconcileRunRequest = Type.Object(
+  {
+    min_age_seconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 30 * 24 * 3600, description: 'an integer of seconds from 0 to 2592000 (30 days)' }),
+    ),
+    max_messages: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000, description: 'an integer from 1 to 50000' })),
+  },
+  { additionalProperties: false },
+);
 
-/** What one reconciliation pass did (shared/reconcile/run.ts RunSummary): counts, by outcome. */
-export const ReconcileRunSummary = Type.Object({}, { description: 'the counts of one pass' });
+/** Its answer, and the findings GET /reconciliations lists: the run's own shapes (shared/reconcile/shapes.ts). */
+export { ReconcileRunSummary, ReconciliationFinding } from '../reconcile/shapes';
 
 /** RFC 9457 problem details, with our `code` and `request_id` members. */
 export const Problem = Type.Object({

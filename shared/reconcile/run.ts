@@ -23,6 +23,7 @@ import { writeEntry } from '../event-log/writer';
 import type { Logger } from '../runtime/log';
 import type { ReconcileConfig } from './config';
 import { missingEntries, type Missing, type NormalizeOutput } from './expected';
+import { MESSAGE_OUTCOMES, type MessageOutcome, type RunSummary } from './shapes';
 import { countAttempt, markRecovered, pendingQuery, saveRecord, settle } from './store';
 
 export interface ReconcileDeps {
@@ -33,25 +34,6 @@ export interface ReconcileDeps {
   log: Logger;
   now: () => Date;
   retentionDays: number;
-}
-
-export type MessageOutcome = 'logged' | 'recovered' | 'replayed' | 'unresolved' | 'unverifiable' | 'deferred';
-
-export interface RunSummary {
-  run_id: string;
-  started_at: string;
-  /** Raw messages received at or before this were looked at. */
-  cutoff: string;
-  min_age_seconds: number;
-  checked: number;
-  /** Per outcome, how many messages. */
-  outcomes: Record<MessageOutcome, number>;
-  /** Messages found missing entries in this run (replayed + unresolved). */
-  found: number;
-  events_published: number;
-  rejections_written: number;
-  /** True when the run stopped at RECONCILE_MAX_MESSAGES with more waiting. */
-  more: boolean;
 }
 
 const PAGE = 100;
@@ -68,7 +50,7 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
     cutoff: cutoff.toISOString(),
     min_age_seconds: config.minAgeSeconds,
     checked: 0,
-    outcomes: { logged: 0, recovered: 0, replayed: 0, unresolved: 0, unverifiable: 0, deferred: 0 },
+    outcomes: Object.fromEntries(MESSAGE_OUTCOMES.map((o) => [o, 0])) as RunSummary['outcomes'],
     found: 0,
     events_published: 0,
     rejections_written: 0,

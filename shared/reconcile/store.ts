@@ -14,37 +14,14 @@
 import { Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { RAW_MESSAGES, RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
 import { expiryAfter } from '../event-log/config';
+import type { ReconciliationRecord } from './shapes';
 
 export const RECONCILIATIONS = 'reconciliations';
 
 export type SettledState = 'logged' | 'recovered' | 'unresolved' | 'unverifiable';
-export type RecordStatus = 'replayed' | 'recovered' | 'unresolved' | 'unverifiable';
 
 /** Ids kept on a record, enough to follow a few; the counts say how many there were. */
 export const MAX_RECORDED_IDS = 100;
-
-export interface ReconciliationRecord {
-  raw_id: string;
-  platform: string;
-  request_id: string;
-  /** Workspaces the body's entries belong to (none: unrouted only, or not re-normalizable). */
-  workspace_ids: string[];
-  received_at: Timestamp;
-  /** When a run first found it missing (lists are ordered by it, newest first). */
-  timestamp: Timestamp;
-  checked_at: Timestamp;
-  status: RecordStatus;
-  /** Entries the body should have, and how many were missing when it was last found so. */
-  expected: number;
-  missing_events: number;
-  missing_rejections: number;
-  replayed_event_ids: string[];
-  written_rejection_ids: string[];
-  /** Replays so far. */
-  attempts: number;
-  detail: string;
-  expire_at: Timestamp;
-}
 
 /** The oldest pending raw messages received at or before `cutoff`, after `after` (paging within a run). */
 export function pendingQuery(db: Firestore, cutoff: Date, after?: QueryDocumentSnapshot): Query {
