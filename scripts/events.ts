@@ -25,6 +25,8 @@ const HELP = `Usage:
   npm run events -- replay   [filters] [--dry-run] [--yes] [--max N] [--key K]
                                                                     bulk replay: counts first; --yes replays, with a progress bar
   npm run events -- unrouted [--platform P] [--reason R] [--account A] [--from T] [--to T]
+                                                                    the unrouted entries (operators)
+  npm run events -- unrouted replay ID                              route an unrouted entry again, once its Block is connected
 
 Filters: ${flags(EVENT_FILTERS)}, or --filter name=value (repeatable),
 e.g. --status failed --replayed false --from 2026-04-01T00:00:00Z. unrouted: ${flags(UNROUTED_FILTERS)}.

@@ -40,7 +40,7 @@ const OPTIONS = {
 export interface EventsCli {
   help: boolean;
   command?: EventsCommand;
-  /** `show ID`, `replay ID`. */
+  /** `show ID`, `replay ID`, `unrouted replay ID`. */
   id?: string;
   /** The API's filter parameters, by their API names. */
   filter: Record<string, string>;
@@ -83,15 +83,20 @@ function filtersOf(values: Record<string, unknown>, allowed: readonly string[]):
 
 export function parseEventsArgs(argv: readonly string[]): EventsCli {
   const { values, positionals } = parseCli(argv, OPTIONS);
-  const [first, second, ...rest] = positionals;
+  const [first, ...more] = positionals;
   if (first !== undefined && !(EVENTS_COMMANDS as readonly string[]).includes(first))
     throw new UsageError(`unknown command ${first}; commands: ${EVENTS_COMMANDS.join(', ')}`);
   const command = first as EventsCommand | undefined;
+  // `unrouted replay ID`: the one action on an unrouted entry, after its Block is connected.
+  const unroutedReplay = command === 'unrouted' && more[0] === 'replay';
+  if (unroutedReplay && !more[1]) throw new UsageError('unrouted replay needs an entry id: npm run events -- unrouted replay rej_...');
+  const [second, ...rest] = unroutedReplay ? more.slice(1) : more;
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
   if (command === 'show' && !second) throw new UsageError('show needs an event id: npm run events -- show evt_...');
-  if (second && command !== 'show' && command !== 'replay') throw new UsageError(`unexpected argument ${second}`);
+  if (second && command !== 'show' && command !== 'replay' && !unroutedReplay) throw new UsageError(`unexpected argument ${second}`);
   const filter = filtersOf(values, command === 'unrouted' ? UNROUTED_FILTERS : EVENT_FILTERS);
   if (command === 'replay' && second && Object.keys(filter).length) throw new UsageError('replay takes an event id or filters, not both');
+  if (unroutedReplay && Object.keys(filter).length) throw new UsageError('unrouted replay takes one entry id, not filters');
   if (values['dry-run'] && !(command === 'replay' && !second)) throw new UsageError('--dry-run is for a bulk replay: replay --filter ...');
   return {
     help: values.help === true,
@@ -210,6 +215,23 @@ export function unroutedTable(rows: readonly UnroutedRow[]): string {
       r.rejection?.detail ?? '',
     ]),
   );
+}
+
+/** What POST /unrouted/{id}/replay answered (UnroutedReplayed), as the page's Replay button says it. */
+export interface UnroutedReplayed {
+  replayed: string;
+  event_ids: string[];
+  routed_to: Array<{ workspace_id: string; block_id: string | null }>;
+  still_rejected: Array<{ reason?: string; detail?: string; path?: string }>;
+}
+
+/** `replayed rej_1: routed to ws_demo (Block blk_1) as evt_1`, and a line per item the normalizer still rejects. */
+export function unroutedReplayLines(r: UnroutedReplayed): string {
+  const to = r.routed_to.map((t) => `${t.workspace_id}${t.block_id ? ` (Block ${t.block_id})` : ''}`).join(', ');
+  return [
+    `replayed ${r.replayed}: routed to ${to || 'no workspace'} as ${r.event_ids.join(', ') || 'no new event'}`,
+    ...r.still_rejected.map((x) => `  still rejected${x.path ? ` ${x.path}` : ''}: ${x.reason ?? '-'}${x.detail ? `: ${x.detail}` : ''}`),
+  ].join('\n');
 }
 
 /** A replay job's progress (ReplayJob), e.g. `[##########..........]  10/20  replayed 9  failed 1  running`. */

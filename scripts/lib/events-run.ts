@@ -12,9 +12,11 @@ import {
   eventsTable,
   problemLine,
   progressBar,
+  unroutedReplayLines,
   unroutedTable,
   type EventRow,
   type EventsCli,
+  type UnroutedReplayed,
   type UnroutedRow,
 } from './events-cli';
 
@@ -72,6 +74,7 @@ export async function runEvents(cli: EventsCli, call: Call, io: EventsIo): Promi
     return s ? `?${s}` : '';
   };
 
+  if (cli.command === 'unrouted' && cli.id) return replayUnrouted(cli, call, io, refused);
   switch (cli.command) {
     case 'ls':
     case 'unrouted': {
@@ -108,6 +111,13 @@ async function replayOne(cli: EventsCli, call: Call, io: EventsIo, ws: string, r
   if (cli.json) io.out(JSON.stringify(a.body, null, 2));
   else
     io.out(`replayed ${String(a.body.replay_of)} (${String(a.body.mode)}): ${(a.body.event_ids as string[]).join(', ') || 'no new event'}`);
+  return 0;
+}
+
+async function replayUnrouted(cli: EventsCli, call: Call, io: EventsIo, refused: (a: Answer) => number): Promise<number> {
+  const a = await call('POST', `/unrouted/${encodeURIComponent(cli.id ?? '')}/replay`);
+  if (a.status !== 202) return refused(a);
+  io.out(cli.json ? JSON.stringify(a.body, null, 2) : unroutedReplayLines(a.body as unknown as UnroutedReplayed));
   return 0;
 }
 

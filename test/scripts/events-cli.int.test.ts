@@ -1,25 +1,33 @@
 /**
  * `npm run events` against the events API on the emulators: ls with a
  * filter, show, replay of one event, a bulk dry run (nothing replayed) and a
- * bulk replay with its progress to the end, tail, and a refusal as one line.
+ * bulk replay with its progress to the end, tail, a refusal as one line, and
+ * an unrouted entry replayed once its Block exists.
  */
+import { randomInt } from 'node:crypto';
 import * as functions from '@google-cloud/functions-framework';
+import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { createEventsApi } from '../../shared/events-api/app';
 import { internalEnvelope } from '../../shared/events-api/internal-events';
+import { renormalizeFresh } from '../../shared/events-api/renormalize';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { parseEventsArgs } from '../../scripts/lib/events-cli';
 import { apiClient, runEvents, type EventsIo } from '../../scripts/lib/events-run';
 import { createTopic, listen, pushSubscription, type Running } from '../event-log/support';
 import { uniqueName } from '../helpers/names';
+import { deliverUnrouted, whatsappBody, whatsappMessage } from '../helpers/unrouted';
 import { waitFor } from '../helpers/wait';
 import '../../functions/event-log';
 
 const ws = uniqueName('ws_cli');
 const topic = uniqueName('events-cli').replace(/_/g, '-');
 const jobsTopic = uniqueName('replay-jobs-cli').replace(/_/g, '-');
-functions.http('eventsCliApi', createEventsApi({ publisher: () => createEnvelopePublisher(topic), jobsTopic }));
+functions.http(
+  'eventsCliApi',
+  createEventsApi({ publisher: () => createEnvelopePublisher(topic), jobsTopic, renormalizeUnrouted: renormalizeFresh() }),
+);
 
 let eventLog: Running;
 let api: Running;
@@ -139,4 +147,21 @@ it('tail prints the newest events oldest first, one line each, until stopped', a
   expect(printed).toHaveLength(2);
   for (const line of printed) expect(line).toMatch(/^2026-04-01 00:05:00 {2}evt_\w+ {2}convotic {2}commerce\.order\.created {2}/);
   expect(new Set(printed.map((l) => l.split('  ')[1])).size).toBe(2);
+});
+
+it('unrouted replay ID routes the entry once its Block exists, and says where; before that, why not', async () => {
+  const phone = `${Date.now()}${randomInt(100_000, 999_999)}`;
+  const body = whatsappBody(phone, [whatsappMessage(uniqueName('wamid.cli'), 'hello')]);
+  const [rejection] = (await deliverUnrouted(eventLog.url, 'whatsapp', body, new Date().toISOString())).rejections;
+  const id = rejection!.id;
+
+  const early = await run(['unrouted', 'replay', id]);
+  expect(early.code).toBe(1);
+  expect(early.err).toBe(`409 still_unroutable: unroutable: no connected Block for whatsapp account ${phone}`);
+
+  const block = uniqueName('blk_cli');
+  await saveBlock(blockStores(), { block_id: block, workspace_id: ws, platform: 'whatsapp', account_id: phone, status: 'connected' });
+  const { code, out } = await run(['unrouted', 'replay', id]);
+  expect(code).toBe(0);
+  expect(out).toMatch(new RegExp(`^replayed ${id}: routed to ${ws} \\(Block ${block}\\) as evt_\\w+$`));
 });

@@ -11,6 +11,7 @@ import {
   parseEventsArgs,
   problemLine,
   progressBar,
+  unroutedReplayLines,
   unroutedTable,
   type EventRow,
 } from '../../scripts/lib/events-cli';
@@ -56,6 +57,11 @@ describe('parseEventsArgs', () => {
     });
   });
 
+  it('reads `unrouted replay ID` as the replay of that entry; plain `unrouted` lists', () => {
+    expect(parseEventsArgs(['unrouted', 'replay', 'rej_1'])).toMatchObject({ command: 'unrouted', id: 'rej_1', filter: {} });
+    expect(parseEventsArgs(['unrouted']).id).toBeUndefined();
+  });
+
   it.each<[string[], RegExp]>([
     [['list'], /unknown command list/],
     [['show'], /show needs an event id/],
@@ -67,6 +73,10 @@ describe('parseEventsArgs', () => {
     [['ls', '--filter', 'status'], /name=value/],
     [['ls', '--status', 'failed', '--filter', 'status=success'], /status given twice/],
     [['unrouted', '--status', 'failed'], /unknown filter status/],
+    [['unrouted', 'replay'], /unrouted replay needs an entry id/],
+    [['unrouted', 'rej_1'], /unexpected argument rej_1/],
+    [['unrouted', 'replay', 'rej_1', 'rej_2'], /unexpected argument rej_2/],
+    [['unrouted', 'replay', 'rej_1', '--reason', 'unroutable'], /one entry id, not filters/],
     [['ls', '--limit', '0'], /--limit must be a positive whole number/],
     [['ls', '--bogus'], /unknown option --bogus/],
   ])('refuses %j', (argv, message) => {
@@ -198,5 +208,31 @@ describe('formatting', () => {
       '400 invalid_parameter: status must be one of ...',
     );
     expect(problemLine(502, 'Bad Gateway')).toBe('502: "Bad Gateway"');
+  });
+});
+
+describe('unroutedReplayLines', () => {
+  it('says where the entry went and its new event ids, as the page does', () => {
+    expect(
+      unroutedReplayLines({
+        replayed: 'rej_1',
+        event_ids: ['evt_1', 'evt_2'],
+        routed_to: [{ workspace_id: 'ws_demo', block_id: 'blk_1' }],
+        still_rejected: [],
+      }),
+    ).toBe('replayed rej_1: routed to ws_demo (Block blk_1) as evt_1, evt_2');
+  });
+
+  it('lists the items of a whole body the normalizer still rejects', () => {
+    expect(
+      unroutedReplayLines({
+        replayed: 'raw_1',
+        event_ids: [],
+        routed_to: [],
+        still_rejected: [{ reason: 'unsupported', detail: 'no mapping for reaction', path: 'entry[0].messaging[1]' }],
+      }),
+    ).toBe(
+      'replayed raw_1: routed to no workspace as no new event\n  still rejected entry[0].messaging[1]: unsupported: no mapping for reaction',
+    );
   });
 });
