@@ -12,6 +12,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { EVENT_TYPE_NAMES } from '../../shared/envelope/event-types';
 import type { PageAssets } from '../../shared/events-api/page-assets';
+import { INTERNAL_SOURCE, PLATFORMS } from '../../shared/platforms';
 
 const DIR = __dirname;
 
@@ -32,6 +33,18 @@ async function bundle(entry: string): Promise<string> {
   return out.text;
 }
 
+// Names are [a-z_.] by the registries' own rules; escaped all the same, as any text put into markup.
+const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The Platform filters' choices after "any": every platform of shared/platforms, so adding one touches one
+ * place. The events list also has the internal source (events no webhook carried); unrouted items never do.
+ */
+export function platformOptions(view: 'events' | 'unrouted'): string {
+  const names = view === 'events' ? [...PLATFORMS, INTERNAL_SOURCE] : PLATFORMS;
+  return names.map((v) => `<option>${escape(v)}</option>`).join('');
+}
+
 /** The Type filter's suggestions: each domain and entity as a prefix (`messaging.*`), then every type. */
 export function typeOptions(): string {
   const prefixes = new Set<string>();
@@ -40,8 +53,6 @@ export function typeOptions(): string {
     prefixes.add(`${parts[0]}.*`);
     if (parts.length > 2) prefixes.add(`${parts.slice(0, 2).join('.')}.*`);
   }
-  // Type names are [a-z_.] by the registry's own rule; escaped all the same, as any text put into markup.
-  const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return [...[...prefixes].sort(), ...EVENT_TYPE_NAMES].map((v) => `<option value="${escape(v)}"></option>`).join('');
 }
 
@@ -55,7 +66,9 @@ export async function bundleEventLogPage(): Promise<PageAssets> {
   const html = readFileSync(path.join(DIR, 'index.html'), 'utf8')
     .replace('%SCRIPT%', scriptName)
     .replace('%STYLE%', styleName)
-    .replace('%TYPE_OPTIONS%', typeOptions());
+    .replace('%TYPE_OPTIONS%', typeOptions())
+    .replace('%EVENT_PLATFORM_OPTIONS%', platformOptions('events'))
+    .replace('%UNROUTED_PLATFORM_OPTIONS%', platformOptions('unrouted'));
   return {
     html,
     assets: {
