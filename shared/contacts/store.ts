@@ -19,10 +19,10 @@
  *
  * Events that derive nothing write no outbox entry (most messages).
  */
-import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
+import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
 import type { EnvelopePublisher } from '../envelope/publish';
-import { createOutbox, type OutboxRecord } from '../outbox/outbox';
+import { createOutbox, type OutboxRecord, type Writes } from '../outbox/outbox';
 
 interface OutboxBody {
   source_event_id: string;
@@ -63,7 +63,7 @@ export function contactsStore(db: Firestore, retentionDays: number, publisher: E
     // Each id is deterministic: a re-publish after a crash dedupes downstream.
     send: (entry) => Promise.all(envelopesOf(entry).map((e) => publisher.publish(e))),
   });
-  const write = (tx: Transaction, w: DocWrite) => {
+  const write = (tx: Writes, w: DocWrite) => {
     if (w.write === 'create') tx.create(w.ref, w.doc);
     else tx.set(w.ref, w.doc);
   };

@@ -37,10 +37,11 @@
  */
 import {
   Timestamp,
+  type DocumentData,
   type DocumentReference,
   type DocumentSnapshot,
   type Firestore,
-  type Transaction,
+  type UpdateData,
   type WriteBatch,
 } from '@google-cloud/firestore';
 import type { Envelope } from '../envelope';
@@ -79,6 +80,16 @@ export interface Decision<B, T> {
   value?: T;
   /** How many writes `decide` made through the transaction; 0 with no record ends it without a commit round trip. */
   writes?: number;
+}
+
+/**
+ * What `decide` writes through: the transaction, or (`createFirst`) a batch
+ * committed without reading. Only these three, so a decision works with either.
+ */
+export interface Writes {
+  create(ref: DocumentReference, data: DocumentData): unknown;
+  update(ref: DocumentReference, data: UpdateData<DocumentData>): unknown;
+  set(ref: DocumentReference, data: DocumentData): unknown;
 }
 
 /** Ends a transaction that wrote nothing: thrown out of it, so the SDK rolls back (not awaited) instead of committing. */
@@ -155,15 +166,39 @@ export function createOutbox<B extends object, C = void>(db: Firestore, options:
      * When the record exists the event was applied before and `decide` is not
      * run. Otherwise `decide` writes the effect through `tx` and the record it
      * returns is created in the same commit. `at`: its created_at (now by default).
+     *
+     * `createFirst`: first decide as if neither the record nor any of `reads`
+     * existed, and commit that decision as a batch without reading. Only for a
+     * caller whose decision on missing documents writes nothing but `create`s:
+     * if anything exists, a create fails the whole batch, and the transaction
+     * decides on what is there, as without the option. One round trip instead of two.
      */
-    commit<T>(
+    async commit<T>(
       ws: string,
       eventId: string,
       reads: readonly (DocumentReference | undefined)[],
-      decide: (tx: Transaction, snapshots: (DocumentSnapshot | undefined)[]) => Decision<B, T>,
+      decide: (tx: Writes, snapshots: (DocumentSnapshot | undefined)[]) => Decision<B, T>,
       at?: Date,
+      options: { createFirst?: boolean } = {},
     ): Promise<Committed<B, T>> {
       const own = ref(ws, eventId);
+      if (options.createFirst) {
+        const batch = db.batch();
+        const { record: body, value } = decide(
+          batch,
+          reads.map(() => undefined),
+        );
+        if (body) {
+          const record = stamped(body, at ?? new Date(), false);
+          batch.create(own, record);
+          try {
+            await batch.commit();
+            return { found: false, record, value };
+          } catch (err) {
+            if (!isAlreadyExists(err)) throw err;
+          }
+        }
+      }
       return db
         .runTransaction(async (tx): Promise<Committed<B, T>> => {
           const [snapshot, ...rest] = await tx.getAll(own, ...reads.filter((r): r is DocumentReference => r !== undefined));

@@ -240,6 +240,9 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
           return { record: { event_id: envelope.id, starts: recorded, resumes: plannedResumes } };
         },
         committedAt,
+        // Starts only: on missing documents the decision only creates (executions, the run), so it can go as a batch
+        // that fails if any exists. A resume must read the execution's status first.
+        { createFirst: waiting.length === 0 },
       );
       return committed.record;
     },

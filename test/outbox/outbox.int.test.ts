@@ -42,7 +42,10 @@ const messageIds = (event: Envelope, count: number) => Array.from({ length: coun
  * Pub/Sub (a crash between commit and publish); Infinity is an outage. Each
  * message names the context it was sent with (the event's id, also on a recovery).
  */
-function subscriber(ws: string, options: { messages: (event: Envelope) => number; failures?: number; claim?: boolean }) {
+function subscriber(
+  ws: string,
+  options: { messages: (event: Envelope) => number; failures?: number; claim?: boolean; createFirst?: boolean },
+) {
   const topic = getTopic(TOPIC);
   let failures = options.failures ?? 0;
   const db = getFirestore();
@@ -72,11 +75,20 @@ function subscriber(ws: string, options: { messages: (event: Envelope) => number
     box,
     /** One delivery: apply once (or find the record), then send what is pending. */
     async deliver(event: Envelope) {
-      const committed = await box.commit(ws, event.id, [effect(event.id)], (tx, [applied]) => {
-        tx.set(effect(event.id), { applications: ((applied?.get('applications') as number | undefined) ?? 0) + 1 });
-        const ids = messageIds(event, options.messages(event));
-        return { record: ids.length > 0 ? { event_id: event.id, message_ids: ids } : undefined, value: 'decided now' };
-      });
+      const committed = await box.commit(
+        ws,
+        event.id,
+        [effect(event.id)],
+        (tx, [applied]) => {
+          // On a missing effect only a create, as `createFirst` requires.
+          if (applied?.exists) tx.set(effect(event.id), { applications: (applied.get('applications') as number) + 1 });
+          else tx.create(effect(event.id), { applications: 1 });
+          const ids = messageIds(event, options.messages(event));
+          return { record: ids.length > 0 ? { event_id: event.id, message_ids: ids } : undefined, value: 'decided now' };
+        },
+        undefined,
+        { createFirst: options.createFirst },
+      );
       if (committed.record) await box.publish(ws, event.id, committed.record, event.id);
       return committed;
     },
@@ -156,6 +168,27 @@ describe('outbox: duplicates', () => {
     expectEachOnceOrMore(
       await sentIn(ws),
       events.flatMap((e) => messageIds(e, 3)),
+    );
+  });
+});
+
+describe('outbox: createFirst (decide on missing documents, commit as a batch without reading)', () => {
+  it('applies each event once under concurrent and later duplicates: a batch that finds anything falls back to the transaction', async () => {
+    const ws = uniqueName('ws');
+    const b = testEnvelopes({ workspaceId: ws, blockId: 'blk_line', platform: 'line' });
+    const events = Array.from({ length: 4 }, (_, i) => b.message({ user: `U${i}`, at: at(i), rawId: `f${i}` }));
+    const sub = subscriber(ws, { messages: () => 2, createFirst: true });
+
+    const concurrent = await Promise.all(shuffled([...events, ...events, ...events], 7).map((e) => sub.deliver(e)));
+    const later = await Promise.all(events.map((e) => sub.deliver(e)));
+
+    expect(concurrent.filter((r) => !r.found)).toHaveLength(events.length);
+    expect(later.every((r) => r.found)).toBe(true);
+    expect(await applications(ws)).toEqual(new Map(events.map((e) => [e.id, 1])));
+    for (const e of events) expect(await recordOf(ws, e.id)).toMatchObject({ published: true, message_ids: messageIds(e, 2) });
+    expectEachOnceOrMore(
+      await sentIn(ws),
+      events.flatMap((e) => messageIds(e, 2)),
     );
   });
 });
