@@ -3,10 +3,14 @@
  * second (functions-framework, decode the push, normalize, routing through the
  * Block registry, awaited publish of the envelope to the Pub/Sub emulator)
  * next to a bare functions-framework handler answering the same push body, in
- * the same run: both servers in their own processes, loaded with autocannon
- * one at a time in alternating rounds (as the edge part does), so that drifting
- * machine load reaches both alike. Reports the medians and the median of the
+ * the same run: each server in its own process, loaded with autocannon one at
+ * a time in alternating rounds (as the edge part does), so that drifting
+ * machine load reaches all alike. Reports the medians and the median of the
  * rounds' ratios (target ≥ 0.5).
+ *
+ * A third server shows how much of the gap is the emulator's publish rather
+ * than our code: a bare handler that only awaits one publish of the push's
+ * data, with the publish settings our functions use (shared/runtime/gcp.ts).
  *
  * The normalizer runs as production builds it (the esbuild bundle). Every
  * request is the same WhatsApp text message, so the Block lookup is a cache
@@ -19,6 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { blockStores, saveBlock } from '../../shared/contracts/blocks';
+import { DEFAULT_PUBLISH_OPTIONS } from '../../shared/runtime/gcp';
 import { buildFunction, ROOT } from '../build';
 import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
 
@@ -159,9 +164,20 @@ export async function run(): Promise<void> {
     await Promise.all([stores.registry.terminate(), stores.secrets.terminate()]);
 
     const built = await buildFunction('normalizer', path.join(ROOT, 'functions', 'normalizer', 'index.ts'), outDir);
+    const nodeModules = (name: string) => JSON.stringify(path.join(ROOT, 'node_modules', name));
     writeFileSync(
       path.join(bareDir, 'index.js'),
-      `require(${JSON.stringify(path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework'))}).http('bare', (req, res) => res.status(204).end());\n`,
+      [
+        `const { http } = require(${nodeModules('@google-cloud/functions-framework')});`,
+        `http('bare', (req, res) => res.status(204).end());`,
+        `let topic;`,
+        `http('publishOnly', async (req, res) => {`,
+        `  topic ??= new (require(${nodeModules('@google-cloud/pubsub')}).PubSub)().topic('bench-events', ${JSON.stringify(DEFAULT_PUBLISH_OPTIONS)});`,
+        `  await topic.publishMessage({ data: Buffer.from(req.body.message.data, 'base64') });`,
+        `  res.status(204).end();`,
+        `});`,
+        '',
+      ].join('\n'),
     );
     const env = {
       PUBSUB_EMULATOR_HOST: pubsub.host,
@@ -177,21 +193,20 @@ export async function run(): Promise<void> {
     };
     const body = pushBody();
     const bare = await startServer(bareDir, 'bare', env);
+    const publishOnly = await startServer(bareDir, 'publishOnly', env);
     const normalizer = await startServer(built.dir, 'normalizer', env);
-    const bareRuns: AutocannonResult[] = [];
-    const normRuns: AutocannonResult[] = [];
+    const servers = [bare, publishOnly, normalizer];
+    const runs: AutocannonResult[][] = servers.map(() => []);
     try {
-      await untilUp(bare, body);
-      await untilUp(normalizer, body);
-      await load(bare.url, body, 1);
-      await load(normalizer.url, body, 1);
+      for (const server of servers) await untilUp(server, body);
+      for (const server of servers) await load(server.url, body, 1);
       for (let round = 0; round < ROUNDS; round++) {
-        bareRuns.push(await load(bare.url, body, DURATION_S));
-        normRuns.push(await load(normalizer.url, body, DURATION_S));
+        for (const [i, server] of servers.entries()) runs[i]!.push(await load(server.url, body, DURATION_S));
       }
     } finally {
-      await Promise.all([stop(bare), stop(normalizer)]);
+      await Promise.all(servers.map(stop));
     }
+    const [bareRuns, publishRuns, normRuns] = runs as [AutocannonResult[], AutocannonResult[], AutocannonResult[]];
 
     console.log(
       `\npush requests: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s (after a 1 s warm-up), each server in its own process; medians of the rounds\n`,
@@ -208,13 +223,16 @@ export async function run(): Promise<void> {
       table([
         ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s)'],
         row('bare functions-framework handler (same push body)', bareRuns),
+        row('bare handler + one awaited publish (our publish settings)', publishRuns),
         row('normalizer (decode, normalize, route, awaited publish)', normRuns),
       ]),
     );
-    const ratios = normRuns.map((r, i) => r.requests.average / bareRuns[i]!.requests.average);
-    console.log(
-      `\nnormalizer / bare push requests per second: ${fmt(median(ratios), 2)} (median of the rounds' ratios ${ratios.map((r) => fmt(r, 2)).join(', ')}; target ≥ 0.5)`,
-    );
+    const ratios = (of: AutocannonResult[], to: AutocannonResult[]) => of.map((r, i) => r.requests.average / to[i]!.requests.average);
+    const said = (values: number[]) => `${fmt(median(values), 2)} (rounds ${values.map((r) => fmt(r, 2)).join(', ')})`;
+    console.log(`\nmedians of the rounds' ratios of push requests per second:`);
+    console.log(`  bare + publish / bare:      ${said(ratios(publishRuns, bareRuns))}: what the awaited publish to the emulator leaves`);
+    console.log(`  normalizer / bare + publish: ${said(ratios(normRuns, publishRuns))}: what our decode, normalize and routing leave`);
+    console.log(`  normalizer / bare:          ${said(ratios(normRuns, bareRuns))} (target ≥ 0.5)`);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
     rmSync(bareDir, { recursive: true, force: true });
