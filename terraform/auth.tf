@@ -4,21 +4,6 @@
 # caller's Google ID token against api_callers (API_*). Derived from variables
 # and topology.json only, like locals.tf, so tests can evaluate it.
 
-variable "api_callers" {
-  description = "Who may call the private JSON APIs (events-api, blocks-api), and for which workspaces: the caller's Google identity (the email of a service account or user) => workspace ids, or [\"*\"] for every workspace and the operator routes (/unrouted, POST /checks). E.g. { \"dashboard@my-project.iam.gserviceaccount.com\" = [\"*\"], \"support@example.com\" = [\"ws_a\"] }. Each caller also needs run.invoker (var.invokers). Empty by default: no one until named (the scheduled jobs' own accounts are always allowed: the Block check on blocks-api, reconciliation on events-api)."
-  type        = map(list(string))
-  default     = {}
-
-  validation {
-    condition = alltrue([
-      for email, workspaces in var.api_callers : can(regex("^[^@\\s]+@[^@\\s]+$", email)) && length(workspaces) > 0 && alltrue([
-        for ws in workspaces : ws == "*" || can(regex("^[A-Za-z0-9_-]{1,128}$", ws))
-      ])
-    ])
-    error_message = "api_callers maps an email to a non-empty list of workspace ids (letters, digits, _ or -) or [\"*\"]."
-  }
-}
-
 locals {
   # A gen2 function's URL is https://<region>-<project>.cloudfunctions.net/<name>
   # (see webhook_urls): the address pushes and the scheduler call, and the
@@ -28,13 +13,15 @@ locals {
   }
 
   # Service account emails follow from their account ids (iam.tf, scheduler.tf).
-  push_invoker_email  = "${var.name_prefix}-push-invoker@${var.project_id}.iam.gserviceaccount.com"
-  block_checker_email = "${var.name_prefix}-block-check@${var.project_id}.iam.gserviceaccount.com"
-  reconciler_email    = "${var.name_prefix}-reconcile@${var.project_id}.iam.gserviceaccount.com"
-  # The scheduled jobs' own accounts may call their one operator route; var.api_callers adds everyone else.
+  push_invoker_email = "${var.name_prefix}-push-invoker@${var.project_id}.iam.gserviceaccount.com"
+  scheduled_caller_emails = {
+    for key in keys(local.scheduled_calls) : key => "${local.scheduled_account_ids[key]}@${var.project_id}.iam.gserviceaccount.com"
+  }
+  # Each scheduled job's own account may call its function's operator routes; var.api_callers adds everyone else.
   scheduler_callers = {
-    "blocks-api" = { (local.block_checker_email) = ["*"] }
-    "events-api" = { (local.reconciler_email) = ["*"] }
+    for name in distinct([for call in values(local.scheduled_calls) : call.function]) : name => {
+      for key, call in local.scheduled_calls : local.scheduled_caller_emails[key] => ["*"] if call.function == name
+    }
   }
 
   # Private HTTP functions are the JSON APIs: every request needs a caller of api_callers.

@@ -184,4 +184,26 @@ locals {
     for index in local.topology.firestore.composite_indexes :
     "${index.collection_group}/${index.query_scope}/${join(",", [for f in index.fields : "${f.field_path}:${try(f.order, f.array_config)}"])}" => index
   }
+
+  # --- Scheduled calls (scheduler.tf) -----------------------------------------
+
+  # Every private API route Cloud Scheduler calls, each as a service account of its own that may invoke that
+  # function only (and is an API_CALLERS entry with ["*"] there, auth.tf). Adding a job is an entry here.
+  scheduled_calls = {
+    "block-check" = {
+      function     = "blocks-api"
+      path         = "/checks"
+      schedule     = var.block_check_schedule
+      display_name = "Convotic scheduled Block check"
+      description  = "Checks the webhook of every connected Block (blocks-api POST /checks); failing ones publish platform.block.error."
+    }
+    reconcile = {
+      function     = "events-api"
+      path         = "/reconciliations"
+      schedule     = var.reconcile_schedule
+      display_name = "Convotic scheduled reconciliation"
+      description  = "Replays acknowledged webhooks missing from the event log (events-api POST /reconciliations)."
+    }
+  }
+  scheduled_account_ids = { for key in keys(local.scheduled_calls) : key => "${var.name_prefix}-${key}" }
 }

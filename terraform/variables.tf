@@ -123,6 +123,17 @@ variable "block_check_schedule" {
   }
 }
 
+variable "reconcile_schedule" {
+  description = "When Cloud Scheduler runs reconciliation (POST /reconciliations on events-api: acknowledged webhooks missing from the event log are replayed), as a unix-cron expression in UTC. Every 10 minutes by default; a run looks only at bodies older than RECONCILE_MIN_AGE_SECONDS."
+  type        = string
+  default     = "*/10 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.reconcile_schedule))) == 5
+    error_message = "reconcile_schedule must be a unix-cron expression of five fields, such as \"*/10 * * * *\"."
+  }
+}
+
 variable "invokers" {
   description = "Extra principals allowed to invoke private HTTP functions, keyed by function name, e.g. { \"events-api\" = [\"serviceAccount:dashboard@my-project.iam.gserviceaccount.com\"] }."
   type        = map(list(string))
@@ -135,6 +146,21 @@ variable "invokers" {
       ]
     ]))
     error_message = "invokers members must be IAM principals (serviceAccount:, user:, group: or domain:); allUsers is reserved for the public webhooks."
+  }
+}
+
+variable "api_callers" {
+  description = "Who may call the private JSON APIs (events-api, blocks-api), and for which workspaces: the caller's Google identity (the email of a service account or user) => workspace ids, or [\"*\"] for every workspace and the operator routes (/unrouted, POST /checks). E.g. { \"dashboard@my-project.iam.gserviceaccount.com\" = [\"*\"], \"support@example.com\" = [\"ws_a\"] }. Each caller also needs run.invoker (var.invokers). Empty by default: no one until named (the scheduled jobs' own accounts are always allowed: the Block check on blocks-api, reconciliation on events-api)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for email, workspaces in var.api_callers : can(regex("^[^@\\s]+@[^@\\s]+$", email)) && length(workspaces) > 0 && alltrue([
+        for ws in workspaces : ws == "*" || can(regex("^[A-Za-z0-9_-]{1,128}$", ws))
+      ])
+    ])
+    error_message = "api_callers maps an email to a non-empty list of workspace ids (letters, digits, _ or -) or [\"*\"]."
   }
 }
 

@@ -252,28 +252,44 @@ run "pipeline" {
     error_message = "No extra invokers without var.invokers."
   }
 
-  # --- The scheduled Block check ---------------------------------------------------
+  # --- The scheduled calls (the Block check, reconciliation) ---------------------------
 
   assert {
     condition = (
-      google_cloud_scheduler_job.block_check.http_target[0].http_method == "POST" &&
-      google_cloud_scheduler_job.block_check.http_target[0].uri == "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_AUDIENCE"]}/checks" &&
-      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].audience == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_AUDIENCE"] &&
-      jsondecode(google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_CALLERS"])["${google_service_account.block_checker.account_id}@${var.project_id}.iam.gserviceaccount.com"] == ["*"] &&
-      google_cloud_scheduler_job.block_check.http_target[0].oidc_token[0].service_account_email == google_service_account.block_checker.email &&
-      google_cloud_scheduler_job.block_check.schedule == "*/15 * * * *"
+      sort(keys(google_cloud_scheduler_job.scheduled)) == sort(["block-check", "reconcile"]) &&
+      alltrue([
+        for key, job in google_cloud_scheduler_job.scheduled :
+        job.http_target[0].http_method == "POST" &&
+        job.http_target[0].uri == "${google_cloudfunctions2_function.fn[local.scheduled_calls[key].function].service_config[0].environment_variables["API_AUDIENCE"]}${local.scheduled_calls[key].path}" &&
+        job.http_target[0].oidc_token[0].audience == google_cloudfunctions2_function.fn[local.scheduled_calls[key].function].service_config[0].environment_variables["API_AUDIENCE"] &&
+        job.http_target[0].oidc_token[0].service_account_email == google_service_account.scheduled[key].email &&
+        jsondecode(google_cloudfunctions2_function.fn[local.scheduled_calls[key].function].service_config[0].environment_variables["API_CALLERS"])["${google_service_account.scheduled[key].account_id}@${var.project_id}.iam.gserviceaccount.com"] == ["*"]
+      ])
     )
-    error_message = "The Block check job must POST blocks-api's URL /checks every 15 minutes with an OIDC token of the block checker for blocks-api's API_AUDIENCE, the checker an API_CALLERS entry with [\"*\"]: ${google_cloud_scheduler_job.block_check.http_target[0].uri}."
+    error_message = "Each scheduled job must POST its function's URL + path with an OIDC token of its own account for the function's API_AUDIENCE, the account an API_CALLERS entry with [\"*\"] there."
   }
 
   assert {
     condition = (
-      google_cloud_run_service_iam_member.block_checker.role == "roles/run.invoker" &&
-      google_cloud_run_service_iam_member.block_checker.member == google_service_account.block_checker.member &&
-      google_cloud_run_service_iam_member.block_checker.service == google_cloudfunctions2_function.fn["blocks-api"].service_config[0].service &&
-      !contains([for b in concat(values(google_cloud_run_service_iam_member.push_invoker), values(google_cloud_run_service_iam_member.invoker)) : b.member], google_service_account.block_checker.member)
+      google_cloud_scheduler_job.scheduled["block-check"].http_target[0].uri == "${google_cloudfunctions2_function.fn["blocks-api"].service_config[0].environment_variables["API_AUDIENCE"]}/checks" &&
+      google_cloud_scheduler_job.scheduled["block-check"].schedule == "*/15 * * * *" &&
+      google_cloud_scheduler_job.scheduled["reconcile"].http_target[0].uri == "${google_cloudfunctions2_function.fn["events-api"].service_config[0].environment_variables["API_AUDIENCE"]}/reconciliations" &&
+      google_cloud_scheduler_job.scheduled["reconcile"].schedule == "*/10 * * * *" &&
+      google_service_account.scheduled["block-check"].account_id == "${var.name_prefix}-block-check" &&
+      google_service_account.scheduled["reconcile"].account_id == "${var.name_prefix}-reconcile"
     )
-    error_message = "The block checker must hold run.invoker on blocks-api and nothing else."
+    error_message = "The Block check POSTs blocks-api /checks every 15 minutes and reconciliation events-api /reconciliations every 10, as <name_prefix>-block-check and <name_prefix>-reconcile."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, b in google_cloud_run_service_iam_member.scheduled :
+      b.role == "roles/run.invoker" &&
+      b.member == google_service_account.scheduled[key].member &&
+      b.service == google_cloudfunctions2_function.fn[local.scheduled_calls[key].function].service_config[0].service &&
+      !contains([for other in concat(values(google_cloud_run_service_iam_member.push_invoker), values(google_cloud_run_service_iam_member.invoker)) : other.member], b.member)
+    ]) && length(google_cloud_run_service_iam_member.scheduled) == length(local.scheduled_calls)
+    error_message = "Each scheduled job's account must hold run.invoker on its one function and nothing else."
   }
 
   assert {
@@ -289,13 +305,14 @@ run "pipeline" {
 }
 
 # var.meta_app_id sets META_APP_ID where the topology env declares it, and
-# var.block_check_schedule the job's schedule.
+# var.block_check_schedule and var.reconcile_schedule their jobs' schedules.
 run "meta_app_id_and_schedule" {
   command = plan
 
   variables {
     meta_app_id          = "1234567890123456"
     block_check_schedule = "0 * * * *"
+    reconcile_schedule   = "*/30 * * * *"
   }
 
   assert {
@@ -309,8 +326,8 @@ run "meta_app_id_and_schedule" {
   }
 
   assert {
-    condition     = google_cloud_scheduler_job.block_check.schedule == "0 * * * *"
-    error_message = "block_check_schedule must be the job's schedule."
+    condition     = google_cloud_scheduler_job.scheduled["block-check"].schedule == "0 * * * *" && google_cloud_scheduler_job.scheduled["reconcile"].schedule == "*/30 * * * *"
+    error_message = "block_check_schedule and reconcile_schedule must be their jobs' schedules."
   }
 }
 
