@@ -361,7 +361,7 @@ export async function run(): Promise<void> {
         console.log(
           `  ${label}: POST → success ${Number.isFinite(delay) ? `${fmt(delay)} ms` : `not within ${NEIGHBOUR_MAX_S} s`}` +
             ` (big body ${Math.round(big.length / 1024)} KiB, answered ${bigAnswer.status} in ${fmt(bigAnswer.answeredAt! - bigAnswer.sentAt)} ms;` +
-            ` the normalizer logged it ${bigNormalized ? `${fmt(bigNormalized.ageMs)} ms` : '–'} after its receipt)`,
+            ` the normalizer logged it ${bigNormalized ? `${fmt(bigNormalized.ageMs)} ms after its receipt` : 'after the neighbour was at success'})`,
         );
         console.log(
           table([
