@@ -3,13 +3,15 @@
  * of the e2e bench only: for every HTTP request a function serves, it prints
  * one line
  *
- *   {"bench_probe":1,"subscription":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…}
+ *   {"bench_probe":1,"subscription":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…,"firestore_ms":…}
  *
  * `ms` is the time from the request's arrival to the end of its answer (the
  * framework, decoding, the handler and its outcome report); `firestore_calls`
  * counts the Firestore RPCs the request made, and `firestore_round_trips` the
  * sequential ones: a call that starts while another call of the same request is
- * still in flight adds no round trip. The bench reads these lines from the
+ * still in flight adds no round trip; `firestore_ms` is the time with at least
+ * one call in flight (the rest of `ms` is the framework, our code, publishing
+ * and waiting for the CPU). The bench reads these lines from the
  * stack's captured output, so production code carries no counters.
  *
  * It wraps the Firestore client's two internal funnels, `request` (commit,
@@ -27,12 +29,15 @@ function begin() {
   const probe = current.getStore();
   if (!probe) return () => {};
   probe.calls++;
-  if (probe.inFlight++ === 0) probe.roundTrips++;
+  if (probe.inFlight++ === 0) {
+    probe.roundTrips++;
+    probe.waitingSince = performance.now();
+  }
   let ended = false;
   return () => {
     if (ended) return;
     ended = true;
-    probe.inFlight--;
+    if (--probe.inFlight === 0) probe.waitingMs += performance.now() - probe.waitingSince;
   };
 }
 
@@ -61,7 +66,7 @@ Firestore.prototype.requestStream = function (methodName, ...rest) {
 const emit = http.Server.prototype.emit;
 http.Server.prototype.emit = function (event, req, res, ...rest) {
   if (event !== 'request') return emit.call(this, event, req, res, ...rest);
-  const probe = { start: performance.now(), calls: 0, roundTrips: 0, inFlight: 0 };
+  const probe = { start: performance.now(), calls: 0, roundTrips: 0, inFlight: 0, waitingSince: 0, waitingMs: 0 };
   res.once('finish', () => {
     const line = {
       bench_probe: 1,
@@ -70,6 +75,7 @@ http.Server.prototype.emit = function (event, req, res, ...rest) {
       ms: Math.round((performance.now() - probe.start) * 100) / 100,
       firestore_calls: probe.calls,
       firestore_round_trips: probe.roundTrips,
+      firestore_ms: Math.round(probe.waitingMs * 100) / 100,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   });
