@@ -14,7 +14,7 @@
  * normalizer has published the big body's envelopes, so the event is behind
  * all of them on `events`; against that event alone.
  *
- * Knobs: BENCH_LOAD_RATES (default "2,5,7,10,15,20" webhooks/s), BENCH_LOAD_STEP_S
+ * Knobs: BENCH_LOAD_RATES (default "2,5,7,10,15,20,30,40" webhooks/s), BENCH_LOAD_STEP_S
  * (20), BENCH_LOAD_DRAIN_S (60: the bound for "nothing lost"), BENCH_LOAD_KEEP_UP_S
  * (2: a step drained within this after its last send left no backlog, so its
  * rate is sustained), BENCH_LOAD_BIG (5000 items, 0 skips the neighbour),
@@ -35,7 +35,7 @@ import { startStack, type Stack } from '../lib/stack';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
-const RATES = (process.env.BENCH_LOAD_RATES ?? '2,5,7,10,15,20').split(',').map(Number);
+const RATES = (process.env.BENCH_LOAD_RATES ?? '2,5,7,10,15,20,30,40').split(',').map(Number);
 const STEP_S = Number(process.env.BENCH_LOAD_STEP_S ?? 20);
 const DRAIN_S = Number(process.env.BENCH_LOAD_DRAIN_S ?? 60);
 const BIG = Number(process.env.BENCH_LOAD_BIG ?? 5000);
