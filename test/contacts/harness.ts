@@ -13,6 +13,9 @@ import { fromEnvelope } from '../../shared/event-log/entry';
 import { eventLogRef } from '../../shared/event-log/outcomes';
 import { writeEntry } from '../../shared/event-log/writer';
 import { replayEntry } from '../../shared/events-api/replay';
+import { normalize } from '../../shared/normalize/normalize';
+import { staticRouter } from '../../shared/normalize/router';
+import type { Platform } from '../../shared/platforms';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { toPushBody } from '../../shared/contracts/pubsub-push';
 import { envelopeMessage } from '../helpers/envelopes';
@@ -131,3 +134,21 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+export const workspaceDoc = (ws: string) => getFirestore().collection('workspaces').doc(ws);
+
+/** The envelopes the normalizer makes of `body` for the Block, with no rejection. */
+export function envelopeMaker(platform: Platform, blockId: string, receivedAt: string) {
+  return async (ws: string, body: unknown): Promise<Envelope[]> => {
+    const result = await normalize(
+      { platform, kind: 'webhook', body: JSON.stringify(body), receivedAt, requestId: 'req' },
+      staticRouter({ workspaceId: ws, blockId }),
+    );
+    expect(result.rejections).toEqual([]);
+    return result.envelopes;
+  };
+}
+
+/** The documents of a collection that are records, not redirects left by a merge. */
+export const records = async (ws: string, collection: string) =>
+  (await workspaceDoc(ws).collection(collection).get()).docs.map((d) => ({ id: d.id, ...d.data() })).filter((d) => !('merged_into' in d));

@@ -7,11 +7,9 @@
  */
 import { getFirestore } from '../../shared/runtime/gcp';
 import { contactId, conversationId, type Envelope } from '../../shared/envelope';
-import { normalize } from '../../shared/normalize/normalize';
-import { staticRouter } from '../../shared/normalize/router';
 import { messenger, USER } from '../fixtures/normalize/messenger';
 import { GUEST_REF, messengerIds, USER_REF } from '../fixtures/normalize/messenger-ids';
-import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
+import { envelopeMaker, records, serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('contacts-fb-events');
@@ -21,9 +19,6 @@ require('../../functions/contacts');
 
 const BLK = 'blk_fb';
 const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
-/** The documents of a collection that are records, not redirects left by a merge. */
-const records = async (ws: string, collection: string) =>
-  (await workspace(ws).collection(collection).get()).docs.map((d) => ({ id: d.id, ...d.data() })).filter((d) => !('merged_into' in d));
 
 /** Where a document id leads now: itself, or the survivor its redirect names. */
 const leadsTo = async (ws: string, collection: string, id: string): Promise<string> => {
@@ -31,14 +26,7 @@ const leadsTo = async (ws: string, collection: string, id: string): Promise<stri
   return typeof doc?.merged_into === 'string' ? leadsTo(ws, collection, doc.merged_into) : id;
 };
 
-async function envelopesOf(ws: string, body: unknown): Promise<Envelope[]> {
-  const result = await normalize(
-    { platform: 'messenger', kind: 'webhook', body: JSON.stringify(body), receivedAt: '2024-03-31T10:30:00.000Z', requestId: 'req' },
-    staticRouter({ workspaceId: ws, blockId: BLK }),
-  );
-  expect(result.rejections).toEqual([]);
-  return result.envelopes;
-}
+const envelopesOf = envelopeMaker('messenger', BLK, '2024-03-31T10:30:00.000Z');
 
 let tap: TopicTap<Envelope>;
 let contacts: Served;

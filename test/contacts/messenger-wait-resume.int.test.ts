@@ -7,7 +7,8 @@
 import { contactId, type Envelope } from '../../shared/envelope';
 import { OTHER_USER, USER } from '../fixtures/normalize/messenger';
 import { messengerIds, USER_REF } from '../fixtures/normalize/messenger-ids';
-import { envelopeMaker, resumeStack, seedWaiting, workspaceDoc } from './wait-resume';
+import { envelopeMaker, workspaceDoc } from './harness';
+import { resumeStack, seedWaiting } from './wait-resume';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('fb-wait-events');

@@ -6,26 +6,8 @@
  * EVENTS_TOPIC / EXECUTIONS_TOPIC and loads the two functions first.
  */
 import { contactId, conversationId, executionId, type Envelope } from '../../shared/envelope';
-import { normalize } from '../../shared/normalize/normalize';
-import { staticRouter } from '../../shared/normalize/router';
-import type { Platform } from '../../shared/platforms';
-import { getFirestore } from '../../shared/runtime/gcp';
 import type { ExecutionDoc, ExecutionRequest } from '../../shared/workflows/execution';
-import { serve, tapTopic, type Served, type TopicTap } from './harness';
-
-export const workspaceDoc = (ws: string) => getFirestore().collection('workspaces').doc(ws);
-
-/** The envelopes the normalizer makes of `body` for the Block, with no rejection. */
-export function envelopeMaker(platform: Platform, blockId: string, receivedAt: string) {
-  return async (ws: string, body: unknown): Promise<Envelope[]> => {
-    const result = await normalize(
-      { platform, kind: 'webhook', body: JSON.stringify(body), receivedAt, requestId: 'req' },
-      staticRouter({ workspaceId: ws, blockId }),
-    );
-    expect(result.rejections).toEqual([]);
-    return result.envelopes;
-  };
-}
+import { serve, tapTopic, workspaceDoc, type Served, type TopicTap } from './harness';
 
 export interface WaitingSeed {
   blockId: string;

@@ -7,10 +7,8 @@
  */
 import { getFirestore } from '../../shared/runtime/gcp';
 import { contactId, conversationId, type Envelope } from '../../shared/envelope';
-import { normalize } from '../../shared/normalize/normalize';
-import { staticRouter } from '../../shared/normalize/router';
 import { BSUID, NEW_BSUID, NEW_WA_USER, USERNAME, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
-import { serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
+import { envelopeMaker, records, serve, shuffled, tapTopic, type Served, type TopicTap } from './harness';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('contacts-wa-events');
@@ -20,18 +18,8 @@ require('../../functions/contacts');
 
 const BLK = 'blk_wa';
 const workspace = (ws: string) => getFirestore().collection('workspaces').doc(ws);
-/** The documents of a collection that are records, not redirects left by a merge. */
-const records = async (ws: string, collection: string) =>
-  (await workspace(ws).collection(collection).get()).docs.map((d) => ({ id: d.id, ...d.data() })).filter((d) => !('merged_into' in d));
 
-async function envelopesOf(ws: string, body: unknown): Promise<Envelope[]> {
-  const result = await normalize(
-    { platform: 'whatsapp', kind: 'webhook', body: JSON.stringify(body), receivedAt: '2024-03-31T10:20:00.000Z', requestId: 'req' },
-    staticRouter({ workspaceId: ws, blockId: BLK }),
-  );
-  expect(result.rejections).toEqual([]);
-  return result.envelopes;
-}
+const envelopesOf = envelopeMaker('whatsapp', BLK, '2024-03-31T10:20:00.000Z');
 
 let tap: TopicTap<Envelope>;
 let contacts: Served;

@@ -4,16 +4,14 @@
  * events under two contact ids, merged into one contact; listing the log by
  * either id finds all of them. Contacts function and log on the emulators.
  */
-import { contactId, type Envelope } from '../../shared/envelope';
+import { contactId } from '../../shared/envelope';
 import { fromEnvelope } from '../../shared/event-log/entry';
 import { writeEntry } from '../../shared/event-log/writer';
 import { parseFilter } from '../../shared/events-api/filters';
 import { listPage } from '../../shared/events-api/query';
-import { normalize } from '../../shared/normalize/normalize';
-import { staticRouter } from '../../shared/normalize/router';
 import { getFirestore } from '../../shared/runtime/gcp';
 import { BSUID, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
-import { serve, tapTopic, type Served } from './harness';
+import { envelopeMaker, serve, tapTopic, type Served } from './harness';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('wa-log-events');
@@ -23,14 +21,7 @@ require('../../functions/contacts');
 
 const BLK = 'blk_wa';
 
-async function envelopesOf(ws: string, body: unknown): Promise<Envelope[]> {
-  const result = await normalize(
-    { platform: 'whatsapp', kind: 'webhook', body: JSON.stringify(body), receivedAt: '2024-03-31T10:20:00.000Z', requestId: 'req' },
-    staticRouter({ workspaceId: ws, blockId: BLK }),
-  );
-  expect(result.rejections).toEqual([]);
-  return result.envelopes;
-}
+const envelopesOf = envelopeMaker('whatsapp', BLK, '2024-03-31T10:20:00.000Z');
 
 let contacts: Served;
 beforeAll(async () => {

@@ -6,7 +6,8 @@
  */
 import { contactId, type Envelope } from '../../shared/envelope';
 import { BSUID, NEW_BSUID, WA_USER, whatsapp, whatsappIds } from '../fixtures/normalize/whatsapp';
-import { envelopeMaker, resumeStack, seedWaiting, workspaceDoc } from './wait-resume';
+import { envelopeMaker, workspaceDoc } from './harness';
+import { resumeStack, seedWaiting } from './wait-resume';
 import { uniqueName } from '../helpers/names';
 
 const EVENTS = uniqueName('wa-wait-events');
