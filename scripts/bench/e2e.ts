@@ -20,16 +20,23 @@
  * of POST → success to it.
  *
  * Every send is a fresh sample (rotating over the platforms' `text` samples).
- * Entries are observed with a snapshot listener on the workspace's event_log,
- * timestamped on arrival: "logged" when the entry first appears, "success" when
- * every subscriber has reported success. Closed loop: each of the senders
- * waits for its entry before sending again, so the numbers are latency, not
- * the queueing of an open-loop flood (the load bench measures that). Loopback
+ * Entries are observed the way the load bench does, by queries on the open
+ * request ids (event-log-poll.ts) polled every BENCH_E2E_POLL_MS (default 20 ms),
+ * not by a snapshot listener on the whole event_log, which loads the emulator
+ * and lags by seconds: "logged" when a query first returns the entry with the
+ * log writer's fields, "success" when it first returns it at status `success`.
+ * An observation is late by up to the poll interval plus one query's round
+ * trip: on average half the interval (10 ms at the default) plus a query.
+ * Closed loop: each of the senders waits for its entry (not for `success`)
+ * before sending again, so there is no open-loop flood (the load bench
+ * measures that); but with four senders, seen this promptly, they outpace
+ * triggers and POST → success includes its backlog (docs/performance.md). Loopback
  * only; the stack runs on emulators of its own (free ports), stopped afterwards.
  *
  * Knobs: BENCH_E2E_SENDS (default 300), BENCH_E2E_MAX_S (default 90, stops
  * sending after that), BENCH_E2E_CONCURRENCY (default 4 senders),
- * BENCH_E2E_FLOOR_ROUNDS (default 40 samples of each push floor).
+ * BENCH_E2E_FLOOR_ROUNDS (default 40 samples of each push floor), BENCH_E2E_POLL_MS
+ * (default 20, the interval between polls of the event log).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -41,6 +48,7 @@ import { DEMO_WORKSPACE_ID } from '../lib/demo';
 import { freePort } from '../lib/emulators';
 import { sampleRequest } from '../lib/samples';
 import { startStack, type Stack } from '../lib/stack';
+import { eventLogPoll, sleep } from './event-log-poll';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -49,6 +57,7 @@ const MAX_S = Number(process.env.BENCH_E2E_MAX_S ?? 90);
 const CONCURRENCY = Number(process.env.BENCH_E2E_CONCURRENCY ?? 4);
 const FLOOR_ROUNDS = Number(process.env.BENCH_E2E_FLOOR_ROUNDS ?? 40);
 const WARMUP = 20;
+const POLL_MS = Number(process.env.BENCH_E2E_POLL_MS ?? 20);
 const PROBE = path.join(__dirname, 'request-probe.cjs');
 const PLATFORMS: Platform[] = ['messenger', 'instagram', 'whatsapp', 'line', 'telegram'];
 
@@ -212,40 +221,21 @@ export async function run(): Promise<void> {
       throw new Error(`the stack is incomplete: ${[...stack.skipped, ...stack.failed].map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
     }
     const byRequest = new Map<string, Timing>();
-    const early = new Map<string, { loggedAt?: number; successAt?: number }>();
-    const waiters = new Map<string, () => void>();
-    const note = (requestId: string, field: 'loggedAt' | 'successAt', at: number) => {
-      const timing = byRequest.get(requestId) ?? early.get(requestId) ?? {};
-      if (timing[field] === undefined) timing[field] = at;
-      if (!byRequest.has(requestId)) early.set(requestId, timing);
-      if (field === 'loggedAt') waiters.get(requestId)?.();
-    };
+    // Entries are seen by queries on the open request ids every POLL_MS, not by a listener (see the header).
+    const seen = eventLogPoll(stack.firestore, DEMO_WORKSPACE_ID);
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const open = [...byRequest.keys()].filter((id) => !seen.successAt.has(id));
+        if (open.length) await seen.poll(open);
+        await sleep(POLL_MS);
+      }
+    })();
     /** Resolves once the request's entry is logged, or after 30 s (then it counts as not logged). */
-    const logged = (requestId: string) =>
-      new Promise<void>((resolve) => {
-        if (byRequest.get(requestId)?.loggedAt !== undefined) return resolve();
-        const timer = setTimeout(done, 30_000);
-        function done() {
-          clearTimeout(timer);
-          waiters.delete(requestId);
-          resolve();
-        }
-        waiters.set(requestId, done);
-      });
-    const unsubscribe = stack.firestore
-      .collection('workspaces')
-      .doc(DEMO_WORKSPACE_ID)
-      .collection('event_log')
-      .onSnapshot((snap) => {
-        const now = performance.now();
-        for (const change of snap.docChanges()) {
-          const requestId = change.doc.get('request_id') as string | null;
-          if (!requestId || change.doc.get('type') !== 'messaging.message.received') continue;
-          // The entry may be created by a consumer's outcome report before the log writer adds its fields.
-          if (change.doc.get('kind')) note(requestId, 'loggedAt', now);
-          if (change.doc.get('status') === 'success') note(requestId, 'successAt', now);
-        }
-      });
+    const logged = async (requestId: string) => {
+      const until = performance.now() + 30_000;
+      while (!seen.loggedAt.has(requestId) && performance.now() < until) await sleep(POLL_MS / 2);
+    };
 
     let sent = 0;
     const send = async (measure: boolean) => {
@@ -263,8 +253,6 @@ export async function run(): Promise<void> {
       const body = (await res.json()) as { request_id?: string };
       if (res.status !== 200 || !body.request_id) throw new Error(`webhook-${platform} answered ${res.status} ${JSON.stringify(body)}`);
       if (!measure) return;
-      Object.assign(timing, early.get(body.request_id));
-      early.delete(body.request_id);
       byRequest.set(body.request_id, timing);
       await logged(body.request_id);
     };
@@ -290,13 +278,12 @@ export async function run(): Promise<void> {
     );
     // Let the last sends land (bounded).
     const drainUntil = performance.now() + 30_000;
-    while ([...byRequest.values()].some((t) => t.successAt === undefined) && performance.now() < drainUntil) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    unsubscribe();
+    while ([...byRequest.keys()].some((id) => !seen.successAt.has(id)) && performance.now() < drainUntil) await sleep(100);
+    polling = false;
+    await poller;
     probing = false;
 
-    const timings = [...byRequest.values()];
+    const timings = [...byRequest].map(([id, t]) => ({ ...t, loggedAt: seen.loggedAt.get(id), successAt: seen.successAt.get(id) }));
     const post = stats(timings.map((t) => t.answeredAt! - t.sentAt));
     const toLog = stats(timings.filter((t) => t.loggedAt !== undefined).map((t) => t.loggedAt! - t.sentAt));
     const success = stats(timings.filter((t) => t.successAt !== undefined).map((t) => t.successAt! - t.sentAt));

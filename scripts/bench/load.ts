@@ -32,6 +32,7 @@ import { DEMO_WORKSPACE_ID } from '../lib/demo';
 import { freePort } from '../lib/emulators';
 import { sampleRequest, signedHeaders } from '../lib/samples';
 import { startStack, type Stack } from '../lib/stack';
+import { eventLogPoll, sleep } from './event-log-poll';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -42,8 +43,6 @@ const BIG = Number(process.env.BENCH_LOAD_BIG ?? 5000);
 const KEEP_UP_S = Number(process.env.BENCH_LOAD_KEEP_UP_S ?? 2);
 const NEIGHBOUR_MAX_S = Number(process.env.BENCH_LOAD_NEIGHBOUR_MAX_S ?? 600);
 const PLATFORMS: Platform[] = ['messenger', 'instagram', 'whatsapp', 'line', 'telegram'];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function quantile(sorted: number[], q: number): number {
   if (!sorted.length) return NaN;
@@ -138,21 +137,8 @@ export async function run(): Promise<void> {
     await saveBlock({ registry: stack.firestore, secrets }, OTHER_BLOCK);
     await secrets.terminate();
 
-    // request id → when its platform event was first seen at `success`. Polled with queries rather than a
-    // snapshot listener: under load the emulator's listener lagged by seconds and made events look late or lost.
-    const successAt = new Map<string, number>();
-    const eventLog = stack.firestore.collection('workspaces').doc(DEMO_WORKSPACE_ID).collection('event_log');
-    const poll = async (ids: string[]): Promise<void> => {
-      const open = ids.filter((id) => !successAt.has(id));
-      for (let i = 0; i < open.length; i += 30) {
-        const snap = await eventLog.where('request_id', 'in', open.slice(i, i + 30)).get();
-        const now = performance.now();
-        for (const doc of snap.docs) {
-          if (doc.get('type') === 'messaging.message.received' && doc.get('status') === 'success')
-            successAt.set(doc.get('request_id') as string, now);
-        }
-      }
-    };
+    // Polled with queries rather than a snapshot listener: under load the emulator's listener lagged by seconds.
+    const { successAt, poll } = eventLogPoll(stack.firestore, DEMO_WORKSPACE_ID);
 
     let n = 0;
     const send = async (): Promise<Send> => {
