@@ -4,9 +4,9 @@
  * playwright-core, with a fresh profile per run and nothing that reaches out
  * (no sync, no component updates, no QUIC).
  *
- * Without the browser the suite fails and says how to get it, unless
- * BROWSER_TESTS=skip, when it reports itself skipped with the reason
- * (docs/contributing.md: browser tests).
+ * Without the browser the suite fails and says how to get it, and how to
+ * leave these files out of a run on purpose (docs/contributing.md: browser
+ * tests): it never passes, and it is never a skipped test.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -32,22 +32,17 @@ export function browserMissing(): string | undefined {
   return `no Chromium at ${CHROMIUM_PATH} (install Debian's chromium package: apt-get install chromium, as .ci/run does; or set CHROMIUM_PATH)`;
 }
 
-/**
- * `describe` when Chromium is there. Without it: one failing test that says
- * how to get it, or, when BROWSER_TESTS=skip, one skipped test that names the
- * reason (nothing is started either way).
- */
+/** `describe` when Chromium is there. Without it: one failing test that says why and how to get it (nothing is started). */
 export function describeInBrowser(name: string, body: () => void): void {
   const missing = browserMissing();
   if (!missing) {
     describe(name, body);
-  } else if (process.env.BROWSER_TESTS === 'skip') {
-    console.warn(`${name}: SKIPPED (BROWSER_TESTS=skip): ${missing}`);
-    describe(name, () => it.skip(`SKIPPED: ${missing}`, () => undefined));
   } else {
     describe(name, () =>
       it('runs in a browser', () => {
-        throw new Error(`${missing}. To skip the browser tests on purpose (reported as skipped), set BROWSER_TESTS=skip.`);
+        throw new Error(
+          `${missing}. To run the rest of the suite without them, leave them out: npx jest --testPathIgnorePatterns test/event-log-page`,
+        );
       }),
     );
   }
