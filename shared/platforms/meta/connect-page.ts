@@ -13,19 +13,7 @@ import { ConnectError, type Connector } from '../../platform-kit/connect';
 import type { MetaPlatform } from './edge';
 import { CHANGE_FIELDS } from './normalize-changes';
 import { MESSAGING_KINDS } from './normalize-messaging';
-import {
-  appSubscription,
-  credentialsObject,
-  ensureAppSubscription,
-  graph,
-  metaApp,
-  metaWebhookStatus,
-  ourApp,
-  requireId,
-  requireToken,
-  type MetaObject,
-  type SubscribedApp,
-} from './connect';
+import { credentialsObject, graph, metaSubscription, requireId, requireToken, type MetaObject } from './connect';
 
 export interface PageCredentials {
   page_id: string;
@@ -96,19 +84,10 @@ export function pageConnector(platform: PagePlatform): Connector<PageCredentials
   const appFields = MAPPED_FIELDS[platform];
   const pageFields = PAGE_FIELDS[platform];
 
-  const subscribedApps = async (ctx: Parameters<Connector['check']>[0], creds: PageCredentials) =>
-    (await graph<{ data?: SubscribedApp[] }>(ctx, 'GET', `${creds.page_id}/subscribed_apps`, creds.access_token)).data ?? [];
-
-  const status = async (ctx: Parameters<Connector['check']>[0], creds: PageCredentials) => {
-    const app = metaApp();
-    const subscribed = ourApp(app, await subscribedApps(ctx, creds));
-    const sub = await appSubscription(ctx, app, object);
-    return metaWebhookStatus(ctx, sub, appFields, subscribed, pageFields);
-  };
-
   return {
     platform,
     verifiesWebhook: true,
+    ...metaSubscription<PageCredentials>({ object, node: (c) => c.page_id, appFields, nodeFields: pageFields }),
 
     parseCredentials(input) {
       const obj = credentialsObject(input);
@@ -131,26 +110,6 @@ export function pageConnector(platform: PagePlatform): Connector<PageCredentials
     newSecrets({ page_id, access_token }) {
       // No per-Block webhook secret at Meta: the app secret signs. The token is kept for disconnect and check.
       return { meta_page_id: page_id, meta_access_token: access_token };
-    },
-
-    async register(ctx, creds) {
-      const app = metaApp();
-      await ensureAppSubscription(ctx, app, object, appFields);
-      await graph(ctx, 'POST', `${creds.page_id}/subscribed_apps`, creds.access_token, { subscribed_fields: pageFields }, 'not_accepted');
-    },
-
-    async confirm(ctx, creds) {
-      const s = await status(ctx, creds);
-      if (!s.ok) throw new ConnectError('not_accepted', s.lastError?.message ?? 'Meta does not deliver to us');
-    },
-
-    async unregister(ctx, creds) {
-      await graph(ctx, 'DELETE', `${creds.page_id}/subscribed_apps`, creds.access_token);
-    },
-
-    async check(ctx, creds) {
-      const { missing: _missing, ...webhook } = await status(ctx, creds);
-      return webhook;
     },
 
     storedCredentials(secrets) {

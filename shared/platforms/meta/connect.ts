@@ -33,7 +33,7 @@
  * and META_VERIFY_TOKEN (the first of a comma-separated list: the current one),
  * read per call.
  */
-import type { ConnectContext, ConnectFailure, WebhookStatus } from '../../platform-kit/connect';
+import type { ConnectContext, ConnectFailure, Connector, WebhookStatus } from '../../platform-kit/connect';
 import { ConnectError, fetchPlatform } from '../../platform-kit/connect';
 
 export interface MetaApp {
@@ -250,6 +250,49 @@ export function metaWebhookStatus(
     ...(missing.length ? { lastError: { message: `Meta does not deliver everything to us: missing ${missing.join(', ')}` } } : {}),
     ok: missing.length === 0,
     missing,
+  };
+}
+
+/** Where a Meta account opts in: the Graph node whose `subscribed_apps` edge it is (a Page, a WABA), and the fields each side must carry. */
+export interface MetaSubscriptionSpec<C extends { access_token: string }> {
+  object: MetaObject;
+  node(creds: C): string;
+  appFields: readonly string[];
+  /** The fields the node subscription names; undefined when it takes none (WhatsApp's). */
+  nodeFields: readonly string[] | undefined;
+}
+
+/**
+ * The steps every Meta connector shares, whichever node opts in: the app
+ * subscription, then the node's `subscribed_apps`; its status from both.
+ */
+export function metaSubscription<C extends { access_token: string }>(
+  spec: MetaSubscriptionSpec<C>,
+): Pick<Connector<C>, 'register' | 'confirm' | 'unregister' | 'check'> {
+  const edge = (creds: C) => `${spec.node(creds)}/subscribed_apps`;
+  const status = async (ctx: ConnectContext, creds: C) => {
+    const app = metaApp();
+    const apps = (await graph<{ data?: SubscribedApp[] }>(ctx, 'GET', edge(creds), creds.access_token)).data ?? [];
+    const sub = await appSubscription(ctx, app, spec.object);
+    return metaWebhookStatus(ctx, sub, spec.appFields, ourApp(app, apps), spec.nodeFields);
+  };
+  return {
+    async register(ctx, creds) {
+      await ensureAppSubscription(ctx, metaApp(), spec.object, spec.appFields);
+      const params: Params = spec.nodeFields ? { subscribed_fields: spec.nodeFields } : {};
+      await graph(ctx, 'POST', edge(creds), creds.access_token, params, 'not_accepted');
+    },
+    async confirm(ctx, creds) {
+      const s = await status(ctx, creds);
+      if (!s.ok) throw new ConnectError('not_accepted', s.lastError?.message ?? 'Meta does not deliver to us');
+    },
+    async unregister(ctx, creds) {
+      await graph(ctx, 'DELETE', edge(creds), creds.access_token);
+    },
+    async check(ctx, creds) {
+      const { missing: _missing, ...webhook } = await status(ctx, creds);
+      return webhook;
+    },
   };
 }
 

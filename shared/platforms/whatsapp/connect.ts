@@ -13,19 +13,8 @@
  *   confirm    the app subscription at our callback; GET /{waba-id}/subscribed_apps lists our app
  *   unregister DELETE /{waba-id}/subscribed_apps
  */
-import { ConnectError, type ConnectContext, type Connector } from '../../platform-kit/connect';
-import {
-  appSubscription,
-  credentialsObject,
-  ensureAppSubscription,
-  graph,
-  metaApp,
-  metaWebhookStatus,
-  ourApp,
-  requireId,
-  requireToken,
-  type SubscribedApp,
-} from '../meta/connect';
+import { ConnectError, type Connector } from '../../platform-kit/connect';
+import { credentialsObject, graph, metaSubscription, requireId, requireToken } from '../meta/connect';
 import { MAPPED_FIELDS } from './normalize';
 
 export interface WhatsAppCredentials {
@@ -42,16 +31,15 @@ interface PhoneNumberNode {
 
 const KEYS = ['waba_id', 'phone_number_id', 'access_token'];
 
-async function status(ctx: ConnectContext, creds: WhatsAppCredentials) {
-  const app = metaApp();
-  const apps = (await graph<{ data?: SubscribedApp[] }>(ctx, 'GET', `${creds.waba_id}/subscribed_apps`, creds.access_token)).data ?? [];
-  const sub = await appSubscription(ctx, app, 'whatsapp_business_account');
-  return metaWebhookStatus(ctx, sub, MAPPED_FIELDS, ourApp(app, apps), undefined);
-}
-
 export const whatsappConnector: Connector<WhatsAppCredentials> = {
   platform: 'whatsapp',
   verifiesWebhook: true,
+  ...metaSubscription<WhatsAppCredentials>({
+    object: 'whatsapp_business_account',
+    node: (c) => c.waba_id,
+    appFields: MAPPED_FIELDS,
+    nodeFields: undefined,
+  }),
 
   parseCredentials(input) {
     const obj = credentialsObject(input);
@@ -76,25 +64,6 @@ export const whatsappConnector: Connector<WhatsAppCredentials> = {
   newSecrets({ waba_id, phone_number_id, access_token }) {
     // No per-Block webhook secret at Meta: the app secret signs. The token is kept for disconnect and check.
     return { meta_waba_id: waba_id, meta_phone_number_id: phone_number_id, meta_access_token: access_token };
-  },
-
-  async register(ctx, creds) {
-    await ensureAppSubscription(ctx, metaApp(), 'whatsapp_business_account', MAPPED_FIELDS);
-    await graph(ctx, 'POST', `${creds.waba_id}/subscribed_apps`, creds.access_token, {}, 'not_accepted');
-  },
-
-  async confirm(ctx, creds) {
-    const s = await status(ctx, creds);
-    if (!s.ok) throw new ConnectError('not_accepted', s.lastError?.message ?? 'Meta does not deliver to us');
-  },
-
-  async unregister(ctx, creds) {
-    await graph(ctx, 'DELETE', `${creds.waba_id}/subscribed_apps`, creds.access_token);
-  },
-
-  async check(ctx, creds) {
-    const { missing: _missing, ...webhook } = await status(ctx, creds);
-    return webhook;
   },
 
   storedCredentials(secrets) {
