@@ -123,6 +123,7 @@ async function firestoreEcho(stack: Stack, rounds: number): Promise<number[]> {
 /** What request-probe.cjs printed for one push request a function served. */
 interface ProbeLine {
   subscription: string | null;
+  type: string | null;
   status: number;
   ms: number;
   firestore_calls: number;
@@ -213,7 +214,9 @@ export async function run(): Promise<void> {
       if (line.startsWith('{"bench_probe"')) {
         if (!probing) return;
         const probe = JSON.parse(line) as ProbeLine;
-        const key = name === 'event-log' && probe.subscription ? `${name} (${probe.subscription})` : name;
+        // The event log's two subscriptions apart, and each consumer's pushes by event type (a send's message and its derived start).
+        const sub = name === 'event-log' && probe.subscription ? ` (${probe.subscription})` : '';
+        const key = `${name}${sub}${probe.type ? ` ${probe.type}` : ''}`;
         probes.set(key, [...(probes.get(key) ?? []), probe]);
         return;
       }

@@ -3,8 +3,9 @@
  * of the e2e bench only: for every HTTP request a function serves, it prints
  * one line
  *
- *   {"bench_probe":1,"subscription":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…,"firestore_ms":…}
+ *   {"bench_probe":1,"subscription":…,"type":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…,"firestore_ms":…}
  *
+ * `type` is the pushed message's `type` attribute (an envelope's event type), if any.
  * `ms` is the time from the request's arrival to the end of its answer (the
  * framework, decoding, the handler and its outcome report); `firestore_calls`
  * counts the Firestore RPCs the request made, and `firestore_round_trips` the
@@ -68,9 +69,12 @@ http.Server.prototype.emit = function (event, req, res, ...rest) {
   if (event !== 'request') return emit.call(this, event, req, res, ...rest);
   const probe = { start: performance.now(), calls: 0, roundTrips: 0, inFlight: 0, waitingSince: 0, waitingMs: 0 };
   res.once('finish', () => {
+    const body = req.body && typeof req.body === 'object' ? req.body : {};
+    const type = body.message && body.message.attributes ? body.message.attributes.type : undefined;
     const line = {
       bench_probe: 1,
-      subscription: req.body && typeof req.body.subscription === 'string' ? req.body.subscription.split('/').pop() : null,
+      subscription: typeof body.subscription === 'string' ? body.subscription.split('/').pop() : null,
+      type: typeof type === 'string' ? type : null,
       status: res.statusCode,
       ms: Math.round((performance.now() - probe.start) * 100) / 100,
       firestore_calls: probe.calls,
