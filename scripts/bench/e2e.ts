@@ -37,7 +37,7 @@
  *
  * Knobs: BENCH_E2E_SENDS (default 300), BENCH_E2E_MAX_S (default 90, stops
  * sending after that), BENCH_E2E_CONCURRENCY (default 4 senders),
- * BENCH_E2E_FLOOR_ROUNDS (default 40 samples of each push floor), BENCH_E2E_POLL_MS
+ * BENCH_E2E_FLOOR_ROUNDS (default 40 samples of each push floor, half before the sends and half after), BENCH_E2E_POLL_MS
  * (default 20, the interval between polls of the event log), BENCH_E2E_WAIT_FOR
  * (`success`, the default, or `entry`: what a sender waits for before its next send).
  */
@@ -140,12 +140,18 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Push floor samples: one hop and two, one of each at a time. */
+interface PushFloors {
+  sample(rounds: number): Promise<{ oneHop: number[]; twoHops: number[] }>;
+  close(): Promise<void>;
+}
+
 /**
  * The emulator's own push latency, to a no-op endpoint in this process: one
  * hop (publish → push) and two (publish → push → publish → push), interleaved
  * one sample of each at a time. No batching delay on either publish.
  */
-async function pushFloors(stack: Stack, rounds: number): Promise<{ oneHop: number[]; twoHops: number[] }> {
+async function openPushFloors(stack: Stack): Promise<PushFloors> {
   const arrived = new Map<string, (t: number) => void>();
   const batching = { maxMessages: 1, maxMilliseconds: 0 };
   const names = { one: 'bench-floor-one', first: 'bench-floor-first', second: 'bench-floor-second' };
@@ -162,6 +168,10 @@ async function pushFloors(stack: Stack, rounds: number): Promise<{ oneHop: numbe
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const subscribe = async (topic: string, endpoint: string) => {
     const [t] = await stack.pubsub.createTopic(topic);
@@ -172,7 +182,7 @@ async function pushFloors(stack: Stack, rounds: number): Promise<{ oneHop: numbe
     const one = await subscribe(names.one, '/one');
     const first = await subscribe(names.first, '/first');
     await subscribe(names.second, '/second');
-    const sample = async (topic: typeof one, id: string): Promise<number> => {
+    const hop = async (topic: typeof one, id: string): Promise<number> => {
       const seen = new Promise<number>((resolve) => arrived.set(id, resolve));
       const start = performance.now();
       await topic.publishMessage({ data: Buffer.from('{}'), attributes: { id } });
@@ -180,20 +190,22 @@ async function pushFloors(stack: Stack, rounds: number): Promise<{ oneHop: numbe
       arrived.delete(id);
       return at - start;
     };
-    const oneHop: number[] = [];
-    const twoHops: number[] = [];
+    let n = 0;
+    const sample = async (rounds: number) => {
+      const oneHop: number[] = [];
+      const twoHops: number[] = [];
+      for (let i = 0; i < rounds; i++, n++) {
+        oneHop.push(await hop(one, `one-${n}`));
+        twoHops.push(await hop(first, `two-${n}`));
+      }
+      return { oneHop, twoHops };
+    };
     // Two warm-up samples of each, not counted: the first push of a subscription starts its delivery loop.
-    for (let i = -2; i < rounds; i++) {
-      const a = await sample(one, `one-${i}`);
-      const b = await sample(first, `two-${i}`);
-      if (i < 0) continue;
-      oneHop.push(a);
-      twoHops.push(b);
-    }
-    return { oneHop, twoHops };
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await sample(2);
+    return { sample, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
@@ -269,9 +281,13 @@ export async function run(): Promise<void> {
     console.log(`warming up (${WARMUP} sends)…`);
     for (let i = 0; i < WARMUP; i++) await send(false);
 
-    const echo = await firestoreEcho(stack, 50);
-    console.log(`measuring the emulator's push floor (${FLOOR_ROUNDS} samples of one and of two hops)…`);
-    const floors = await pushFloors(stack, FLOOR_ROUNDS);
+    // The floors are sampled half before the sends and half after: one batch of samples can catch the
+    // emulator's push loop in one phase, and the ratio to them is only as steady as they are.
+    const half = Math.ceil(FLOOR_ROUNDS / 2);
+    const echo = await firestoreEcho(stack, 25);
+    console.log(`measuring the emulator's push floor (${half} samples of one and of two hops, as many again after the sends)…`);
+    const floorsProbe = await openPushFloors(stack);
+    const floors = await floorsProbe.sample(half);
 
     const waitsFor = WAIT_FOR === 'success' ? 'its entry at success' : 'its log entry';
     console.log(`sending up to ${SENDS} webhooks, ${CONCURRENCY} senders each waiting for ${waitsFor}, for at most ${MAX_S} s…`);
@@ -292,6 +308,11 @@ export async function run(): Promise<void> {
     polling = false;
     await poller;
     probing = false;
+    const after = await floorsProbe.sample(FLOOR_ROUNDS - half);
+    await floorsProbe.close();
+    floors.oneHop.push(...after.oneHop);
+    floors.twoHops.push(...after.twoHops);
+    echo.push(...(await firestoreEcho(stack, 25)));
 
     const timings = [...byRequest].map(([id, t]) => ({ ...t, loggedAt: seen.loggedAt.get(id), successAt: seen.successAt.get(id) }));
     const post = stats(timings.map((t) => t.answeredAt! - t.sentAt));
