@@ -47,21 +47,33 @@ resource "google_firestore_backup_schedule" "daily" {
   daily_recurrence {}
 }
 
-# TTL policies from topology.json (the event log's expire_at: entries are
-# deleted, typically within a day, after that time passes).
-resource "google_firestore_field" "ttl" {
-  for_each = local.ttl_fields
+# The fields with settings of their own, from topology.json: the TTL fields
+# (the event log's expire_at: entries are deleted, typically within a day,
+# after that time passes) and the index exemptions. Every one has no
+# single-field indexes: an exemption is a field no query filters or orders on,
+# and a TTL field is nothing queries either. Fewer entries to write and store,
+# and no steadily increasing indexed value (a timestamp) capping its
+# collection at 500 writes a second.
+resource "google_firestore_field" "single_field" {
+  for_each = local.firestore_fields
 
   project    = var.project_id
   database   = google_firestore_database.main.name
   collection = each.value.collection_group
   field      = each.value.field
 
-  ttl_config {}
+  dynamic "ttl_config" {
+    for_each = each.value.ttl ? [each.key] : []
+    content {}
+  }
 
-  # No single-field indexes on the TTL timestamp: nothing queries it, and an
-  # index on a steadily increasing value hotspots writes.
   index_config {}
+}
+
+# Before the exemptions this resource held the TTL fields only (same keys).
+moved {
+  from = google_firestore_field.ttl
+  to   = google_firestore_field.single_field
 }
 
 # Composite indexes from topology.json. COLLECTION scope on a collection id
@@ -85,8 +97,8 @@ resource "google_firestore_index" "composite" {
     }
   }
 
-  # A TTL policy rewrites the single-field index settings of its collection;
-  # building composite indexes on the same collections at the same time gets
-  # 409s from Firestore. Fields first, then indexes.
-  depends_on = [google_firestore_field.ttl]
+  # A TTL policy or an exemption rewrites the single-field index settings of its
+  # collection; building composite indexes on the same collections at the same
+  # time gets 409s from Firestore. Fields first, then indexes.
+  depends_on = [google_firestore_field.single_field]
 }

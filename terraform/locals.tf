@@ -177,6 +177,20 @@ locals {
     for ttl in local.topology.firestore.ttl_fields : "${ttl.collection_group}/${ttl.field}" => ttl
   }
 
+  index_exemptions = {
+    for ex in local.topology.firestore.index_exemptions : "${ex.collection_group}/${ex.field}" => ex
+  }
+
+  # Every field with settings of its own, once (firestore.tf): Firestore holds
+  # one config per field, so a TTL field that is also an exemption is one entry.
+  firestore_fields = {
+    for key in distinct(concat(keys(local.ttl_fields), keys(local.index_exemptions))) : key => {
+      collection_group = try(local.ttl_fields[key], local.index_exemptions[key]).collection_group
+      field            = try(local.ttl_fields[key], local.index_exemptions[key]).field
+      ttl              = contains(keys(local.ttl_fields), key)
+    }
+  }
+
   # Keyed by collection, scope and fields so that reordering topology.json does
   # not recreate indexes. An array field has array_config (CONTAINS) instead of
   # an order; ordered fields keep the key they always had.

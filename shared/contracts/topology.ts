@@ -83,6 +83,8 @@ export const FirestoreSpec = Closed({
   /** The database of `block_secrets` (shared/contracts/blocks.ts), apart so that only functions with `firestore.block_secrets` can read it. */
   block_secrets_database: Type.String({ pattern: '^[a-z][a-z0-9-]{2,62}$' }),
   ttl_fields: Type.Array(Closed({ collection_group: Type.String(), field: Type.String() })),
+  /** Fields whose automatic single-field indexes are turned off: no query may filter or order on them (test/firestore/indexes.test.ts). */
+  index_exemptions: Type.Array(Closed({ collection_group: Type.String(), field: Type.String() })),
   composite_indexes: Type.Array(IndexSpec),
 });
 

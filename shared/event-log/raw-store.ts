@@ -12,6 +12,7 @@
  * events (Meta batches), so this collection is never shown to a workspace
  * as is: see extractItem.
  */
+import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { isAlreadyExists } from '../runtime/firestore-codes';
 import { hashId } from '../envelope/ids';
@@ -22,11 +23,21 @@ export const RAW_MESSAGES = 'raw_messages';
 /**
  * Every stored body starts `pending` for reconciliation (shared/reconcile),
  * which checks it reached the log once it is old enough and then moves it on,
- * so a run reads only what it has not settled: one indexed query on
- * (reconcile, received_at) in topology.json.
+ * so a run reads only what it has not settled: one indexed query per shard on
+ * (shard, reconcile, received_at) in topology.json.
  */
 export const RECONCILE_FIELD = 'reconcile';
 export const RECONCILE_PENDING = 'pending';
+/**
+ * Every body is created with `received_at` = now, so an index holding it takes
+ * all new entries at one end: Firestore's 500 writes/s for the whole
+ * collection. Its only index is reconciliation's, led by `shard`, which spreads
+ * those writes over RAW_SHARDS ranges (500 each). Grow it, never shrink it: a
+ * run reads shards 0 to RAW_SHARDS - 1, so a body in a higher shard is never
+ * read again.
+ */
+export const SHARD_FIELD = 'shard';
+export const RAW_SHARDS = 32;
 /** A stored body must leave room in its 1 MiB document for the attributes. */
 export const MAX_RAW_BODY_BYTES = 900_000;
 
@@ -47,11 +58,18 @@ export interface StoredRawMessage {
   reconcile?: string;
   /** How many times reconciliation replayed what was missing. */
   reconcile_attempts?: number;
+  /** rawShard of the document id; absent on bodies stored before sharding (shared/reconcile/store.ts reads those apart). */
+  shard?: number;
 }
 
 /** Deterministic: a redelivered raw message lands on the same document. */
 export function rawMessageId(platform: string, requestId: string): string {
   return hashId('raw', [platform, requestId]);
+}
+
+/** The shard of the body stored at `id`: a hash of the id, so a redelivery writes the same one. */
+export function rawShard(id: string): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % RAW_SHARDS;
 }
 
 function encode(body: Buffer): { body: string; encoding: 'utf8' | 'base64' } {
@@ -82,6 +100,7 @@ export function rawRecord(
     // Entries expire at event time + retention; event time precedes receipt, so the body outlives them.
     expire_at: Timestamp.fromDate(expiryAfter(received, retentionDays)),
     reconcile: RECONCILE_PENDING,
+    shard: rawShard(rawMessageId(attrs.platform, attrs.request_id)),
   };
 }
 

@@ -24,7 +24,8 @@ import type { Logger } from '../runtime/log';
 import type { ReconcileConfig } from './config';
 import { missingEntries, type Missing, type NormalizeOutput } from './expected';
 import { MESSAGE_OUTCOMES, type MessageOutcome, type RunSummary } from './shapes';
-import { countAttempt, markRecovered, pendingQuery, saveRecord, settle } from './store';
+import { pendingStream } from './pending';
+import { countAttempt, markRecovered, saveRecord, settle } from './store';
 
 export interface ReconcileDeps {
   db: Firestore;
@@ -36,7 +37,6 @@ export interface ReconcileDeps {
   retentionDays: number;
 }
 
-const PAGE = 100;
 const PARALLEL = 8;
 
 const distinct = (values: Iterable<string>) => [...new Set(values)].sort();
@@ -58,22 +58,23 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   };
   const log = deps.log.child({ run_id: summary.run_id });
 
-  let after: QueryDocumentSnapshot | undefined;
+  // Every shard's pending bodies (and the unsharded ones), merged oldest first (pending.ts).
+  const pending = pendingStream(deps.db, cutoff);
   while (summary.checked < config.maxMessages) {
-    const want = Math.min(PAGE, config.maxMessages - summary.checked);
-    const snap = await pendingQuery(deps.db, cutoff, after).limit(want).get();
-    if (snap.empty) break;
-    after = snap.docs[snap.docs.length - 1];
-    for (let i = 0; i < snap.docs.length; i += PARALLEL) {
-      const results = await Promise.all(snap.docs.slice(i, i + PARALLEL).map((doc) => reconcileMessage(deps, config, doc, log, summary)));
-      for (const outcome of results) summary.outcomes[outcome]++;
-    }
-    summary.checked += snap.docs.length;
-    if (snap.docs.length < want) break;
+    const docs = await pending.next(Math.min(PARALLEL, config.maxMessages - summary.checked));
+    if (!docs.length) break;
+    const results = await Promise.all(docs.map((doc) => reconcileMessage(deps, config, doc, log, summary)));
+    for (const outcome of results) summary.outcomes[outcome]++;
+    summary.checked += docs.length;
   }
-  if (summary.checked >= config.maxMessages) summary.more = !(await pendingQuery(deps.db, cutoff, after).limit(1).get()).empty;
+  if (summary.checked >= config.maxMessages) summary.more = await pending.more();
   summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
-  log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', { outcome: 'reconciliation_run', ...summary });
+  // `unsharded`: bodies stored before sharding, read through the old index; store.ts says when it can go.
+  log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', {
+    outcome: 'reconciliation_run',
+    ...summary,
+    unsharded: pending.unsharded,
+  });
   return summary;
 }
 

@@ -12,7 +12,7 @@
  *   run checks that the replay reached the log)
  */
 import { Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
-import { RAW_MESSAGES, RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
+import { RAW_MESSAGES, RAW_SHARDS, RECONCILE_FIELD, RECONCILE_PENDING, SHARD_FIELD } from '../event-log/raw-store';
 import { expiryAfter } from '../event-log/config';
 import type { ReconciliationRecord } from './shapes';
 
@@ -23,16 +23,44 @@ export type SettledState = 'logged' | 'recovered' | 'unresolved' | 'unverifiable
 /** Ids kept on a record, enough to follow a few; the counts say how many there were. */
 export const MAX_RECORDED_IDS = 100;
 
-/** The oldest pending raw messages received at or before `cutoff`, after `after` (paging within a run). */
-export function pendingQuery(db: Firestore, cutoff: Date, after?: QueryDocumentSnapshot): Query {
-  let query = db
-    .collection(RAW_MESSAGES)
+const RECEIVED_AT = 'received_at';
+
+/**
+ * Where a run reads pending bodies: one shard (raw-store.ts SHARD_FIELD), or
+ * `unsharded`, the bodies stored before the shard field existed. Those have
+ * no entry in the sharded index, so they are read through the index they were
+ * written under, (reconcile, received_at), which also holds every newer
+ * pending body: the run skips those there (their shard reads them). That index
+ * keeps the collection at 500 writes/s until it is dropped, which is safe once
+ * no unsharded body is pending: a run's `unsharded` count (its log line) is 0
+ * with `more` false, after every instance runs the sharding code (or after one
+ * retention period, when TTL has deleted them all). Dropping it means dropping
+ * this lane with it.
+ */
+export type PendingLane = number | 'unsharded';
+export const PENDING_LANES: readonly PendingLane[] = [...Array.from({ length: RAW_SHARDS }, (_, shard) => shard), 'unsharded'];
+
+/** Each lane's query as its fields: what topology.json's indexes must serve (test/firestore/indexes.test.ts). */
+export const PENDING_QUERY_FIELDS = {
+  sharded: { equals: [SHARD_FIELD, RECONCILE_FIELD], order: RECEIVED_AT },
+  unsharded: { equals: [RECONCILE_FIELD], order: RECEIVED_AT },
+} as const;
+
+/** One lane's oldest pending raw messages received at or before `cutoff`, after `after` (paging within a run). */
+export function pendingQuery(db: Firestore, lane: PendingLane, cutoff: Date, after?: QueryDocumentSnapshot): Query {
+  let query: Query = db.collection(RAW_MESSAGES);
+  if (lane !== 'unsharded') query = query.where(SHARD_FIELD, '==', lane);
+  query = query
     .where(RECONCILE_FIELD, '==', RECONCILE_PENDING)
-    .where('received_at', '<=', Timestamp.fromDate(cutoff))
-    .orderBy('received_at', 'asc');
+    .where(RECEIVED_AT, '<=', Timestamp.fromDate(cutoff))
+    .orderBy(RECEIVED_AT, 'asc');
   if (after) query = query.startAfter(after);
   return query;
 }
+
+/** Whether a document the `lane` query returned belongs to that lane (the unsharded lane sees sharded bodies too). */
+export const inLane = (lane: PendingLane, doc: QueryDocumentSnapshot): boolean =>
+  lane !== 'unsharded' || doc.get(SHARD_FIELD) === undefined;
 
 export async function settle(doc: QueryDocumentSnapshot, state: SettledState, now: Date): Promise<void> {
   await doc.ref.update({ [RECONCILE_FIELD]: state, reconciled_at: Timestamp.fromDate(now) });

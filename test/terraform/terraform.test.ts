@@ -321,14 +321,16 @@ describe('Firestore', () => {
     expect(resource('google_firestore_database', 'main')).toMatchObject({ name: '(default)', type: 'FIRESTORE_NATIVE' });
   });
 
-  test('TTL fields and composite indexes come from the topology', () => {
-    const ttl = resource('google_firestore_field', 'ttl');
-    expect(ttl).toMatchObject({
-      for_each: '${local.ttl_fields}',
+  test('TTL fields, index exemptions and composite indexes come from the topology', () => {
+    // One resource per field: a TTL field gets its policy, and every field (TTL or exemption) no single-field index.
+    const field = resource('google_firestore_field', 'single_field');
+    expect(field).toMatchObject({
+      for_each: '${local.firestore_fields}',
       collection: '${each.value.collection_group}',
       field: '${each.value.field}',
+      index_config: [{}],
     });
-    expect(ttl.ttl_config).toEqual([{}]);
+    expect(only(field.dynamic, 'ttl_config')).toEqual({ for_each: '${each.value.ttl ? [each.key] : []}', content: [{}] });
 
     const index = resource('google_firestore_index', 'composite');
     expect(index).toMatchObject({
@@ -468,7 +470,7 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
          push_targets = local.push_targets, dead_letter_topics = local.dead_letter_topics,
          dead_lettered_subscriptions = keys(local.dead_lettered_subscriptions),
          dead_letter_backlog_subscriptions = local.dead_letter_backlog_subscriptions,
-         app_secrets = local.app_secrets, ttl_fields = values(local.ttl_fields),
+         app_secrets = local.app_secrets, ttl_fields = values(local.ttl_fields), firestore_fields = local.firestore_fields,
          composite_indexes = values(local.composite_indexes), function_env = local.function_env,
          min = local.function_min_instances, max = local.function_max_instances,
          ingress = local.ingress_settings, service_account_ids = local.service_account_ids,
@@ -535,6 +537,17 @@ describeWithTerraform('locals evaluated by terraform against topology.json', () 
     const key = (x: unknown): string => JSON.stringify(canonical(x));
     expect((locals.ttl_fields as unknown[]).map(key).sort()).toEqual(topology.firestore.ttl_fields.map(key).sort());
     expect((locals.composite_indexes as unknown[]).map(key).sort()).toEqual(topology.firestore.composite_indexes.map(key).sort());
+  });
+
+  test('every TTL field and index exemption is one field setting, a field in both lists once', () => {
+    const fields = locals.firestore_fields as Record<string, { collection_group: string; field: string; ttl: boolean }>;
+    const ttl = new Set(topology.firestore.ttl_fields.map((t) => `${t.collection_group}/${t.field}`));
+    const all = new Set([...ttl, ...topology.firestore.index_exemptions.map((e) => `${e.collection_group}/${e.field}`)]);
+    expect(sorted(Object.keys(fields))).toEqual(sorted(all));
+    for (const [key, f] of Object.entries(fields))
+      expect([key, `${f.collection_group}/${f.field}`, f.ttl]).toEqual([key, key, ttl.has(key)]);
+    // raw_messages lists every field, its TTL field too: the overlap is exercised, not only allowed.
+    expect(topology.firestore.index_exemptions).toContainEqual({ collection_group: 'raw_messages', field: 'expire_at' });
   });
 
   test('functions get their topology env and instance limits', () => {

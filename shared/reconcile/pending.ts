@@ -1,0 +1,83 @@
+/**
+ * The pending raw messages of every lane (store.ts: one per shard, and the
+ * bodies stored before sharding) as one stream, oldest first by
+ * (received_at, id): what a run reads, as one query used to give it.
+ *
+ * Each lane is read a page at a time, after the last document it returned, so
+ * a body a run left pending (replayed, deferred) is not read twice in that run.
+ * A lane is read only when it could hold the next oldest body: its last
+ * document read is a lower bound for the rest of it. That keeps the unsharded
+ * lane, whose pages are mostly sharded bodies it skips, reading no further
+ * than the run has got, and caps what a run reads and leaves unused at one
+ * page per lane.
+ */
+import type { Firestore, QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
+
+/** Small: every lane's first page is read at once, and what is left unused when a run stops is read for nothing. */
+export const LANE_PAGE = 25;
+
+interface LaneState {
+  lane: PendingLane;
+  buffered: QueryDocumentSnapshot[];
+  /** The last document the lane returned: everything not read yet comes after it. */
+  after?: QueryDocumentSnapshot;
+  done: boolean;
+}
+
+function compare(a: QueryDocumentSnapshot, b: QueryDocumentSnapshot): number {
+  const ta = a.get('received_at') as Timestamp;
+  const tb = b.get('received_at') as Timestamp;
+  return ta.seconds - tb.seconds || ta.nanoseconds - tb.nanoseconds || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export interface PendingStream {
+  /** Up to `n` more bodies, oldest first; fewer only when none are left. */
+  next(n: number): Promise<QueryDocumentSnapshot[]>;
+  /** Whether a body is left that `next` has not returned. */
+  more(): Promise<boolean>;
+  /** How many of the bodies returned came from the unsharded lane. */
+  readonly unsharded: number;
+}
+
+export function pendingStream(db: Firestore, cutoff: Date, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
+  const states: LaneState[] = lanes.map((lane) => ({ lane, buffered: [], done: false }));
+  let unsharded = 0;
+
+  async function read(state: LaneState): Promise<void> {
+    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(LANE_PAGE).get();
+    state.after = snap.docs[snap.docs.length - 1] ?? state.after;
+    state.done = snap.docs.length < LANE_PAGE;
+    state.buffered.push(...snap.docs.filter((doc) => inLane(state.lane, doc)));
+  }
+
+  /** The lane holding the oldest body left, reading the lanes that may hold an older one first. */
+  async function oldest(): Promise<LaneState | undefined> {
+    for (;;) {
+      let best: LaneState | undefined;
+      for (const s of states) if (s.buffered.length && (!best || compare(s.buffered[0]!, best.buffered[0]!) < 0)) best = s;
+      const unread = states.filter((s) => !s.done && !s.buffered.length && (!best || !s.after || compare(s.after, best.buffered[0]!) < 0));
+      if (!unread.length) return best;
+      await Promise.all(unread.map(read));
+    }
+  }
+
+  return {
+    async next(n) {
+      const out: QueryDocumentSnapshot[] = [];
+      while (out.length < n) {
+        const state = await oldest();
+        if (!state) break;
+        out.push(state.buffered.shift()!);
+        if (state.lane === 'unsharded') unsharded++;
+      }
+      return out;
+    },
+    async more() {
+      return (await oldest()) !== undefined;
+    },
+    get unsharded() {
+      return unsharded;
+    },
+  };
+}
