@@ -16,9 +16,8 @@ import { createEnvelopePublisher, type EnvelopePublisher } from '../envelope/pub
 import { getFirestore } from '../runtime/gcp';
 import type { Logger } from '../runtime/log';
 import { contactsConfig, type ContactsConfig } from './config';
-import { contactId, conversationId } from '../envelope/ids';
 import { redirectOf } from './merge';
-import { observe } from './observe';
+import { namedIds, observe } from './observe';
 import { hasRedirects } from './person';
 import { planEvent, StaleRedirect, type Target } from './plan';
 import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry } from './store';
@@ -90,13 +89,7 @@ export function createContactsService(deps: ContactsDeps = {}): ContactsService 
 
     // The ids the event names (its own, and those of its other platform ids: merge.ts), each followed to where it
     // leads now; the transaction reads them again and starts over when a merge committed meanwhile.
-    const contactIds = obs.contact
-      ? [obs.contact.contact_id, ...(obs.contact.aliases ?? []).map((a) => contactId(ws, obs.block_id, a))]
-      : [];
-    const direct = obs.conversation?.identity?.kind === 'direct';
-    const conversationIds = obs.conversation
-      ? [obs.conversation.conversation_id, ...(direct ? (obs.contact?.aliases ?? []).map((a) => conversationId(ws, obs.block_id, a)) : [])]
-      : [];
+    const { contactIds, conversationIds } = namedIds(obs);
     // Only platforms that name a person by two ids have redirects; the others read nothing more. Redirects are rare
     // (one per merge), so the first attempt reads the ids as they are: the transaction finds a redirect among them
     // (StaleRedirect) and the next attempt follows it, instead of every event paying a round trip of reads before.

@@ -5,6 +5,7 @@
  * says which event types matter; everything else is acknowledged untouched.
  */
 import type { Envelope, EventType } from '../envelope';
+import { contactId, conversationId } from '../envelope/ids';
 import type { ChannelContact, ChannelConversation } from '../envelope/parts';
 import { isPlatform, type Platform } from '../platforms';
 import { causationOf, type Causation } from './causation';
@@ -133,6 +134,27 @@ export function observe(envelope: Envelope): Observation | undefined {
       ? { conversation_id: data.conversation_id, identity: data.conversation, contact_id: data.contact_id, activity }
       : undefined;
   return { ...scoped, contact, ...(conversation ? { conversation } : {}) };
+}
+
+/** Contact and conversation ids, the event's own first. */
+export interface NamedIds {
+  contactIds: string[];
+  conversationIds: string[];
+}
+
+/**
+ * The contact and conversation ids an observation names: its own, then those its person's other platform ids derive
+ * (a conversation's only for a 1:1 thread). The contacts subscriber makes each lead to one contact (merge.ts); a Wait for
+ * Reply looks under them all, also before that (person.ts).
+ */
+export function namedIds(obs: Observation): NamedIds {
+  const aliases = obs.contact?.aliases ?? [];
+  const derived = (derive: typeof contactId) => aliases.map((a) => derive(obs.workspace_id, obs.block_id, a));
+  const direct = obs.conversation?.identity?.kind === 'direct';
+  return {
+    contactIds: obs.contact ? [obs.contact.contact_id, ...derived(contactId)] : [],
+    conversationIds: obs.conversation ? [obs.conversation.conversation_id, ...(direct ? derived(conversationId) : [])] : [],
+  };
 }
 
 /** An identity change's old ids: they must lead to the contact the new ids name. */

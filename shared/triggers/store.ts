@@ -32,7 +32,7 @@ import { eventLogRef } from '../event-log/outcomes';
 import { executionId, hashId, type Envelope } from '../envelope';
 import { createOutbox, type OutboxRecord } from '../outbox/outbox';
 import type { ExecutionDoc, WaitingFor } from '../workflows/execution';
-import { hasRedirects, personContactIds, sameConversationIds } from '../contacts/person';
+import { hasRedirects, personOfEnvelope } from '../contacts/person';
 import { chainAfter } from './loops';
 import type { Start } from './match';
 
@@ -125,18 +125,18 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
 
     /**
      * Executions waiting for this contact's reply in this conversation (or in any, when the wait names no conversation): one query.
-     * Where a person has several contact ids (hasRedirects), a wait may name another id of the same person (a contact merged
-     * since, or the survivor of a merge the reply's id was folded into): the reply looks under all of them (shared/contacts/person.ts).
+     * Where a person has several contact ids (hasRedirects), a wait may name another id of the same person: one the reply names
+     * beside its own (a WhatsApp phone number, a Messenger user_ref), which contacts may not have tied to it yet, or one merged
+     * with it since. The reply looks under all of them (shared/contacts/person.ts).
      */
     async waitingFor(envelope: Envelope): Promise<WaitingExecution[]> {
       const { contact_id, conversation_id } = threadOf(envelope);
       if (!contact_id) return [];
       const ws = envelope.workspace_id;
-      const merged = hasRedirects(envelope.platform);
-      const [contactIds, conversationIds] = await Promise.all([
-        merged ? personContactIds(db, ws, contact_id) : [contact_id],
-        merged && conversation_id ? sameConversationIds(db, ws, conversation_id) : [conversation_id],
-      ]);
+      const { contactIds, conversationIds } = hasRedirects(envelope.platform)
+        ? await personOfEnvelope(db, envelope)
+        : { contactIds: [contact_id], conversationIds: conversation_id ? [conversation_id] : [] };
+      if (contactIds.length === 0) return [];
       const q = WAITING_FOR_REPLY_QUERY;
       const snapshot = await workspace(ws)
         .collection(q.collection)
