@@ -50,9 +50,9 @@ export interface RawMessageAttributes {
 /**
  * Body of a 'handshake' message: Meta confirmed a subscription (GET hub.mode=subscribe
  * with a verify token we know). The normalizer turns it into `platform.webhook.verified`.
- * Verify tokens are app-level, so no Block is named; `verify_token_index` tells
- * which configured token matched (0 = current, 1 = previous during a rotation),
- * which is how operators see when Meta has moved to the new token.
+ * The edge no longer publishes these: verify tokens are app-level, so a verification
+ * names no Block and is no event (it logs `verify_token_index` instead, edge/pipeline.ts).
+ * Records an older edge published, and the normalize CLI's `--kind handshake`, still read.
  */
 export interface HandshakeRecord {
   kind: 'webhook.verified';

@@ -2,19 +2,22 @@
  * The request pipeline every webhook function runs, host-independent (a plain
  * request in, a plain response out) so it is testable without a server.
  *
- *   path → method → [GET: handshake → publish record → 200 challenge]
+ *   path → method → [GET: handshake → 200 challenge]
  *        → size → content type → JSON → authenticate → publish → 200
  *
  * Each step either passes or ends the request with one entry of REASONS.
- * Nothing is published unless every step before publish passed, and nothing
- * answers 200 before Pub/Sub acknowledged the message.
+ * Nothing is published unless every step before publish passed, and no
+ * webhook is answered 200 before Pub/Sub acknowledged the message. Meta's
+ * verification GET is no event: it names no Block, so it could only ever be
+ * unroutable; it is answered and logged (which verify token matched), and
+ * nothing is published for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { BlockRegistry } from '../contracts/blocks';
 import { traceIdFrom, type Logger } from '../runtime/log';
 import { httpRequestField } from '../runtime/http-request';
 import { carried, startSpan, traceFromHeaders, traceLogFields, withDelivery, type TraceContext } from '../runtime/trace';
-import { rawAttributes, type HandshakeRecord, type RawMessageAttributes } from '../contracts/raw-message';
+import { rawAttributes, type RawMessageAttributes } from '../contracts/raw-message';
 import type { EdgeConfig } from './config';
 import { singleHeader, type Headers } from '../platform-kit/headers';
 import type { RawPublisher } from './publish';
@@ -57,6 +60,8 @@ interface Decision {
   contentType: string;
   allow?: string;
   error?: unknown;
+  /** A verification's matched verify token: its place in the configured list (0 = current), never the token. */
+  verifyTokenIndex?: number;
 }
 
 /** Paths a platform may call: the function URL root, or the public `/webhooks/<platform>` route kept by a proxy. */
@@ -146,7 +151,7 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
 
   const allow = adapter.handshake ? 'GET, POST' : 'POST';
   const method = req.method.toUpperCase();
-  if (method === 'GET' && adapter.handshake) return handshake(queryOf(req.url), deps, requestId, receivedAt);
+  if (method === 'GET' && adapter.handshake) return handshake(queryOf(req.url), deps);
   if (method !== 'POST') return reject('method_not_allowed', { allow });
 
   const length = declaredLength(req.headers);
@@ -185,30 +190,16 @@ async function decide(req: EdgeRequest, deps: EdgeDeps, requestId: string, recei
   return accepted('accepted', requestId, auth.block);
 }
 
-async function handshake(query: URLSearchParams, deps: EdgeDeps, requestId: string, receivedAt: Date): Promise<Decision> {
-  const { adapter, config } = deps;
-  const result = adapter.handshake!(query, config);
+function handshake(query: URLSearchParams, deps: EdgeDeps): Decision {
+  const result = deps.adapter.handshake!(query, deps.config);
   if (!result.ok) return reject(result.reason);
-  const record: HandshakeRecord = {
-    kind: 'webhook.verified',
-    platform: adapter.platform,
-    verified_at: receivedAt.toISOString(),
-    verify_token_index: result.tokenIndex,
+  return {
+    outcome: 'handshake',
+    status: 200,
+    body: result.challenge,
+    contentType: 'text/plain; charset=utf-8',
+    verifyTokenIndex: result.tokenIndex,
   };
-  const attributes: RawMessageAttributes = {
-    platform: adapter.platform,
-    received_at: receivedAt.toISOString(),
-    request_id: requestId,
-    kind: 'handshake',
-    content_type: 'application/json',
-  };
-  try {
-    await deps.publish(Buffer.from(JSON.stringify(record)), carried(rawAttributes(attributes)));
-  } catch (error) {
-    // Failing the handshake keeps "no 200 without a published event" true; the user retries in Meta's dashboard.
-    return reject('publish_failed', { error });
-  }
-  return { outcome: 'handshake', status: 200, body: result.challenge, contentType: 'text/plain; charset=utf-8' };
 }
 
 /** Runs the pipeline for one request and writes its one log line. Never throws. */
@@ -268,6 +259,7 @@ function conclude(req: EdgeRequest, deps: EdgeDeps, { requestId, trace, started 
     bytes: req.rawBody?.length ?? 0,
     block_id: decision.block?.block_id,
     workspace_id: decision.block?.workspace_id,
+    verify_token_index: decision.verifyTokenIndex,
     latency_ms: latencyMs,
     error: decision.error,
     httpRequest: httpRequestField({

@@ -136,6 +136,20 @@ test('every function of topology.json runs', () => {
   expect(stack.pubsubTopology.withoutEndpoint).toEqual([]);
 });
 
+test("connecting the demo's Meta Blocks leaves nothing in Unrouted: Meta's verification requests are answered, not published", async () => {
+  // The Graph fake verified our URL on each Meta webhook function while the seed connected the demo Blocks.
+  for (const platform of ['instagram', 'messenger', 'whatsapp'])
+    expect(logsOf(`webhook-${platform}`)).toContainEqual(expect.objectContaining({ outcome: 'handshake', status: 200 }));
+  // An unroutable message sent now (a Page no Block has), once logged, is all Unrouted holds.
+  const request = sampleRequest('messenger', 'text', { id: `unrouted-${Date.now()}` });
+  const body = Buffer.from(request.body.toString('utf8').split(DEMO_BLOCKS.messenger.block.account_id).join('105999999999999'));
+  const answer = await post({ platform: 'messenger', body, headers: signedHeaders('messenger', body) });
+  expect(answer.status).toBe(200);
+  await settled(answer.body.request_id!);
+  const unrouted = await db.collection('unrouted_events').get();
+  expect(unrouted.docs.map((d) => [d.get('rejection.reason'), d.get('request_id')])).toEqual([['unroutable', answer.body.request_id]]);
+});
+
 describe('the demo workspace, connected through the blocks API against the local fakes', () => {
   test('five Blocks connected, each with platform.block.connected in the event log', async () => {
     expect(stack.seed).toEqual(expect.objectContaining({ written: [], failed: [] }));

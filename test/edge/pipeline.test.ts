@@ -67,6 +67,22 @@ it('logs a rejection at WARNING with its reason, and never the secret or signatu
   expect(text).not.toContain(signed.headers['x-hub-signature-256']!.slice(7));
 });
 
+it("answers Meta's verification with the challenge and logs which verify token matched, publishing nothing: it is no event", async () => {
+  const { deps, lines, published } = setup('messenger', {
+    config: loadEdgeConfig('messenger', { META_APP_SECRET: SECRET, META_VERIFY_TOKEN: 'vt-new,vt-old' }),
+  });
+  const res = await handleEdgeRequest(
+    { method: 'GET', url: '/?hub.mode=subscribe&hub.verify_token=vt-old&hub.challenge=1158201444', headers: {}, rawBody: undefined },
+    deps,
+  );
+  expect(res).toMatchObject({ status: 200, body: '1158201444' });
+  expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  expect(published).toEqual([]);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({ severity: 'INFO', outcome: 'handshake', status: 200, verify_token_index: 1 });
+  expect(JSON.stringify(lines)).not.toContain('vt-old');
+});
+
 it('answers malformed JSON with our JSON 400 when the host did not parse the body first', async () => {
   const { deps, lines, published } = setup('instagram');
   const signed = signedRequest('instagram', '{"object":', SECRET);
