@@ -1,20 +1,26 @@
 /**
  * The production Router: the Block registry in Firestore (cached lookups),
  * plus Block-by-id reads for edge attributes and handshake records that name
- * a Block without its workspace. Lookups fail after NORMALIZER_ROUTING_TIMEOUT_MS.
+ * a Block without its workspace. Lookups fail after NORMALIZER_ROUTING_TIMEOUT_MS;
+ * account lookups are cached for BLOCK_CACHE_TTL_MS.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { FirestoreBlockRegistry, type Block } from '../contracts/blocks';
+import { FirestoreBlockRegistry, blockCacheTtlMs, type Block } from '../contracts/blocks';
 import { getFirestore } from '../runtime/gcp';
 import { normalizerConfig } from './config';
-import { registryRouter, boundedRouter, type Router } from './router';
+import { boundedRouter, cachedRouter, registryRouter, type Router } from './router';
 
-export function firestoreRouter(db: Firestore = getFirestore(), timeoutMs = normalizerConfig().routingTimeoutMs): Router {
-  // Routing reads the registry only: no secrets database here.
-  const registry = new FirestoreBlockRegistry({ registry: db });
+export function firestoreRouter(
+  db: Firestore = getFirestore(),
+  timeoutMs = normalizerConfig().routingTimeoutMs,
+  ttlMs = blockCacheTtlMs(),
+): Router {
+  // Routing reads the registry only: no secrets database here. The routes are cached below, for
+  // BLOCK_CACHE_TTL_MS as the registry would: its own cache (0 here) would only add its TTL to theirs.
+  const registry = new FirestoreBlockRegistry({ registry: db }, 0);
   const router = registryRouter(registry, async (blockId) => {
     const doc = await db.collection('blocks').doc(blockId).get();
     return doc.exists ? (doc.data() as Block) : undefined;
   });
-  return boundedRouter(router, timeoutMs);
+  return cachedRouter(boundedRouter(router, timeoutMs), ttlMs);
 }

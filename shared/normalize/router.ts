@@ -70,6 +70,38 @@ export function boundedRouter(router: Router, timeoutMs: number): Router {
   };
 }
 
+/** Cached routes a router keeps at most; past it the cache starts over (a burst of unknown accounts cannot grow it without bound). */
+const MAX_CACHED_ROUTES = 10_000;
+
+/**
+ * A router that answers a lookup it made within the last ttlMs from memory,
+ * at once and without a promise: a busy account's every message otherwise
+ * paid a chain of promises and a deadline timer for what was a cache hit
+ * (docs/performance.md#await-only-what-is-pending). Both answers are kept,
+ * a Block and "none", as the registry's own cache did; a failed lookup is
+ * not. Block-by-id reads (handshake records) pass through.
+ */
+export function cachedRouter(router: Router, ttlMs: number, now: () => number = Date.now): Router {
+  const routes = new Map<string, { route: Route | undefined; expires: number }>();
+  const keep = (key: string, route: Route | undefined, since: number): Route | undefined => {
+    if (routes.size >= MAX_CACHED_ROUTES) routes.clear();
+    routes.set(key, { route, expires: since + ttlMs });
+    return route;
+  };
+  return {
+    byAccounts(platform, accounts) {
+      if (ttlMs <= 0) return router.byAccounts(platform, accounts);
+      const key = `${platform}\u0000${accounts.join('\u0000')}`;
+      const since = now();
+      const hit = routes.get(key);
+      if (hit && hit.expires > since) return hit.route;
+      const answer = router.byAccounts(platform, accounts);
+      return answer instanceof Promise ? answer.then((route) => keep(key, route, since)) : keep(key, answer, since);
+    },
+    byBlockId: (blockId) => router.byBlockId(blockId),
+  };
+}
+
 /** Thrown when the records cannot be read (not when an account is unknown): the message must be retried. */
 export class RoutingUnavailableError extends Error {
   override readonly name = 'RoutingUnavailableError';

@@ -1,7 +1,8 @@
-/** The routing deadline (boundedRouter) and its setting. */
+/** The routing deadline (boundedRouter) and its setting; the route cache (cachedRouter). */
 import { ConfigError } from '../../shared/runtime/env';
 import { normalizerConfig } from '../../shared/normalize/config';
-import { RoutingTimeoutError, boundedRouter, type Router } from '../../shared/normalize/router';
+import { RoutingTimeoutError, boundedRouter, cachedRouter, registryRouter, type Router } from '../../shared/normalize/router';
+import { StaticBlockRegistry } from '../../shared/contracts/blocks';
 
 const ROUTE = { workspaceId: 'ws_1', blockId: 'blk_1' };
 
@@ -47,4 +48,65 @@ it('reads NORMALIZER_ROUTING_TIMEOUT_MS, 10 s by default, and refuses nonsense',
   expect(normalizerConfig({ NORMALIZER_ROUTING_TIMEOUT_MS: '2500' }).routingTimeoutMs).toBe(2500);
   expect(() => normalizerConfig({ NORMALIZER_ROUTING_TIMEOUT_MS: '0' })).toThrow(ConfigError);
   expect(() => normalizerConfig({ NORMALIZER_ROUTING_TIMEOUT_MS: 'soon' })).toThrow(/NORMALIZER_ROUTING_TIMEOUT_MS/);
+});
+
+describe('cachedRouter', () => {
+  const registry = new StaticBlockRegistry([
+    { block_id: 'blk_wa', workspace_id: 'ws_1', platform: 'whatsapp', account_id: '1065', status: 'connected' },
+  ]);
+  const looked: string[] = [];
+  const lookups = registryRouter(registry, async () => undefined);
+  const counting: Router = {
+    byAccounts: (platform, accounts) => {
+      looked.push(accounts.join(','));
+      return lookups.byAccounts(platform, accounts);
+    },
+    byBlockId: (blockId) => lookups.byBlockId(blockId),
+  };
+  beforeEach(() => (looked.length = 0));
+
+  it('answers a repeated lookup from memory, at once (no promise), a Block and "none" alike', async () => {
+    const router = cachedRouter(counting, 60_000);
+    await expect(router.byAccounts('whatsapp', ['1065'])).resolves.toEqual({ workspaceId: 'ws_1', blockId: 'blk_wa' });
+    expect(router.byAccounts('whatsapp', ['1065'])).toEqual({ workspaceId: 'ws_1', blockId: 'blk_wa' });
+    await expect(router.byAccounts('whatsapp', ['999'])).resolves.toBeUndefined();
+    expect(router.byAccounts('whatsapp', ['999'])).toBeUndefined();
+    // Another platform's same account id is another lookup.
+    await expect(router.byAccounts('messenger', ['1065'])).resolves.toBeUndefined();
+    expect(looked).toEqual(['1065', '999', '1065']);
+  });
+
+  it('looks up again once the time to live has passed, and never with a time to live of 0', async () => {
+    let now = 1_000;
+    const router = cachedRouter(counting, 100, () => now);
+    await router.byAccounts('whatsapp', ['1065']);
+    now += 99;
+    expect(router.byAccounts('whatsapp', ['1065'])).toEqual({ workspaceId: 'ws_1', blockId: 'blk_wa' });
+    now += 1;
+    await expect(router.byAccounts('whatsapp', ['1065'])).resolves.toEqual({ workspaceId: 'ws_1', blockId: 'blk_wa' });
+    const uncached = cachedRouter(counting, 0);
+    await uncached.byAccounts('whatsapp', ['1065']);
+    await uncached.byAccounts('whatsapp', ['1065']);
+    expect(looked).toEqual(['1065', '1065', '1065', '1065']);
+  });
+
+  it('keeps no failed lookup: the next message asks again', async () => {
+    let fail = true;
+    const flaky: Router = {
+      byAccounts: () => (fail ? Promise.reject(new Error('14 UNAVAILABLE')) : ROUTE),
+      byBlockId: () => undefined,
+    };
+    const router = cachedRouter(flaky, 60_000);
+    await expect(router.byAccounts('line', ['U1'])).rejects.toThrow('14 UNAVAILABLE');
+    fail = false;
+    expect(router.byAccounts('line', ['U1'])).toBe(ROUTE);
+  });
+
+  it('passes Block-by-id reads through uncached', async () => {
+    let reads = 0;
+    const router = cachedRouter({ byAccounts: () => undefined, byBlockId: () => (reads++, Promise.resolve(ROUTE)) }, 60_000);
+    await expect(router.byBlockId('blk_1')).resolves.toEqual(ROUTE);
+    await expect(router.byBlockId('blk_1')).resolves.toEqual(ROUTE);
+    expect(reads).toBe(2);
+  });
 });
