@@ -38,8 +38,13 @@ export interface EnvelopePublisher {
 export function createEnvelopePublisher(topic: Topic | string = topicName('events')): EnvelopePublisher {
   const target = typeof topic === 'string' ? getTopic(topic) : topic;
   return {
-    async publish(envelope) {
-      assertEnvelope(envelope);
+    // Not async: the publish's own promise is the only one (the functions-framework's per-request domain tracks each).
+    publish(envelope) {
+      try {
+        assertEnvelope(envelope);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
       return target.publishMessage({ data: Buffer.from(JSON.stringify(envelope)), attributes: carried(envelopeAttributes(envelope)) });
     },
   };

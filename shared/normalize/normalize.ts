@@ -36,13 +36,31 @@ export interface NormalizeOptions {
 }
 
 export async function normalize(input: NormalizeInput, router: Router, options: NormalizeOptions = {}): Promise<NormalizeResult> {
+  return normalizeNow(input, router, options);
+}
+
+/**
+ * normalize(), but the result itself when the router answered at once (a
+ * cached route), a promise only when a lookup is pending: the normalizer
+ * function's hot path (docs/performance.md#await-only-what-is-pending).
+ * Throws RoutingUnavailableError at once or rejects with it.
+ */
+export function normalizeNow(
+  input: NormalizeInput,
+  router: Router,
+  options: NormalizeOptions = {},
+): NormalizeResult | Promise<NormalizeResult> {
   const batch = new Batch(input, options.now ? options.now() : new Date());
   const split = parseAndSplit(batch);
   if (!split) return batch.result();
   const answer = routeBatch(router, input, split.blockId, split.items);
-  const routes = Array.isArray(answer) ? answer : await answer; // docs/performance.md#await-only-what-is-pending
+  return Array.isArray(answer) ? place(batch, split, answer) : answer.then((routes) => place(batch, split, routes));
+}
+
+/** The routed batch mapped, identified and emitted. */
+function place(batch: Batch, split: Split, routes: Routes): NormalizeResult {
   const placed = mapItems(batch, split, routes);
-  emit(batch, placed, assignEventIds(input.platform, placed));
+  emit(batch, placed, assignEventIds(batch.input.platform, placed));
   return batch.result();
 }
 

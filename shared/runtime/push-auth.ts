@@ -9,7 +9,7 @@
  *   PUSH_AUDIENCE         the audience the subscriptions mint tokens for
  *   PUSH_SERVICE_ACCOUNT  the subscriptions' oidc_token service account
  */
-import type { HttpFunction } from '@google-cloud/functions-framework';
+import type { HttpFunction, Response } from '@google-cloud/functions-framework';
 import type { Env } from './env';
 import { authSwitch, behindCloudRunIam, failureStatus, jwksUrl, requiredList, sharedJwks } from './google-auth-env';
 import { bearerToken, createIdTokenVerifier, type IdTokenVerifier } from './google-id-token';
@@ -41,7 +41,10 @@ export interface PushRefusal {
   message: string;
 }
 
-export type PushCheck = (headers: Record<string, string | string[] | undefined>) => Promise<PushRefusal | undefined>;
+/** The refusal, or undefined; at once (no promise) when there is nothing to verify (PUSH_AUTH=off). */
+export type PushCheck = (
+  headers: Record<string, string | string[] | undefined>,
+) => PushRefusal | undefined | Promise<PushRefusal | undefined>;
 
 export interface PushCheckDeps {
   fetch?: typeof fetch;
@@ -49,7 +52,7 @@ export interface PushCheckDeps {
 }
 
 export function createPushCheck(config: PushAuthConfig, deps: PushCheckDeps = {}): PushCheck {
-  if (!config.enabled) return async () => undefined;
+  if (!config.enabled) return () => undefined;
   const jwks = deps.fetch || deps.now ? createJwks({ url: config.jwksUrl, ...deps }) : sharedJwks(config.jwksUrl);
   const verifier: IdTokenVerifier = createIdTokenVerifier(config, jwks, deps.now);
   return async (headers) => {
@@ -97,19 +100,20 @@ export function requirePushAuth(name: string, handler: HttpFunction, options: Re
   setUpTracing();
   const check = options.check ?? pushCheckFromEnv();
   const log = options.logger ?? createLogger({ component: name });
-  return async (req, res) => {
-    const refusal = await check(req.headers);
-    if (refusal) {
-      log.warn('push refused: not from our push subscription', {
-        outcome: 'rejected',
-        status: refusal.status,
-        error: refusal.code,
-        reason: refusal.reason,
-      });
-      if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
-      res.status(refusal.status).json({ error: refusal.code, message: refusal.message });
-      return;
-    }
-    return handler(req, res);
+  const refuse = (res: Response, refusal: PushRefusal): void => {
+    log.warn('push refused: not from our push subscription', {
+      outcome: 'rejected',
+      status: refusal.status,
+      error: refusal.code,
+      reason: refusal.reason,
+    });
+    if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
+    res.status(refusal.status).json({ error: refusal.code, message: refusal.message });
+  };
+  return (req, res) => {
+    const answer = check(req.headers);
+    // An answer at once is used at once: the framework's per-request domain tracks every promise a request makes.
+    if (answer instanceof Promise) return answer.then((refusal) => (refusal ? refuse(res, refusal) : handler(req, res)));
+    return answer ? refuse(res, answer) : handler(req, res);
   };
 }
