@@ -279,12 +279,30 @@ export function prettyLine(severity: string, message: string, fields: LogFields,
   return out.join('\n');
 }
 
+/** A logger's settings, read from its options and the environment once: children share them. */
+interface Settings {
+  min: number;
+  format: 'json' | 'pretty';
+  write: (line: string) => void;
+  projectId: string | undefined;
+  serviceContext: ServiceContext | undefined;
+}
+
 export function createLogger(base: LogFields = {}, options: LoggerOptions = {}): Logger {
-  const min = threshold(options.level ?? process.env.LOG_LEVEL);
-  const format = options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json');
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const projectId = options.projectId ?? process.env.GOOGLE_CLOUD_PROJECT;
-  const serviceContext = options.serviceContext ?? serviceContextFrom(process.env, base);
+  return logger(base, {
+    min: threshold(options.level ?? process.env.LOG_LEVEL),
+    format: options.format ?? (process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json'),
+    write: options.write ?? ((line: string) => process.stdout.write(line + '\n')),
+    projectId: options.projectId ?? process.env.GOOGLE_CLOUD_PROJECT,
+    serviceContext: options.serviceContext,
+  });
+}
+
+/** A child per request (the pushed functions make one) must cost little: no environment reads, nothing resolved again. */
+function logger(base: LogFields, settings: Settings): Logger {
+  const { min, format, write, projectId } = settings;
+  // Only ERROR lines carry it: worked out at the first one.
+  let serviceContext = settings.serviceContext;
 
   const emit = (severity: Severity, message: string, fields?: LogFields): void => {
     if (RANK[severity] < min) return;
@@ -301,7 +319,7 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
       if (RANK[severity] >= RANK.ERROR) {
         // Error Reporting reads the stack from `message`; the first line stays the caller's.
         entry.message = `${message}\n${error.text}`;
-        entry.serviceContext = serviceContext;
+        entry.serviceContext = serviceContext ??= serviceContextFrom(process.env, base);
         entry['@type'] = REPORTED_ERROR_EVENT_TYPE;
       } else if (error.isError) {
         (entry.error as Record<string, unknown>).stack = error.text;
@@ -348,7 +366,7 @@ export function createLogger(base: LogFields = {}, options: LoggerOptions = {}):
     notice: (m, f) => emit('NOTICE', m, f),
     warn: (m, f) => emit('WARNING', m, f),
     error: (m, f) => emit('ERROR', m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, options),
+    child: (fields) => logger({ ...base, ...fields }, settings),
   };
 }
 
