@@ -133,10 +133,10 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
       const { contact_id, conversation_id } = threadOf(envelope);
       if (!contact_id) return [];
       const ws = envelope.workspace_id;
-      const { contactIds, conversationIds } = hasRedirects(envelope.platform)
-        ? await personOfEnvelope(db, envelope)
-        : { contactIds: [contact_id], conversationIds: conversation_id ? [conversation_id] : [] };
-      if (contactIds.length === 0) return [];
+      const person = hasRedirects(envelope.platform) ? await personOfEnvelope(db, envelope) : undefined;
+      // The thread's own ids where the contacts subscriber reads none (an event naming no Block).
+      const contactIds = person?.contactIds.length ? person.contactIds : [contact_id];
+      const conversationIds = person?.conversationIds.length ? person.conversationIds : conversation_id ? [conversation_id] : [];
       const q = WAITING_FOR_REPLY_QUERY;
       const snapshot = await workspace(ws)
         .collection(q.collection)
