@@ -47,7 +47,7 @@ interface Stored {
   sharded: boolean;
 }
 
-function record(requestId: string, receivedAt: Date, body = EMPTY_BATCH) {
+function record(requestId: string, receivedAt: Date, body: Buffer = EMPTY_BATCH) {
   const attrs: RawMessageAttributes = {
     platform: 'messenger',
     received_at: receivedAt.toISOString(),
