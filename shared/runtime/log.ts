@@ -310,8 +310,11 @@ function logger(base: LogFields, settings: Settings): Logger {
     // Absent values are left out, so optional fields never print as `undefined`.
     for (const key in base) if (base[key] !== undefined) entry[key] = base[key];
     if (fields) for (const key in fields) if (fields[key] !== undefined) entry[key] = fields[key];
-    // An Error in another field would print as {}.
-    for (const key in entry) if (key !== 'error' && isError(entry[key])) entry[key] = logged(entry[key]).summary;
+    // An Error in another field would print as {}. (Only an object can be one: no native check per string.)
+    for (const key in entry) {
+      const value = entry[key];
+      if (key !== 'error' && typeof value === 'object' && value !== null && isError(value)) entry[key] = logged(value).summary;
+    }
     let stack: string | undefined;
     if (entry.error !== undefined) {
       const error = logged(entry.error);
@@ -327,21 +330,24 @@ function logger(base: LogFields, settings: Settings): Logger {
       if (error.isError) stack = error.text;
     }
     if (typeof entry.trace_id === 'string' && projectId) {
+      // Renamed fields are set undefined, which JSON leaves out, rather than deleted: a delete turns the entry
+      // into a slow dictionary object for JSON.stringify, on a line the pushed functions write per request.
       entry['logging.googleapis.com/trace'] = `projects/${projectId}/traces/${entry.trace_id}`;
-      delete entry.trace_id;
+      entry.trace_id = undefined;
       // Cloud Logging's special fields: the span the line belongs to, and whether the trace is recorded (trace.ts).
       if (typeof entry.span_id === 'string') {
         entry['logging.googleapis.com/spanId'] = entry.span_id;
-        delete entry.span_id;
+        entry.span_id = undefined;
       }
       if (typeof entry.trace_sampled === 'boolean') {
         entry['logging.googleapis.com/trace_sampled'] = entry.trace_sampled;
-        delete entry.trace_sampled;
+        entry.trace_sampled = undefined;
       }
     }
     if (format === 'pretty') {
       // The caller's line, then the stack indented below it; Error Reporting's fields are left to the JSON.
       const { severity: s, message: _m, serviceContext: _sc, '@type': _t, ...rest } = entry;
+      for (const key in rest) if (rest[key] === undefined) delete rest[key];
       // The trace id alone reads best locally (`npm run send` prints it); span and sampling are for Cloud Logging.
       const traceName = rest['logging.googleapis.com/trace'];
       if (typeof traceName === 'string') rest.trace = traceName.slice(traceName.lastIndexOf('/') + 1);
