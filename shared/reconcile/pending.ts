@@ -8,14 +8,21 @@
  * A lane is read only when it could hold the next oldest body: its last
  * document read is a lower bound for the rest of it. That keeps the unsharded
  * lane, whose pages are mostly sharded bodies it skips, reading no further
- * than the run has got, and caps what a run reads and leaves unused at one
- * page per lane.
+ * than the run has got. While that lane exists, a backlog is read twice:
+ * through its shard and through the old index.
  */
 import type { Firestore, QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
 import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
 
-/** Small: every lane's first page is read at once, and what is left unused when a run stops is read for nothing. */
-export const LANE_PAGE = 25;
+/**
+ * A lane's page: about its share of the run's budget (hashed shards share the
+ * oldest bodies about evenly), so the first pages, read at once, mostly hold
+ * what the run will take; what is left unused when a run stops was read for
+ * nothing, at most a page per lane.
+ */
+export function lanePage(budget: number, lanes: number): number {
+  return Math.min(100, Math.max(2, Math.ceil(budget / Math.max(1, lanes - 1)) + 1));
+}
 
 interface LaneState {
   lane: PendingLane;
@@ -40,14 +47,16 @@ export interface PendingStream {
   readonly unsharded: number;
 }
 
-export function pendingStream(db: Firestore, cutoff: Date, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
+/** The stream of a run that takes at most `budget` bodies. */
+export function pendingStream(db: Firestore, cutoff: Date, budget: number, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
   const states: LaneState[] = lanes.map((lane) => ({ lane, buffered: [], done: false }));
+  const page = lanePage(budget, lanes.length);
   let unsharded = 0;
 
   async function read(state: LaneState): Promise<void> {
-    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(LANE_PAGE).get();
+    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(page).get();
     state.after = snap.docs[snap.docs.length - 1] ?? state.after;
-    state.done = snap.docs.length < LANE_PAGE;
+    state.done = snap.docs.length < page;
     state.buffered.push(...snap.docs.filter((doc) => inLane(state.lane, doc)));
   }
 

@@ -59,7 +59,7 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   const log = deps.log.child({ run_id: summary.run_id });
 
   // Every shard's pending bodies (and the unsharded ones), merged oldest first (pending.ts).
-  const pending = pendingStream(deps.db, cutoff);
+  const pending = pendingStream(deps.db, cutoff, config.maxMessages);
   while (summary.checked < config.maxMessages) {
     const docs = await pending.next(Math.min(PARALLEL, config.maxMessages - summary.checked));
     if (!docs.length) break;
