@@ -47,13 +47,12 @@ resource "google_firestore_backup_schedule" "daily" {
   daily_recurrence {}
 }
 
-# The fields with settings of their own, from topology.json: the TTL fields
-# (the event log's expire_at: entries are deleted, typically within a day,
-# after that time passes) and the index exemptions. Every one has no
-# single-field indexes: an exemption is a field no query filters or orders on,
-# and a TTL field is nothing queries either. Fewer entries to write and store,
-# and no steadily increasing indexed value (a timestamp) capping its
-# collection at 500 writes a second.
+# The fields with settings of their own, from topology.json, each once: the TTL
+# fields (the event log's expire_at: entries are deleted, typically within a
+# day, after that time passes) and the index exemptions. None keeps its
+# automatic single-field indexes: no query filters or orders on them
+# (test/firestore/indexes.test.ts), and an indexed, steadily increasing value
+# such as a timestamp would cap its collection at 500 writes a second.
 resource "google_firestore_field" "single_field" {
   for_each = local.firestore_fields
 
