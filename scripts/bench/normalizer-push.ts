@@ -16,10 +16,14 @@
  * request is the same WhatsApp text message, so the Block lookup is a cache
  * hit after the first, as it is for a busy account.
  *
+ * Each server's CPU time per push (user + system, from /proc on Linux) is
+ * shown beside its rate: unlike the rate it hardly moves with the machine's
+ * load, and it says what a push costs the process whatever it waits for.
+ *
  * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_ROUNDS_PUSH (5).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { blockStores, saveBlock } from '../../shared/contracts/blocks';
@@ -29,7 +33,7 @@ import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators'
 
 // autocannon ships no types; the part of its API used here.
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   non2xx: number;
   errors: number;
@@ -87,6 +91,40 @@ function pushBody(): string {
 interface Server {
   child: ChildProcess;
   url: string;
+}
+
+/** Clock ticks a second, the unit of /proc's CPU times. */
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+const TICK_US = 1e6 / clockTicks();
+
+/** The process's CPU time so far (user + system, µs), from /proc/<pid>/stat; undefined where there is no /proc. */
+function cpuUs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name in parentheses: field 3 (state) on; utime and stime are fields 14 and 15 (proc(5)).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One round of one server: autocannon's result and the server's CPU time per request it answered. */
+type Round = AutocannonResult & { cpuUsPerRequest?: number };
+
+async function measured(server: Server, body: string, duration: number): Promise<Round> {
+  const before = cpuUs(server.child.pid);
+  const result = await load(server.url, body, duration);
+  const after = cpuUs(server.child.pid);
+  const cpuUsPerRequest =
+    before !== undefined && after !== undefined && result.requests.total > 0 ? (after - before) / result.requests.total : undefined;
+  return { ...result, cpuUsPerRequest };
 }
 
 async function startServer(source: string, target: string, env: Record<string, string>): Promise<Server> {
@@ -196,24 +234,29 @@ export async function run(): Promise<void> {
     const publishOnly = await startServer(bareDir, 'publishOnly', env);
     const normalizer = await startServer(built.dir, 'normalizer', env);
     const servers = [bare, publishOnly, normalizer];
-    const runs: AutocannonResult[][] = servers.map(() => []);
+    const runs: Round[][] = servers.map(() => []);
     try {
       for (const server of servers) await untilUp(server, body);
       for (const server of servers) await load(server.url, body, 1);
       for (let round = 0; round < ROUNDS; round++) {
-        for (const [i, server] of servers.entries()) runs[i]!.push(await load(server.url, body, DURATION_S));
+        for (const [i, server] of servers.entries()) runs[i]!.push(await measured(server, body, DURATION_S));
       }
     } finally {
       await Promise.all(servers.map(stop));
     }
-    const [bareRuns, publishRuns, normRuns] = runs as [AutocannonResult[], AutocannonResult[], AutocannonResult[]];
+    const [bareRuns, publishRuns, normRuns] = runs as [Round[], Round[], Round[]];
 
     console.log(
       `\npush requests: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S} s (after a 1 s warm-up), each server in its own process; medians of the rounds\n`,
     );
-    const row = (name: string, runs: AutocannonResult[]) => [
+    const cpu = (runs: Round[]) => {
+      const values = runs.flatMap((r) => (r.cpuUsPerRequest === undefined ? [] : [r.cpuUsPerRequest]));
+      return values.length ? fmt(median(values)) : '-';
+    };
+    const row = (name: string, runs: Round[]) => [
       name,
       fmt(median(runs.map((r) => r.requests.average))),
+      cpu(runs),
       fmt(median(runs.map((r) => r.latency.p50)), 1),
       fmt(median(runs.map((r) => r.latency.p99)), 1),
       String(runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)),
@@ -221,7 +264,7 @@ export async function run(): Promise<void> {
     ];
     console.log(
       table([
-        ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s)'],
+        ['server', 'req/s', 'CPU µs/push', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'rounds (req/s)'],
         row('bare functions-framework handler (same push body)', bareRuns),
         row('bare handler + one awaited publish (our publish settings)', publishRuns),
         row('normalizer (decode, normalize, route, awaited publish)', normRuns),
