@@ -14,6 +14,7 @@ const PARTS: Array<[name: string, load: () => Promise<BenchPart>]> = [
   ['triggers', () => import('./triggers')],
   ['e2e', () => import('./e2e')],
   ['load', () => import('./load')],
+  ['reconcile', () => import('./reconcile')],
 ];
 
 async function main(): Promise<void> {
