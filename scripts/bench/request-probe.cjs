@@ -5,7 +5,10 @@
  *
  *   {"bench_probe":1,"subscription":…,"type":…,"status":…,"ms":…,"firestore_calls":…,"firestore_round_trips":…,"firestore_ms":…}
  *
- * `type` is the pushed message's `type` attribute (an envelope's event type), if any.
+ * `type` is the pushed message's `type` attribute (an envelope's event type), if any;
+ * `since_publish_ms` the time from the message's `publishTime` (as the Pub/Sub
+ * emulator stamps it, to the millisecond) to the request's arrival: the push
+ * hop plus any wait for a push slot.
  * `ms` is the time from the request's arrival to the end of its answer (the
  * framework, decoding, the handler and its outcome report); `firestore_calls`
  * counts the Firestore RPCs the request made, and `firestore_round_trips` the
@@ -67,14 +70,16 @@ Firestore.prototype.requestStream = function (methodName, ...rest) {
 const emit = http.Server.prototype.emit;
 http.Server.prototype.emit = function (event, req, res, ...rest) {
   if (event !== 'request') return emit.call(this, event, req, res, ...rest);
-  const probe = { start: performance.now(), calls: 0, roundTrips: 0, inFlight: 0, waitingSince: 0, waitingMs: 0 };
+  const probe = { start: performance.now(), arrivedAt: Date.now(), calls: 0, roundTrips: 0, inFlight: 0, waitingSince: 0, waitingMs: 0 };
   res.once('finish', () => {
     const body = req.body && typeof req.body === 'object' ? req.body : {};
     const type = body.message && body.message.attributes ? body.message.attributes.type : undefined;
+    const published = body.message ? Date.parse(body.message.publishTime) : NaN;
     const line = {
       bench_probe: 1,
       subscription: typeof body.subscription === 'string' ? body.subscription.split('/').pop() : null,
       type: typeof type === 'string' ? type : null,
+      since_publish_ms: Number.isFinite(published) ? Math.round(probe.arrivedAt - published) : null,
       status: res.statusCode,
       ms: Math.round((performance.now() - probe.start) * 100) / 100,
       firestore_calls: probe.calls,
