@@ -11,6 +11,7 @@ import { PLATFORMS, INTERNAL_SOURCE } from '../platforms';
 import { ENTRY_STATUSES } from '../event-log/outcomes';
 import { ENTRY_REASONS } from '../event-log/entry';
 import { MAX_ACCOUNT_ID_LENGTH } from '../event-log/accounts';
+import { MAX_RECONCILE_MESSAGES } from '../reconcile/config';
 import { PROBLEM_TYPES } from './problems';
 
 /** The values `platform` may take: the webhook platforms and the internal source. */
@@ -242,7 +243,9 @@ export const ReconcileRunRequest = Type.Object(
     min_age_seconds: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 30 * 24 * 3600, description: 'an integer of seconds from 0 to 2592000 (30 days)' }),
     ),
-    max_messages: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000, description: 'an integer from 1 to 50000' })),
+    max_messages: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_RECONCILE_MESSAGES, description: `an integer from 1 to ${MAX_RECONCILE_MESSAGES}` }),
+    ),
   },
   { additionalProperties: false },
 );

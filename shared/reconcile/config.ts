@@ -13,14 +13,36 @@ export interface ReconcileConfig {
   minAgeSeconds: number;
   /** Raw messages looked at per run at most; the rest wait for the next run (oldest first). */
   maxMessages: number;
+  /**
+   * Seconds after which a run takes no more messages (those under way
+   * finish): a run must answer inside the events-api's timeout, or the
+   * scheduler's retry would start a second run over the same bodies.
+   */
+  maxSeconds: number;
   /** Runs that replay one message before it is given up as `unresolved` (it stays listed and alerted). */
   maxAttempts: number;
+  /**
+   * Raw messages a run works on at once (two waves of half as many: one is
+   * normalized and read while the other is written). Each wave is one read of
+   * every expected entry and one BulkWriter of settlements, so a wave's round
+   * trips, not its size, set the pace.
+   */
+  concurrency: number;
 }
+
+/**
+ * The most a run may be asked to look at (RECONCILE_MAX_MESSAGES, or a
+ * request's max_messages): at the emulator's measured rate, about what fits
+ * in RECONCILE_MAX_SECONDS (docs/capacity.md#the-first-bottleneck).
+ */
+export const MAX_RECONCILE_MESSAGES = 500_000;
 
 export function reconcileConfig(env: Env = process.env): ReconcileConfig {
   return {
     minAgeSeconds: envNumber(env, 'RECONCILE_MIN_AGE_SECONDS', 600, { integer: true, min: 0 }),
-    maxMessages: envNumber(env, 'RECONCILE_MAX_MESSAGES', 1000, { integer: true, min: 1, max: 50_000 }),
+    maxMessages: envNumber(env, 'RECONCILE_MAX_MESSAGES', 200_000, { integer: true, min: 1, max: MAX_RECONCILE_MESSAGES }),
+    maxSeconds: envNumber(env, 'RECONCILE_MAX_SECONDS', 420, { integer: true, min: 1, max: 3600 }),
     maxAttempts: envNumber(env, 'RECONCILE_MAX_ATTEMPTS', 3, { integer: true, min: 1, max: 100 }),
+    concurrency: envNumber(env, 'RECONCILE_CONCURRENCY', 400, { integer: true, min: 1, max: 2000 }),
   };
 }

@@ -47,34 +47,48 @@ const READ_CHUNK = 300;
  * by its consumers: an event still `processing` this long after its webhook
  * lost a consumer's delivery (no consumer reported at all), and publishing it
  * again is how that consumer gets it. `retrying` is left alone: Pub/Sub is on it.
+ * Each document is read once (two bodies can carry the same platform event),
+ * the chunks at once.
  */
 async function written(db: Firestore, refs: DocumentReference[]): Promise<boolean[]> {
-  const out: boolean[] = [];
-  for (let i = 0; i < refs.length; i += READ_CHUNK) {
-    const snaps = await db.getAll(...refs.slice(i, i + READ_CHUNK), { fieldMask: ['kind', 'status'] });
-    for (const snap of snaps) out.push(snap.exists && snap.get('kind') !== undefined && snap.get('status') !== 'processing');
-  }
-  return out;
+  const unique = [...new Map(refs.map((ref) => [ref.path, ref])).values()];
+  const chunks: DocumentReference[][] = [];
+  for (let i = 0; i < unique.length; i += READ_CHUNK) chunks.push(unique.slice(i, i + READ_CHUNK));
+  const snaps = (await Promise.all(chunks.map((chunk) => db.getAll(...chunk, { fieldMask: ['kind', 'status'] })))).flat();
+  const done = new Map(
+    snaps.map((snap) => [snap.ref.path, snap.exists && snap.get('kind') !== undefined && snap.get('status') !== 'processing']),
+  );
+  return refs.map((ref) => done.get(ref.path) === true);
 }
 
-/** The entries of `out` (what the normalizer makes of `raw`) that the log does not have. */
-export async function missingEntries(db: Firestore, raw: StoredRawMessage, out: NormalizeOutput): Promise<Missing> {
-  const deadLetter = entryRef(db, {
-    workspace_id: raw.attributes.workspace_id ?? null,
-    event_id: rawMessageId(raw.platform, raw.request_id),
-  });
-  const refs = [
-    deadLetter,
+/** One body and what the current normalizer makes of it. */
+export interface Normalized {
+  raw: StoredRawMessage;
+  out: NormalizeOutput;
+}
+
+/**
+ * The entries each body's normalizer output lacks in the log, for many bodies
+ * with one read of all their entries (a failed read fails them all: each is
+ * then tried again next run).
+ */
+export async function missingEntriesOf(db: Firestore, bodies: readonly Normalized[]): Promise<Missing[]> {
+  const refsOf = bodies.map(({ raw, out }) => [
+    entryRef(db, { workspace_id: raw.attributes.workspace_id ?? null, event_id: rawMessageId(raw.platform, raw.request_id) }),
     ...out.envelopes.map((e) => entryRef(db, { workspace_id: e.workspace_id, event_id: e.id })),
     ...out.rejections.map((r) => entryRef(db, { workspace_id: r.workspace_id ?? null, event_id: r.id })),
-  ];
-  const [deadLettered = false, ...present] = await written(db, refs);
-  const expected = out.envelopes.length + out.rejections.length;
-  if (deadLettered) return { expected, envelopes: [], rejections: [], deadLettered };
-  return {
-    expected,
-    envelopes: out.envelopes.filter((_, i) => !present[i]),
-    rejections: out.rejections.filter((_, i) => !present[out.envelopes.length + i]),
-    deadLettered,
-  };
+  ]);
+  const present = await written(db, refsOf.flat());
+  let at = 0;
+  return bodies.map(({ out }, i) => {
+    const [deadLettered = false, ...found] = present.slice(at, (at += refsOf[i]!.length));
+    const expected = out.envelopes.length + out.rejections.length;
+    if (deadLettered) return { expected, envelopes: [], rejections: [], deadLettered };
+    return {
+      expected,
+      envelopes: out.envelopes.filter((_, j) => !found[j]),
+      rejections: out.rejections.filter((_, j) => !found[out.envelopes.length + j]),
+      deadLettered,
+    };
+  });
 }

@@ -12,16 +12,33 @@
  * through its shard and through the old index.
  */
 import type { Firestore, QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import { RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
 import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
 
 /**
  * A lane's page: about its share of the run's budget (hashed shards share the
  * oldest bodies about evenly), so the first pages, read at once, mostly hold
  * what the run will take; what is left unused when a run stops was read for
- * nothing, at most a page per lane.
+ * nothing, at most about two pages per lane (a lane reads its next page
+ * when half of its last is taken).
  */
 export function lanePage(budget: number, lanes: number): number {
   return Math.min(100, Math.max(2, Math.ceil(budget / Math.max(1, lanes - 1)) + 1));
+}
+
+/**
+ * The unsharded lane's page: its query returns every pending body, sharded
+ * ones too, with two fields each (store.ts), so one large page costs one
+ * round trip where the shards' page size would cost dozens in a row.
+ */
+const UNSHARDED_PAGE = 1000;
+
+/** The unsharded lane's bodies read whole (its query returned two fields), those still pending. */
+async function whole(db: Firestore, docs: QueryDocumentSnapshot[]): Promise<QueryDocumentSnapshot[]> {
+  if (!docs.length) return [];
+  const snaps = await db.getAll(...docs.map((d) => d.ref));
+  // An existing document read by id is what the query would have returned with every field.
+  return snaps.filter((s) => s.exists && s.get(RECONCILE_FIELD) === RECONCILE_PENDING) as QueryDocumentSnapshot[];
 }
 
 interface LaneState {
@@ -30,6 +47,8 @@ interface LaneState {
   /** The last document the lane returned: everything not read yet comes after it. */
   after?: QueryDocumentSnapshot;
   done: boolean;
+  /** The lane's read under way, if any: one at a time, so each page starts after the last. */
+  reading?: Promise<void>;
 }
 
 function compare(a: QueryDocumentSnapshot, b: QueryDocumentSnapshot): number {
@@ -53,11 +72,29 @@ export function pendingStream(db: Firestore, cutoff: Date, budget: number, lanes
   const page = lanePage(budget, lanes.length);
   let unsharded = 0;
 
-  async function read(state: LaneState): Promise<void> {
-    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(page).get();
+  async function readPage(state: LaneState): Promise<void> {
+    const size = state.lane === 'unsharded' ? UNSHARDED_PAGE : page;
+    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(size).get();
+    const mine = snap.docs.filter((doc) => inLane(state.lane, doc));
+    const docs = state.lane === 'unsharded' ? await whole(db, mine) : mine;
+    // All at once, after every await: a lane is never seen done with its last page not buffered yet.
     state.after = snap.docs[snap.docs.length - 1] ?? state.after;
-    state.done = snap.docs.length < page;
-    state.buffered.push(...snap.docs.filter((doc) => inLane(state.lane, doc)));
+    state.done = snap.docs.length < size;
+    state.buffered.push(...docs);
+  }
+
+  function read(state: LaneState): Promise<void> {
+    state.reading ??= readPage(state).finally(() => (state.reading = undefined));
+    return state.reading;
+  }
+
+  /**
+   * Reads a lane's next page before its buffer runs out, so the run rarely
+   * waits for one (a failed one is read again when the lane is needed, and fails the run then as a read always did).
+   */
+  function readAhead(state: LaneState): void {
+    if (state.done || state.reading || state.buffered.length > page / 2) return;
+    read(state).catch(() => undefined);
   }
 
   /** The lane holding the oldest body left, reading the lanes that may hold an older one first. */
@@ -79,6 +116,7 @@ export function pendingStream(db: Firestore, cutoff: Date, budget: number, lanes
         if (!state) break;
         out.push(state.buffered.shift()!);
         if (state.lane === 'unsharded') unsharded++;
+        else readAhead(state);
       }
       return out;
     },

@@ -13,8 +13,15 @@
  * tried again next run with the same ids; the run goes on. Every message found
  * missing logs one WARNING line (`outcome: "reconciled"`, the alert's metric)
  * and gets a record the events API lists (store.ts).
+ *
+ * Bodies go through in waves of half the configured concurrency, two waves
+ * at once (one normalizes and reads while the other writes): each wave's
+ * expected entries are read together (expected.ts), and its settlements
+ * written together, each write failing alone (store.ts applyRawUpdates).
+ * What is rare (a replay, a record) is still done body by body.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Timestamp, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { EnvelopePublisher } from '../envelope/publish';
 import { fromRejected } from '../event-log/entry';
@@ -22,10 +29,10 @@ import { rawBody, type StoredRawMessage } from '../event-log/raw-store';
 import { writeEntry } from '../event-log/writer';
 import type { Logger } from '../runtime/log';
 import type { ReconcileConfig } from './config';
-import { missingEntries, type Missing, type NormalizeOutput } from './expected';
+import { missingEntriesOf, type Missing, type NormalizeOutput } from './expected';
 import { MESSAGE_OUTCOMES, type MessageOutcome, type RunSummary } from './shapes';
 import { pendingStream } from './pending';
-import { countAttempt, markRecovered, saveRecord, settle } from './store';
+import { applyRawUpdates, attemptUpdate, markRecovered, saveRecord, settledUpdate, type RawUpdate } from './store';
 
 export interface ReconcileDeps {
   db: Firestore;
@@ -35,10 +42,11 @@ export interface ReconcileDeps {
   log: Logger;
   now: () => Date;
   retentionDays: number;
+  /** Milliseconds on a monotonic clock, for the run's time budget (default performance.now). */
+  clock?: () => number;
 }
 
-const PARALLEL = 8;
-
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 const distinct = (values: Iterable<string>) => [...new Set(values)].sort();
 
 export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig): Promise<RunSummary> {
@@ -60,14 +68,23 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
 
   // Every shard's pending bodies (and the unsharded ones), merged oldest first (pending.ts).
   const pending = pendingStream(deps.db, cutoff, config.maxMessages);
-  while (summary.checked < config.maxMessages) {
-    const docs = await pending.next(Math.min(PARALLEL, config.maxMessages - summary.checked));
+  const wave = Math.max(1, Math.ceil(config.concurrency / 2));
+  const inFlight: Array<Promise<void>> = [];
+  const clock = deps.clock ?? (() => performance.now());
+  const stopAt = clock() + config.maxSeconds * 1000;
+  while (summary.checked < config.maxMessages && clock() < stopAt) {
+    const docs = await pending.next(Math.min(wave, config.maxMessages - summary.checked));
     if (!docs.length) break;
-    const results = await Promise.all(docs.map((doc) => reconcileMessage(deps, config, doc, log, summary)));
-    for (const outcome of results) summary.outcomes[outcome]++;
     summary.checked += docs.length;
+    inFlight.push(
+      reconcileWave(deps, config, docs, log, summary).then((outcomes) => {
+        for (const outcome of outcomes) summary.outcomes[outcome]++;
+      }),
+    );
+    if (inFlight.length >= 2) await inFlight.shift();
   }
-  if (summary.checked >= config.maxMessages) summary.more = await pending.more();
+  await Promise.all(inFlight);
+  summary.more = await pending.more();
   summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
   // `unsharded`: bodies stored before sharding, read through the old index; store.ts says when it can go.
   log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', {
@@ -78,33 +95,99 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   return summary;
 }
 
-async function reconcileMessage(
-  deps: ReconcileDeps,
-  config: ReconcileConfig,
-  doc: QueryDocumentSnapshot,
-  runLog: Logger,
-  summary: RunSummary,
-): Promise<MessageOutcome> {
-  const raw = doc.data() as StoredRawMessage;
-  const log = runLog.child({ raw_id: doc.id, request_id: raw.request_id, platform: raw.platform });
-  try {
-    return await judge(deps, config, doc, raw, log, summary);
-  } catch (err) {
-    // Routing, Pub/Sub or Firestore unavailable: the message stays pending, and the next run repeats it with the same ids.
-    log.warn('raw message not reconciled in this run; the next run tries again', { outcome: 'deferred', error: err });
-    return 'deferred';
-  }
+/** What one body's judgement comes to: its outcome, which stands once `update` (if any) is written to the body. */
+interface Judged {
+  outcome: MessageOutcome;
+  update?: Record<string, unknown>;
 }
 
-/** What one raw message's outcome is, with its replay, record and settlement done; throws when any step fails. */
+/** A wave of bodies: normalized, their entries read at once, judged, and their updates written at once. */
+async function reconcileWave(
+  deps: ReconcileDeps,
+  config: ReconcileConfig,
+  docs: QueryDocumentSnapshot[],
+  runLog: Logger,
+  summary: RunSummary,
+): Promise<MessageOutcome[]> {
+  const items = docs.map((doc) => {
+    const raw = doc.data() as StoredRawMessage;
+    return { doc, raw, log: runLog.child({ raw_id: doc.id, request_id: raw.request_id, platform: raw.platform }) };
+  });
+  // Routing, Pub/Sub or Firestore unavailable: the message stays pending, and the next run repeats it with the same ids.
+  const deferred = (log: Logger, err: unknown): Judged => {
+    log.warn('raw message not reconciled in this run; the next run tries again', { outcome: 'deferred', error: err });
+    return { outcome: 'deferred' };
+  };
+
+  const outputs = await Promise.all(
+    items.map(async ({ raw }) => {
+      const body = rawBody(raw);
+      if (!body) return undefined;
+      try {
+        return await deps.normalize({ data: body, attributes: raw.attributes });
+      } catch (err) {
+        return asError(err);
+      }
+    }),
+  );
+  const normalized = items.flatMap((item, i) => {
+    const out = outputs[i];
+    return out && !(out instanceof Error) ? [{ ...item, out }] : [];
+  });
+  let missing: Missing[] | Error;
+  try {
+    missing = await missingEntriesOf(deps.db, normalized);
+  } catch (err) {
+    missing = asError(err);
+  }
+  const missingOf = new Map(normalized.map((n, i) => [n.doc.id, missing instanceof Error ? missing : missing[i]!]));
+
+  const judged = await Promise.all(
+    items.map(async ({ doc, raw, log }, i): Promise<Judged> => {
+      const out = outputs[i];
+      if (out instanceof Error) return deferred(log, out);
+      const found = missingOf.get(doc.id);
+      if (found instanceof Error) return deferred(log, found);
+      try {
+        return await judge(deps, config, doc, raw, found, log, summary);
+      } catch (err) {
+        return deferred(log, err);
+      }
+    }),
+  );
+
+  const writes: Array<RawUpdate & { at: number }> = judged.flatMap((j, at) =>
+    j.update ? [{ ref: docs[at]!.ref, data: j.update, at }] : [],
+  );
+  let errors: Array<Error | undefined>;
+  try {
+    errors = await applyRawUpdates(
+      deps.db,
+      writes.map(({ ref, data }) => ({ ref, data })),
+    );
+  } catch (err) {
+    errors = writes.map(() => asError(err));
+  }
+  writes.forEach(({ at }, w) => {
+    if (errors[w]) judged[at] = deferred(items[at]!.log, errors[w]);
+  });
+  return judged.map((j) => j.outcome);
+}
+
+/**
+ * What one raw message's outcome is, with its replay and record done and the
+ * update of the body that settles it (or counts the replay) to write; throws
+ * when any step fails. `missing` is undefined when the body was not kept.
+ */
 async function judge(
   deps: ReconcileDeps,
   config: ReconcileConfig,
   doc: QueryDocumentSnapshot,
   raw: StoredRawMessage,
+  missing: Missing | undefined,
   log: Logger,
   summary: RunSummary,
-): Promise<MessageOutcome> {
+): Promise<Judged> {
   const rawId = doc.id;
   const attempts = raw.reconcile_attempts ?? 0;
   const now = deps.now();
@@ -117,28 +200,21 @@ async function judge(
     attempts,
   };
 
-  const body = rawBody(raw);
-  if (!body) {
+  if (!missing) {
     // Kept only up to MAX_RAW_BODY_BYTES: what it should have made cannot be known. Listed, not alerted.
     const detail = `the body (${raw.size} bytes) was too large to keep, so it cannot be normalized again to check it`;
     log.warn('raw message cannot be reconciled: body not kept', { outcome: 'unverifiable', size: raw.size });
     await saveRecord(deps.db, { ...base, ...emptyFinding(raw), status: 'unverifiable', detail }, now, deps.retentionDays);
-    await settle(doc, 'unverifiable', now);
-    return 'unverifiable';
+    return { outcome: 'unverifiable', update: settledUpdate('unverifiable', now) };
   }
-
-  const out = await deps.normalize({ data: body, attributes: raw.attributes });
-  const missing = await missingEntries(deps.db, raw, out);
 
   const lacking = missing.envelopes.length + missing.rejections.length;
   if (lacking === 0) {
-    await settle(doc, attempts > 0 ? 'recovered' : 'logged', now);
-    if (attempts > 0) {
-      await markRecovered(deps.db, rawId, now);
-      log.info('replayed webhook reached the event log', { outcome: 'recovered', attempts });
-      return 'recovered';
-    }
-    return 'logged';
+    if (attempts === 0) return { outcome: 'logged', update: settledUpdate('logged', now) };
+    // The record first: should the body's update fail, the next run finds it complete again and settles it.
+    await markRecovered(deps.db, rawId, now);
+    log.info('replayed webhook reached the event log', { outcome: 'recovered', attempts });
+    return { outcome: 'recovered', update: settledUpdate('recovered', now) };
   }
 
   const workspace_ids = distinct([
@@ -161,8 +237,7 @@ async function judge(
       now,
       deps.retentionDays,
     );
-    await settle(doc, 'unresolved', now);
-    return 'unresolved';
+    return { outcome: 'unresolved', update: settledUpdate('unresolved', now) };
   }
 
   const opts = { now, retentionDays: deps.retentionDays };
@@ -191,8 +266,7 @@ async function judge(
     now,
     deps.retentionDays,
   );
-  await countAttempt(doc, attempts + 1);
-  return 'replayed';
+  return { outcome: 'replayed', update: attemptUpdate(attempts + 1) };
 }
 
 const counts = (m: Missing) => ({ expected: m.expected, missing_events: m.envelopes.length, missing_rejections: m.rejections.length });

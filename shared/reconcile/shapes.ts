@@ -37,7 +37,7 @@ export const ReconcileRunSummary = Type.Object(
     found: Count('messages found missing entries in this run (replayed + unresolved)'),
     events_published: Count('envelopes published to `events`'),
     rejections_written: Count('rejections written to the log'),
-    more: Type.Boolean({ description: 'the run stopped at its max_messages with more waiting' }),
+    more: Type.Boolean({ description: 'the run stopped at its max_messages or its RECONCILE_MAX_SECONDS with more waiting' }),
   },
   { description: 'what one reconciliation run did' },
 );

@@ -11,7 +11,7 @@
  *   (a message replayed stays pending with reconcile_attempts + 1, so the next
  *   run checks that the replay reached the log)
  */
-import { Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { Timestamp, type DocumentReference, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { RAW_MESSAGES, RAW_SHARDS, RECONCILE_FIELD, RECONCILE_PENDING, SHARD_FIELD } from '../event-log/raw-store';
 import { expiryAfter } from '../event-log/config';
 import type { ReconciliationRecord } from './shapes';
@@ -53,6 +53,8 @@ export function pendingQuery(db: Firestore, lane: PendingLane, cutoff: Date, aft
     .where(RECEIVED_AT, '<=', Timestamp.fromDate(cutoff))
     .orderBy(RECEIVED_AT, 'asc');
   if (after) query = query.startAfter(after);
+  // That lane's pages are mostly sharded bodies it skips: only what skipping and ordering need (pending.ts reads the rest whole).
+  if (lane === 'unsharded') query = query.select(RECEIVED_AT, SHARD_FIELD);
   return query;
 }
 
@@ -60,12 +62,37 @@ export function pendingQuery(db: Firestore, lane: PendingLane, cutoff: Date, aft
 export const inLane = (lane: PendingLane, doc: QueryDocumentSnapshot): boolean =>
   lane !== 'unsharded' || doc.get(SHARD_FIELD) === undefined;
 
-export async function settle(doc: QueryDocumentSnapshot, state: SettledState, now: Date): Promise<void> {
-  await doc.ref.update({ [RECONCILE_FIELD]: state, reconciled_at: Timestamp.fromDate(now) });
+/** The update that settles a raw message in `state`. */
+export const settledUpdate = (state: SettledState, now: Date) => ({ [RECONCILE_FIELD]: state, reconciled_at: Timestamp.fromDate(now) });
+
+/** The update that counts a replay (the message stays pending, so the next run checks it). */
+export const attemptUpdate = (attempts: number) => ({ reconcile_attempts: attempts });
+
+export interface RawUpdate {
+  ref: DocumentReference;
+  data: Record<string, unknown>;
 }
 
-export async function countAttempt(doc: QueryDocumentSnapshot, attempts: number): Promise<void> {
-  await doc.ref.update({ reconcile_attempts: attempts });
+/**
+ * Applies many raw messages' updates at once, each failing alone: one
+ * BulkWriter (batches of 20 sent in parallel, not atomic). Unthrottled: its
+ * default starts at 500 writes a second and ramps over minutes, which would
+ * bound a run at 500 bodies a second; these are updates to documents spread
+ * over the key space (hashed ids), at most one per body the collection
+ * already took a create for, and the run's concurrency bounds them.
+ * Resolves with each update's error, or undefined, in order.
+ */
+export async function applyRawUpdates(db: Firestore, updates: readonly RawUpdate[]): Promise<Array<Error | undefined>> {
+  if (!updates.length) return [];
+  const bulk = db.bulkWriter({ throttling: false });
+  const results = updates.map(({ ref, data }) =>
+    bulk.update(ref, data).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    ),
+  );
+  await bulk.close();
+  return Promise.all(results);
 }
 
 export const recordRef = (db: Firestore, rawId: string) => db.collection(RECONCILIATIONS).doc(rawId);

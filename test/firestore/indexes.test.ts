@@ -265,7 +265,7 @@ describe('every field is either queried or exempted', () => {
     );
 
   test('raw_messages: every field is exempted (it is read by id, and by reconciliation through its composite indexes)', () => {
-    // What the writer stores, and what reconciliation adds when it settles a body (store.ts settle, countAttempt).
+    // What the writer stores, and what reconciliation adds when it settles a body (store.ts settledUpdate, attemptUpdate).
     const fields = [
       ...Object.keys(rawRecord(Buffer.from('{}'), attrs, { ...attrs }, 30, new Date())),
       'reconciled_at',

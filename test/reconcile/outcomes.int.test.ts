@@ -21,6 +21,7 @@ import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
 import { RoutingUnavailableError, type Router } from '../../shared/normalize/router';
+import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { RECONCILIATIONS } from '../../shared/reconcile/store';
 import { createLogger } from '../../shared/runtime/log';
@@ -94,7 +95,8 @@ const deps = (normalize: ReconcileDeps['normalize'] = renormalizeWith(() => rout
   now: () => RUN_AT,
   retentionDays: 30,
 });
-const config = { minAgeSeconds: 300, maxMessages: 100, maxAttempts: 2 };
+// Waves of 2 bodies, two at once: the bodies below take several waves, some overlapping.
+const config = { ...reconcileConfig({}), minAgeSeconds: 300, maxMessages: 100, maxAttempts: 2, concurrency: 4 };
 
 it('replays what is missing, settles what is logged, and leaves what is young or unroutable for later', async () => {
   const lostEvent = await store('req-lost', message(PAGE, 'm_lost'));
@@ -210,4 +212,31 @@ it('defers only the message whose replay fails, and the run still answers 200', 
   } finally {
     await api.close();
   }
+});
+
+it('defers only the body whose settlement cannot be written, and one entry two bodies expect counts for both', async () => {
+  // The same platform event redelivered under a second request id: both bodies expect the one entry, read once.
+  const mid = uniqueName('m_twice');
+  const first = await store(uniqueName('req-twice'), message(PAGE, mid));
+  const again = await store(uniqueName('req-twice'), message(PAGE, mid));
+  const [event] = (await normalize({ platform: 'messenger', kind: 'webhook', body: message(PAGE, mid) }, router)).envelopes;
+  await writeEntry(db, fromEnvelope(event!, { now: RECEIVED, retentionDays: 30 }));
+  for (const consumer of EXPECTED_CONSUMERS)
+    await reportOutcome(db, { workspace_id: ws, event_id: event!.id, consumer, status: 'success', attempt: 1 });
+  const goneRequest = uniqueName('req-gone');
+  const gone = await store(goneRequest, message(PAGE, uniqueName('m_gone')));
+
+  // TTL deletes one body while the run is at it: the write that settles it fails, in one wave with the others.
+  const renormalize = renormalizeWith(() => router);
+  const summary = await reconcileOnce(
+    deps(async (raw) => {
+      if (raw.attributes.request_id === goneRequest) await db.collection(RAW_MESSAGES).doc(gone.id).delete();
+      return renormalize(raw);
+    }),
+    { ...config, concurrency: 100 },
+  );
+  expect(summary.outcomes.deferred).toBe(1);
+  expect(await stateOf(first.id)).toBe('logged');
+  expect(await stateOf(again.id)).toBe('logged');
+  expect((await db.collection(RAW_MESSAGES).doc(gone.id).get()).exists).toBe(false);
 });

@@ -15,6 +15,7 @@ import { renormalizeWith } from '../../shared/events-api/renormalize';
 import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
 import { RAW_MESSAGES, RAW_SHARDS, rawMessageId, rawRecord, rawShard, storeRawMessage } from '../../shared/event-log/raw-store';
 import { RoutingUnavailableError, type Router } from '../../shared/normalize/router';
+import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { createLogger } from '../../shared/runtime/log';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
@@ -22,7 +23,8 @@ import { uniqueName } from '../helpers/names';
 
 const BASE = new Date('2026-11-30T10:00:00.000Z');
 const RUN_AT = new Date(BASE.getTime() + 60 * 60_000);
-const config = { minAgeSeconds: 600, maxMessages: 30, maxAttempts: 2 };
+// Waves of 4 bodies, two at once: a run of 30 takes 8 waves.
+const config = { ...reconcileConfig({}), minAgeSeconds: 600, maxMessages: 30, maxAttempts: 2, concurrency: 8 };
 const EMPTY_BATCH = Buffer.from('{"object":"page","entry":[]}');
 
 let db: Firestore;
@@ -181,4 +183,17 @@ it('defers a body whose routing is unavailable once per run, in a shard or unsha
     expect(summary.checked).toBe(2);
     expect(await states(blocked)).toEqual(['pending', 'pending']);
   }
+});
+
+it('stops taking bodies when its time is up, says so, and the next run takes the rest', async () => {
+  const tag = uniqueName('late');
+  const bodies = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => store(`${tag}-${i}`, new Date(BASE.getTime() + i * 1000))));
+  // A clock that moves 0.6 s at each look against a budget of 1 s: the run takes one wave (4 bodies), then stops.
+  let ms = 0;
+  const slow = deps().deps;
+  const first = await reconcileOnce({ ...slow, clock: () => (ms += 600) }, { ...config, maxSeconds: 1 });
+  expect(first).toMatchObject({ checked: 4, more: true });
+  const second = await reconcileOnce(deps().deps, { ...config, maxMessages: 1000 });
+  expect(second.more).toBe(false);
+  expect(await states(bodies)).toEqual(Array(6).fill('logged'));
 });
