@@ -335,11 +335,11 @@ describe('the bundled webhook-whatsapp under the functions-framework CLI', () =>
     child?.kill('SIGTERM');
   });
 
+  // A verification is no event: the signed POST below is the first message on the topic.
   it('answers the handshake', async () => {
     const res = await request(baseUrl, { path: '/?hub.mode=subscribe&hub.verify_token=bundle-vt&hub.challenge=31337' });
     expect(res.status).toBe(200);
     expect(res.text).toBe('31337');
-    expect(await topic.pull(1)).toHaveLength(1);
   });
 
   it('answers a signed POST 200 after publishing it', async () => {
