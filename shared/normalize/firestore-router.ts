@@ -8,7 +8,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { FirestoreBlockRegistry, blockCacheTtlMs, type Block } from '../contracts/blocks';
 import { getFirestore } from '../runtime/gcp';
 import { normalizerConfig } from './config';
-import { boundedRouter, cachedRouter, registryRouter, type Router } from './router';
+import { cachedBoundedRouter, registryRouter, type Router } from './router';
 
 export function firestoreRouter(
   db: Firestore = getFirestore(),
@@ -22,5 +22,5 @@ export function firestoreRouter(
     const doc = await db.collection('blocks').doc(blockId).get();
     return doc.exists ? (doc.data() as Block) : undefined;
   });
-  return cachedRouter(boundedRouter(router, timeoutMs), ttlMs);
+  return cachedBoundedRouter(router, ttlMs, timeoutMs);
 }

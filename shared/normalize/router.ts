@@ -56,7 +56,8 @@ export class RoutingTimeoutError extends Error {
  * unreachable host for about 45 s on its own; holding every push request that
  * long ties up instances and outlives nothing useful, while a prompt 500 lets
  * Pub/Sub's backoff schedule the retry. The abandoned lookup finishes (or
- * fails) unobserved and is not cached.
+ * fails) unobserved; a cachedRouter inside this one still keeps what it
+ * found, for the retry. An answer given at once (a cache hit) passes as is.
  */
 export function boundedRouter(router: Router, timeoutMs: number): Router {
   const bounded = (answer: RouteAnswer, what: string): RouteAnswer =>
@@ -100,6 +101,16 @@ export function cachedRouter(router: Router, ttlMs: number, now: () => number = 
     },
     byBlockId: (blockId) => router.byBlockId(blockId),
   };
+}
+
+/**
+ * Routes cached for ttlMs, each lookup bounded by timeoutMs, in that order:
+ * with the cache inside the deadline, a lookup that outlives it still fills
+ * the cache, so the message's retry is answered from memory instead of
+ * starting another lookup against a registry that is already slow.
+ */
+export function cachedBoundedRouter(router: Router, ttlMs: number, timeoutMs: number): Router {
+  return boundedRouter(cachedRouter(router, ttlMs), timeoutMs);
 }
 
 /** Thrown when the records cannot be read (not when an account is unknown): the message must be retried. */

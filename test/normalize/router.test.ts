@@ -1,7 +1,15 @@
-/** The routing deadline (boundedRouter) and its setting; the route cache (cachedRouter). */
+/** The routing deadline (boundedRouter) and its setting; the route cache (cachedRouter); both as the normalizer uses them. */
 import { ConfigError } from '../../shared/runtime/env';
 import { normalizerConfig } from '../../shared/normalize/config';
-import { RoutingTimeoutError, boundedRouter, cachedRouter, registryRouter, type Router } from '../../shared/normalize/router';
+import {
+  RoutingTimeoutError,
+  boundedRouter,
+  cachedBoundedRouter,
+  cachedRouter,
+  registryRouter,
+  type Router,
+} from '../../shared/normalize/router';
+import type { Route } from '../../shared/platform-kit/types';
 import { StaticBlockRegistry } from '../../shared/contracts/blocks';
 
 const ROUTE = { workspaceId: 'ws_1', blockId: 'blk_1' };
@@ -109,4 +117,19 @@ describe('cachedRouter', () => {
     await expect(router.byBlockId('blk_1')).resolves.toEqual(ROUTE);
     expect(reads).toBe(2);
   });
+});
+
+it('keeps what a lookup found after its deadline passed: the retry is answered from memory, with no second lookup', async () => {
+  let lookups = 0;
+  let answer!: (route: Route | undefined) => void;
+  const late = router(() => {
+    lookups++;
+    return new Promise((resolve) => (answer = resolve));
+  });
+  const routes = cachedBoundedRouter(late, 60_000, 20);
+  await expect(routes.byAccounts('whatsapp', ['1'])).rejects.toThrow(RoutingTimeoutError);
+  answer(ROUTE);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(routes.byAccounts('whatsapp', ['1'])).toEqual(ROUTE);
+  expect(lookups).toBe(1);
 });
