@@ -237,6 +237,7 @@ export async function run(): Promise<void> {
     },
     onNotice: (m) => console.log(`  ${m}`),
   });
+  let floorsProbe: PushFloors | undefined;
   try {
     if (stack.skipped.length || stack.failed.length) {
       throw new Error(`the stack is incomplete: ${[...stack.skipped, ...stack.failed].map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
@@ -287,7 +288,7 @@ export async function run(): Promise<void> {
     const half = Math.ceil(FLOOR_ROUNDS / 2);
     const echo = await firestoreEcho(stack, 25);
     console.log(`measuring the emulator's push floor (${half} samples of one and of two hops, as many again after the sends)…`);
-    const floorsProbe = await openPushFloors(stack);
+    floorsProbe = await openPushFloors(stack);
     const floors = await floorsProbe.sample(half);
 
     const waitsFor = WAIT_FOR === 'success' ? 'its entry at success' : 'its log entry';
@@ -310,7 +311,6 @@ export async function run(): Promise<void> {
     await poller;
     probing = false;
     const after = await floorsProbe.sample(FLOOR_ROUNDS - half);
-    await floorsProbe.close();
     floors.oneHop.push(...after.oneHop);
     floors.twoHops.push(...after.twoHops);
     echo.push(...(await firestoreEcho(stack, 25)));
@@ -408,6 +408,7 @@ export async function run(): Promise<void> {
     );
     if (lost) process.exitCode = 1;
   } finally {
+    await floorsProbe?.close();
     await stack.stop();
   }
 }
