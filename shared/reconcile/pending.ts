@@ -16,20 +16,21 @@ import { RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
 import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
 
 /**
- * A lane's page: about its share of the run's budget (hashed shards share the
- * oldest bodies about evenly), so the first pages, read at once, mostly hold
- * what the run will take; what is left unused when a run stops was read for
- * nothing, at most about two pages per lane (a lane reads its next page
- * when half of its last is taken).
+ * A lane's page: about its share of what the run works on at once (hashed
+ * shards share the oldest bodies about evenly), so the first pages, read at
+ * once, mostly hold the first waves; what is left unused when a run stops was
+ * read for nothing, at most about one and a half pages per lane (a lane reads
+ * its next page when half of its last is taken).
  */
-export function lanePage(budget: number, lanes: number): number {
-  return Math.min(100, Math.max(2, Math.ceil(budget / Math.max(1, lanes - 1)) + 1));
+export function lanePage(atOnce: number, lanes: number): number {
+  return Math.min(100, Math.max(2, Math.ceil(atOnce / Math.max(1, lanes - 1)) + 1));
 }
 
 /**
  * The unsharded lane's page: its query returns every pending body, sharded
  * ones too, with two fields each (store.ts), so one large page costs one
- * round trip where the shards' page size would cost dozens in a row.
+ * round trip where the shards' page size would cost dozens in a row. Of
+ * those, at most a wave's worth (half of `atOnce`) is read whole per page.
  */
 const UNSHARDED_PAGE = 1000;
 
@@ -66,20 +67,37 @@ export interface PendingStream {
   readonly unsharded: number;
 }
 
-/** The stream of a run that takes at most `budget` bodies. */
-export function pendingStream(db: Firestore, cutoff: Date, budget: number, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
+/**
+ * The stream of a run that works on at most `atOnce` bodies at a time (its
+ * concurrency, or its whole budget when smaller), which sizes what it reads
+ * ahead, not the run's budget. What it holds is bounded in bodies: a shard
+ * lane at most one and a half pages, the unsharded lane a wave (half of
+ * `atOnce`). At the default concurrency of 400 (pages of 14, waves of 200):
+ * 32 × 21 + 200 = 872 bodies, besides the 400 the run works on. Bodies are
+ * kept up to MAX_RAW_BODY_BYTES (900 KB): worst case about 1,272 × 900 KB =
+ * 1.1 GB, past the events-api's 512 MiB, if nearly every pending body is that
+ * large; a few MB at typical bodies of a few KB. RECONCILE_CONCURRENCY bounds it.
+ */
+export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
   const states: LaneState[] = lanes.map((lane) => ({ lane, buffered: [], done: false }));
-  const page = lanePage(budget, lanes.length);
+  const page = lanePage(atOnce, lanes.length);
+  const wholeAtMost = Math.max(1, Math.ceil(atOnce / 2));
   let unsharded = 0;
 
   async function readPage(state: LaneState): Promise<void> {
     const size = state.lane === 'unsharded' ? UNSHARDED_PAGE : page;
     const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(size).get();
-    const mine = snap.docs.filter((doc) => inLane(state.lane, doc));
+    let seen = snap.docs;
+    let mine = seen.filter((doc) => inLane(state.lane, doc));
+    if (state.lane === 'unsharded' && mine.length > wholeAtMost) {
+      // At most a wave read whole: the page ends at the last one kept, and the next starts after it.
+      mine = mine.slice(0, wholeAtMost);
+      seen = seen.slice(0, seen.indexOf(mine[mine.length - 1]!) + 1);
+    }
     const docs = state.lane === 'unsharded' ? await whole(db, mine) : mine;
     // All at once, after every await: a lane is never seen done with its last page not buffered yet.
-    state.after = snap.docs[snap.docs.length - 1] ?? state.after;
-    state.done = snap.docs.length < size;
+    state.after = seen[seen.length - 1] ?? state.after;
+    state.done = seen.length === snap.docs.length && snap.docs.length < size;
     state.buffered.push(...docs);
   }
 

@@ -67,7 +67,8 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   const log = deps.log.child({ run_id: summary.run_id });
 
   // Every shard's pending bodies (and the unsharded ones), merged oldest first (pending.ts).
-  const pending = pendingStream(deps.db, cutoff, config.maxMessages);
+  // Its read-ahead is sized from what the run works on at once, not from its budget (memory: pending.ts).
+  const pending = pendingStream(deps.db, cutoff, Math.min(config.maxMessages, config.concurrency));
   const wave = Math.max(1, Math.ceil(config.concurrency / 2));
   const inFlight: Array<Promise<void>> = [];
   const clock = deps.clock ?? (() => performance.now());
