@@ -73,19 +73,31 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   const inFlight: Array<Promise<void>> = [];
   const clock = deps.clock ?? (() => performance.now());
   const stopAt = clock() + config.maxSeconds * 1000;
-  while (summary.checked < config.maxMessages && clock() < stopAt) {
-    const docs = await pending.next(Math.min(wave, config.maxMessages - summary.checked));
-    if (!docs.length) break;
-    summary.checked += docs.length;
-    inFlight.push(
-      reconcileWave(deps, config, docs, log, summary).then((outcomes) => {
-        for (const outcome of outcomes) summary.outcomes[outcome]++;
-      }),
-    );
-    if (inFlight.length >= 2) await inFlight.shift();
+  try {
+    while (summary.checked < config.maxMessages && clock() < stopAt) {
+      const docs = await pending.next(Math.min(wave, config.maxMessages - summary.checked));
+      if (!docs.length) break;
+      summary.checked += docs.length;
+      inFlight.push(
+        reconcileWave(deps, config, docs, log, summary).then((outcomes) => {
+          for (const outcome of outcomes) summary.outcomes[outcome]++;
+        }),
+      );
+      if (inFlight.length >= 2) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  } finally {
+    // A failed read fails the run only once its waves are done: answering while they still publish and
+    // write would let the scheduler's retry start a second run over the same bodies.
+    await Promise.allSettled(inFlight);
   }
-  await Promise.all(inFlight);
-  summary.more = await pending.more();
+  try {
+    summary.more = await pending.more();
+  } catch (err) {
+    // Only a look ahead after all the work: the run's summary stands, and the next run reads on.
+    log.warn('could not tell whether bodies are left; saying there are', { outcome: 'reconciliation_more_unknown', error: err });
+    summary.more = true;
+  }
   summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
   // `unsharded`: bodies stored before sharding, read through the old index; store.ts says when it can go.
   log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', {

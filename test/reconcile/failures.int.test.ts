@@ -1,8 +1,12 @@
 /**
- * A reconciliation run's reading limits: the bodies stored before sharding
- * are read whole a wave at a time (not a page of 1,000 at once), oldest first
- * among the sharded ones, each once. On the Firestore emulator, in a project
- * of its own.
+ * A reconciliation run whose reads fail part-way, and how much it holds: a
+ * failed read of the pending bodies fails the run only once the waves under
+ * way are done (else the scheduler's retry could overlap them); a failed look
+ * for more after the work still answers the run's summary, `more: true`; and
+ * the bodies stored before sharding are read whole a wave at a time, oldest
+ * first, each once. On the Firestore emulator, in a project of its own; the
+ * run's client reaches it through firestore-fault.ts, which refuses its
+ * queries part-way through as Firestore refuses a query without its index.
  */
 import { Firestore } from '@google-cloud/firestore';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
@@ -14,6 +18,7 @@ import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { createLogger } from '../../shared/runtime/log';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
+import { FAILED_PRECONDITION, firestoreFault } from './firestore-fault';
 import { uniqueName } from '../helpers/names';
 
 const BASE = new Date('2026-11-30T10:00:00.000Z');
@@ -61,6 +66,79 @@ async function store(requestId: string, seconds: number, sharded: boolean): Prom
 
 const states = async (ids: string[]) =>
   Promise.all(ids.map(async (id) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string));
+
+/**
+ * A run whose Firestore client goes through a fault of its own: once the
+ * run's first wave is being normalized, every query (RunQuery) is refused
+ * with FAILED_PRECONDITION, as a missing index is, while the wave's reads and
+ * writes go through; that wave's normalizing then takes `hold` ms more, long
+ * enough that a run answering before its waves are done would answer first.
+ */
+async function failingRun(hold: number): Promise<{ deps: ReconcileDeps; lines: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const lines: Array<Record<string, unknown>> = [];
+  const fault = await firestoreFault(process.env.FIRESTORE_EMULATOR_HOST!);
+  // The client prefers FIRESTORE_EMULATOR_HOST to its `host` setting: unset while this one is made.
+  const emulator = process.env.FIRESTORE_EMULATOR_HOST;
+  delete process.env.FIRESTORE_EMULATOR_HOST;
+  const runDb = new Firestore({ projectId, host: fault.host, ssl: false, ignoreUndefinedProperties: true });
+  process.env.FIRESTORE_EMULATOR_HOST = emulator;
+  const normalize = renormalizeWith(() => none);
+  let gate: Promise<void> | undefined;
+  return {
+    lines,
+    close: async () => {
+      await runDb.terminate();
+      await fault.close();
+    },
+    deps: {
+      db: runDb,
+      publisher: createEnvelopePublisher(topic.topic),
+      normalize: async (raw) => {
+        gate ??= (async () => {
+          fault.failing = { method: 'RunQuery', code: FAILED_PRECONDITION, message: 'The query requires an index.' };
+          await new Promise((resolve) => setTimeout(resolve, hold));
+        })();
+        await gate;
+        return normalize(raw);
+      },
+      log: createLogger(
+        { component: 'test' },
+        { level: 'info', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+      ),
+      now: () => RUN_AT,
+      retentionDays: 30,
+    },
+  };
+}
+
+it('fails on a failed read of the pending bodies only once the wave under way is done', async () => {
+  const tag = uniqueName('fail');
+  // Bodies from before sharding: read whole a wave (4) at a time, so the second wave needs a read, and it fails.
+  const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => store(`${tag}-${i}`, i, false)));
+  const run = await failingRun(300);
+  const err = await reconcileOnce(run.deps, config).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  // Read at once: by the time the run failed, its first wave had settled its bodies; nothing is written after the answer.
+  const after = await states(ids);
+  await run.close();
+  expect(err?.message).toMatch(/requires an index/);
+  expect(after).toEqual([...Array(4).fill('logged'), ...Array(6).fill('pending')]);
+});
+
+it('answers its summary with more: true when only the look for more fails', async () => {
+  const tag = uniqueName('more');
+  const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => store(`${tag}-${i}`, i, false)));
+  const run = await failingRun(0);
+  const summary = await reconcileOnce(run.deps, { ...config, maxMessages: 2 });
+  await run.close();
+  expect(summary).toMatchObject({ checked: 2, more: true });
+  expect(summary.outcomes.logged).toBe(2);
+  expect(run.lines.find((l) => l.outcome === 'reconciliation_more_unknown')).toMatchObject({ severity: 'WARNING' });
+  expect(run.lines.find((l) => l.outcome === 'reconciliation_run')).toMatchObject({ checked: 2, more: true });
+  expect(await states(ids)).toEqual(['logged', 'logged', 'pending', 'pending']);
+});
 
 it('reads the bodies stored before sharding a wave at a time, among sharded ones, oldest first and each once', async () => {
   const tag = uniqueName('wave');
