@@ -11,12 +11,14 @@ export interface ReconcileConfig {
    * harmless to replay (deterministic ids).
    */
   minAgeSeconds: number;
-  /** Raw messages looked at per run at most; the rest wait for the next run (oldest first). */
+  /** Raw messages looked at per run at most, a safety bound above what maxSeconds allows; the rest wait for the next run (oldest first). */
   maxMessages: number;
   /**
    * Seconds after which a run takes no more messages (those under way
-   * finish): a run must answer inside the events-api's timeout, or the
-   * scheduler's retry would start a second run over the same bodies.
+   * finish): a run must answer inside the events-api's timeout and the
+   * scheduler's attempt deadline (540 s), or the scheduler's retry would start
+   * a second run over the same bodies. Hence at most 500: 40 s for the waves
+   * under way and the summary.
    */
   maxSeconds: number;
   /** Runs that replay one message before it is given up as `unresolved` (it stays listed and alerted). */
@@ -32,17 +34,25 @@ export interface ReconcileConfig {
 
 /**
  * The most a run may be asked to look at (RECONCILE_MAX_MESSAGES, or a
- * request's max_messages); RECONCILE_MAX_SECONDS bounds it in time whatever
- * the count. The default, 300,000, is about half of what fits in that time at
- * the rate measured on the emulator (docs/capacity.md#the-first-bottleneck).
+ * request's max_messages). The count is a safety bound, not the throughput
+ * control: RECONCILE_MAX_SECONDS is. The default, 2,500,000, is above what a
+ * run of 420 s gets through at the rate estimated for production (about 5,000
+ * a second: 2,100,000), so time binds (docs/capacity.md#the-first-bottleneck).
  */
-export const MAX_RECONCILE_MESSAGES = 1_000_000;
+export const MAX_RECONCILE_MESSAGES = 10_000_000;
+export const DEFAULT_RECONCILE_MESSAGES = 2_500_000;
+/** Inside the events-api's timeout and the scheduler's attempt deadline (540 s), with room for the waves under way. */
+export const MAX_RECONCILE_SECONDS = 500;
 
 export function reconcileConfig(env: Env = process.env): ReconcileConfig {
   return {
     minAgeSeconds: envNumber(env, 'RECONCILE_MIN_AGE_SECONDS', 600, { integer: true, min: 0 }),
-    maxMessages: envNumber(env, 'RECONCILE_MAX_MESSAGES', 300_000, { integer: true, min: 1, max: MAX_RECONCILE_MESSAGES }),
-    maxSeconds: envNumber(env, 'RECONCILE_MAX_SECONDS', 420, { integer: true, min: 1, max: 3600 }),
+    maxMessages: envNumber(env, 'RECONCILE_MAX_MESSAGES', DEFAULT_RECONCILE_MESSAGES, {
+      integer: true,
+      min: 1,
+      max: MAX_RECONCILE_MESSAGES,
+    }),
+    maxSeconds: envNumber(env, 'RECONCILE_MAX_SECONDS', 420, { integer: true, min: 1, max: MAX_RECONCILE_SECONDS }),
     maxAttempts: envNumber(env, 'RECONCILE_MAX_ATTEMPTS', 3, { integer: true, min: 1, max: 100 }),
     concurrency: envNumber(env, 'RECONCILE_CONCURRENCY', 400, { integer: true, min: 1, max: 2000 }),
   };
