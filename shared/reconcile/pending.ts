@@ -11,7 +11,7 @@
  * than the run has got. While that lane exists, a backlog is read twice:
  * through its shard and through the old index.
  */
-import type { Firestore, QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import type { Firestore, QueryDocumentSnapshot, QuerySnapshot, Timestamp } from '@google-cloud/firestore';
 import { RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
 import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
 
@@ -42,6 +42,10 @@ async function whole(db: Firestore, docs: QueryDocumentSnapshot[]): Promise<Quer
   return snaps.filter((s) => s.exists && s.get(RECONCILE_FIELD) === RECONCILE_PENDING) as QueryDocumentSnapshot[];
 }
 
+/** gRPC FAILED_PRECONDITION: what Firestore answers a query whose composite index is not built (or not declared). */
+const FAILED_PRECONDITION = 9;
+const indexNotReady = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === FAILED_PRECONDITION;
+
 interface LaneState {
   lane: PendingLane;
   buffered: QueryDocumentSnapshot[];
@@ -63,6 +67,8 @@ export interface PendingStream {
   next(n: number): Promise<QueryDocumentSnapshot[]>;
   /** Whether a body is left that `next` has not returned. */
   more(): Promise<boolean>;
+  /** The lanes whose index is not built yet (their query failed with FAILED_PRECONDITION): left for a later run. */
+  readonly skipped: readonly PendingLane[];
   /** How many of the bodies returned came from the unsharded lane. */
   readonly unsharded: number;
 }
@@ -83,10 +89,20 @@ export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes
   const page = lanePage(atOnce, lanes.length);
   const wholeAtMost = Math.max(1, Math.ceil(atOnce / 2));
   let unsharded = 0;
+  const skipped: PendingLane[] = [];
 
   async function readPage(state: LaneState): Promise<void> {
     const size = state.lane === 'unsharded' ? UNSHARDED_PAGE : page;
-    const snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(size).get();
+    let snap: QuerySnapshot;
+    try {
+      snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(size).get();
+    } catch (err) {
+      if (!indexNotReady(err)) throw err;
+      // Its index is still building (the code deployed ahead of it): its bodies stay pending for a later run.
+      state.done = true;
+      skipped.push(state.lane);
+      return;
+    }
     let seen = snap.docs;
     let mine = seen.filter((doc) => inLane(state.lane, doc));
     if (state.lane === 'unsharded' && mine.length > wholeAtMost) {
@@ -144,5 +160,6 @@ export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes
     get unsharded() {
       return unsharded;
     },
+    skipped,
   };
 }

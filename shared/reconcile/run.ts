@@ -98,6 +98,11 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
     log.warn('could not tell whether bodies are left; saying there are', { outcome: 'reconciliation_more_unknown', error: err });
     summary.more = true;
   }
+  if (pending.skipped.length) {
+    // A deploy ahead of its index (docs/operations.md#reconciliation): the other lanes were reconciled, these wait.
+    log.warn('reconciliation lanes skipped: their index is not ready', { outcome: 'reconciliation_lanes_skipped', lanes: pending.skipped });
+    summary.more = true;
+  }
   summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
   // `unsharded`: bodies stored before sharding, read through the old index; store.ts says when it can go.
   log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', {

@@ -4,21 +4,22 @@
  * way are done (else the scheduler's retry could overlap them); a failed look
  * for more after the work still answers the run's summary, `more: true`; and
  * the bodies stored before sharding are read whole a wave at a time, oldest
- * first, each once. On the Firestore emulator, in a project of its own; the
- * run's client reaches it through firestore-fault.ts, which refuses its
- * queries part-way through as Firestore refuses a query without its index.
+ * first, each once; lanes whose index is not built yet are skipped, not the
+ * run failed. On the Firestore emulator, in a project of its own; the run's
+ * client reaches it through firestore-fault.ts, which refuses its queries
+ * (part-way through) as Firestore refuses them.
  */
 import { Firestore } from '@google-cloud/firestore';
 import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
-import { RAW_MESSAGES, rawMessageId, rawRecord, storeRawMessage } from '../../shared/event-log/raw-store';
+import { RAW_MESSAGES, RAW_SHARDS, rawMessageId, rawRecord, storeRawMessage } from '../../shared/event-log/raw-store';
 import type { Router } from '../../shared/normalize/router';
 import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { createLogger } from '../../shared/runtime/log';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
-import { FAILED_PRECONDITION, firestoreFault } from './firestore-fault';
+import { FAILED_PRECONDITION, firestoreFault, PERMISSION_DENIED, type FirestoreFault } from './firestore-fault';
 import { uniqueName } from '../helpers/names';
 
 const BASE = new Date('2026-11-30T10:00:00.000Z');
@@ -67,14 +68,23 @@ async function store(requestId: string, seconds: number, sharded: boolean): Prom
 const states = async (ids: string[]) =>
   Promise.all(ids.map(async (id) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string));
 
+interface Refusal {
+  code: number;
+  message: string;
+}
+const DENIED: Refusal = { code: PERMISSION_DENIED, message: 'Missing or insufficient permissions.' };
+const NO_INDEX: Refusal = { code: FAILED_PRECONDITION, message: 'The query requires an index.' };
+
 /**
- * A run whose Firestore client goes through a fault of its own: once the
- * run's first wave is being normalized, every query (RunQuery) is refused
- * with FAILED_PRECONDITION, as a missing index is, while the wave's reads and
- * writes go through; that wave's normalizing then takes `hold` ms more, long
- * enough that a run answering before its waves are done would answer first.
+ * A run whose Firestore client goes through a fault of its own. With
+ * `atFirstWave`, once the run's first wave is being normalized every query
+ * (RunQuery) is refused so, while the wave's reads and writes go through;
+ * that wave's normalizing then takes `hold` ms more, long enough that a run
+ * answering before its waves are done would answer first.
  */
-async function failingRun(hold: number): Promise<{ deps: ReconcileDeps; lines: Array<Record<string, unknown>>; close(): Promise<void> }> {
+async function faultyRun(
+  opts: { atFirstWave?: Refusal; hold?: number } = {},
+): Promise<{ deps: ReconcileDeps; lines: Array<Record<string, unknown>>; fault: FirestoreFault; close(): Promise<void> }> {
   const lines: Array<Record<string, unknown>> = [];
   const fault = await firestoreFault(process.env.FIRESTORE_EMULATOR_HOST!);
   // The client prefers FIRESTORE_EMULATOR_HOST to its `host` setting: unset while this one is made.
@@ -86,6 +96,7 @@ async function failingRun(hold: number): Promise<{ deps: ReconcileDeps; lines: A
   let gate: Promise<void> | undefined;
   return {
     lines,
+    fault,
     close: async () => {
       await runDb.terminate();
       await fault.close();
@@ -95,8 +106,9 @@ async function failingRun(hold: number): Promise<{ deps: ReconcileDeps; lines: A
       publisher: createEnvelopePublisher(topic.topic),
       normalize: async (raw) => {
         gate ??= (async () => {
-          fault.failing = { method: 'RunQuery', code: FAILED_PRECONDITION, message: 'The query requires an index.' };
-          await new Promise((resolve) => setTimeout(resolve, hold));
+          if (!opts.atFirstWave) return;
+          fault.failing = { method: 'RunQuery', ...opts.atFirstWave };
+          await new Promise((resolve) => setTimeout(resolve, opts.hold ?? 0));
         })();
         await gate;
         return normalize(raw);
@@ -115,7 +127,7 @@ it('fails on a failed read of the pending bodies only once the wave under way is
   const tag = uniqueName('fail');
   // Bodies from before sharding: read whole a wave (4) at a time, so the second wave needs a read, and it fails.
   const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => store(`${tag}-${i}`, i, false)));
-  const run = await failingRun(300);
+  const run = await faultyRun({ atFirstWave: DENIED, hold: 300 });
   const err = await reconcileOnce(run.deps, config).then(
     () => undefined,
     (e: unknown) => e as Error,
@@ -123,14 +135,14 @@ it('fails on a failed read of the pending bodies only once the wave under way is
   // Read at once: by the time the run failed, its first wave had settled its bodies; nothing is written after the answer.
   const after = await states(ids);
   await run.close();
-  expect(err?.message).toMatch(/requires an index/);
+  expect(err?.message).toMatch(/PERMISSION_DENIED/);
   expect(after).toEqual([...Array(4).fill('logged'), ...Array(6).fill('pending')]);
 });
 
 it('answers its summary with more: true when only the look for more fails', async () => {
   const tag = uniqueName('more');
   const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => store(`${tag}-${i}`, i, false)));
-  const run = await failingRun(0);
+  const run = await faultyRun({ atFirstWave: DENIED });
   const summary = await reconcileOnce(run.deps, { ...config, maxMessages: 2 });
   await run.close();
   expect(summary).toMatchObject({ checked: 2, more: true });
@@ -164,4 +176,24 @@ it('reads the bodies stored before sharding a wave at a time, among sharded ones
   expect(second).toMatchObject({ checked: 11, more: false });
   expect(await states(all)).toEqual(Array(18).fill('logged'));
   expect(lines.filter((l) => l.outcome === 'reconciliation_run').map((l) => l.unsharded)).toEqual([4, 8]);
+});
+
+it('skips the lanes whose index is not built yet, says so and more: true, and reads them once it is', async () => {
+  const tag = uniqueName('noindex');
+  const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => store(`${tag}-${i}`, i, i % 2 === 0)));
+  const run = await faultyRun();
+  // Every query refused as a query without its index is: a deploy ahead of its index.
+  run.fault.failing = { method: 'RunQuery', ...NO_INDEX };
+  const skipped = await reconcileOnce(run.deps, config);
+  expect(skipped).toMatchObject({ checked: 0, more: true });
+  const warning = run.lines.find((l) => l.outcome === 'reconciliation_lanes_skipped');
+  expect(warning).toMatchObject({ severity: 'WARNING' });
+  expect(warning!.lanes).toHaveLength(RAW_SHARDS + 1);
+  expect(await states(ids)).toEqual(Array(6).fill('pending'));
+  // The index built: the next run reads every lane again.
+  run.fault.failing = undefined;
+  const next = await reconcileOnce(run.deps, config);
+  await run.close();
+  expect(next).toMatchObject({ checked: 6, more: false });
+  expect(await states(ids)).toEqual(Array(6).fill('logged'));
 });

@@ -18,6 +18,7 @@ export interface FirestoreFault {
 }
 
 /** gRPC status codes used here (grpc/status.proto). */
+export const PERMISSION_DENIED = 7;
 export const FAILED_PRECONDITION = 9;
 
 const PSEUDO = /^:/;
