@@ -25,6 +25,7 @@ import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { RECONCILIATIONS } from '../../shared/reconcile/store';
 import { createLogger } from '../../shared/runtime/log';
+import { isolatedFirestore } from '../helpers/firestore-emulator';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
 import { listen } from '../event-log/support';
@@ -46,12 +47,7 @@ const RUN_AT = new Date(RECEIVED.getTime() + 10 * 60_000);
 let db: Firestore;
 let topic: TestTopic;
 beforeAll(async () => {
-  db = new Firestore({
-    projectId: uniqueName('reconcile').replace(/_/g, '-'),
-    host: process.env.FIRESTORE_EMULATOR_HOST,
-    ssl: false,
-    ignoreUndefinedProperties: true,
-  });
+  db = isolatedFirestore('reconcile');
   topic = await createTopicWithSubscription('reconcile');
 });
 afterAll(async () => {

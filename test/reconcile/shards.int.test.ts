@@ -18,6 +18,7 @@ import { RoutingUnavailableError, type Router } from '../../shared/normalize/rou
 import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { createLogger } from '../../shared/runtime/log';
+import { isolatedFirestore } from '../helpers/firestore-emulator';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
 
@@ -30,12 +31,7 @@ const EMPTY_BATCH = Buffer.from('{"object":"page","entry":[]}');
 let db: Firestore;
 let topic: TestTopic;
 beforeAll(async () => {
-  db = new Firestore({
-    projectId: uniqueName('reconcile-shards').replace(/_/g, '-'),
-    host: process.env.FIRESTORE_EMULATOR_HOST,
-    ssl: false,
-    ignoreUndefinedProperties: true,
-  });
+  db = isolatedFirestore('reconcile-shards');
   topic = await createTopicWithSubscription('reconcile-shards');
 });
 afterAll(async () => {
