@@ -30,7 +30,16 @@ export interface ReconcileConfig {
    * trips, not its size, set the pace.
    */
   concurrency: number;
+  /**
+   * Bytes of bodies a wave holds at most (one body at least, so a body of any
+   * size is reconciled): with bodies up to 900 KB, the count alone would let a
+   * backlog of large bodies hold over a GB (pending.ts has the bound).
+   */
+  waveBytes: number;
 }
+
+/** 8 MiB: what normalizing two waves yields stays well inside the events-api's 512 MiB (pending.ts). */
+export const DEFAULT_RECONCILE_WAVE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The most a run may be asked to look at (RECONCILE_MAX_MESSAGES, or a
@@ -55,5 +64,6 @@ export function reconcileConfig(env: Env = process.env): ReconcileConfig {
     maxSeconds: envNumber(env, 'RECONCILE_MAX_SECONDS', 420, { integer: true, min: 1, max: MAX_RECONCILE_SECONDS }),
     maxAttempts: envNumber(env, 'RECONCILE_MAX_ATTEMPTS', 3, { integer: true, min: 1, max: 100 }),
     concurrency: envNumber(env, 'RECONCILE_CONCURRENCY', 400, { integer: true, min: 1, max: 2000 }),
+    waveBytes: envNumber(env, 'RECONCILE_WAVE_BYTES', DEFAULT_RECONCILE_WAVE_BYTES, { integer: true, min: 1, max: 64 * 1024 * 1024 }),
   };
 }

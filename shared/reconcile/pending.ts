@@ -12,7 +12,7 @@
  * through its shard and through the old index.
  */
 import type { Firestore, QueryDocumentSnapshot, QuerySnapshot, Timestamp } from '@google-cloud/firestore';
-import { RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
+import { MAX_RAW_BODY_BYTES, RECONCILE_FIELD, RECONCILE_PENDING } from '../event-log/raw-store';
 import { inLane, PENDING_LANES, pendingQuery, type PendingLane } from './store';
 
 /**
@@ -28,13 +28,29 @@ export function lanePage(atOnce: number, lanes: number): number {
 
 /**
  * The unsharded lane's page: its query returns every pending body, sharded
- * ones too, with two fields each (store.ts), so one large page costs one
+ * ones too, with four small fields each (store.ts), so one large page costs one
  * round trip where the shards' page size would cost dozens in a row. Of
  * those, at most a wave's worth (half of `atOnce`) is read whole per page.
  */
 const UNSHARDED_PAGE = 1000;
 
-/** The unsharded lane's bodies read whole (its query returned two fields), those still pending. */
+/**
+ * What the lanes may hold and reserve, in waves' bytes: enough for the 32
+ * shard lanes to read ahead several pages at once at typical body sizes.
+ */
+export const AHEAD_WAVES = 8;
+
+/**
+ * What a body read holds, as the run's byte budgets count it: its stored size
+ * (`size`, the body's bytes as received), nothing when it was too large to
+ * keep. A snapshot of the unsharded lane's two-field query counts as if whole.
+ */
+export function bodyBytes(doc: QueryDocumentSnapshot): number {
+  if (doc.get('truncated') === true) return 0;
+  return Math.min(MAX_RAW_BODY_BYTES, Number(doc.get('size')) || 0);
+}
+
+/** The unsharded lane's bodies read whole (its query returned a few fields), those still pending. */
 async function whole(db: Firestore, docs: QueryDocumentSnapshot[]): Promise<QueryDocumentSnapshot[]> {
   if (!docs.length) return [];
   const snaps = await db.getAll(...docs.map((d) => d.ref));
@@ -63,8 +79,11 @@ function compare(a: QueryDocumentSnapshot, b: QueryDocumentSnapshot): number {
 }
 
 export interface PendingStream {
-  /** Up to `n` more bodies, oldest first; fewer only when none are left. */
-  next(n: number): Promise<QueryDocumentSnapshot[]>;
+  /**
+   * Up to `n` more bodies, oldest first, holding at most `maxBytes` (bodyBytes)
+   * but at least one; fewer only when none are left or the next would pass `maxBytes`.
+   */
+  next(n: number, maxBytes?: number): Promise<QueryDocumentSnapshot[]>;
   /** Whether a body is left that `next` has not returned. */
   more(): Promise<boolean>;
   /** The lanes whose index is not built yet (their query failed with FAILED_PRECONDITION): left for a later run. */
@@ -75,27 +94,49 @@ export interface PendingStream {
 
 /**
  * The stream of a run that works on at most `atOnce` bodies at a time (its
- * concurrency, or its whole budget when smaller), which sizes what it reads
- * ahead, not the run's budget. What it holds is bounded in bodies: a shard
- * lane at most one and a half pages, the unsharded lane a wave (half of
- * `atOnce`). At the default concurrency of 400 (pages of 14, waves of 200):
- * 32 × 21 + 200 = 872 bodies, besides the 400 the run works on. Bodies are
- * kept up to MAX_RAW_BODY_BYTES (900 KB): worst case about 1,272 × 900 KB =
- * 1.1 GB, past the events-api's 512 MiB, if nearly every pending body is that
- * large; a few MB at typical bodies of a few KB. RECONCILE_CONCURRENCY bounds it.
+ * concurrency, or its whole budget when smaller), which sizes the pages, and
+ * whose waves hold at most `waveBytes`. What it holds is bounded in bytes, not
+ * only in bodies, since a body may be up to MAX_RAW_BODY_BYTES (900 KB): a
+ * read reserves a page of such bodies (a shard lane's page × 900 KB, the
+ * unsharded lane's whole read a wave's bytes) and starts in full only while
+ * what the lanes hold and have reserved stays within AHEAD_WAVES waves; past it a lane
+ * reads ahead no more, and one that is empty and needed for the merge reads a
+ * single body (progress first). At the defaults (RECONCILE_WAVE_BYTES 8 MiB)
+ * the lanes hold at most 8 × 8 MiB + 33 × 900 KB ≈ 97 MB, and the run's two
+ * waves 2 × 8 MiB ≈ 17 MB (a wave holds one body at least): about 114 MB of
+ * bodies whatever their sizes, besides what normalizing two waves yields (a
+ * Meta batch makes up to about 9 times its bytes in envelopes: about 150 MB).
+ * At typical bodies of a few KB the count bound binds first (32 × 21 + 200
+ * buffered and 400 worked on: a few MB).
  */
-export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes: readonly PendingLane[] = PENDING_LANES): PendingStream {
+export function pendingStream(
+  db: Firestore,
+  cutoff: Date,
+  atOnce: number,
+  waveBytes: number,
+  lanes: readonly PendingLane[] = PENDING_LANES,
+): PendingStream {
   const states: LaneState[] = lanes.map((lane) => ({ lane, buffered: [], done: false }));
   const page = lanePage(atOnce, lanes.length);
   const wholeAtMost = Math.max(1, Math.ceil(atOnce / 2));
+  const aheadBytes = AHEAD_WAVES * waveBytes;
+  /** Bytes of the bodies the lanes hold, and reserved by the reads under way. */
+  let held = 0;
+  let reserved = 0;
   let unsharded = 0;
   const skipped: PendingLane[] = [];
 
-  async function readPage(state: LaneState): Promise<void> {
-    const size = state.lane === 'unsharded' ? UNSHARDED_PAGE : page;
+  /** A read's size: in bodies for a shard lane, in bytes of bodies read whole for the unsharded lane. */
+  const fullRead = (state: LaneState) => (state.lane === 'unsharded' ? waveBytes : page);
+  const reserve = (state: LaneState, size: number) =>
+    state.lane === 'unsharded' ? Math.max(size, MAX_RAW_BODY_BYTES) : size * MAX_RAW_BODY_BYTES;
+  const roomFor = (state: LaneState) => held + reserved + reserve(state, fullRead(state)) <= aheadBytes;
+
+  async function readPage(state: LaneState, size: number): Promise<void> {
+    const limit = state.lane === 'unsharded' ? UNSHARDED_PAGE : size;
     let snap: QuerySnapshot;
     try {
-      snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(size).get();
+      snap = await pendingQuery(db, state.lane, cutoff, state.after).limit(limit).get();
     } catch (err) {
       if (!indexNotReady(err)) throw err;
       // Its index is still building (the code deployed ahead of it): its bodies stay pending for a later run.
@@ -105,29 +146,45 @@ export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes
     }
     let seen = snap.docs;
     let mine = seen.filter((doc) => inLane(state.lane, doc));
-    if (state.lane === 'unsharded' && mine.length > wholeAtMost) {
-      // At most a wave read whole: the page ends at the last one kept, and the next starts after it.
-      mine = mine.slice(0, wholeAtMost);
-      seen = seen.slice(0, seen.indexOf(mine[mine.length - 1]!) + 1);
+    if (state.lane === 'unsharded') {
+      // At most a wave, and `size` bytes (one body at least), read whole: the page ends at the last one kept, and the next starts after it.
+      let bytes = 0;
+      let keep = 0;
+      while (keep < Math.min(mine.length, wholeAtMost) && (keep === 0 || bytes + bodyBytes(mine[keep]!) <= size))
+        bytes += bodyBytes(mine[keep++]!);
+      if (keep < mine.length) {
+        mine = mine.slice(0, keep);
+        seen = seen.slice(0, seen.indexOf(mine[mine.length - 1]!) + 1);
+      }
     }
     const docs = state.lane === 'unsharded' ? await whole(db, mine) : mine;
     // All at once, after every await: a lane is never seen done with its last page not buffered yet.
     state.after = seen[seen.length - 1] ?? state.after;
-    state.done = seen.length === snap.docs.length && snap.docs.length < size;
+    state.done = seen.length === snap.docs.length && snap.docs.length < limit;
     state.buffered.push(...docs);
+    for (const doc of docs) held += bodyBytes(doc);
   }
 
+  /** Reads a lane's next page: in full when the budget has room for it, else (`needed` only) a single body. */
   function read(state: LaneState): Promise<void> {
-    state.reading ??= readPage(state).finally(() => (state.reading = undefined));
+    if (state.reading) return state.reading;
+    const size = roomFor(state) ? fullRead(state) : state.lane === 'unsharded' ? 0 : 1;
+    const claim = reserve(state, size);
+    reserved += claim;
+    state.reading = readPage(state, size).finally(() => {
+      reserved -= claim;
+      state.reading = undefined;
+    });
     return state.reading;
   }
 
   /**
    * Reads a lane's next page before its buffer runs out, so the run rarely
-   * waits for one (a failed one is read again when the lane is needed, and fails the run then as a read always did).
+   * waits for one, while the budget has room for it (a failed one is read
+   * again when the lane is needed, and fails the run then as a read always did).
    */
   function readAhead(state: LaneState): void {
-    if (state.done || state.reading || state.buffered.length > page / 2) return;
+    if (state.done || state.reading || state.buffered.length > page / 2 || !roomFor(state)) return;
     read(state).catch(() => undefined);
   }
 
@@ -143,12 +200,17 @@ export function pendingStream(db: Firestore, cutoff: Date, atOnce: number, lanes
   }
 
   return {
-    async next(n) {
+    async next(n, maxBytes = Infinity) {
       const out: QueryDocumentSnapshot[] = [];
+      let bytes = 0;
       while (out.length < n) {
         const state = await oldest();
         if (!state) break;
+        const size = bodyBytes(state.buffered[0]!);
+        if (out.length && bytes + size > maxBytes) break;
         out.push(state.buffered.shift()!);
+        bytes += size;
+        held -= size;
         if (state.lane === 'unsharded') unsharded++;
         else readAhead(state);
       }

@@ -14,7 +14,8 @@
  * missing logs one WARNING line (`outcome: "reconciled"`, the alert's metric)
  * and gets a record the events API lists (store.ts).
  *
- * Bodies go through in waves of half the configured concurrency, two waves
+ * Bodies go through in waves of half the configured concurrency (or fewer
+ * bodies, up to RECONCILE_WAVE_BYTES of them), two waves
  * at once (one normalizes and reads while the other writes): each wave's
  * expected entries are read together (expected.ts), and its settlements
  * written together, each write failing alone (store.ts applyRawUpdates).
@@ -68,16 +69,19 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
 
   // Every shard's pending bodies (and the unsharded ones), merged oldest first (pending.ts).
   // Its read-ahead is sized from what the run works on at once, not from its budget (memory: pending.ts).
-  const pending = pendingStream(deps.db, cutoff, Math.min(config.maxMessages, config.concurrency));
+  const pending = pendingStream(deps.db, cutoff, Math.min(config.maxMessages, config.concurrency), config.waveBytes);
   const wave = Math.max(1, Math.ceil(config.concurrency / 2));
   const inFlight: Array<Promise<void>> = [];
   const clock = deps.clock ?? (() => performance.now());
   const stopAt = clock() + config.maxSeconds * 1000;
+  let waves = 0;
   try {
     while (summary.checked < config.maxMessages && clock() < stopAt) {
-      const docs = await pending.next(Math.min(wave, config.maxMessages - summary.checked));
+      // A wave closes at its count or its bytes, whichever comes first (one body at least).
+      const docs = await pending.next(Math.min(wave, config.maxMessages - summary.checked), config.waveBytes);
       if (!docs.length) break;
       summary.checked += docs.length;
+      waves++;
       inFlight.push(
         reconcileWave(deps, config, docs, log, summary).then((outcomes) => {
           for (const outcome of outcomes) summary.outcomes[outcome]++;
@@ -105,10 +109,12 @@ export async function reconcileOnce(deps: ReconcileDeps, config: ReconcileConfig
   }
   summary.found = summary.outcomes.replayed + summary.outcomes.unresolved;
   // `unsharded`: bodies stored before sharding, read through the old index; store.ts says when it can go.
+  // `waves`: more than checked / (concurrency / 2) means waves closed at RECONCILE_WAVE_BYTES (large bodies).
   log[summary.found > 0 ? 'warn' : 'info']('reconciliation run finished', {
     outcome: 'reconciliation_run',
     ...summary,
     unsharded: pending.unsharded,
+    waves,
   });
   return summary;
 }

@@ -53,8 +53,8 @@ export function pendingQuery(db: Firestore, lane: PendingLane, cutoff: Date, aft
     .where(RECEIVED_AT, '<=', Timestamp.fromDate(cutoff))
     .orderBy(RECEIVED_AT, 'asc');
   if (after) query = query.startAfter(after);
-  // That lane's pages are mostly sharded bodies it skips: only what skipping and ordering need (pending.ts reads the rest whole).
-  if (lane === 'unsharded') query = query.select(RECEIVED_AT, SHARD_FIELD);
+  // That lane's pages are mostly sharded bodies it skips: only what skipping, ordering and its byte budget need (pending.ts reads the rest whole).
+  if (lane === 'unsharded') query = query.select(RECEIVED_AT, SHARD_FIELD, 'size', 'truncated');
   return query;
 }
 
