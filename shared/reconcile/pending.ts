@@ -100,8 +100,8 @@ export interface PendingStream {
  * read reserves a page of such bodies (a shard lane's page × 900 KB, the
  * unsharded lane's whole read a wave's bytes) and starts in full only while
  * what the lanes hold and have reserved stays within AHEAD_WAVES waves; past it a lane
- * reads ahead no more, and one that is empty and needed for the merge reads a
- * single body (progress first). At the defaults (RECONCILE_WAVE_BYTES 8 MiB)
+ * reads ahead no more, and one that is empty and needed for the merge reads
+ * what room is left, a single body at least (progress first). At the defaults (RECONCILE_WAVE_BYTES 8 MiB)
  * the lanes hold at most 8 × 8 MiB + 33 × 900 KB ≈ 97 MB, and the run's two
  * waves 2 × 8 MiB ≈ 17 MB (a wave holds one body at least): about 114 MB of
  * bodies whatever their sizes, besides what normalizing two waves yields (a
@@ -165,10 +165,12 @@ export function pendingStream(
     for (const doc of docs) held += bodyBytes(doc);
   }
 
-  /** Reads a lane's next page: in full when the budget has room for it, else (`needed` only) a single body. */
+  /** Reads a lane's next page: as much of it as the budget has room for, else (`needed` only) a single body. */
   function read(state: LaneState): Promise<void> {
     if (state.reading) return state.reading;
-    const size = roomFor(state) ? fullRead(state) : state.lane === 'unsharded' ? 0 : 1;
+    // A shard lane takes the page, or what the budget has room for (one body at least); the unsharded lane a wave's bytes, or one body.
+    const room = Math.floor((aheadBytes - held - reserved) / MAX_RAW_BODY_BYTES);
+    const size = state.lane === 'unsharded' ? (roomFor(state) ? waveBytes : 0) : Math.max(1, Math.min(page, room));
     const claim = reserve(state, size);
     reserved += claim;
     state.reading = readPage(state, size).finally(() => {
