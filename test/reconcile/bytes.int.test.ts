@@ -7,24 +7,20 @@
  * whitespace: the normalizer makes nothing of them, so each is settled `logged`.
  */
 import { Firestore } from '@google-cloud/firestore';
-import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
-import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
-import { MAX_RAW_BODY_BYTES, RAW_MESSAGES, rawMessageId, rawRecord, storeRawMessage } from '../../shared/event-log/raw-store';
-import type { Router } from '../../shared/normalize/router';
+import { MAX_RAW_BODY_BYTES } from '../../shared/event-log/raw-store';
 import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
-import { createLogger } from '../../shared/runtime/log';
 import { isolatedFirestore } from '../helpers/firestore-emulator';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
+import { bodyStates, NO_ROUTES, runDeps, runLine, storeBody, type LogLine } from './support';
 
 const BASE = new Date('2026-11-30T10:00:00.000Z');
 const RUN_AT = new Date(BASE.getTime() + 60 * 60_000);
 const BODY_BYTES = 300_000;
 // Waves of 4 bodies by count, two at once.
 const config = { ...reconcileConfig({}), minAgeSeconds: 600, maxMessages: 1000, maxAttempts: 2, concurrency: 8 };
-const none: Router = { byAccounts: () => undefined, byBlockId: () => undefined };
 
 let db: Firestore;
 let topic: TestTopic;
@@ -45,54 +41,21 @@ function largeBody(): Buffer {
 }
 
 /** A large body received `seconds` after BASE, stored with its shard or as the writer before sharding did. */
-async function store(requestId: string, seconds: number, sharded: boolean): Promise<string> {
-  const receivedAt = new Date(BASE.getTime() + seconds * 1000);
-  const attrs: RawMessageAttributes = {
-    platform: 'messenger',
-    received_at: receivedAt.toISOString(),
-    request_id: requestId,
-    kind: 'webhook',
-    content_type: 'application/json',
-  };
-  const full = rawRecord(largeBody(), attrs, { ...attrs }, 30, receivedAt);
-  const id = rawMessageId('messenger', requestId);
-  if (sharded) await storeRawMessage(db, full);
-  else {
-    const { shard: _shard, ...before } = full;
-    await db.collection(RAW_MESSAGES).doc(id).create(before);
-  }
-  return id;
-}
+const store = async (requestId: string, seconds: number, sharded: boolean) =>
+  (await storeBody(db, requestId, new Date(BASE.getTime() + seconds * 1000), { body: largeBody(), sharded })).id;
 
-const states = async (ids: string[]) =>
-  Promise.all(ids.map(async (id) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string));
+const states = (ids: string[]) => bodyStates(db, ids);
 
 /** A run's deps recording the request id of every body normalized, in order, and its log lines. */
-function recording(): { deps: ReconcileDeps; normalized: string[]; lines: Array<Record<string, unknown>> } {
+function recording(): { deps: ReconcileDeps; normalized: string[]; lines: LogLine[] } {
   const normalized: string[] = [];
-  const lines: Array<Record<string, unknown>> = [];
-  const normalize = renormalizeWith(() => none);
-  return {
-    normalized,
-    lines,
-    deps: {
-      db,
-      publisher: createEnvelopePublisher(topic.topic),
-      normalize: async (raw) => {
-        normalized.push(raw.attributes.request_id!);
-        return normalize(raw);
-      },
-      log: createLogger(
-        { component: 'test' },
-        { level: 'info', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-      ),
-      now: () => RUN_AT,
-      retentionDays: 30,
-    },
-  };
+  const normalize = renormalizeWith(() => NO_ROUTES);
+  const run = runDeps(db, topic.topic, RUN_AT, async (raw) => {
+    normalized.push(raw.attributes.request_id!);
+    return normalize(raw);
+  });
+  return { ...run, normalized };
 }
-
-const runLine = (lines: Array<Record<string, unknown>>) => lines.find((l) => l.outcome === 'reconciliation_run')!;
 
 it.each([
   // Two bodies fit the budget: waves of 2, where the count alone makes waves of 4.

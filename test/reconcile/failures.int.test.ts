@@ -10,24 +10,19 @@
  * (part-way through) as Firestore refuses them.
  */
 import { Firestore } from '@google-cloud/firestore';
-import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
-import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
-import { RAW_MESSAGES, RAW_SHARDS, rawMessageId, rawRecord, storeRawMessage } from '../../shared/event-log/raw-store';
-import type { Router } from '../../shared/normalize/router';
+import { RAW_SHARDS } from '../../shared/event-log/raw-store';
 import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
-import { createLogger } from '../../shared/runtime/log';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { FAILED_PRECONDITION, firestoreFault, PERMISSION_DENIED, type FirestoreFault } from './firestore-fault';
 import { uniqueName } from '../helpers/names';
+import { bodyStates, NO_ROUTES, runDeps, storeBody, type LogLine } from './support';
 
 const BASE = new Date('2026-11-30T10:00:00.000Z');
 const RUN_AT = new Date(BASE.getTime() + 60 * 60_000);
 // Waves of 4 bodies, two at once.
 const config = { ...reconcileConfig({}), minAgeSeconds: 600, maxMessages: 1000, maxAttempts: 2, concurrency: 8 };
-const EMPTY_BATCH = Buffer.from('{"object":"page","entry":[]}');
-const none: Router = { byAccounts: () => undefined, byBlockId: () => undefined };
 
 let projectId: string;
 let db: Firestore;
@@ -46,27 +41,10 @@ afterEach(async () => {
 });
 
 /** A Messenger body received `seconds` after BASE, stored with its shard, or as the writer before sharding did. */
-async function store(requestId: string, seconds: number, sharded: boolean): Promise<string> {
-  const receivedAt = new Date(BASE.getTime() + seconds * 1000);
-  const attrs: RawMessageAttributes = {
-    platform: 'messenger',
-    received_at: receivedAt.toISOString(),
-    request_id: requestId,
-    kind: 'webhook',
-    content_type: 'application/json',
-  };
-  const full = rawRecord(EMPTY_BATCH, attrs, { ...attrs }, 30, receivedAt);
-  const id = rawMessageId('messenger', requestId);
-  if (sharded) await storeRawMessage(db, full);
-  else {
-    const { shard: _shard, ...before } = full;
-    await db.collection(RAW_MESSAGES).doc(id).create(before);
-  }
-  return id;
-}
+const store = async (requestId: string, seconds: number, sharded: boolean) =>
+  (await storeBody(db, requestId, new Date(BASE.getTime() + seconds * 1000), { sharded })).id;
 
-const states = async (ids: string[]) =>
-  Promise.all(ids.map(async (id) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string));
+const states = (ids: string[]) => bodyStates(db, ids);
 
 interface Refusal {
   code: number;
@@ -84,41 +62,30 @@ const NO_INDEX: Refusal = { code: FAILED_PRECONDITION, message: 'The query requi
  */
 async function faultyRun(
   opts: { atFirstWave?: Refusal; hold?: number } = {},
-): Promise<{ deps: ReconcileDeps; lines: Array<Record<string, unknown>>; fault: FirestoreFault; close(): Promise<void> }> {
-  const lines: Array<Record<string, unknown>> = [];
+): Promise<{ deps: ReconcileDeps; lines: LogLine[]; fault: FirestoreFault; close(): Promise<void> }> {
   const fault = await firestoreFault(process.env.FIRESTORE_EMULATOR_HOST!);
   // The client prefers FIRESTORE_EMULATOR_HOST to its `host` setting: unset while this one is made.
   const emulator = process.env.FIRESTORE_EMULATOR_HOST;
   delete process.env.FIRESTORE_EMULATOR_HOST;
   const runDb = new Firestore({ projectId, host: fault.host, ssl: false, ignoreUndefinedProperties: true });
   process.env.FIRESTORE_EMULATOR_HOST = emulator;
-  const normalize = renormalizeWith(() => none);
+  const normalize = renormalizeWith(() => NO_ROUTES);
   let gate: Promise<void> | undefined;
+  const run = runDeps(runDb, topic.topic, RUN_AT, async (raw) => {
+    gate ??= (async () => {
+      if (!opts.atFirstWave) return;
+      fault.failing = { method: 'RunQuery', ...opts.atFirstWave };
+      await new Promise((resolve) => setTimeout(resolve, opts.hold ?? 0));
+    })();
+    await gate;
+    return normalize(raw);
+  });
   return {
-    lines,
+    ...run,
     fault,
     close: async () => {
       await runDb.terminate();
       await fault.close();
-    },
-    deps: {
-      db: runDb,
-      publisher: createEnvelopePublisher(topic.topic),
-      normalize: async (raw) => {
-        gate ??= (async () => {
-          if (!opts.atFirstWave) return;
-          fault.failing = { method: 'RunQuery', ...opts.atFirstWave };
-          await new Promise((resolve) => setTimeout(resolve, opts.hold ?? 0));
-        })();
-        await gate;
-        return normalize(raw);
-      },
-      log: createLogger(
-        { component: 'test' },
-        { level: 'info', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-      ),
-      now: () => RUN_AT,
-      retentionDays: 30,
     },
   };
 }
@@ -157,18 +124,7 @@ it('reads the bodies stored before sharding a wave at a time, among sharded ones
   // 12 unsharded and 6 sharded, interleaved in time; waves of 2 (concurrency 4), so the unsharded lane's one page of
   // 1,000 is read whole in six parts.
   const all = await Promise.all(Array.from({ length: 18 }, (_, i) => store(`${tag}-${i}`, i, i % 3 === 0)));
-  const lines: Array<Record<string, unknown>> = [];
-  const deps: ReconcileDeps = {
-    db,
-    publisher: createEnvelopePublisher(topic.topic),
-    normalize: renormalizeWith(() => none),
-    log: createLogger(
-      { component: 'test' },
-      { level: 'info', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-    ),
-    now: () => RUN_AT,
-    retentionDays: 30,
-  };
+  const { deps, lines } = runDeps(db, topic.topic, RUN_AT);
   const first = await reconcileOnce(deps, { ...config, concurrency: 4, maxMessages: 7 });
   expect(first).toMatchObject({ checked: 7, more: true });
   expect(await states(all)).toEqual([...Array(7).fill('logged'), ...Array(11).fill('pending')]);

@@ -14,18 +14,17 @@ import { createEnvelopePublisher, type EnvelopePublisher } from '../../shared/en
 import { createEventsApi } from '../../shared/events-api/app';
 import { openApiDocument } from '../../shared/events-api/openapi';
 import { fromEnvelope, fromRawDeadLetter } from '../../shared/event-log/entry';
-import { rawMessageId, rawRecord, RAW_MESSAGES, storeRawMessage } from '../../shared/event-log/raw-store';
+import { RAW_MESSAGES } from '../../shared/event-log/raw-store';
 import { writeEntry } from '../../shared/event-log/writer';
 import { EXPECTED_CONSUMERS, reportOutcome } from '../../shared/event-log/outcomes';
-import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
 import { normalize } from '../../shared/normalize/normalize';
 import { RoutingUnavailableError, type Router } from '../../shared/normalize/router';
 import { reconcileConfig } from '../../shared/reconcile/config';
 import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
 import { RECONCILIATIONS } from '../../shared/reconcile/store';
-import { createLogger } from '../../shared/runtime/log';
 import { isolatedFirestore } from '../helpers/firestore-emulator';
+import { bodyState, runDeps, storeBody } from './support';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
 import { listen } from '../event-log/support';
@@ -70,27 +69,10 @@ const message = (page: string, mid: string) =>
     }),
   );
 
-async function store(requestId: string, body: Buffer, receivedAt = RECEIVED): Promise<{ id: string; attrs: RawMessageAttributes }> {
-  const attrs: RawMessageAttributes = {
-    platform: 'messenger',
-    received_at: receivedAt.toISOString(),
-    request_id: requestId,
-    kind: 'webhook',
-    content_type: 'application/json',
-  };
-  await storeRawMessage(db, rawRecord(body, attrs, { ...attrs }, 30, receivedAt));
-  return { id: rawMessageId('messenger', requestId), attrs };
-}
-
-const stateOf = async (id: string) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string;
-const deps = (normalize: ReconcileDeps['normalize'] = renormalizeWith(() => router)): ReconcileDeps => ({
-  db,
-  publisher: createEnvelopePublisher(topic.topic),
-  normalize,
-  log: createLogger({ component: 'test' }),
-  now: () => RUN_AT,
-  retentionDays: 30,
-});
+const store = (requestId: string, body: Buffer, receivedAt = RECEIVED) => storeBody(db, requestId, receivedAt, { body });
+const stateOf = (id: string) => bodyState(db, id);
+const deps = (normalize: ReconcileDeps['normalize'] = renormalizeWith(() => router)): ReconcileDeps =>
+  runDeps(db, topic.topic, RUN_AT, normalize).deps;
 // Waves of 2 bodies, two at once: the bodies below take several waves, some overlapping.
 const config = { ...reconcileConfig({}), minAgeSeconds: 300, maxMessages: 100, maxAttempts: 2, concurrency: 4 };
 

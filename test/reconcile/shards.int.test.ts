@@ -10,15 +10,13 @@
  * is a body settled `logged`, and the reading is what is under test.
  */
 import { Firestore } from '@google-cloud/firestore';
-import { createEnvelopePublisher } from '../../shared/envelope/publish';
 import { renormalizeWith } from '../../shared/events-api/renormalize';
-import type { RawMessageAttributes } from '../../shared/contracts/raw-message';
-import { RAW_MESSAGES, RAW_SHARDS, rawMessageId, rawRecord, rawShard, storeRawMessage } from '../../shared/event-log/raw-store';
+import { RAW_MESSAGES, RAW_SHARDS, rawMessageId, rawShard } from '../../shared/event-log/raw-store';
 import { RoutingUnavailableError, type Router } from '../../shared/normalize/router';
 import { reconcileConfig } from '../../shared/reconcile/config';
-import { reconcileOnce, type ReconcileDeps } from '../../shared/reconcile/run';
-import { createLogger } from '../../shared/runtime/log';
+import { reconcileOnce } from '../../shared/reconcile/run';
 import { isolatedFirestore } from '../helpers/firestore-emulator';
+import { bodyStates, NO_ROUTES, runDeps, runLine, storeBody } from './support';
 import { createTopicWithSubscription, type TestTopic } from '../helpers/pubsub-emulator';
 import { uniqueName } from '../helpers/names';
 
@@ -26,7 +24,6 @@ const BASE = new Date('2026-11-30T10:00:00.000Z');
 const RUN_AT = new Date(BASE.getTime() + 60 * 60_000);
 // Waves of 4 bodies, two at once: a run of 30 takes 8 waves.
 const config = { ...reconcileConfig({}), minAgeSeconds: 600, maxMessages: 30, maxAttempts: 2, concurrency: 8 };
-const EMPTY_BATCH = Buffer.from('{"object":"page","entry":[]}');
 
 let db: Firestore;
 let topic: TestTopic;
@@ -45,53 +42,23 @@ interface Stored {
   sharded: boolean;
 }
 
-function record(requestId: string, receivedAt: Date, body: Buffer = EMPTY_BATCH) {
-  const attrs: RawMessageAttributes = {
-    platform: 'messenger',
-    received_at: receivedAt.toISOString(),
-    request_id: requestId,
-    kind: 'webhook',
-    content_type: 'application/json',
-  };
-  return rawRecord(body, attrs, { ...attrs }, 30, receivedAt);
-}
-
 async function store(requestId: string, receivedAt: Date, opts: { sharded?: boolean; body?: Buffer } = {}): Promise<Stored> {
-  const sharded = opts.sharded ?? true;
-  const full = record(requestId, receivedAt, opts.body);
-  if (sharded) await storeRawMessage(db, full);
-  else {
-    // As the writer before sharding stored it: every field but `shard`.
-    const { shard: _shard, ...before } = full;
-    await db.collection(RAW_MESSAGES).doc(rawMessageId('messenger', requestId)).create(before);
-  }
-  return { id: rawMessageId('messenger', requestId), requestId, receivedAt, sharded };
+  const { id } = await storeBody(db, requestId, receivedAt, opts);
+  return { id, requestId, receivedAt, sharded: opts.sharded ?? true };
 }
 
-const stateOf = async (id: string) => (await db.collection(RAW_MESSAGES).doc(id).get()).get('reconcile') as string;
-const states = async (bodies: Stored[]) => Promise.all(bodies.map((b) => stateOf(b.id)));
-
-function deps(router?: Router): { deps: ReconcileDeps; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const none: Router = { byAccounts: () => undefined, byBlockId: () => undefined };
-  return {
-    lines,
-    deps: {
-      db,
-      publisher: createEnvelopePublisher(topic.topic),
-      normalize: renormalizeWith(() => router ?? none),
-      log: createLogger(
-        { component: 'test' },
-        { level: 'info', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-      ),
-      now: () => RUN_AT,
-      retentionDays: 30,
-    },
-  };
-}
-
-/** The run's own summary line, as operators read it (with the unsharded count the answer leaves out). */
-const runLine = (lines: Array<Record<string, unknown>>) => lines.find((l) => l.outcome === 'reconciliation_run')!;
+const states = (bodies: Stored[]) =>
+  bodyStates(
+    db,
+    bodies.map((b) => b.id),
+  );
+const deps = (router: Router = NO_ROUTES) =>
+  runDeps(
+    db,
+    topic.topic,
+    RUN_AT,
+    renormalizeWith(() => router),
+  );
 
 it('finds the pending bodies of every shard and the unsharded ones, oldest first across all, each once', async () => {
   const tag = uniqueName('sh');
