@@ -52,6 +52,7 @@ import { freePort } from '../lib/emulators';
 import { sampleRequest } from '../lib/samples';
 import { startStack, type Stack } from '../lib/stack';
 import { eventLogPoll, sleep } from './event-log-poll';
+import { fmt as fmtNumber, stats, table } from './stats';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -66,24 +67,10 @@ if (WAIT_FOR !== 'success' && WAIT_FOR !== 'entry') throw new Error(`BENCH_E2E_W
 const PROBE = path.join(__dirname, 'request-probe.cjs');
 const PLATFORMS: Platform[] = ['messenger', 'instagram', 'whatsapp', 'line', 'telegram'];
 
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-function stats(values: number[]): { n: number; p50: number; p99: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
-}
-
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
-const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(1) : '–');
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
-}
+/** Milliseconds to a tenth. */
+const fmt = (ms: number) => fmtNumber(ms, 1);
 
 interface Timing {
   sentAt: number;

@@ -7,7 +7,6 @@
  *
  * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_ROUNDS_EDGE (3), BENCH_COLD_RUNS (3).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,25 +14,13 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { buildFunction, ROOT } from '../build';
-import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
-
-// autocannon ships no types; the part of its API used here.
-interface AutocannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+import { startEmulator, type RunningEmulator } from '../lib/emulators';
+import { autocannon, CONNECTIONS, createTopic, DURATION_S, startServer, stop, type AutocannonResult, type Server } from './http-servers';
+import { fmt, median, table } from './stats';
 
 const PROJECT = 'convotic-bench';
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
 const THROUGHPUT_ROUNDS = Number(process.env.BENCH_ROUNDS_EDGE ?? 3);
-const FF_MAIN = path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
 const APP_SECRET = 'bench-app-secret';
 const LINE_SECRET = 'bench-line-secret';
 const TG_TOKEN = 'bench_tg_token';
@@ -63,31 +50,6 @@ function signedRequest(platform: Platform): { body: string; headers: Record<stri
   return { body, headers };
 }
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  startedAt: number;
-}
-
-function startServer(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
-  return freePort().then((port) => {
-    const startedAt = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, FF_MAIN, ...args, '--port', String(port)], {
-      env: { ...process.env, ...env, NODE_ENV: 'production' },
-      stdio: 'ignore',
-    });
-    return { child, url: `http://127.0.0.1:${port}`, startedAt };
-  });
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve();
-    server.child.once('exit', () => resolve());
-    server.child.kill('SIGTERM');
-  });
-}
-
 /** Polls until the first 200 (connection refused while the process boots); returns ms since spawn. */
 async function untilFirst200(server: Server, init: RequestInit, path = '/'): Promise<number> {
   const deadline = Date.now() + 30_000;
@@ -103,11 +65,6 @@ async function untilFirst200(server: Server, init: RequestInit, path = '/'): Pro
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-}
-
-async function createTopic(pubsubHost: string, topic: string): Promise<void> {
-  const res = await fetch(`http://${pubsubHost}/v1/projects/${PROJECT}/topics/${topic}`, { method: 'PUT' });
-  if (!res.ok && res.status !== 409) throw new Error(`create topic: ${res.status} ${await res.text()}`);
 }
 
 /** The same entry points transpiled file by file (no bundle), requiring the Google clients from node_modules. */
@@ -151,18 +108,6 @@ function load(url: string, req: LoadRequest): Promise<AutocannonResult> {
   return autocannon({ url, method: 'POST', body: req.body, headers: req.headers, connections: CONNECTIONS, duration: DURATION_S });
 }
 
-const fmt = (n: number, digits = 0) => n.toFixed(digits);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 export async function run(): Promise<void> {
   console.log('starting the Pub/Sub and Firestore emulators…');
   const emulators: RunningEmulator[] = await Promise.all([
@@ -172,7 +117,7 @@ export async function run(): Promise<void> {
   const [pubsub, firestore] = emulators as [RunningEmulator, RunningEmulator];
   try {
     const topic = 'bench-webhook-raw';
-    await createTopic(pubsub.host, topic);
+    await createTopic(pubsub.host, PROJECT, topic);
     process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
     process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
     process.env.METADATA_SERVER_DETECTION = 'none'; // no probe of the GCE metadata server from here

@@ -33,6 +33,7 @@ import { freePort } from '../lib/emulators';
 import { sampleRequest, signedHeaders } from '../lib/samples';
 import { startStack, type Stack } from '../lib/stack';
 import { eventLogPoll, sleep } from './event-log-poll';
+import { fmt, quantile, table } from './stats';
 
 // Off GCP: keeps the Google clients in this process from probing the metadata server.
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -43,18 +44,6 @@ const BIG = Number(process.env.BENCH_LOAD_BIG ?? 5000);
 const KEEP_UP_S = Number(process.env.BENCH_LOAD_KEEP_UP_S ?? 2);
 const NEIGHBOUR_MAX_S = Number(process.env.BENCH_LOAD_NEIGHBOUR_MAX_S ?? 600);
 const PLATFORMS: Platform[] = ['messenger', 'instagram', 'whatsapp', 'line', 'telegram'];
-
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
-}
 
 /** One `age_ms` line of a stage: which stage (function, and subscription for the event log), when, how old. */
 interface Age {

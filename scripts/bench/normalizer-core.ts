@@ -16,6 +16,7 @@ import { lineBodies } from '../../test/fixtures/normalize/line';
 import { messenger } from '../../test/fixtures/normalize/messenger';
 import { telegramBodies } from '../../test/fixtures/normalize/telegram';
 import { whatsapp } from '../../test/fixtures/normalize/whatsapp';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -89,8 +90,6 @@ function floorOnce(items: Mix, rounds: number): number {
   if (sink < 0) console.log(sink); // keeps the work observable
   return ms;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** The second floor: what any normalizer emitting these same envelopes must do (parse the input, serialize the output). */
 function outputFloorOnce(items: Mix, outputs: object[][], rounds: number): number {

@@ -22,31 +22,19 @@
  *
  * Knobs: BENCH_DURATION_S (default 6), BENCH_CONNECTIONS (50), BENCH_ROUNDS_PUSH (5).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { blockStores, saveBlock } from '../../shared/contracts/blocks';
 import { DEFAULT_PUBLISH_OPTIONS } from '../../shared/runtime/gcp';
 import { buildFunction, ROOT } from '../build';
-import { freePort, startEmulator, type RunningEmulator } from '../lib/emulators';
-
-// autocannon ships no types; the part of its API used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+import { startEmulator, type RunningEmulator } from '../lib/emulators';
+import { autocannon, CONNECTIONS, createTopic, DURATION_S, startServer, stop, type AutocannonResult, type Server } from './http-servers';
+import { fmt, median, table } from './stats';
 
 const PROJECT = 'convotic-bench-push';
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS_PUSH ?? 5);
-const FF_MAIN = path.join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
 const PHONE_NUMBER_ID = '106540352242922';
 
 /** A webhook-raw push as the emulator delivers it: one WhatsApp text message. */
@@ -88,11 +76,6 @@ function pushBody(): string {
   });
 }
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-}
-
 /** Clock ticks a second, the unit of /proc's CPU times. */
 function clockTicks(): number {
   try {
@@ -127,23 +110,6 @@ async function measured(server: Server, body: string, duration: number): Promise
   return { ...result, cpuUsPerRequest };
 }
 
-async function startServer(source: string, target: string, env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [FF_MAIN, '--source', source, '--target', target, '--port', String(port)], {
-    env: { ...process.env, ...env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve();
-    server.child.once('exit', () => resolve());
-    server.child.kill('SIGTERM');
-  });
-}
-
 /** Polls until the first 2xx (connection refused while the process boots). */
 async function untilUp(server: Server, body: string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -160,21 +126,8 @@ async function untilUp(server: Server, body: string): Promise<void> {
   }
 }
 
-async function createTopic(pubsubHost: string, topic: string): Promise<void> {
-  const res = await fetch(`http://${pubsubHost}/v1/projects/${PROJECT}/topics/${topic}`, { method: 'PUT' });
-  if (!res.ok && res.status !== 409) throw new Error(`create topic: ${res.status} ${await res.text()}`);
-}
-
 const load = (url: string, body: string, duration: number) =>
   autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration });
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const fmt = (n: number, digits = 0) => n.toFixed(digits);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
-}
 
 export async function run(): Promise<void> {
   console.log('starting the Pub/Sub and Firestore emulators, bundling the normalizer…');
@@ -187,7 +140,7 @@ export async function run(): Promise<void> {
   const outDir = path.join(ROOT, 'dist', '.bench-normalizer-push');
   const bareDir = mkdtempSync(path.join(os.tmpdir(), 'bench-bare-push-'));
   try {
-    for (const topic of ['bench-events', 'bench-rejected']) await createTopic(pubsub.host, topic);
+    for (const topic of ['bench-events', 'bench-rejected']) await createTopic(pubsub.host, PROJECT, topic);
     process.env.FIRESTORE_EMULATOR_HOST = firestore.host;
     process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
     process.env.METADATA_SERVER_DETECTION = 'none';
@@ -230,9 +183,9 @@ export async function run(): Promise<void> {
       LOG_LEVEL: 'warning',
     };
     const body = pushBody();
-    const bare = await startServer(bareDir, 'bare', env);
-    const publishOnly = await startServer(bareDir, 'publishOnly', env);
-    const normalizer = await startServer(built.dir, 'normalizer', env);
+    const bare = await startServer(['--source', bareDir, '--target', 'bare'], env, { stderr: 'inherit' });
+    const publishOnly = await startServer(['--source', bareDir, '--target', 'publishOnly'], env, { stderr: 'inherit' });
+    const normalizer = await startServer(['--source', built.dir, '--target', 'normalizer'], env, { stderr: 'inherit' });
     const servers = [bare, publishOnly, normalizer];
     const runs: Round[][] = servers.map(() => []);
     try {

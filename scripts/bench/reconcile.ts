@@ -35,6 +35,7 @@ import { reconcileOnce } from '../../shared/reconcile/run';
 import { PENDING_LANES, pendingQuery } from '../../shared/reconcile/store';
 import { createLogger } from '../../shared/runtime/log';
 import { startEmulator } from '../lib/emulators';
+import { median } from './stats';
 
 const BODIES = Number(process.env.BENCH_RECONCILE_BODIES ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -153,7 +154,6 @@ async function ours(db: Firestore): Promise<{ ms: number; cpuUs: number; publish
   return { ms, cpuUs: used.user + used.system, published };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const load = () =>
   os
     .loadavg()

@@ -12,6 +12,7 @@ import { buildIndex } from '../../shared/triggers/compile';
 import { matchEvent } from '../../shared/triggers/match';
 import type { Trigger, WorkflowRecord } from '../../shared/workflows/model';
 import { testEnvelopes } from '../../test/helpers/envelopes';
+import { median } from './stats';
 
 const WORKFLOWS = 500;
 const EVENTS = 2000;
@@ -97,8 +98,6 @@ function events(): Envelope[] {
   }
   return out;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 export async function run(): Promise<void> {
   const index = buildIndex(workflows());
