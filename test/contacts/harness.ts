@@ -152,3 +152,25 @@ export function envelopeMaker(platform: Platform, blockId: string, receivedAt: s
 /** The documents of a collection that are records, not redirects left by a merge. */
 export const records = async (ws: string, collection: string) =>
   (await workspaceDoc(ws).collection(collection).get()).docs.map((d) => ({ id: d.id, ...d.data() })).filter((d) => !('merged_into' in d));
+
+/** Where a document id leads now: itself, or the survivor its redirect (`merged_into`) names. */
+export const leadsTo = async (ws: string, collection: string, id: string): Promise<string> => {
+  const doc = (await workspaceDoc(ws).collection(collection).doc(id).get()).data();
+  return typeof doc?.merged_into === 'string' ? leadsTo(ws, collection, doc.merged_into) : id;
+};
+
+/** What contacts derived for the workspace among what the tap received since its last drain. */
+export const derivedFor = async (tap: TopicTap<Envelope>, ws: string): Promise<Envelope[]> =>
+  (await tap.drain()).map((m) => m.data).filter((e) => e.workspace_id === ws && e.metadata.source === 'derived');
+
+/** One person, however many ids: one contact created, merged at most once. */
+export function expectOnePersonDerived(derived: Envelope[]): void {
+  expect(derived.filter((e) => e.type === 'crm.contact.merged').length).toBeLessThanOrEqual(1);
+  expect(derived.filter((e) => e.type === 'crm.contact.created')).toHaveLength(1);
+}
+
+/** The workspace holds one contact and one conversation (redirects left by merges aside). */
+export async function expectOneContactAndConversation(ws: string): Promise<void> {
+  expect(await records(ws, 'contacts')).toHaveLength(1);
+  expect(await records(ws, 'conversations')).toHaveLength(1);
+}
