@@ -1,4 +1,5 @@
 /** The numbers and tables every bench part prints: medians, nearest-rank quantiles, aligned columns. */
+import { table as columns } from '../lib/table';
 
 export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -16,8 +17,8 @@ export function stats(values: number[]): { n: number; p50: number; p99: number }
 /** A number to `digits` places, or – when there is none (NaN: nothing measured). */
 export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
-/** Rows as columns: the first left-aligned, the others right-aligned, two spaces apart. */
+/** Rows (the header first) as columns: the first left-aligned, the others right-aligned. */
 export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  const [header, ...body] = rows;
+  return columns(header!, body, { align: header!.map((_, i) => (i === 0 ? 'left' : 'right')) });
 }
