@@ -18,7 +18,7 @@ import type { Logger } from '../runtime/log';
 import { contactsConfig, type ContactsConfig } from './config';
 import { redirectOf } from './merge';
 import { namedIds, observe } from './observe';
-import { hasRedirects } from './person';
+import { hasRedirects } from './identity';
 import { planEvent, StaleRedirect, type Target } from './plan';
 import { contactsStore, envelopesOf, type ContactsStore, type OutboxEntry } from './store';
 

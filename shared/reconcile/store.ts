@@ -14,11 +14,12 @@
 import { Timestamp, type DocumentReference, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { RAW_MESSAGES, RAW_SHARDS, RECONCILE_FIELD, RECONCILE_PENDING, SHARD_FIELD } from '../event-log/raw-store';
 import { expiryAfter } from '../event-log/config';
-import type { ReconciliationRecord } from './shapes';
+import type { MessageOutcome, ReconciliationRecord } from './shapes';
 
 export const RECONCILIATIONS = 'reconciliations';
 
-export type SettledState = 'logged' | 'recovered' | 'unresolved' | 'unverifiable';
+/** The outcomes that settle a body: all but a replay (checked again next run) and a deferral. */
+export type SettledState = Exclude<MessageOutcome, 'replayed' | 'deferred'>;
 
 /** Ids kept on a record, enough to follow a few; the counts say how many there were. */
 export const MAX_RECORDED_IDS = 100;

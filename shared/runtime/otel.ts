@@ -58,7 +58,7 @@ class DroppingExporter implements SpanExporter {
 }
 
 /** Cloud Trace's OTLP endpoint (the Telemetry API). */
-export const CLOUD_TRACE_OTLP_URL = 'https://telemetry.googleapis.com/v1/traces';
+const CLOUD_TRACE_OTLP_URL = 'https://telemetry.googleapis.com/v1/traces';
 
 /** OTLP to Cloud Trace with the service account's token, or to TRACE_OTLP_URL as it is. */
 function otlpExporter(env: Record<string, string | undefined>): SpanExporter {

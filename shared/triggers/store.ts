@@ -120,7 +120,7 @@ export function triggersStore(db: Firestore, retentionDays: number, send: SendRu
 
   return {
     executionRef,
-    /** The runs outbox: `commit` below records a run, `runs.publish` / `runs.recover` send it (handler.ts). */
+    /** The runs outbox: `commit` below records a run, `runs.send` (and `runs.recover` for a replay) sends it (handler.ts). */
     runs,
 
     /**

@@ -51,7 +51,7 @@ function first(raw: string | undefined): string | undefined {
 }
 
 /** The Meta app from META_APP_ID, META_APP_SECRET, META_VERIFY_TOKEN; platform_error naming the missing variables. */
-export function metaApp(env: NodeJS.ProcessEnv = process.env): MetaApp {
+function metaApp(env: NodeJS.ProcessEnv = process.env): MetaApp {
   const appId = first(env.META_APP_ID);
   const appSecret = first(env.META_APP_SECRET);
   const verifyToken = first(env.META_VERIFY_TOKEN);
@@ -172,7 +172,7 @@ export interface AppSubscription {
   fields: Array<{ name: string; version?: string }>;
 }
 
-export async function appSubscription(ctx: ConnectContext, app: MetaApp, object: MetaObject): Promise<AppSubscription | undefined> {
+async function appSubscription(ctx: ConnectContext, app: MetaApp, object: MetaObject): Promise<AppSubscription | undefined> {
   const answer = await graph<{ data?: AppSubscription[] }>(ctx, 'GET', `${app.appId}/subscriptions`, appToken(app));
   return (answer.data ?? []).find((s) => s.object === object);
 }
@@ -190,12 +190,7 @@ export function missingAppFields(ctx: ConnectContext, sub: AppSubscription | und
  * which Meta verifies our callback with the verify token (not_accepted when
  * our edge does not echo the challenge: Graph's 2200).
  */
-export async function ensureAppSubscription(
-  ctx: ConnectContext,
-  app: MetaApp,
-  object: MetaObject,
-  fields: readonly string[],
-): Promise<boolean> {
+async function ensureAppSubscription(ctx: ConnectContext, app: MetaApp, object: MetaObject, fields: readonly string[]): Promise<boolean> {
   const sub = await appSubscription(ctx, app, object);
   if (missingAppFields(ctx, sub, fields).length === 0) return false;
   const kept = sub && sub.callback_url === ctx.webhookUrl ? sub.fields.map((f) => f.name) : [];
@@ -212,14 +207,14 @@ export async function ensureAppSubscription(
 }
 
 /** An entry of GET /{page-id}/subscribed_apps (WhatsApp's names the app under whatsapp_business_api_data). */
-export interface SubscribedApp {
+interface SubscribedApp {
   id?: string;
   name?: string;
   subscribed_fields?: string[];
   whatsapp_business_api_data?: { id: string; name?: string; link?: string };
 }
 
-export function ourApp(app: MetaApp, apps: SubscribedApp[]): SubscribedApp | undefined {
+function ourApp(app: MetaApp, apps: SubscribedApp[]): SubscribedApp | undefined {
   return apps.find((a) => (a.id ?? a.whatsapp_business_api_data?.id) === app.appId);
 }
 
@@ -228,7 +223,7 @@ export function ourApp(app: MetaApp, apps: SubscribedApp[]): SubscribedApp | und
  * apps: ok when both deliver to us with every field (`accountFields`
  * undefined: the account subscription has no fields, as WhatsApp's).
  */
-export function metaWebhookStatus(
+function metaWebhookStatus(
   ctx: ConnectContext,
   sub: AppSubscription | undefined,
   appFields: readonly string[],
@@ -254,7 +249,7 @@ export function metaWebhookStatus(
 }
 
 /** Where a Meta account opts in: the Graph node whose `subscribed_apps` edge it is (a Page, a WABA), and the fields each side must carry. */
-export interface MetaSubscriptionSpec<C extends { access_token: string }> {
+interface MetaSubscriptionSpec<C extends { access_token: string }> {
   object: MetaObject;
   node(creds: C): string;
   appFields: readonly string[];
