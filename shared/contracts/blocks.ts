@@ -23,6 +23,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { isDocumentId } from '../runtime/doc-id';
 import { envNumber } from '../runtime/env';
 import { getFirestore } from '../runtime/gcp';
+import { TtlCache } from '../runtime/ttl-cache';
 import type { Platform } from '../platforms';
 
 /** The secrets database's name when BLOCK_SECRETS_DATABASE is unset; topology.json's `firestore.block_secrets_database` (a test ties the two). */
@@ -125,25 +126,6 @@ export function isConnected(block: Block | undefined): block is Block {
 /** The Block when it is connected on `platform`; undefined for no Block, another platform's, or a disconnected one. */
 export function connectedOn(block: Block | undefined, platform: Platform): Block | undefined {
   return isConnected(block) && block.platform === platform ? block : undefined;
-}
-
-/** Keeps answers (including "not found") for ttlMs so hot paths do not read Firestore per request. */
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: V; expires: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
-
-  async get(key: string, load: () => Promise<V>): Promise<V> {
-    const now = Date.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.expires > now) return hit.value;
-    const value = await load();
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(key, { value, expires: now + this.ttlMs });
-    return value;
-  }
 }
 
 export class FirestoreBlockRegistry implements BlockRegistry {

@@ -16,7 +16,7 @@ export function firestoreRouter(
   ttlMs = blockCacheTtlMs(),
 ): Router {
   // Routing reads the registry only: no secrets database here. The routes are cached below, for
-  // BLOCK_CACHE_TTL_MS as the registry would: its own cache (0 here) would only add its TTL to theirs.
+  // BLOCK_CACHE_TTL_MS as the registry would; its own cache (TTL 0 here) keeps nothing.
   const registry = new FirestoreBlockRegistry({ registry: db }, 0);
   const router = registryRouter(registry, async (blockId) => {
     const doc = await db.collection('blocks').doc(blockId).get();

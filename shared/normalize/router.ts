@@ -6,6 +6,7 @@
  */
 import { isConnected, type Block, type BlockRegistry } from '../contracts/blocks';
 import { withDeadline } from '../runtime/deadline';
+import { TtlCache } from '../runtime/ttl-cache';
 import type { Platform } from '../platforms';
 import type { Route } from '../platform-kit/types';
 
@@ -71,9 +72,6 @@ export function boundedRouter(router: Router, timeoutMs: number): Router {
   };
 }
 
-/** Cached routes a router keeps at most; past it the cache starts over (a burst of unknown accounts cannot grow it without bound). */
-const MAX_CACHED_ROUTES = 10_000;
-
 /**
  * A router that answers a lookup it made within the last ttlMs from memory,
  * at once and without a promise: a busy account's every message otherwise
@@ -83,21 +81,16 @@ const MAX_CACHED_ROUTES = 10_000;
  * not. Block-by-id reads (handshake records) pass through.
  */
 export function cachedRouter(router: Router, ttlMs: number, now: () => number = Date.now): Router {
-  const routes = new Map<string, { route: Route | undefined; expires: number }>();
-  const keep = (key: string, route: Route | undefined, since: number): Route | undefined => {
-    if (routes.size >= MAX_CACHED_ROUTES) routes.clear();
-    routes.set(key, { route, expires: since + ttlMs });
-    return route;
-  };
+  const routes = new TtlCache<Route | undefined>(ttlMs, undefined, now);
   return {
     byAccounts(platform, accounts) {
       if (ttlMs <= 0) return router.byAccounts(platform, accounts);
       const key = `${platform}\u0000${accounts.join('\u0000')}`;
+      const hit = routes.peek(key);
+      if (hit) return hit.value;
       const since = now();
-      const hit = routes.get(key);
-      if (hit && hit.expires > since) return hit.route;
       const answer = router.byAccounts(platform, accounts);
-      return answer instanceof Promise ? answer.then((route) => keep(key, route, since)) : keep(key, answer, since);
+      return answer instanceof Promise ? answer.then((route) => routes.set(key, route, since)) : routes.set(key, answer, since);
     },
     byBlockId: (blockId) => router.byBlockId(blockId),
   };
